@@ -1,0 +1,199 @@
+"""Schemas for everything in `content/`.
+
+The content is data that contributors edit by hand, so every model forbids unknown fields (a typo in a
+key must fail `studybot content check`, not silently drop a fact) and is frozen once loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Level = Literal["foundational", "associate", "professional", "specialty"]
+Status = Literal["current", "retired"]
+Difficulty = Literal["easy", "medium", "hard"]
+QuestionType = Literal["single", "multiple"]
+
+EXAM_CODE = re.compile(r"^[A-Z]{3}-C\d{2}$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class Strict(BaseModel):
+    """Base for content models: unknown keys are errors and loaded values never change."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Source(Strict):
+    """Where a fact or an answer comes from, shown to members beside the answer."""
+
+    title: str = Field(min_length=3)
+    url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("source urls must start with https://")
+        return value
+
+
+class QuestionCount(Strict):
+    total: int = Field(gt=0)
+    scored: int = Field(gt=0)
+    unscored: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> QuestionCount:
+        if self.scored + self.unscored != self.total:
+            raise ValueError(f"scored ({self.scored}) + unscored ({self.unscored}) must equal total ({self.total})")
+        return self
+
+
+class Domain(Strict):
+    name: str = Field(min_length=3)
+    weight: int = Field(gt=0, le=100)
+
+
+class Exam(Strict):
+    """One AWS certification exam, current or retired, with the facts `/cert` and `/ask` state."""
+
+    code: str
+    name: str = Field(min_length=5)
+    short_name: str = Field(min_length=3)
+    level: Level
+    status: Status
+    available_from: dt.date | None = None
+    retired_on: dt.date | None = None
+    replaces: tuple[str, ...] = ()
+    replaced_by: str | None = None
+    questions: QuestionCount | None = None
+    duration_minutes: int | None = Field(default=None, gt=0)
+    price_usd: int | None = Field(default=None, gt=0)
+    passing_score: int | None = Field(default=None, ge=100, le=1000)
+    question_types: tuple[str, ...] = ()
+    recommended_experience: str | None = None
+    domains: tuple[Domain, ...] = ()
+    validity_years: int = 3
+    renewal: str = Field(min_length=10)
+    exam_guide_url: str | None = None
+    aliases: tuple[str, ...] = ()
+    uncertain: dict[str, str] = Field(default_factory=dict)
+    notes: str | None = None
+    sources: tuple[Source, ...] = Field(min_length=1)
+    reviewed: dt.date
+
+    @field_validator("code")
+    @classmethod
+    def _code(cls, value: str) -> str:
+        if not EXAM_CODE.match(value):
+            raise ValueError(f"exam code {value!r} must look like SAA-C03")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Exam:
+        if self.domains and sum(d.weight for d in self.domains) != 100:
+            total = sum(d.weight for d in self.domains)
+            raise ValueError(f"domain weights of {self.code} sum to {total}, not 100")
+        if self.status == "retired" and self.retired_on is None:
+            raise ValueError(f"{self.code} is retired but has no retired_on date")
+        if self.status == "current" and self.retired_on is not None:
+            raise ValueError(f"{self.code} is current but has a retired_on date")
+        if self.status == "current" and not self.domains:
+            raise ValueError(f"current exam {self.code} needs its exam-guide domains")
+        known = set(type(self).model_fields)
+        for key in self.uncertain:
+            if key not in known:
+                raise ValueError(f"uncertain names {key!r}, which is not a field of an exam")
+        return self
+
+    def domain(self, name: str) -> Domain | None:
+        """The domain called `name`, compared without case."""
+        wanted = name.casefold()
+        return next((d for d in self.domains if d.name.casefold() == wanted), None)
+
+
+class FaqEntry(Strict):
+    """One advice answer, found by `/ask` through its question and the phrasings people type."""
+
+    id: str
+    question: str = Field(min_length=8)
+    phrasings: tuple[str, ...] = Field(min_length=2)
+    answer: str = Field(min_length=20)
+    sources: tuple[Source, ...] = Field(min_length=1)
+    exams: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"FAQ id {value!r} must be lower-case words joined by hyphens")
+        return value
+
+
+class FaqFile(Strict):
+    topic: str
+    entries: tuple[FaqEntry, ...] = Field(min_length=1)
+
+
+class Option(Strict):
+    text: str = Field(min_length=1, max_length=400)
+    correct: bool = False
+    explanation: str = Field(min_length=10)
+
+
+class Question(Strict):
+    """One original practice question; every option explains itself so a wrong answer teaches."""
+
+    id: str
+    domain: str
+    difficulty: Difficulty
+    type: QuestionType = "single"
+    choose: int = 1
+    stem: str = Field(min_length=20)
+    options: tuple[Option, ...] = Field(min_length=4, max_length=6)
+    links: tuple[str, ...] = Field(min_length=1)
+    written_for: str
+    checked: dt.date
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"question id {value!r} must be lower-case words joined by hyphens")
+        return value
+
+    @field_validator("links")
+    @classmethod
+    def _aws_docs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            if not url.startswith("https://"):
+                raise ValueError(f"link {url!r} must start with https://")
+        return value
+
+    @model_validator(mode="after")
+    def _answer_shape(self) -> Question:
+        correct = sum(1 for o in self.options if o.correct)
+        if self.type == "single" and (correct != 1 or self.choose != 1):
+            raise ValueError(f"single-answer question {self.id} needs exactly one correct option")
+        if self.type == "multiple":
+            if self.choose < 2:
+                raise ValueError(f"multiple-response question {self.id} needs choose: 2 or more")
+            if correct != self.choose:
+                raise ValueError(f"question {self.id} says choose {self.choose} but marks {correct} correct")
+        if len({o.text.casefold() for o in self.options}) != len(self.options):
+            raise ValueError(f"question {self.id} repeats an option")
+        return self
+
+    @property
+    def correct_indexes(self) -> tuple[int, ...]:
+        return tuple(i for i, o in enumerate(self.options) if o.correct)
+
+
+class QuestionBank(Strict):
+    exam: str
+    questions: tuple[Question, ...] = Field(min_length=1)
