@@ -1,0 +1,138 @@
+"""`studybot shell`: type the same slash commands a chat member would.
+
+Interactive on a terminal; with standard input from a file or pipe it prints a transcript instead:
+each line echoed as `> line`, then its reply. `/press N` presses button N of the most recent message
+that had buttons, and `/choose N …` picks options of its menu.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+from adapters.console.render import render
+from bot.commands.dispatch import Core
+from bot.errors import ParseError
+from bot.replies import Reply, Select, error_reply
+from bot.requests import Action, Identity
+
+WELCOME = "studybot console. Type /help for commands, /press N to press a button, /quit to leave."
+
+
+class ConsoleSession:
+    """One console user talking to the core; remembers the last buttons for `/press`."""
+
+    def __init__(self, core: Core, identity: Identity) -> None:
+        self.core = core
+        self.identity = identity
+        self.buttons: list[str] = []
+        self.select: Select | None = None
+        self.chosen: tuple[str, ...] = ()
+        self._message = 0
+
+    async def reply_for(self, line: str) -> Reply | None:
+        text = line.strip()
+        if not text:
+            return None
+        word = text.split(None, 1)[0].casefold()
+        if word == "/press":
+            return await self._press(text)
+        if word == "/choose":
+            return await self._choose(text)
+        return self._remember(await self.core.handle_line(self.identity, text))
+
+    async def run_line(self, line: str) -> str | None:
+        reply = await self.reply_for(line)
+        return None if reply is None else render(reply)
+
+    def _remember(self, reply: Reply) -> Reply:
+        if reply.has_components:
+            self._message += 1
+            self.buttons = [b.action_id for b in reply.buttons]
+            self.select = reply.select
+            self.chosen = ()
+        return reply
+
+    async def _press(self, text: str) -> Reply:
+        parts = text.split()
+        if not self.buttons:
+            return error_reply("There is no button to press yet.", "Buttons appear under replies as [1], [2], …")
+        if len(parts) != 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= len(self.buttons):
+            return error_reply(
+                f"Press a button by its number, from 1 to {len(self.buttons)}.", "For example `/press 1`."
+            )
+        action_id = self.buttons[int(parts[1]) - 1]
+        values = self.chosen
+        reply = await self.core.handle(
+            Action(self.identity, action_id, values=values, message_id=f"console-{self._message}")
+        )
+        return self._remember(reply)
+
+    async def _choose(self, text: str) -> Reply:
+        select = self.select
+        if select is None:
+            return error_reply("There is no menu to choose from.", "Menus appear under replies with numbered options.")
+        picks = text.replace(",", " ").split()[1:]
+        count = len(select.options)
+        if not picks or not all(p.isdigit() and 1 <= int(p) <= count for p in picks):
+            return error_reply(f"Choose options by number, from 1 to {count}.", "For example `/choose 1 3`.")
+        if len(set(picks)) != len(picks):
+            return error_reply("You chose the same option twice.", None)
+        if not select.min_values <= len(picks) <= select.max_values:
+            want = (
+                str(select.max_values)
+                if select.min_values == select.max_values
+                else f"{select.min_values} to {select.max_values}"
+            )
+            return error_reply(f"Choose {want} option(s).", None)
+        values = tuple(select.options[int(p) - 1].value for p in picks)
+        if self.buttons:
+            self.chosen = values
+            labels = ", ".join(select.options[int(p) - 1].label for p in picks)
+            return Reply(text=f"Chosen: {labels}. Now press the button to submit.", ephemeral=True)
+        reply = await self.core.handle(
+            Action(self.identity, select.action_id, values=values, message_id=f"console-{self._message}")
+        )
+        return self._remember(reply)
+
+
+async def run_shell(
+    session: ConsoleSession,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+    *,
+    interactive: bool | None = None,
+) -> int:
+    """Run the shell until end of input; returns the exit code."""
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    if interactive is None:
+        interactive = stdin.isatty()
+    write: Callable[[str], object] = stdout.write
+    if interactive:
+        write(WELCOME + "\n")
+    while True:
+        if interactive:
+            try:
+                line = await asyncio.to_thread(input, "studybot> ")
+            except EOFError:
+                write("\n")
+                return 0
+        else:
+            line = await asyncio.to_thread(stdin.readline)
+            if line == "":
+                return 0
+            line = line.rstrip("\r\n")
+        if line.strip().casefold() in {"/quit", "/exit"} and interactive:
+            return 0
+        if not interactive:
+            write(f"> {line}\n")
+        try:
+            output = await session.run_line(line)
+        except ParseError as exc:  # pragma: no cover - the core turns these into replies
+            output = render(error_reply(exc.message, exc.hint))
+        if output is not None:
+            write(output + "\n\n")
+        stdout.flush()

@@ -1,0 +1,217 @@
+"""The `studybot` command. The only place that turns errors into exit codes.
+
+Platform adapters are imported inside the commands that need them, so that importing the core never
+imports discord.py or Bolt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot import log as logs
+from bot.catalog import load_catalog
+from bot.errors import ConfigurationError, ContentError
+from bot.requests import Identity
+from bot.settings import Settings
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ConfigurationError as exc:
+        click.echo("studybot cannot start; fix these settings (see .env.example):", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(2) from None
+
+
+def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return asyncio.run(coro_factory())  # type: ignore[arg-type]
+    except ContentError as exc:
+        click.echo("The content does not validate:", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+def _console_identity(user: str | None, channel: str, workspace: str, member: bool) -> Identity:
+    name = user or _login_name()
+    return Identity("console", workspace, channel, name, name, is_moderator=not member)
+
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser() or "you"
+    except Exception:  # getuser raises a bare OSError/KeyError when no login name can be found
+        return "you"
+
+
+def identity_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    func = click.option("--user", default=None, help="Your name in the console (default: your login).")(func)
+    func = click.option("--channel", default="console", show_default=True, help="The channel you talk in.")(func)
+    func = click.option("--workspace", default="local", show_default=True, help="The workspace you are in.")(func)
+    func = click.option("--member", is_flag=True, help="Act as a plain member, not a moderator.")(func)
+    return func
+
+
+@click.group(invoke_without_command=True)
+@click.version_option(package_name="studybot")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """studybot: study for AWS certifications together, on Discord, Slack or in this terminal.
+
+    With no command it runs `studybot run`.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(run)
+
+
+@main.command()
+@click.option("--slack-http", is_flag=True, help="Serve Slack over HTTP instead of Socket Mode.")
+@click.option("--port", default=3000, show_default=True, help="Port for --slack-http.")
+@identity_options
+def run(slack_http: bool, port: int, user: str | None, channel: str, workspace: str, member: bool) -> None:
+    """Start every platform whose tokens are set; the console shell when none is."""
+    settings = _settings()
+    if not (settings.discord_enabled or settings.slack_enabled):
+        logs.configure(settings.log_level or "WARNING", settings.log_format)
+        _shell(settings, _console_identity(user, channel, workspace, member))
+        return
+    logs.configure(settings.log_level or "INFO", settings.log_format)
+    from adapters.serve import serve  # imported here: the core never imports platform libraries
+
+    _run(lambda: serve(settings, slack_http=slack_http, port=port))
+
+
+@main.command()
+@identity_options
+def shell(user: str | None, channel: str, workspace: str, member: bool) -> None:
+    """Talk to the bot in this terminal (reads a transcript when input is not a terminal)."""
+    settings = _settings()
+    logs.configure(settings.log_level or "WARNING", settings.log_format)
+    _shell(settings, _console_identity(user, channel, workspace, member))
+
+
+def _shell(settings: Settings, identity: Identity) -> None:
+    from adapters.console import ConsoleSession, run_shell
+    from bot.runtime import Runtime
+
+    async def go() -> int:
+        async with Runtime(settings) as rt:
+            return await run_shell(ConsoleSession(rt.core, identity))
+
+    raise SystemExit(_run(go))
+
+
+@main.command("exec")
+@identity_options
+@click.argument("line")
+def exec_(line: str, user: str | None, channel: str, workspace: str, member: bool) -> None:
+    """Run one command, like `studybot exec "/help"`, and print its reply."""
+    from adapters.console import ConsoleSession
+    from bot.runtime import Runtime
+
+    settings = _settings()
+    logs.configure(settings.log_level or "WARNING", settings.log_format)
+    identity = _console_identity(user, channel, workspace, member)
+
+    async def go() -> str | None:
+        async with Runtime(settings) as rt:
+            return await ConsoleSession(rt.core, identity).run_line(line)
+
+    output = _run(go)
+    click.echo(output or "")
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply any pending schema migrations."""
+    from bot.store import create_engine, revision, upgrade
+
+    settings = _settings()
+
+    async def go() -> tuple[str | None, str | None]:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await revision(engine)
+        finally:
+            await engine.dispose()
+
+    current, head = _run(go)
+    click.echo(f"database at revision {current} (newest: {head})")
+
+
+@db.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+def db_backup(target: Path) -> None:
+    """Copy the SQLite database consistently, even while the bot runs."""
+    from bot.store import backup_sqlite, sqlite_path
+
+    settings = _settings()
+    source = sqlite_path(settings.database_url)
+    if source is None:
+        click.echo("db backup copies SQLite databases; for PostgreSQL use pg_dump.", err=True)
+        raise SystemExit(2)
+    try:
+        pages = backup_sqlite(source, target)
+    except FileNotFoundError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(2) from None
+    click.echo(f"backed up {source} to {target} ({pages} pages)")
+
+
+@main.group()
+def content() -> None:
+    """Check and report on the content in content/."""
+
+
+@content.command("check")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None)
+def content_check(folder: Path | None) -> None:
+    """Validate every content file; each problem is printed as file:line: message."""
+    settings = _settings()
+    try:
+        catalog = load_catalog(folder or settings.content_dir, extra_loaders=_extra_loaders())
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        raise SystemExit(1) from None
+    questions = sum(len(b) for b in catalog.questions.values())
+    click.echo(
+        f"content OK: {len(catalog.exams)} exams ({len(catalog.current_exams)} current), "
+        f"{len(catalog.faq)} FAQ entries, {questions} questions in {len(catalog.questions)} banks"
+    )
+
+
+def _extra_loaders() -> tuple[Any, ...]:
+    from bot.features import EXTRA_LOADERS
+
+    return EXTRA_LOADERS
+
+
+def print_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

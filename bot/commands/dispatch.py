@@ -1,0 +1,124 @@
+"""`Core.handle`: the one place a request or action becomes a reply.
+
+Lookup, permission, option coercion, logging context and error mapping all happen here, once, for
+every platform. This is also the only `except Exception` in the core: a user error becomes an ordinary
+reply; anything else is logged once with its traceback and a reference id the member can quote.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+
+from bot.actions import ActionId, ActionIdError
+from bot.commands.options import coerce_options
+from bot.commands.parse import parse_line
+from bot.commands.registry import Registry
+from bot.commands.spec import CommandSpec, Permission
+from bot.errors import NotAModerator, StaleAction, UnknownCommand, UserError, new_reference
+from bot.log import log_context
+from bot.markup import code
+from bot.replies import Reply, error_reply
+from bot.requests import Action, Identity, Request
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+ModeratorCheck = Callable[[Identity], Awaitable[bool]]
+
+
+class Core:
+    """The platform-neutral bot. Adapters call `handle` and render what it returns."""
+
+    def __init__(self, services: Services, *, moderator_check: ModeratorCheck | None = None) -> None:
+        self.services = services
+        self.registry: Registry = services.registry
+        self._extra_moderator_check = moderator_check
+
+    async def is_moderator(self, identity: Identity) -> bool:
+        """Platform-granted moderators (Manage Server, Slack admins, the local console user) or configured ones."""
+        if identity.is_moderator:
+            return True
+        if self._extra_moderator_check is not None:
+            return await self._extra_moderator_check(identity)
+        return False
+
+    def visible(self, is_moderator: bool) -> list[CommandSpec]:
+        return [s for s in self.registry if is_moderator or s.permission is Permission.MEMBER]
+
+    def visible_top_level(self, is_moderator: bool) -> list[str]:
+        names = {s.path[0] for s in self.visible(is_moderator)}
+        return [n for n in self.registry.top_level() if n in names]
+
+    async def handle_line(self, identity: Identity, line: str, *, delivery_id: str | None = None) -> Reply:
+        """Parse a typed line (console, Slack) and handle it; parse errors become replies too."""
+        with log_context(platform=identity.platform, workspace=identity.workspace, channel=identity.channel):
+            try:
+                visible = self.visible_top_level(await self.is_moderator(identity))
+                parsed = parse_line(line, self.registry, visible=visible)
+            except UserError as exc:
+                return error_reply(exc.message, exc.hint)
+            except Exception:
+                return self._internal_error("parse")
+        return await self.handle(Request(identity, parsed.path, parsed.options, delivery_id=delivery_id))
+
+    async def handle(self, message: Request | Action) -> Reply:
+        now = message.now or self.services.clock.now()
+        message = dataclasses.replace(message, now=now)
+        identity = message.identity
+        name = message.command_name if isinstance(message, Request) else message.action_id.split(":", 1)[0]
+        with log_context(
+            platform=identity.platform,
+            workspace=identity.workspace,
+            channel=identity.channel,
+            user=identity.user_id,
+            command=name,
+        ):
+            try:
+                if isinstance(message, Request):
+                    reply = await self._run_command(message)
+                else:
+                    reply = await self._run_action(message)
+                log.info("handled")
+                return reply
+            except UserError as exc:
+                log.info("refused: %s", exc.message)
+                return error_reply(exc.message, exc.hint)
+            except Exception:
+                return self._internal_error(name)
+
+    def _internal_error(self, name: str) -> Reply:
+        ref = new_reference()
+        with log_context(ref=ref):
+            log.exception("internal error while handling %s", name)
+        return Reply(
+            title="Something went wrong",
+            text=f"Something went wrong on our side, sorry. Reference **{ref}**: "
+            "please pass it on to whoever runs this bot.",
+            ephemeral=True,
+        )
+
+    async def _run_command(self, request: Request) -> Reply:
+        spec = self.registry.commands.get(request.command)
+        if spec is None:
+            raise UnknownCommand(f"There is no command {code('/' + request.command_name)}.", "Type `/help`.")
+        if spec.permission is Permission.MODERATOR and not await self.is_moderator(request.identity):
+            raise NotAModerator(spec.name)
+        options = coerce_options(spec, request.options)
+        return await spec.handler(request, options, self.services)
+
+    async def _run_action(self, action: Action) -> Reply:
+        try:
+            action_id = ActionId.decode(action.action_id)
+        except ActionIdError:
+            raise StaleAction("That button is not one of mine, or it is from an old version.", None) from None
+        spec = self.registry.actions.get(action_id.kind)
+        if spec is None:
+            raise StaleAction("That button no longer does anything.", "Run the command again for fresh buttons.")
+        if spec.permission is Permission.MODERATOR and not await self.is_moderator(action.identity):
+            raise NotAModerator(action_id.kind)
+        try:
+            return await spec.handler(action, action_id, self.services)
+        except ActionIdError:
+            raise StaleAction("That button is damaged or out of date.", "Run the command again.") from None

@@ -1,0 +1,118 @@
+"""Coercion of raw option values (strings from typed lines, typed values from Discord) to their types."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from bot.commands.parse import suggest, usage_line
+from bot.commands.spec import CommandSpec, OptionSpec, OptionType
+from bot.errors import InvalidOption
+from bot.markup import code
+
+MAX_STRING = 2000
+_TRUE = {"true", "yes", "y", "on", "1"}
+_FALSE = {"false", "no", "n", "off", "0"}
+_MENTION = re.compile(r"^<[@#][!&]?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
+
+
+def coerce_options(spec: CommandSpec, raw: Mapping[str, object]) -> dict[str, Any]:
+    """Validate every option at once and return typed values; missing optional ones are absent."""
+    names = {o.name for o in spec.options}
+    for name in raw:
+        if name not in names:
+            hint = suggest(name, sorted(names))
+            raise InvalidOption(
+                f"{code('/' + spec.name)} has no option {code(str(name)[:40])}.",
+                (f"Did you mean {code(hint)}? " if hint else "") + f"Usage: {usage_line(spec)}",
+            )
+    values: dict[str, Any] = {}
+    for option in spec.options:
+        value = raw.get(option.name)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if option.required:
+                raise InvalidOption(
+                    f"{code('/' + spec.name)} needs {code(option.name)}: {option.description}",
+                    f"Usage: {usage_line(spec)}",
+                )
+            continue
+        values[option.name] = coerce_value(spec, option, value)
+    return values
+
+
+def coerce_value(spec: CommandSpec, option: OptionSpec, value: object) -> Any:
+    where = f"{code(option.name)} of {code('/' + spec.name)}"
+    match option.type:
+        case OptionType.STRING:
+            text = str(value).strip()
+            limit = option.max_length or MAX_STRING
+            if len(text) > limit:
+                raise InvalidOption(f"{where} is {len(text):,} characters; at most {limit:,} fit.", None)
+            if option.choices:
+                return _choice(where, option, text)
+            return text
+        case OptionType.INTEGER:
+            number = _number(where, value, int)
+            return int(_range(where, option, number))
+        case OptionType.NUMBER:
+            return _range(where, option, _number(where, value, float))
+        case OptionType.BOOLEAN:
+            if isinstance(value, bool):
+                return value
+            word = str(value).strip().casefold()
+            if word in _TRUE:
+                return True
+            if word in _FALSE:
+                return False
+            raise InvalidOption(f"{where} must be yes or no, not {code(str(value)[:40])}.", None)
+        case OptionType.CHANNEL | OptionType.USER | OptionType.MENTIONABLE:
+            text = str(value).strip()
+            mention = _MENTION.match(text)
+            if mention:
+                return mention.group(1)
+            text = text.lstrip("#@")
+            if not text or len(text) > 100 or any(c.isspace() for c in text):
+                raise InvalidOption(f"{where} must name one {option.type.value}, like `#study`.", None)
+            return text
+    raise AssertionError(option.type)  # pragma: no cover - every type is matched above
+
+
+def _choice(where: str, option: OptionSpec, text: str) -> str:
+    folded = text.casefold()
+    for choice in option.choices:
+        if folded in (choice.value.casefold(), choice.name.casefold()):
+            return choice.value
+    shown = ", ".join(code(c.value) for c in option.choices)
+    hint = suggest(text, [c.value for c in option.choices])
+    raise InvalidOption(
+        f"{where} can't be {code(text[:40])}.",
+        (f"Did you mean {code(hint)}? " if hint else "") + f"Choose one of {shown}.",
+    )
+
+
+def _number(where: str, value: object, kind: type[int] | type[float]) -> float:
+    if isinstance(value, bool):
+        raise InvalidOption(f"{where} must be a number.", None)
+    if isinstance(value, int | float):
+        number = float(value)
+    else:
+        try:
+            number = float(str(value).strip().replace(",", "")) if kind is float else int(str(value).strip())
+        except ValueError:
+            word = "a whole number" if kind is int else "a number"
+            raise InvalidOption(f"{where} must be {word}, not {code(str(value)[:40])}.", None) from None
+    if not math.isfinite(number):
+        raise InvalidOption(f"{where} must be a finite number.", None)
+    if kind is int and number != int(number):
+        raise InvalidOption(f"{where} must be a whole number.", None)
+    return number
+
+
+def _range(where: str, option: OptionSpec, number: float) -> float:
+    if option.min_value is not None and number < option.min_value:
+        raise InvalidOption(f"{where} must be at least {option.min_value:g}.", None)
+    if option.max_value is not None and number > option.max_value:
+        raise InvalidOption(f"{where} must be at most {option.max_value:g}.", None)
+    return number

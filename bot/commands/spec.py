@@ -1,0 +1,102 @@
+"""Declarations: every command and button is declared once here, as data.
+
+Adapters build Discord application commands, the Slack manifest, the console parser and `/help` from
+these declarations and from nothing else.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.actions import ActionId
+    from bot.replies import Reply
+    from bot.requests import Action, Request
+    from bot.services import Services
+
+
+class OptionType(enum.StrEnum):
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    CHANNEL = "channel"
+    USER = "user"
+    MENTIONABLE = "mentionable"  # a user or a role / user group
+
+
+class Permission(enum.StrEnum):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    name: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    """One option.
+
+    `choices_source` names a dynamic list (for example "exam_codes") the core can complete against;
+    `rest` marks a free-text option that takes the rest of a typed line verbatim (console and Slack).
+    """
+
+    name: str
+    type: OptionType
+    description: str
+    required: bool = False
+    choices: tuple[Choice, ...] = ()
+    choices_source: str | None = None
+    rest: bool = False
+    min_value: float | None = None
+    max_value: float | None = None
+    max_length: int | None = None
+
+
+Options = Mapping[str, Any]
+Handler = Callable[["Request", Options, "Services"], Awaitable["Reply"]]
+ActionHandler = Callable[["Action", "ActionId", "Services"], Awaitable["Reply"]]
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A slash command at `path`: ("help",) or ("studyadmin", "schedule", "add")."""
+
+    path: tuple[str, ...]
+    description: str
+    handler: Handler
+    options: tuple[OptionSpec, ...] = ()
+    permission: Permission = Permission.MEMBER
+    slow: bool = False  # may take over a second: Discord defers, Slack already acks first
+
+    @property
+    def name(self) -> str:
+        return " ".join(self.path)
+
+    def option(self, name: str) -> OptionSpec | None:
+        wanted = name.casefold()
+        return next((o for o in self.options if o.name == wanted), None)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSpec:
+    """A named group of subcommands; only its description is declared, its children are commands."""
+
+    path: tuple[str, ...]
+    description: str
+    permission: Permission = Permission.MEMBER
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """What a button or select of a given kind does when pressed."""
+
+    kind: str
+    handler: ActionHandler
+    permission: Permission = Permission.MEMBER

@@ -1,0 +1,64 @@
+"""`/help`, generated from the declarations so it can never drift from what the bot accepts."""
+
+from __future__ import annotations
+
+from bot.commands.parse import usage_line
+from bot.commands.registry import Registry
+from bot.commands.spec import CommandSpec, OptionSpec, OptionType, Options, Permission
+from bot.errors import UnknownCommand
+from bot.markup import bullets, code, esc
+from bot.replies import Field, Reply
+from bot.requests import Request
+from bot.services import Services
+
+
+async def _is_moderator(req: Request, svc: Services) -> bool:
+    check = svc.extras.get("is_moderator")
+    return bool(req.identity.is_moderator or (check is not None and await check(req.identity)))
+
+
+async def help_command(req: Request, opts: Options, svc: Services) -> Reply:
+    moderator = await _is_moderator(req, svc)
+    visible = [s for s in svc.registry if moderator or s.permission is Permission.MEMBER]
+    wanted = str(opts.get("command", "")).strip().lstrip("/").casefold()
+    if wanted:
+        matches = [s for s in visible if s.name == wanted or s.name.startswith(wanted + " ")]
+        if not matches:
+            raise UnknownCommand(f"There is no command {code('/' + wanted[:40])} that you can use.", "Type `/help`.")
+        return Reply(title=f"/{wanted}", fields=tuple(_detail(s) for s in matches[:25]), ephemeral=True)
+    lines = [f"{code('/' + s.name)}: {esc(s.description)}" for s in visible if s.permission is Permission.MEMBER]
+    fields = [Field("Commands", bullets(lines))]
+    admin = [f"{code('/' + s.name)}: {esc(s.description)}" for s in visible if s.permission is Permission.MODERATOR]
+    if admin:
+        fields.append(Field("Moderator commands", bullets(admin)))
+    return Reply(
+        title="studybot commands",
+        text="Options are written `name:value`; put spaces inside double quotes. "
+        "`/help <command>` shows one command in detail.",
+        fields=tuple(fields),
+        ephemeral=True,
+    )
+
+
+def _detail(spec: CommandSpec) -> Field:
+    lines = [esc(spec.description), usage_line(spec)]
+    lines.extend(_option_line(o) for o in spec.options)
+    return Field("/" + spec.name, "\n".join(lines))
+
+
+def _option_line(option: OptionSpec) -> str:
+    text = f"- {code(option.name)} ({option.type.value}{', required' if option.required else ''}): {esc(option.description)}"
+    if option.choices:
+        text += " One of " + ", ".join(code(c.value) for c in option.choices) + "."
+    return text
+
+
+def register(registry: Registry) -> None:
+    registry.command(
+        CommandSpec(
+            ("help",),
+            "List the commands, or explain one",
+            help_command,
+            options=(OptionSpec("command", OptionType.STRING, "A command to explain, like profile", rest=True),),
+        )
+    )

@@ -1,0 +1,78 @@
+"""Structured logs: every line says which platform, workspace, channel and command it is about.
+
+The context lives in a contextvar, set once per request by the dispatcher, so concurrent requests on
+one event loop never mix their fields. Values that look like tokens are masked before they are written.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+_CONTEXT: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("studybot_log_context", default={})
+FIELDS = ("platform", "workspace", "channel", "user", "command", "ref")
+# Discord bot tokens, Slack tokens (xoxb-, xapp-, xoxp-) and anything after "token=".
+_SECRET = re.compile(r"(xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|[MN][A-Za-z\d]{23,}\.[\w-]{6}\.[\w-]{27,}|token=\S+)")
+
+
+def redact(text: str) -> str:
+    return _SECRET.sub("***", text)
+
+
+@contextmanager
+def log_context(**fields: str | None) -> Iterator[None]:
+    merged = {**_CONTEXT.get(), **{k: v for k, v in fields.items() if v is not None}}
+    token = _CONTEXT.set(merged)
+    try:
+        yield
+    finally:
+        _CONTEXT.reset(token)
+
+
+class _ContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = _CONTEXT.get()
+        for name in FIELDS:
+            if not hasattr(record, name):
+                setattr(record, name, context.get(name, "-"))
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        base = super().format(record)
+        ctx = " ".join(f"{k}={getattr(record, k)}" for k in FIELDS if getattr(record, k, "-") != "-")
+        return redact(f"{base} {ctx}".rstrip())
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **{k: getattr(record, k) for k in FIELDS if getattr(record, k, "-") != "-"},
+        }
+        if record.exc_info:
+            payload["traceback"] = self.formatException(record.exc_info)
+        return redact(json.dumps(payload, ensure_ascii=False))
+
+
+def configure(level: str = "INFO", fmt: str = "text") -> None:
+    """Send logs to stderr, so the console's transcript on stdout stays clean."""
+    handler = logging.StreamHandler()
+    handler.addFilter(_ContextFilter())
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("aiosqlite", "alembic", "sqlalchemy.engine", "apscheduler"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,68 @@
+"""What crosses the seam outward: a platform-neutral reply that each adapter renders its own way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+ButtonStyle = Literal["primary", "secondary", "success", "danger"]
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: str
+    value: str  # markup
+    inline: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    action_id: str
+    style: ButtonStyle = "secondary"
+
+
+@dataclass(frozen=True, slots=True)
+class SelectOption:
+    label: str
+    value: str
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Select:
+    """A menu; the chosen values come back as `Action.values` with this select's action id."""
+
+    action_id: str
+    options: tuple[SelectOption, ...]
+    placeholder: str = "Choose…"
+    min_values: int = 1
+    max_values: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message. `text` and field values are markup (see `bot.markup`).
+
+    `ephemeral` means only the asking member sees it. `replace` asks the adapter to edit the message
+    whose button was pressed instead of sending a new one, where the platform allows it.
+    """
+
+    text: str = ""
+    title: str | None = None
+    fields: tuple[Field, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    select: Select | None = None
+    ephemeral: bool = False
+    replace: bool = False
+    footer: str | None = None
+
+    @property
+    def has_components(self) -> bool:
+        return bool(self.buttons) or self.select is not None
+
+
+def error_reply(message: str, hint: str | None = None) -> Reply:
+    """How every user error looks, on every platform."""
+    text = message if hint is None else f"{message}\n{hint}"
+    return Reply(text=text, title="That didn't work", ephemeral=True)

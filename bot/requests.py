@@ -1,0 +1,60 @@
+"""What crosses the seam inward: plain frozen values built by adapters from platform events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Literal
+
+Platform = Literal["console", "discord", "slack"]
+
+_EMPTY: Mapping[str, object] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who is talking, and where.
+
+    Ids are the platform's own; the store namespaces them by platform and workspace so that one
+    database can serve Discord guilds, Slack workspaces and the console at once.
+    """
+
+    platform: Platform
+    workspace: str
+    channel: str
+    user_id: str
+    user_name: str
+    is_moderator: bool = False
+    roles: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A slash command: its path (`("studyadmin", "schedule", "add")`) and raw option values.
+
+    Values may be strings (console, Slack) or already typed (Discord); the core coerces both.
+    """
+
+    identity: Identity
+    command: tuple[str, ...]
+    options: Mapping[str, object] = field(default_factory=lambda: _EMPTY)
+    now: dt.datetime | None = None
+    delivery_id: str | None = None
+
+    @property
+    def command_name(self) -> str:
+        return " ".join(self.command)
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A button press or select choice, carrying the opaque action id it was rendered with."""
+
+    identity: Identity
+    action_id: str
+    values: tuple[str, ...] = ()
+    now: dt.datetime | None = None
+    message_id: str | None = None
+    delivery_id: str | None = None

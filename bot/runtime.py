@@ -1,0 +1,69 @@
+"""The composition root: the one place that builds, and later closes, every resource.
+
+`async with Runtime(settings) as rt:` opens the database (migrating it), loads the content, builds the
+registry and the core; leaving the block disposes of them in reverse order.
+"""
+
+from __future__ import annotations
+
+import logging
+from types import TracebackType
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.catalog import Catalog, load_catalog
+from bot.clock import Clock, SystemClock
+from bot.commands.dispatch import Core
+from bot.features import build_registry
+from bot.services import Services
+from bot.settings import Settings
+from bot.store import create_engine, upgrade
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(self, settings: Settings, *, clock: Clock | None = None, catalog: Catalog | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self._catalog = catalog
+        self._engine: AsyncEngine | None = None
+        self._core: Core | None = None
+
+    @property
+    def core(self) -> Core:
+        if self._core is None:
+            raise RuntimeError("the runtime is not open; use `async with Runtime(...)`")
+        return self._core
+
+    @property
+    def services(self) -> Services:
+        return self.core.services
+
+    async def __aenter__(self) -> Runtime:
+        catalog = self._catalog or load_catalog(self.settings.content_dir)
+        self._engine = create_engine(self.settings.database_url)
+        try:
+            await upgrade(self._engine)
+            services = Services(
+                settings=self.settings,
+                engine=self._engine,
+                catalog=catalog,
+                clock=self.clock,
+                registry=build_registry(),
+            )
+            self._core = Core(services)
+            services.extras["is_moderator"] = self._core.is_moderator
+        except BaseException:
+            await self._engine.dispose()
+            raise
+        log.info("runtime ready: %d exams, %d commands", len(catalog.exams), len(services.registry.commands))
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._core = None
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None

@@ -1,0 +1,1 @@
+"""Scheduled practice prompts, reveals and reminders."""

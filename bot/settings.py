@@ -1,0 +1,107 @@
+"""One typed settings object, read once from the environment and `.env`.
+
+Nothing else in studybot reads `os.environ`. Tests pass a plain dict. Secrets are `SecretStr`, so
+they print as stars in reprs, logs and error messages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+from dotenv import dotenv_values
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.errors import ConfigurationError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/studybot.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Every variable studybot understands; `.env.example` documents each one."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
+
+    database_url: str = Field(DEFAULT_DATABASE_URL, alias="STUDYBOT_DATABASE_URL")
+    content_dir: Path | None = Field(None, alias="STUDYBOT_CONTENT_DIR")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(None, alias="STUDYBOT_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field("text", alias="STUDYBOT_LOG_FORMAT")
+    default_timezone: str = Field("UTC", alias="STUDYBOT_DEFAULT_TIMEZONE")
+    grace_minutes: int = Field(60, ge=0, le=24 * 60, alias="STUDYBOT_GRACE_MINUTES")
+
+    discord_token: SecretStr | None = Field(None, alias="DISCORD_TOKEN")
+    discord_application_id: int | None = Field(None, alias="DISCORD_APPLICATION_ID")
+    discord_guild_ids: tuple[int, ...] = Field((), alias="DISCORD_GUILD_IDS")
+    discord_shard_count: int | None = Field(None, ge=1, alias="DISCORD_SHARD_COUNT")
+    discord_shard_ids: tuple[int, ...] = Field((), alias="DISCORD_SHARD_IDS")
+
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_command: str = Field("/study", alias="STUDYBOT_SLACK_COMMAND")
+    slack_admin_command: str = Field("/studyadmin", alias="STUDYBOT_SLACK_ADMIN_COMMAND")
+
+    @field_validator("discord_guild_ids", "discord_shard_ids", mode="before")
+    @classmethod
+    def _id_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA timezone name such as Europe/Berlin") from None
+        return value
+
+    @field_validator("slack_command", "slack_admin_command")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        if not value.startswith("/") or len(value) < 2 or " " in value:
+            raise ValueError("a Slack command name starts with / and has no spaces")
+        return value
+
+    @classmethod
+    def settings_customise_sources(cls, settings_cls, init_settings, **_others):  # type: ignore[no-untyped-def, override]
+        """Only `from_env` decides where values come from, so a test's dict is the whole truth."""
+        return (init_settings,)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
+        """Read settings from `environ` (the process environment by default) over a `.env` file.
+
+        Raises:
+            ConfigurationError: listing every bad variable by name; values of secrets are never shown.
+        """
+        merged: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        merged.update(os.environ if environ is None else environ)
+        aliases = {f.alias for f in cls.model_fields.values() if f.alias}
+        data = {k: v for k, v in merged.items() if k in aliases and v != ""}
+        try:
+            return cls(**data)
+        except ValidationError as exc:
+            problems = []
+            for error in exc.errors():
+                name = str(error["loc"][0]) if error["loc"] else "settings"
+                problems.append(f"{name}: {error['msg']}")
+            raise ConfigurationError(problems) from None
+
+    @property
+    def discord_enabled(self) -> bool:
+        return self.discord_token is not None
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None and (
+            self.slack_app_token is not None or self.slack_signing_secret is not None
+        )
