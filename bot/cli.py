@@ -209,6 +209,33 @@ def _extra_loaders() -> tuple[Any, ...]:
     return EXTRA_LOADERS
 
 
+class LazyGroup(click.Group):
+    """A command group defined in an adapter, imported only when it is used."""
+
+    def __init__(self, name: str, target: str, help_text: str) -> None:
+        super().__init__(name, help=help_text)
+        self._target = target
+        self._loaded: click.Group | None = None
+
+    def _load(self) -> click.Group:
+        if self._loaded is None:
+            import importlib
+
+            module, attr = self._target.split(":")
+            self._loaded = getattr(importlib.import_module(module), attr)
+        return self._loaded
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return self._load().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return self._load().get_command(ctx, cmd_name)
+
+
+main.add_command(LazyGroup("discord", "adapters.discord.cli:discord", "Discord: sync commands, invite link."))
+main.add_command(LazyGroup("slack", "adapters.slack.cli:slack", "Slack: print the app manifest."))
+
+
 def print_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
