@@ -15,7 +15,7 @@ from bot.actions import ActionId, ActionIdError
 from bot.commands.options import coerce_options
 from bot.commands.parse import parse_line
 from bot.commands.registry import Registry
-from bot.commands.spec import CommandSpec, Permission
+from bot.commands.spec import Choice, CommandSpec, Permission
 from bot.errors import NotAModerator, StaleAction, UnknownCommand, UserError, new_reference
 from bot.log import log_context
 from bot.markup import code
@@ -43,6 +43,13 @@ class Core:
         if self._extra_moderator_check is not None:
             return await self._extra_moderator_check(identity)
         return False
+
+    def complete(self, source: str, partial: str) -> list[Choice]:
+        """Up to 25 choices from a named source for what the member has typed so far (autocomplete)."""
+        fn = self.registry.sources.get(source)
+        if fn is None:
+            return []
+        return fn(self.services, partial)[:25]
 
     def visible(self, is_moderator: bool) -> list[CommandSpec]:
         return [s for s in self.registry if is_moderator or s.permission is Permission.MEMBER]

@@ -11,7 +11,15 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.commands.spec import ActionSpec, CommandSpec, GroupSpec, OptionSpec, OptionType, Permission
+from bot.commands.spec import (
+    ActionSpec,
+    ChoiceSourceFn,
+    CommandSpec,
+    GroupSpec,
+    OptionSpec,
+    OptionType,
+    Permission,
+)
 
 # Discord: names 1-32 characters, lower case; we also keep them ASCII so Slack and the console agree.
 NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -31,6 +39,13 @@ class Registry:
     commands: dict[tuple[str, ...], CommandSpec] = field(default_factory=dict)
     groups: dict[tuple[str, ...], GroupSpec] = field(default_factory=dict)
     actions: dict[str, ActionSpec] = field(default_factory=dict)
+    sources: dict[str, ChoiceSourceFn] = field(default_factory=dict)
+
+    def choice_source(self, name: str, source: ChoiceSourceFn) -> None:
+        """A dynamic list of choices (exam codes, …) that options name in `choices_source`."""
+        if name in self.sources:
+            raise RegistrationError(f"choice source {name!r} is declared twice")
+        self.sources[name] = source
 
     def group(self, group: GroupSpec) -> GroupSpec:
         if len(group.path) >= MAX_DEPTH:
@@ -61,6 +76,9 @@ class Registry:
         if not inspect.iscoroutinefunction(spec.handler):
             raise RegistrationError(f"the handler of {name!r} must be an async function")
         self._check_options(name, spec.options)
+        for example in spec.examples:
+            if not example.startswith("/" + name):
+                raise RegistrationError(f"example {example!r} of {name!r} must start with /{name}")
         self._check_room(spec.path)
         self.commands[spec.path] = spec
         return spec
@@ -136,6 +154,8 @@ class Registry:
             optional_seen = optional_seen or not option.required
             if len(option.choices) > MAX_CHOICES:
                 raise RegistrationError(f"{where} has more than {MAX_CHOICES} choices")
+            if option.choices_source and option.choices_source not in self.sources:
+                raise RegistrationError(f"{where} names choice source {option.choices_source!r}, not declared yet")
             if option.choices and option.choices_source:
                 raise RegistrationError(f"{where} has both fixed choices and a choices source")
             for choice in option.choices:

@@ -60,6 +60,7 @@ class OptionSpec:
 
 
 Options = Mapping[str, Any]
+ChoiceSourceFn = Callable[["Services", str], list[Choice]]
 Handler = Callable[["Request", Options, "Services"], Awaitable["Reply"]]
 ActionHandler = Callable[["Action", "ActionId", "Services"], Awaitable["Reply"]]
 
@@ -74,6 +75,7 @@ class CommandSpec:
     options: tuple[OptionSpec, ...] = ()
     permission: Permission = Permission.MEMBER
     slow: bool = False  # may take over a second: Discord defers, Slack already acks first
+    examples: tuple[str, ...] = ()  # typed lines, shown by /help and replayed by every adapter's tests
 
     @property
     def name(self) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.catalog.loader import ExtraLoader
 from bot.commands.registry import Registry
-from bot.features import help, profile
+from bot.features import choices, help, profile
 
-FEATURES = (help, profile)
+FEATURES = (choices, help, profile)
 # Feature content beyond exams, FAQ and questions (study paths, …), checked by `content check`.
 EXTRA_LOADERS: tuple[ExtraLoader, ...] = ()
 

@@ -59,6 +59,7 @@ def register(registry: Registry) -> None:
             ("help",),
             "List the commands, or explain one",
             help_command,
+            examples=("/help", "/help profile"),
             options=(OptionSpec("command", OptionType.STRING, "A command to explain, like profile", rest=True),),
         )
     )

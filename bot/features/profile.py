@@ -91,6 +91,7 @@ def register(registry: Registry) -> None:
             ("profile",),
             "Show your profile, set your timezone, or delete your data",
             profile_command,
+            examples=("/profile", "/profile timezone:Europe/Berlin", "/profile delete"),
             options=(
                 OptionSpec(
                     "action",
