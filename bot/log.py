@@ -10,10 +10,13 @@ import contextvars
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from types import MappingProxyType
 
-_CONTEXT: contextvars.ContextVar[dict[str, str]] = contextvars.ContextVar("studybot_log_context", default={})
+_CONTEXT: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "studybot_log_context", default=MappingProxyType({})
+)
 FIELDS = ("platform", "workspace", "channel", "user", "command", "ref")
 # Discord bot tokens, Slack tokens (xoxb-, xapp-, xoxp-) and anything after "token=".
 _SECRET = re.compile(r"(xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|[MN][A-Za-z\d]{23,}\.[\w-]{6}\.[\w-]{27,}|token=\S+)")

@@ -26,7 +26,9 @@ def render(reply: Reply) -> str:
         for index, option in enumerate(reply.select.options, start=1):
             lines.append(f"  ({index}) {option.label}")
         many = reply.select.max_values > 1
-        lines.append("Choose with /choose " + ("N N …" if many else "N") + (", then press the button." if reply.buttons else "."))
+        lines.append(
+            "Choose with /choose " + ("N N …" if many else "N") + (", then press the button." if reply.buttons else ".")
+        )
     if reply.buttons:
         lines.append("")
         lines.append("  ".join(f"[{i}] {b.label}" for i, b in enumerate(reply.buttons, start=1)))

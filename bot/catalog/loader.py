@@ -169,7 +169,9 @@ def load_catalog(root: Path | None = None, *, extra_loaders: Iterable[ExtraLoade
         bank, node = _load(path, QuestionBank, problems)
         if bank is None:
             continue
-        check_bank(bank, exams, seen_q, lambda i, f, m, p=path, n=node: problems.add(p, _line_of(n, ("questions", i, f)), m))
+        check_bank(
+            bank, exams, seen_q, lambda i, f, m, p=path, n=node: problems.add(p, _line_of(n, ("questions", i, f)), m)
+        )
         if path.stem != bank.exam:
             problems.add(path, _line_of(node, ("exam",)), f"file name must be {bank.exam}.yaml")
         questions[bank.exam] = bank.questions

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.commands.dispatch import Core
-from bot.commands.registry import Registry, RegistrationError
+from bot.commands.registry import RegistrationError, Registry
 from bot.commands.spec import (
     ActionSpec,
     Choice,

@@ -98,7 +98,7 @@ class Core:
     def _internal_error(self, name: str) -> Reply:
         ref = new_reference()
         with log_context(ref=ref):
-            log.exception("internal error while handling %s", name)
+            log.exception("internal error while handling %s", name, extra={"ref": ref})
         return Reply(
             title="Something went wrong",
             text=f"Something went wrong on our side, sorry. Reference **{ref}**: "

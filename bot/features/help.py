@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.commands.parse import usage_line
 from bot.commands.registry import Registry
-from bot.commands.spec import CommandSpec, OptionSpec, OptionType, Options, Permission
+from bot.commands.spec import CommandSpec, Options, OptionSpec, OptionType, Permission
 from bot.errors import UnknownCommand
 from bot.markup import bullets, code, esc
 from bot.replies import Field, Reply
@@ -47,7 +47,8 @@ def _detail(spec: CommandSpec) -> Field:
 
 
 def _option_line(option: OptionSpec) -> str:
-    text = f"- {code(option.name)} ({option.type.value}{', required' if option.required else ''}): {esc(option.description)}"
+    kind = option.type.value + (", required" if option.required else "")
+    text = f"- {code(option.name)} ({kind}): {esc(option.description)}"
     if option.choices:
         text += " One of " + ", ".join(code(c.value) for c in option.choices) + "."
     return text

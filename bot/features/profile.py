@@ -7,7 +7,7 @@ import zoneinfo
 from bot.actions import ActionId
 from bot.commands.parse import suggest
 from bot.commands.registry import Registry
-from bot.commands.spec import ActionSpec, Choice, CommandSpec, OptionSpec, OptionType, Options
+from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType
 from bot.errors import InvalidOption, StaleAction
 from bot.markup import bold, code, esc
 from bot.replies import Button, Field, Reply
@@ -29,7 +29,8 @@ def resolve_timezone(name: str) -> str:
     hint = suggest(name, sorted(available))
     raise InvalidOption(
         f"{code(name[:60])} is not a timezone I know.",
-        (f"Did you mean {code(hint)}? " if hint else "") + "Use an IANA name such as `Europe/Berlin` or `America/New_York`.",
+        (f"Did you mean {code(hint)}? " if hint else "")
+        + "Use an IANA name such as `Europe/Berlin` or `America/New_York`.",
     )
 
 

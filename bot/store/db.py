@@ -35,6 +35,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # Python's sqlite3 module begins transactions lazily and behind SQLAlchemy's back, which breaks
+    # savepoints and lets a rolled-back block keep its writes. Take over: no implicit transactions,
+    # and an explicit BEGIN from the "begin" hook below.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
+    deadlocking when both try to upgrade a read lock."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -52,6 +62,7 @@ def create_engine(url: str) -> AsyncEngine:
         path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     return create_async_engine(url, pool_pre_ping=True)
 

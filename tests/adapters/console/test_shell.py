@@ -1,0 +1,80 @@
+"""The console as a new user meets it: `studybot shell` and `studybot exec` as real processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ENV_KEEP = ("PATH", "HOME", "LANG", "SYSTEMROOT")
+
+
+def studybot(args: list[str], tmp_path: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
+    env["STUDYBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,  # works from any working directory
+        timeout=120,
+    )
+
+
+def test_state_survives_a_restart_and_bad_input_changes_nothing(tmp_path: Path) -> None:
+    first = studybot(["shell", "--user", "ada"], tmp_path, "/profile timezone:Europe/Berlin\n")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("> /profile timezone:Europe/Berlin\n")
+    assert "Saved." in first.stdout
+
+    garbage = "ä€\x07" * 1700
+    bad_lines = [
+        "/nosuchcommand",
+        "/profile tz:UTC",
+        "/profile timezone:",
+        '/profile timezone:"Europe/Paris',
+        "/profile timezone:Not/AZone",
+        "/",
+        "profile",
+        garbage,
+        "/" + garbage,
+        "/press 1",
+        "/press 99",
+        "/choose 1",
+    ]
+    second = studybot(["shell", "--user", "ada"], tmp_path, "\n".join([*bad_lines, "/profile"]) + "\n")
+    assert second.returncode == 0, second.stderr
+    transcript = second.stdout
+    for line in bad_lines:
+        assert f"> {line}\n" in transcript
+    assert transcript.count("== That didn't work ==") + transcript.count("There is no") >= len(bad_lines) - 1
+    assert "Traceback" not in transcript + second.stderr
+    assert transcript.rstrip().endswith("Europe/Berlin")
+
+
+def test_buttons_are_pressed_by_number(tmp_path: Path) -> None:
+    out = studybot(["shell"], tmp_path, "/profile timezone:UTC\n/profile delete\n/press 2\n/press 1\n/profile\n")
+    assert out.returncode == 0, out.stderr
+    assert "[1] Delete everything  [2] Keep my data" in out.stdout
+    assert "Nothing was deleted" in out.stdout
+    assert "Everything studybot stored about you is deleted" in out.stdout
+    assert out.stdout.rstrip().endswith("not set (using UTC)")
+
+
+def test_exec_runs_one_command_and_members_do_not_see_moderator_help(tmp_path: Path) -> None:
+    out = studybot(["exec", "/help"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "/profile" in out.stdout and "/help" in out.stdout
+    member = studybot(["exec", "--member", "/help"], tmp_path)
+    assert "Moderator commands" not in member.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["content", "check"]])
+def test_cli_basics(tmp_path: Path, args: list[str]) -> None:
+    out = studybot(args, tmp_path)
+    assert out.returncode == 0, out.stderr + out.stdout

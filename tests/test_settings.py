@@ -1,0 +1,52 @@
+"""Settings are read once, validated all at once, and never print a secret."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.errors import ConfigurationError
+from bot.settings import Settings
+
+
+def test_defaults_need_no_tokens() -> None:
+    settings = Settings.from_env({}, env_file=None)
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert not settings.discord_enabled and not settings.slack_enabled
+
+
+def test_secrets_never_show(tmp_path: Path) -> None:
+    token = "MTIzNDU2Nzg5MDEyMzQ1Njc4.GaBcDe.abcdefghijklmnopqrstuvwxyz0123"
+    settings = Settings.from_env({"DISCORD_TOKEN": token, "SLACK_BOT_TOKEN": "xoxb-1-2-secret"}, env_file=None)
+    assert token not in repr(settings) and "xoxb" not in str(settings)
+    assert settings.discord_token is not None and settings.discord_token.get_secret_value() == token
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({"DISCORD_TOKEN": token, "DISCORD_SHARD_COUNT": "many"}, env_file=None)
+    assert token not in str(caught.value.problems)
+
+
+def test_every_bad_variable_is_named() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(
+            {"STUDYBOT_DEFAULT_TIMEZONE": "Mars/Base", "DISCORD_SHARD_COUNT": "x", "STUDYBOT_SLACK_COMMAND": "study"},
+            env_file=None,
+        )
+    text = " ".join(caught.value.problems)
+    for name in ("STUDYBOT_DEFAULT_TIMEZONE", "DISCORD_SHARD_COUNT", "STUDYBOT_SLACK_COMMAND"):
+        assert name in text
+
+
+def test_dotenv_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("STUDYBOT_DEFAULT_TIMEZONE=Europe/Berlin\nDISCORD_GUILD_IDS=1, 2\nSTUDYBOT_GRACE_MINUTES=5\n")
+    settings = Settings.from_env({"STUDYBOT_GRACE_MINUTES": "30"}, env_file=env_file)
+    assert settings.default_timezone == "Europe/Berlin"
+    assert settings.discord_guild_ids == (1, 2)
+    assert settings.grace_minutes == 30
+
+
+def test_env_example_documents_every_variable() -> None:
+    example = (Path(__file__).parent.parent / ".env.example").read_text()
+    for field in Settings.model_fields.values():
+        assert f"{field.alias}=" in example, field.alias
