@@ -1,0 +1,264 @@
+"""The Slack adapter: a Bolt `AsyncApp` on the shared event loop, in Socket Mode or over HTTP.
+
+`async with SlackAdapter(core, settings) as slack:` connects Socket Mode (with `SLACK_APP_TOKEN`);
+`SlackAdapter(core, settings, http=True, port=N)` serves Bolt's aiohttp app on N instead, where Bolt
+verifies every signature and timestamp and `ReplayGuard` refuses replays. `AsyncApp.start()` is never
+used: it runs its own loop, and studybot shares one loop with Discord and the scheduler.
+
+Every listener acknowledges first, before any lookup or database work, then asks the core and answers
+through the request's `response_url` (falling back to `chat.postEphemeral`/`chat.postMessage`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from types import TracebackType
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.members import MemberDirectory
+from adapters.slack.middleware import EventDeduplication, ReplayGuard
+from adapters.slack.payloads import Message
+from adapters.slack.poster import SlackPoster
+from adapters.slack.render import RenderError, render
+from adapters.slack.translate import (
+    action_channel,
+    action_identity,
+    command_identity,
+    command_line,
+    to_action,
+    workspace_of,
+)
+from bot.commands.dispatch import Core
+from bot.errors import ConfigurationError, new_reference
+from bot.log import log_context
+from bot.replies import Reply
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+SHUTDOWN_GRACE = 10.0  # seconds to let answers already acknowledged finish on shutdown
+
+Respond = Callable[..., Awaitable[Any]]
+
+
+class SlackAdapter:
+    """Owns the Bolt app, its Web API client and either the Socket Mode connection or the HTTP site.
+
+    Args:
+        core: the platform-neutral bot.
+        settings: read for the tokens, the signing secret and the two command names.
+        http: serve the Events/Interactivity endpoint instead of connecting Socket Mode.
+        port: the HTTP port (0 picks a free one; see `port` after entering).
+        host: the HTTP interface to bind.
+        base_url: the Web API address; tests point it at a fake Slack.
+    """
+
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        http: bool = False,
+        port: int = 3000,
+        *,
+        host: str = "0.0.0.0",
+        base_url: str | None = None,
+    ) -> None:
+        problems = []
+        if settings.slack_bot_token is None:
+            problems.append("SLACK_BOT_TOKEN: required for Slack")
+        if http and settings.slack_signing_secret is None:
+            problems.append("SLACK_SIGNING_SECRET: required to serve Slack over HTTP")
+        if not http and settings.slack_app_token is None:
+            problems.append("SLACK_APP_TOKEN: required for Socket Mode (or run with --slack-http)")
+        if problems:
+            raise ConfigurationError(problems)
+        assert settings.slack_bot_token is not None
+        self.core = core
+        self.settings = settings
+        self.http = http
+        self.host = host
+        self.port = port
+        self.client = AsyncWebClient(
+            token=settings.slack_bot_token.get_secret_value(),
+            **({"base_url": base_url} if base_url else {}),
+        )
+        self.members = MemberDirectory(self.client)
+        self.poster = SlackPoster(self.client)
+        secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        self.app = AsyncApp(
+            name="studybot",
+            client=self.client,
+            signing_secret=secret,
+            before_authorize=ReplayGuard() if http else None,
+            process_before_response=False,
+        )
+        self.app.use(EventDeduplication())
+        self._register()
+        self._runner: web.AppRunner | None = None
+        self._socket: AsyncSocketModeHandler | None = None
+        self._inflight: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> SlackAdapter:
+        if self.http:
+            runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH, port=self.port))
+            await runner.setup()
+            try:
+                await web.TCPSite(runner, self.host, self.port).start()
+            except BaseException:
+                await runner.cleanup()
+                raise
+            self._runner = runner
+            self.port = int(runner.addresses[0][1])
+            log.info("slack: serving HTTP on %s:%d%s", self.host, self.port, EVENTS_PATH)
+        else:
+            assert self.settings.slack_app_token is not None
+            self._socket = AsyncSocketModeHandler(self.app, app_token=self.settings.slack_app_token.get_secret_value())
+            try:
+                await self._socket.connect_async()
+            except BaseException:
+                await self._socket.close_async()
+                self._socket = None
+                raise
+            log.info("slack: connected in Socket Mode")
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        # Stop taking requests first, then let the answers already acknowledged finish.
+        try:
+            if self._socket is not None:
+                await self._socket.close_async()
+                self._socket = None
+            if self._runner is not None:
+                await self._runner.cleanup()
+                self._runner = None
+        finally:
+            pending = {t for t in self._inflight if not t.done()}
+            if pending:
+                _done, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE)
+                for task in late:
+                    task.cancel()
+            log.info("slack: stopped")
+
+    @property
+    def url(self) -> str:
+        """The HTTP endpoint (HTTP mode), after entering."""
+        return f"http://{'127.0.0.1' if self.host in ('0.0.0.0', '') else self.host}:{self.port}{EVENTS_PATH}"
+
+    # -- listeners ------------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.app.command(self.settings.slack_command)(self._command_listener(admin=False))
+        self.app.command(self.settings.slack_admin_command)(self._command_listener(admin=True))
+        self.app.block_action(re.compile(".+"))(self._on_block_action)
+        self.app.error(self._on_error)
+
+    def _command_listener(self, *, admin: bool) -> Callable[..., Awaitable[None]]:
+        async def on_command(ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Respond) -> None:
+            await ack()  # within Slack's 3 s, before anything that could be slow
+            self._track()
+            await self._answer_command(body, respond, admin=admin)
+
+        return on_command
+
+    async def _on_block_action(
+        self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        await ack()
+        self._track()
+        started = time.perf_counter()
+        workspace = workspace_of(body)
+        user = body["user"]["id"]
+        with log_context(platform="slack", workspace=workspace, channel=action_channel(body)):
+            member = await self.members.lookup(workspace, user)
+            identity = action_identity(body, display_name=member.display_name, is_moderator=member.is_moderator)
+            reply = await self.core.handle(to_action(body, action, identity))
+            await self._send(reply, body, respond, interactive=True)
+            log.debug("slack: action answered in %.1f ms", (time.perf_counter() - started) * 1000)
+
+    async def _answer_command(self, body: dict[str, Any], respond: Respond, *, admin: bool) -> None:
+        started = time.perf_counter()
+        workspace = workspace_of(body)
+        with log_context(
+            platform="slack", workspace=workspace, channel=body.get("channel_id"), command=body["command"]
+        ):
+            member = await self.members.lookup(workspace, str(body["user_id"]))
+            identity = command_identity(body, display_name=member.display_name, is_moderator=member.is_moderator)
+            line = command_line(str(body.get("text") or ""), admin=admin)
+            trigger = body.get("trigger_id")
+            reply = await self.core.handle_line(identity, line, delivery_id=f"slack:{trigger}" if trigger else None)
+            await self._send(reply, body, respond, interactive=False)
+            log.debug("slack: command answered in %.1f ms", (time.perf_counter() - started) * 1000)
+
+    async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
+        log.error("slack: unhandled error in workspace=%s: %r", workspace_of(body or {}), error, exc_info=error)
+
+    def _track(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    # -- answering ------------------------------------------------------------------------------
+
+    @staticmethod
+    def _message(reply: Reply) -> Message:
+        try:
+            return render(reply)
+        except RenderError:
+            ref = new_reference()
+            log.exception("slack: reply could not be rendered (ref %s)", ref, extra={"ref": ref})
+            return render(
+                Reply(
+                    title="Something went wrong",
+                    text=f"Something went wrong on our side, sorry. Reference **{ref}**.",
+                    ephemeral=True,
+                )
+            )
+
+    async def _send(self, reply: Reply, body: Mapping[str, Any], respond: Respond, *, interactive: bool) -> None:
+        """Answer through the response URL; post with the bot token only when there is none (or it failed)."""
+        message = self._message(reply)
+        replace = interactive and reply.replace
+        kwargs: dict[str, Any] = {"text": message["text"], "blocks": message["blocks"]}
+        if replace:
+            kwargs["replace_original"] = True
+        else:
+            kwargs["response_type"] = "ephemeral" if reply.ephemeral else "in_channel"
+            if interactive:
+                kwargs["replace_original"] = False
+        if body.get("response_url"):
+            result = await respond(**kwargs)
+            if result.status_code == 200:
+                return
+            log.warning("slack: response_url answered %s %s; posting instead", result.status_code, result.body)
+        await self._post_instead(reply, message, body, interactive=interactive)
+
+    async def _post_instead(
+        self, reply: Reply, message: Message, body: Mapping[str, Any], *, interactive: bool
+    ) -> None:
+        channel = action_channel(body) if interactive else str(body.get("channel_id", ""))
+        user = body["user"]["id"] if interactive else body["user_id"]
+        try:
+            if reply.ephemeral:
+                await self.client.chat_postEphemeral(
+                    channel=channel, user=user, text=message["text"], blocks=message["blocks"]
+                )
+            else:
+                await self.client.chat_postMessage(channel=channel, text=message["text"], blocks=message["blocks"])
+        except SlackApiError as exc:
+            log.warning("slack: could not answer in channel=%s: %s", channel, exc.response.get("error"))

@@ -1,0 +1,34 @@
+"""`studybot slack …`: commands for setting up the Slack app (loaded lazily by `bot.cli`)."""
+
+from __future__ import annotations
+
+import click
+
+from adapters.slack.manifest import manifest_yaml
+from bot.errors import ConfigurationError
+from bot.features import build_registry
+from bot.settings import Settings
+
+
+@click.group()
+def slack() -> None:
+    """Slack: print the app manifest."""
+
+
+@slack.command()
+@click.option("--http", "http", is_flag=True, help="HTTP mode: Slack sends requests to --url instead of Socket Mode.")
+@click.option("--url", default=None, help="Public base URL for --http, e.g. https://bot.example.com.")
+def manifest(http: bool, url: str | None) -> None:
+    """Print the app manifest (YAML) to paste into api.slack.com/apps → Create New App → From a manifest."""
+    if http and not url:
+        raise click.UsageError("--http needs --url, the public https address Slack will call")
+    if url and not http:
+        raise click.UsageError("--url only applies with --http")
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as exc:
+        click.echo("studybot cannot read its settings; fix these (see .env.example):", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(2) from None
+    click.echo(manifest_yaml(build_registry(), settings, http=http, url=url), nl=False)

@@ -1,0 +1,101 @@
+"""The scheduler's `Poster` for Slack: `chat.postMessage`, `chat.update`, and DMs via `conversations.open`.
+
+Failures the scheduler acts on come back as typed outcomes. A 429 is reported with its Retry-After
+instead of being slept through: the client has no rate-limit retry handler on purpose, so pacing
+stays in the scheduler, which knows how many posts are waiting.
+
+The bot token is for one workspace, so `workspace` is only used for logging. Slack has no nonce for
+`chat.postMessage`; the scheduler's claim per delivery is what prevents double posts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import render
+from bot.replies import Reply
+from bot.schedule.ports import PostOutcome, PostResult
+
+log = logging.getLogger(__name__)
+
+_OUTCOMES = {
+    "not_in_channel": PostOutcome.MISSING_ACCESS,
+    "channel_not_found": PostOutcome.UNKNOWN_CHANNEL,
+    "is_archived": PostOutcome.ARCHIVED,
+    "ratelimited": PostOutcome.RATE_LIMITED,
+    "message_not_found": PostOutcome.UNKNOWN_CHANNEL,
+    "cant_update_message": PostOutcome.MISSING_ACCESS,
+    "user_not_found": PostOutcome.UNKNOWN_CHANNEL,
+    "cannot_dm_bot": PostOutcome.MISSING_ACCESS,
+}
+
+
+def _retry_after(headers: Mapping[str, Any] | None) -> float | None:
+    for name, value in (headers or {}).items():
+        if name.lower() == "retry-after":
+            try:
+                return float(value)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def outcome_of(exc: SlackApiError) -> PostResult:
+    """A Web API error as the outcome the scheduler understands."""
+    response = exc.response
+    error = str(response.get("error") or "")
+    if response.status_code == 429:
+        error = "ratelimited"
+    outcome = _OUTCOMES.get(error, PostOutcome.FAILED)
+    retry_after = _retry_after(response.headers) if outcome is PostOutcome.RATE_LIMITED else None
+    if outcome is PostOutcome.RATE_LIMITED and retry_after is None:
+        retry_after = 1.0  # Slack always sends Retry-After; if a proxy ate it, wait the per-channel second
+    return PostResult(outcome, retry_after=retry_after, detail=error or f"HTTP {response.status_code}")
+
+
+class SlackPoster:
+    """Implements `bot.schedule.ports.Poster` with the bot token's Web API client."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self._client = client
+
+    async def post(self, workspace: str, channel: str, reply: Reply, *, nonce: str | None = None) -> PostResult:
+        message = render(reply)
+        try:
+            response = await self._client.chat_postMessage(
+                channel=channel, text=message["text"], blocks=message["blocks"]
+            )
+        except SlackApiError as exc:
+            result = outcome_of(exc)
+            log.warning("post failed in workspace=%s channel=%s: %s", workspace, channel, result.detail)
+            return result
+        return PostResult(PostOutcome.OK, message_id=str(response["ts"]))
+
+    async def edit(self, workspace: str, channel: str, message_id: str, reply: Reply) -> PostResult:
+        message = render(reply)
+        try:
+            response = await self._client.chat_update(
+                channel=channel, ts=message_id, text=message["text"], blocks=message["blocks"]
+            )
+        except SlackApiError as exc:
+            result = outcome_of(exc)
+            log.warning("edit failed in workspace=%s channel=%s: %s", workspace, channel, result.detail)
+            return result
+        return PostResult(PostOutcome.OK, message_id=str(response.get("ts") or message_id))
+
+    async def direct_message(self, workspace: str, user_id: str, reply: Reply) -> PostResult:
+        try:
+            opened = await self._client.conversations_open(users=user_id)
+        except SlackApiError as exc:
+            result = outcome_of(exc)
+            log.warning("conversations.open failed in workspace=%s user=%s: %s", workspace, user_id, result.detail)
+            return result
+        channel = str(opened["channel"]["id"])
+        return await self.post(workspace, channel, reply)

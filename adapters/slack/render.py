@@ -1,0 +1,407 @@
+"""Reply → Block Kit: header, mrkdwn sections, fields, context, actions, plus a plain `text` fallback.
+
+Every limit Slack publishes for messages is enforced here, where the payload is built, and each is
+named below so a test can push the renderer to it and one past it. Human text that is too long is
+split (section text, fields, buttons) or cut with an ellipsis (header, labels); identifiers (action
+ids, values) cannot be shortened without breaking them, so an oversized one raises `RenderError`.
+
+Every text span from users or content is escaped (`&`, `<`, `>`), in `plain_text` as well as in
+`mrkdwn`, so nobody can smuggle `<!channel>`, `<!here>` or `<@U…>` through a display name, an option
+value or a question. The only angle brackets in our output are the links we build ourselves.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from adapters.slack.payloads import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    HeaderBlock,
+    Message,
+    Mrkdwn,
+    OptionObject,
+    PlainText,
+    SectionBlock,
+    SelectElement,
+)
+from bot.markup import Bullets, Paragraph, Span, parse, to_plain
+from bot.replies import Button, Field, Reply, Select
+
+log = logging.getLogger(__name__)
+
+# Block Kit limits (docs.slack.dev "Blocks" reference and slack_sdk's model validators).
+MAX_BLOCKS = 50
+HEADER_TEXT = 150
+SECTION_TEXT = 3000
+SECTION_FIELDS = 10
+FIELD_TEXT = 2000
+CONTEXT_TEXT = 2000
+BUTTON_TEXT = 75
+ACTION_ID = 255
+BUTTON_VALUE = 2000
+ACTIONS_ELEMENTS = 25
+SELECT_OPTIONS = 100
+OPTION_TEXT = 75
+OPTION_VALUE = 150
+PLACEHOLDER_TEXT = 150
+# Not a published limit: Slack answers `msg_blocks_too_long` at roughly 13.2k characters of block text
+# (slackapi/bolt-js#2509), so a message keeps its sections under this budget and says it was shortened.
+MESSAGE_TEXT_BUDGET = 12_000
+# The `text` fallback feeds notifications and screen readers; Slack truncates at 40k, we stay short.
+FALLBACK_TEXT = 3000
+FIELD_NAME_TEXT = 200
+
+ELLIPSIS = "…"
+BULLET = "• "
+_STYLES = {"primary": "primary", "success": "primary", "danger": "danger"}
+
+
+class RenderError(ValueError):
+    """A reply that cannot become a valid Slack message without breaking an identifier."""
+
+
+def escape(text: str) -> str:
+    """Slack's three control characters as entities; nothing else is encoded (Slack decodes only these)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fit(raw: str, limit: int) -> str:
+    """`raw` escaped, cut so the escaped form is at most `limit` characters, never inside an entity."""
+    escaped = escape(raw)
+    if len(escaped) <= limit:
+        return escaped
+    out: list[str] = []
+    size = 0
+    for ch in raw:
+        piece = escape(ch)
+        if size + len(piece) > limit - len(ELLIPSIS):
+            break
+        out.append(piece)
+        size += len(piece)
+    return "".join(out).rstrip() + ELLIPSIS
+
+
+def plain_text(raw: str, limit: int) -> PlainText:
+    return {"type": "plain_text", "text": fit(raw, limit) or " ", "emoji": True}
+
+
+def mrkdwn(text: str) -> Mrkdwn:
+    return {"type": "mrkdwn", "text": text}
+
+
+# -- markup → mrkdwn ----------------------------------------------------------------------------
+
+
+def _wrap(kind: str, body: str) -> str:
+    marks = {"bold": "*", "italic": "_"}
+    if kind in marks:
+        stripped = body.strip()
+        if not stripped:
+            return body
+        # Slack only styles `*x*` when the markers hug the text, so whitespace goes outside them.
+        lead = body[: len(body) - len(body.lstrip())]
+        trail = body[len(body.rstrip()) :]
+        return f"{lead}{marks[kind]}{stripped}{marks[kind]}{trail}"
+    if kind == "code":
+        return f"`{body}`"
+    return body
+
+
+def _link_target(url: str) -> str:
+    # A `|` would end the address early and `>` would end the link: encode both, escape the rest.
+    return escape(url).replace("|", "%7C")
+
+
+def _atoms(span: Span, limit: int) -> list[str]:
+    """One span as rendered pieces, each at most `limit` characters and each well-formed on its own."""
+    text = span.text.replace("`", "'") if span.kind == "code" else span.text
+    if span.kind == "link" and span.url:
+        target = _link_target(span.url)
+        if text == span.url:
+            whole = f"<{target}>"
+            if len(whole) <= limit:
+                return [whole]
+        else:
+            overhead = len(target) + 3
+            if overhead < limit // 2:
+                return [f"<{target}|{piece}>" for piece in _split_escaped(text, limit - overhead)]
+        # An address too long for any section goes out as text; Slack still links it by itself.
+        return _split_escaped(f"{text} ({span.url})" if text != span.url else text, limit)
+    overhead = 2 if span.kind in ("bold", "italic", "code") else 0
+    return [_wrap(span.kind, piece) for piece in _split_escaped(text, limit - overhead)]
+
+
+def _split_escaped(raw: str, limit: int) -> list[str]:
+    """Escape `raw` into pieces of at most `limit` characters, preferring to break after a space."""
+    pieces: list[str] = []
+    current: list[str] = []
+    size = 0
+    last_space = -1
+    for ch in raw:
+        piece = escape(ch)
+        if size + len(piece) > limit and current:
+            if last_space > len(current) // 2:
+                head, tail = current[: last_space + 1], current[last_space + 1 :]
+            else:
+                head, tail = current, []
+            pieces.append("".join(head))
+            current = list(tail)
+            size = sum(len(p) for p in current)
+            last_space = -1
+        current.append(piece)
+        size += len(piece)
+        if ch == " ":
+            last_space = len(current) - 1
+    if current:
+        pieces.append("".join(current))
+    return pieces
+
+
+def _lines(text: str) -> list[list[Span]]:
+    """Markup as lines of spans; an empty list is a blank line between paragraphs and lists."""
+    lines: list[list[Span]] = []
+    for block in parse(text):
+        if lines:
+            lines.append([])
+        if isinstance(block, Paragraph):
+            current: list[Span] = []
+            for span in block.spans:
+                parts = span.text.split("\n")
+                for index, part in enumerate(parts):
+                    if index:
+                        lines.append(current)
+                        current = []
+                    if part:
+                        current.append(Span(span.kind, part, span.url))
+            lines.append(current)
+        elif isinstance(block, Bullets):
+            for item in block.items:
+                lines.append([Span("text", BULLET), *item])
+    return lines
+
+
+def mrkdwn_chunks(text: str, limit: int = SECTION_TEXT) -> list[str]:
+    """Markup as mrkdwn strings of at most `limit` characters, split between lines where possible."""
+    chunks: list[str] = []
+    current = ""
+    for line in _lines(text):
+        pieces: list[str] = []
+        piece = ""
+        for span in line:
+            for atom in _atoms(span, limit):
+                if len(piece) + len(atom) > limit:
+                    pieces.append(piece)
+                    piece = ""
+                piece += atom
+        pieces.append(piece)
+        for piece in pieces:
+            candidate = piece if not current else f"{current}\n{piece}"
+            if len(candidate) <= limit:
+                current = candidate
+            else:
+                chunks.append(current)
+                current = piece
+    chunks.append(current)
+    return [c.strip("\n") for c in chunks if c.strip()]
+
+
+def to_mrkdwn(text: str) -> str:
+    """Markup as one mrkdwn string, for places without a per-block limit of their own."""
+    return "\n".join(mrkdwn_chunks(text, limit=10**9))
+
+
+# -- blocks -------------------------------------------------------------------------------------
+
+
+def header(title: str) -> HeaderBlock:
+    return {"type": "header", "text": plain_text(title.replace("\n", " "), HEADER_TEXT)}
+
+
+def text_sections(text: str) -> list[SectionBlock]:
+    return [{"type": "section", "text": mrkdwn(chunk)} for chunk in mrkdwn_chunks(text, SECTION_TEXT)]
+
+
+def _field_heading(field: Field) -> str:
+    name = fit(field.name.replace("\n", " ").strip(), FIELD_NAME_TEXT)
+    return f"*{name}*" if name else ""
+
+
+def _inline_field(field: Field) -> str | None:
+    """`*name*\\nvalue` when it fits one field (2,000 characters); None when it must go full width."""
+    heading = _field_heading(field)
+    room = FIELD_TEXT - len(heading) - 1
+    chunks = mrkdwn_chunks(field.value, room) if field.value.strip() else []
+    if len(chunks) > 1:
+        return None
+    return "\n".join(p for p in (heading, *chunks) if p) or " "
+
+
+def _wide_field(field: Field) -> list[SectionBlock]:
+    heading = _field_heading(field)
+    room = SECTION_TEXT - len(heading) - 1
+    chunks = mrkdwn_chunks(field.value, room) if field.value.strip() else []
+    if not chunks:
+        return [{"type": "section", "text": mrkdwn(heading or " ")}]
+    first = "\n".join(p for p in (heading, chunks[0]) if p)
+    return [{"type": "section", "text": mrkdwn(first)}] + [{"type": "section", "text": mrkdwn(c)} for c in chunks[1:]]
+
+
+def field_sections(fields: Iterable[Field]) -> list[SectionBlock]:
+    """Inline fields side by side, at most ten to a section; other fields full width, one section each."""
+    blocks: list[SectionBlock] = []
+    run: list[Mrkdwn] = []
+
+    def flush() -> None:
+        for start in range(0, len(run), SECTION_FIELDS):
+            blocks.append({"type": "section", "fields": run[start : start + SECTION_FIELDS]})
+        run.clear()
+
+    for field in fields:
+        inline = _inline_field(field) if field.inline else None
+        if inline is not None:
+            run.append(mrkdwn(inline))
+            continue
+        flush()
+        blocks.extend(_wide_field(field))
+    flush()
+    return blocks
+
+
+def _check_id(kind: str, value: str, limit: int) -> str:
+    if not value:
+        raise RenderError(f"a {kind} must not be empty")
+    if len(value) > limit:
+        raise RenderError(f"{kind} {value[:40]!r}… is {len(value)} characters; Slack allows {limit}")
+    return value
+
+
+def button(spec: Button, action_id: str | None = None) -> ButtonElement:
+    """A button whose `action_id` and `value` both carry the studybot action id, untouched."""
+    value = _check_id("button value", spec.action_id, BUTTON_VALUE)
+    element: ButtonElement = {
+        "type": "button",
+        "text": plain_text(spec.label, BUTTON_TEXT),
+        "action_id": _check_id("action_id", action_id or spec.action_id, ACTION_ID),
+        "value": value,
+    }
+    style = _STYLES.get(spec.style)
+    if style is not None:
+        element["style"] = style  # type: ignore[typeddict-item]
+    return element
+
+
+def select(spec: Select) -> SelectElement:
+    options = spec.options
+    if len(options) > SELECT_OPTIONS:
+        log.warning("select %s has %d options; Slack shows the first %d", spec.action_id, len(options), SELECT_OPTIONS)
+        options = options[:SELECT_OPTIONS]
+    rendered: list[OptionObject] = []
+    for option in options:
+        item: OptionObject = {
+            "text": plain_text(option.label, OPTION_TEXT),
+            "value": _check_id("option value", option.value, OPTION_VALUE),
+        }
+        if option.description:
+            item["description"] = plain_text(option.description, OPTION_TEXT)
+        rendered.append(item)
+    if not rendered:
+        raise RenderError(f"select {spec.action_id!r} has no options")
+    many = spec.max_values > 1
+    element: SelectElement = {
+        "type": "multi_static_select" if many else "static_select",
+        "action_id": _check_id("action_id", spec.action_id, ACTION_ID),
+        "placeholder": plain_text(spec.placeholder, PLACEHOLDER_TEXT),
+        "options": rendered,
+    }
+    if many:
+        element["max_selected_items"] = min(spec.max_values, len(rendered))
+    return element
+
+
+def actions_blocks(reply: Reply) -> list[ActionsBlock]:
+    """The select first (as on the console: choose, then press), then buttons, 25 elements a block."""
+    elements: list[ButtonElement | SelectElement] = []
+    if reply.select is not None:
+        elements.append(select(reply.select))
+    seen: dict[str, int] = {}
+    for spec in reply.buttons:
+        # Slack rejects two equal action ids in one block; a repeat gets a suffix and keeps its value.
+        count = seen.get(spec.action_id, 0)
+        seen[spec.action_id] = count + 1
+        elements.append(button(spec, None if count == 0 else f"{spec.action_id}~{count + 1}"))
+    return [
+        {"type": "actions", "elements": elements[start : start + ACTIONS_ELEMENTS]}
+        for start in range(0, len(elements), ACTIONS_ELEMENTS)
+    ]
+
+
+def context(markup: str) -> ContextBlock:
+    text = "\n".join(mrkdwn_chunks(markup, CONTEXT_TEXT)) or " "
+    if len(text) > CONTEXT_TEXT:
+        text = mrkdwn_chunks(markup, CONTEXT_TEXT - len(ELLIPSIS))[0] + ELLIPSIS
+    return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def _block_text_size(block: Block) -> int:
+    if block["type"] == "section":
+        size = len(block.get("text", {}).get("text", ""))  # type: ignore[union-attr]
+        return size + sum(len(f["text"]) for f in block.get("fields", []))  # type: ignore[union-attr]
+    return 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    head: list[Block]
+    content: list[Block]
+    tail: list[Block]
+
+
+def _fit_layout(layout: _Layout) -> list[Block]:
+    """At most 50 blocks and the text budget: content is shortened, never the header, buttons or footer."""
+    room = MAX_BLOCKS - len(layout.head) - len(layout.tail)
+    if room < 1:
+        raise RenderError(
+            f"a reply needs {len(layout.head) + len(layout.tail)} fixed blocks; Slack allows {MAX_BLOCKS}"
+        )
+    total = sum(_block_text_size(b) for b in layout.content)
+    if len(layout.content) <= room and total <= MESSAGE_TEXT_BUDGET:
+        return [*layout.head, *layout.content, *layout.tail]
+    kept: list[Block] = []
+    used = 0
+    for block in layout.content:
+        size = _block_text_size(block)
+        if len(kept) + 1 >= room or used + size > MESSAGE_TEXT_BUDGET:
+            break
+        kept.append(block)
+        used += size
+    left = len(layout.content) - len(kept)
+    note: ContextBlock = context(f"*Shortened for Slack: {left} more part{'s' if left != 1 else ''} not shown.*")
+    log.info("reply shortened for Slack: %d of %d content blocks kept", len(kept), len(layout.content))
+    return [*layout.head, *kept, note, *layout.tail]
+
+
+def fallback_text(reply: Reply) -> str:
+    """The notification text: title and body as plain text, escaped like everything else."""
+    parts = [reply.title or "", to_plain(reply.text) if reply.text else ""]
+    for field in reply.fields:
+        parts.append(f"{field.name}: {to_plain(field.value)}")
+    raw = "\n".join(p for p in parts if p).strip() or "studybot"
+    return fit(raw, FALLBACK_TEXT)
+
+
+def render(reply: Reply) -> Message:
+    """The whole message: blocks within every limit, and the plain fallback Slack wants beside them."""
+    head: list[Block] = [header(reply.title)] if reply.title and reply.title.strip() else []
+    content: list[Block] = [*text_sections(reply.text), *field_sections(reply.fields)]
+    tail: list[Block] = [*actions_blocks(reply)]
+    if reply.footer:
+        tail.append(context(reply.footer))
+    if not head and not content and not tail:
+        content = [{"type": "section", "text": mrkdwn(" ")}]
+    blocks = _fit_layout(_Layout(head, content, tail))
+    return {"text": fallback_text(reply), "blocks": blocks}

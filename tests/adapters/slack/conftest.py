@@ -1,0 +1,260 @@
+"""Fixtures for the Slack adapter: a fake Slack, the real core on SQLite, and the real Bolt app between.
+
+`SlackDeliveries` plays Slack's side of HTTP mode: it builds slash-command, `block_actions` and
+Events API bodies the way Slack sends them and signs them with its own HMAC code (not slack_sdk's),
+so the tests check compatibility with Slack rather than the library against itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from adapters.slack import SlackAdapter
+from bot.catalog import Catalog
+from bot.clock import FixedClock
+from bot.commands.dispatch import Core
+from bot.replies import Reply
+from bot.requests import Action, Identity, Request
+from bot.runtime import Runtime
+from bot.settings import Settings
+from tests.fakes.slack_server import TEAM_ID, FakeSlack
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+BOT_TOKEN = "xoxb-1-test-token"
+APP_TOKEN = "xapp-1-test-token"
+MEMBER = "U0ADA"
+ADMIN = "U0BOSS"
+CHANNEL = "C0STUDY"
+
+
+@pytest.fixture(autouse=True)
+def no_slack_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bolt reads SLACK_* itself (and turns to OAuth with a client id); the settings dict is the only truth."""
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_APP_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "SLACK_CLIENT_ID",
+        "SLACK_CLIENT_SECRET",
+    ):
+        monkeypatch.delenv(name, raising=False)
+
+
+def slack_settings(tmp_path: Path, **extra: str) -> Settings:
+    return Settings.from_env(
+        {
+            "STUDYBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'studybot.sqlite3'}",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_APP_TOKEN": APP_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            **extra,
+        },
+        env_file=None,
+    )
+
+
+@pytest.fixture
+async def fake_slack() -> AsyncIterator[FakeSlack]:
+    fake = FakeSlack()
+    await fake.start()
+    try:
+        fake.add_user(MEMBER, "Ada")
+        fake.add_user(ADMIN, "Boss", admin=True)
+        yield fake
+    finally:
+        await fake.stop()
+
+
+@pytest.fixture
+async def slack_runtime(tmp_path: Path, clock: FixedClock, catalog: Catalog) -> AsyncIterator[Runtime]:
+    async with Runtime(slack_settings(tmp_path), clock=clock, catalog=catalog) as rt:
+        yield rt
+
+
+@dataclass
+class RecordingCore:
+    """The real core, with a note of every line and action the adapter handed it and what came back.
+
+    Nothing is replaced: each call goes to the real `Core`. The notes let a test assert that a refused
+    request reached nothing, and compare what Slack received with the reply the core gave.
+    """
+
+    core: Core
+    lines: list[tuple[Identity, str]] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+    replies: list[Reply] = field(default_factory=list)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.core, name)
+
+    async def handle_line(self, identity: Identity, line: str, *, delivery_id: str | None = None) -> Reply:
+        self.lines.append((identity, line))
+        reply = await self.core.handle_line(identity, line, delivery_id=delivery_id)
+        self.replies.append(reply)
+        return reply
+
+    async def handle(self, message: Request | Action) -> Reply:
+        if isinstance(message, Action):
+            self.actions.append(message)
+        reply = await self.core.handle(message)
+        self.replies.append(reply)
+        return reply
+
+    @property
+    def calls(self) -> int:
+        return len(self.lines) + len(self.actions)
+
+
+@pytest.fixture
+def recording(slack_runtime: Runtime) -> RecordingCore:
+    return RecordingCore(slack_runtime.core)
+
+
+def sign(secret: str, timestamp: str, body: str) -> str:
+    digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
+    return f"v0={digest}"
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    status: int
+    text: str
+    seconds: float  # until the HTTP answer (the ack) arrived
+    body: str
+    headers: dict[str, str]
+
+
+class SlackDeliveries:
+    """Slack's side of HTTP mode: signed deliveries to the running app."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str, fake: FakeSlack) -> None:
+        self.session = session
+        self.url = url
+        self.fake = fake
+
+    async def send(
+        self,
+        body: str,
+        *,
+        content_type: str = "application/x-www-form-urlencoded",
+        timestamp: int | None = None,
+        secret: str = SECRET,
+        extra_headers: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Sent:
+        """POST `body` signed with `secret` at `timestamp` (now by default); `headers` replays exact ones."""
+        if headers is None:
+            ts = str(int(time.time()) if timestamp is None else timestamp)
+            headers = {
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": ts,
+                "X-Slack-Signature": sign(secret, ts, body),
+                **(extra_headers or {}),
+            }
+        started = time.perf_counter()
+        async with self.session.post(self.url, data=body.encode(), headers=headers) as response:
+            text = await response.text()
+        return Sent(response.status, text, time.perf_counter() - started, body, headers)
+
+    def command_body(
+        self, text: str, *, command: str = "/study", user: str = MEMBER, key: str | None = None
+    ) -> tuple[str, str]:
+        key = key or uuid.uuid4().hex[:12]
+        fields = {
+            "token": "legacy-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "fake",
+            "channel_id": CHANNEL,
+            "channel_name": "study",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": command,
+            "text": text,
+            "api_app_id": "A0FAKE",
+            "is_enterprise_install": "false",
+            "response_url": self.fake.response_url(key),
+            "trigger_id": f"{uuid.uuid4().int % 10**10}.1.{key}",
+        }
+        return urlencode(fields), key
+
+    async def command(self, text: str, *, command: str = "/study", user: str = MEMBER) -> tuple[Sent, str]:
+        body, key = self.command_body(text, command=command, user=user)
+        return await self.send(body), key
+
+    def action_body(
+        self, element: dict[str, Any], *, user: str = MEMBER, message_ts: str = "1700000000.000001"
+    ) -> tuple[str, str]:
+        key = uuid.uuid4().hex[:12]
+        payload = block_actions_payload(
+            element, user=user, response_url=self.fake.response_url(key), message_ts=message_ts
+        )
+        return urlencode({"payload": json.dumps(payload)}), key
+
+    async def press(self, element: dict[str, Any], *, user: str = MEMBER) -> tuple[Sent, str]:
+        """Press a rendered button (or pick in a rendered menu) as Slack would report it."""
+        body, key = self.action_body(element, user=user)
+        return await self.send(body), key
+
+
+def block_actions_payload(
+    element: dict[str, Any], *, user: str, response_url: str, message_ts: str = "1700000000.000001"
+) -> dict[str, Any]:
+    """A `block_actions` payload for one element of a message the app rendered."""
+    action: dict[str, Any] = {
+        "type": element["type"],
+        "action_id": element["action_id"],
+        "block_id": "b1",
+        "action_ts": f"{time.time():.6f}",
+    }
+    if element["type"] == "button":
+        action["value"] = element["value"]
+        action["text"] = element["text"]
+    elif element["type"] == "static_select":
+        action["selected_option"] = element["options"][0]
+    elif element["type"] == "multi_static_select":
+        action["selected_options"] = element["options"][:2]
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID},
+        "api_app_id": "A0FAKE",
+        "token": "legacy-verification-token",
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL, "is_ephemeral": True},
+        "trigger_id": f"{uuid.uuid4().int % 10**10}.1.t",
+        "team": {"id": TEAM_ID, "domain": "fake"},
+        "channel": {"id": CHANNEL, "name": "study"},
+        "response_url": response_url,
+        "actions": [action],
+        "state": {"values": {}},
+    }
+
+
+@pytest.fixture
+async def http_slack(recording: RecordingCore, fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackAdapter]:
+    adapter = SlackAdapter(
+        recording,  # type: ignore[arg-type]
+        slack_settings(tmp_path),
+        http=True,
+        port=0,
+        host="127.0.0.1",
+        base_url=fake_slack.base_url,
+    )
+    async with adapter:
+        yield adapter
+
+
+@pytest.fixture
+async def deliveries(http_slack: SlackAdapter, fake_slack: FakeSlack) -> AsyncIterator[SlackDeliveries]:
+    async with aiohttp.ClientSession() as session:
+        yield SlackDeliveries(session, http_slack.url, fake_slack)

@@ -1,0 +1,278 @@
+"""A fake Slack on 127.0.0.1: the Web API methods studybot calls, response URLs, and Socket Mode.
+
+The real `AsyncWebClient` is pointed at `base_url`; payloads sent by tests carry `response_url(...)`;
+the fake's `apps.connections.open` hands out a loopback websocket URL, so the real Socket Mode client
+connects here too. Everything received is recorded, and tests wait on records with a timeout, never
+with a sleep. Unknown methods and paths are recorded as `unknown` so a test can assert there were none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import WSMsgType, web
+
+BOT_TOKEN_PREFIX = "xoxb-"
+APP_TOKEN_PREFIX = "xapp-"
+TEAM_ID = "T0FAKE"
+BOT_USER_ID = "U0BOT"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One thing the fake received: an API call, a response-URL post, a Socket Mode ack, or junk."""
+
+    kind: str  # "api" | "response" | "ack" | "unknown"
+    name: str  # API method, response-URL key, envelope id, or path
+    body: Mapping[str, Any]
+    headers: Mapping[str, str] = field(default_factory=dict)
+    at: float = 0.0  # time.perf_counter() when it arrived
+
+
+@dataclass
+class _Failure:
+    error: str
+    status: int
+    headers: dict[str, str]
+    times: int
+
+
+class FakeSlack:
+    """Start with `async with FakeSlack() as slack:`; it binds port 0 and stops on exit."""
+
+    def __init__(self) -> None:
+        self.records: list[Record] = []
+        self.users: dict[str, dict[str, Any]] = {}
+        self.port = 0
+        self._failures: dict[str, _Failure] = {}
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._sockets: set[web.WebSocketResponse] = set()
+        self._socket_open = asyncio.Event()
+        self._ts = itertools.count(1)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlack:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/response/{key}", self._response)
+        app.router.add_get("/socket", self._socket)
+        app.router.add_route("*", "/{tail:.*}", self._unknown)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = int(self._runner.addresses[0][1])
+        return self
+
+    async def stop(self) -> None:
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlack:
+        return await self.start()
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    # -- what tests configure -------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    def response_url(self, key: str | None = None) -> str:
+        return f"http://127.0.0.1:{self.port}/response/{key or uuid.uuid4().hex[:12]}"
+
+    def add_user(self, user_id: str, name: str, *, admin: bool = False, owner: bool = False) -> None:
+        """What `users.info` answers for `user_id`."""
+        self.users[user_id] = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "name": name.lower().replace(" ", "."),
+            "real_name": name,
+            "is_admin": admin,
+            "is_owner": owner,
+            "is_primary_owner": False,
+            "is_bot": False,
+            "profile": {"display_name": name, "real_name": name},
+        }
+
+    def fail(
+        self, method: str, error: str, *, status: int = 200, headers: dict[str, str] | None = None, times: int = 1
+    ):
+        """Make the next `times` calls of `method` fail as Slack would (`{"ok": false, "error": …}`)."""
+        self._failures[method] = _Failure(error, status, headers or {}, times)
+
+    # -- what tests read ------------------------------------------------------------------------
+
+    def calls(self, kind: str | None = None, name: str | None = None) -> list[Record]:
+        return [r for r in self.records if (kind is None or r.kind == kind) and (name is None or r.name == name)]
+
+    async def wait_for(self, predicate: Callable[[Record], bool], within: float = 5.0) -> Record:
+        """The first record (already here or still to come) that matches, or TimeoutError."""
+
+        def found() -> Record | None:
+            return next((r for r in self.records if predicate(r)), None)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: found() is not None), within)
+        record = found()
+        assert record is not None
+        return record
+
+    async def wait_response(self, key: str, within: float = 5.0) -> Record:
+        return await self.wait_for(lambda r: r.kind == "response" and r.name == key, within)
+
+    async def wait_ack(self, envelope_id: str, within: float = 5.0) -> Record:
+        return await self.wait_for(lambda r: r.kind == "ack" and r.name == envelope_id, within)
+
+    async def wait_connected(self, within: float = 5.0) -> None:
+        await asyncio.wait_for(self._socket_open.wait(), within)
+
+    async def send_envelope(
+        self, type_: str, payload: Mapping[str, Any], *, accepts_response_payload: bool = True
+    ) -> str:
+        """Push one Socket Mode envelope to every connected client; returns its envelope id."""
+        if not self._sockets:
+            raise RuntimeError("no Socket Mode client is connected")
+        envelope_id = uuid.uuid4().hex
+        envelope = {
+            "envelope_id": envelope_id,
+            "type": type_,
+            "payload": dict(payload),
+            "accepts_response_payload": accepts_response_payload,
+        }
+        for ws in list(self._sockets):
+            await ws.send_str(json.dumps(envelope))
+        return envelope_id
+
+    # -- internals ------------------------------------------------------------------------------
+
+    async def _record(self, record: Record) -> None:
+        async with self._changed:
+            self.records.append(record)
+            self._changed.notify_all()
+
+    @staticmethod
+    async def _body(request: web.Request) -> dict[str, Any]:
+        data: dict[str, Any] = dict(request.query)
+        raw = await request.text()
+        if not raw:
+            return data
+        if request.content_type == "application/json":
+            data.update(json.loads(raw))
+        else:
+            data.update(parse_qsl(raw, keep_blank_values=True))
+        return data
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await self._body(request)
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not token:
+            token = str(body.get("token", ""))
+        await self._record(Record("api", method, body, headers, time.perf_counter()))
+        wanted = APP_TOKEN_PREFIX if method == "apps.connections.open" else BOT_TOKEN_PREFIX
+        if not token.startswith(wanted):
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        failure = self._failures.get(method)
+        if failure is not None and failure.times > 0:
+            failure.times -= 1
+            return web.json_response(
+                {"ok": False, "error": failure.error}, status=failure.status, headers=failure.headers
+            )
+        handler = self._methods().get(method)
+        if handler is None:
+            await self._record(Record("unknown", method, body, headers, time.perf_counter()))
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        return web.json_response({"ok": True, **handler(body)})  # a handler may answer ok: false itself
+
+    def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {
+            "auth.test": lambda b: {
+                "url": "https://fake.slack.test/",
+                "team": "Fake",
+                "user": "studybot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": "B0BOT",
+            },
+            "chat.postMessage": lambda b: {
+                "channel": b.get("channel"),
+                "ts": self._next_ts(),
+                "message": {"text": b.get("text"), "blocks": b.get("blocks", [])},
+            },
+            "chat.postEphemeral": lambda b: {"message_ts": self._next_ts()},
+            "chat.update": lambda b: {"channel": b.get("channel"), "ts": b.get("ts"), "text": b.get("text")},
+            "users.info": self._users_info,
+            "conversations.open": lambda b: {"channel": {"id": "D" + str(b.get("users", "")).split(",")[0]}},
+            "apps.connections.open": lambda b: {"url": f"ws://127.0.0.1:{self.port}/socket?ticket={uuid.uuid4().hex}"},
+        }
+
+    def _users_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(body.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        return {"user": user}
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    async def _response(self, request: web.Request) -> web.Response:
+        body = json.loads(await request.text() or "{}")
+        await self._record(
+            Record("response", request.match_info["key"], body, dict(request.headers), time.perf_counter())
+        )
+        return web.Response(text="ok")
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        try:
+            await ws.send_str(
+                json.dumps(
+                    {
+                        "type": "hello",
+                        "num_connections": len(self._sockets),
+                        "debug_info": {"host": "fake", "approximate_connection_time": 3600},
+                        "connection_info": {"app_id": "A0FAKE"},
+                    }
+                )
+            )
+            self._socket_open.set()
+            async for message in ws:
+                if message.type is not WSMsgType.TEXT:
+                    continue
+                data = json.loads(message.data)
+                if "envelope_id" in data:
+                    await self._record(Record("ack", str(data["envelope_id"]), data, {}, time.perf_counter()))
+                else:
+                    await self._record(Record("unknown", "socket", data, {}, time.perf_counter()))
+        finally:
+            self._sockets.discard(ws)
+            if not self._sockets:
+                self._socket_open.clear()
+        return ws
+
+    async def _unknown(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        await self._record(Record("unknown", request.path, body, dict(request.headers), time.perf_counter()))
+        return web.json_response({"ok": False, "error": "unknown_path"}, status=404)
