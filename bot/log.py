@@ -77,5 +77,5 @@ def configure(level: str = "INFO", fmt: str = "text") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("aiosqlite", "alembic", "sqlalchemy.engine", "apscheduler"):
+    for noisy in ("aiosqlite", "alembic", "sqlalchemy.engine", "apscheduler", "bm25s"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalog import Catalog, load_catalog
 from bot.clock import Clock, SystemClock
 from bot.commands.dispatch import Core
-from bot.features import build_registry
+from bot.features import build_registry, prepare
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import create_engine, upgrade
@@ -52,6 +52,7 @@ class Runtime:
                 clock=self.clock,
                 registry=build_registry(),
             )
+            prepare(services)
             self._core = Core(services)
             services.extras["is_moderator"] = self._core.is_moderator
         except BaseException:

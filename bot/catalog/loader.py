@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from bot.catalog.models import Exam, FaqEntry, FaqFile, Question, QuestionBank
+from bot.catalog.models import AskConfig, Exam, FaqEntry, FaqFile, Question, QuestionBank
 from bot.errors import ContentError
 
 M = TypeVar("M", bound=BaseModel)
@@ -37,6 +37,7 @@ class Catalog:
     exams: dict[str, Exam]
     faq: tuple[FaqEntry, ...]
     questions: dict[str, tuple[Question, ...]]
+    ask: AskConfig
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -176,13 +177,20 @@ def load_catalog(root: Path | None = None, *, extra_loaders: Iterable[ExtraLoade
             problems.add(path, _line_of(node, ("exam",)), f"file name must be {bank.exam}.yaml")
         questions[bank.exam] = bank.questions
 
+    ask: AskConfig | None = None
+    ask_path = root / "ask.yaml"
+    if ask_path.is_file():
+        ask, _node = _load(ask_path, AskConfig, problems)
+    else:
+        problems.add(ask_path, None, "missing: /ask needs its intents and synonyms")
+
     extra: dict[str, Any] = {}
     for loader in extra_loaders:
         extra[loader.name] = loader.load(root, exams, problems.add)
 
-    if problems.items:
+    if problems.items or ask is None:
         raise ContentError(problems.items)
-    return Catalog(root=root, exams=exams, faq=tuple(faq), questions=questions, extra=extra)
+    return Catalog(root=root, exams=exams, faq=tuple(faq), questions=questions, ask=ask, extra=extra)
 
 
 def check_bank(

@@ -197,3 +197,40 @@ class Question(Strict):
 class QuestionBank(Strict):
     exam: str
     questions: tuple[Question, ...] = Field(min_length=1)
+
+
+class FactIntent(Strict):
+    field: Literal[
+        "price",
+        "duration",
+        "questions",
+        "passing_score",
+        "question_types",
+        "domains",
+        "validity",
+        "renewal",
+        "prerequisites",
+        "code",
+        "status",
+        "history",
+    ]
+    phrases: tuple[str, ...] = Field(min_length=1)
+
+
+class AskConfig(Strict):
+    """How `/ask` reads questions: intents, synonyms and what it refuses; see content/ask.yaml."""
+
+    fact_intents: tuple[FactIntent, ...] = Field(min_length=1)
+    synonyms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    decline_terms: tuple[str, ...] = ()
+    foreign_codes: tuple[str, ...] = ()
+
+    @field_validator("foreign_codes")
+    @classmethod
+    def _patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"foreign code pattern {pattern!r} is not a regular expression: {exc}") from None
+        return value

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from bot.catalog.loader import ExtraLoader
 from bot.commands.registry import Registry
-from bot.features import choices, help, profile
+from bot.features import certs, choices, help, profile
+from bot.services import Services
 
-FEATURES = (choices, help, profile)
+FEATURES = (choices, help, certs, profile)
 # Feature content beyond exams, FAQ and questions (study paths, …), checked by `content check`.
 EXTRA_LOADERS: tuple[ExtraLoader, ...] = ()
+
+
+def prepare(services: Services) -> None:
+    """Give features that index content a chance to do it at start rather than on first use."""
+    for feature in FEATURES:
+        hook = getattr(feature, "prepare", None)
+        if hook is not None:
+            hook(services)
 
 
 def build_registry() -> Registry:
@@ -18,4 +27,4 @@ def build_registry() -> Registry:
     return registry
 
 
-__all__ = ["EXTRA_LOADERS", "FEATURES", "build_registry"]
+__all__ = ["EXTRA_LOADERS", "FEATURES", "build_registry", "prepare"]

@@ -1,0 +1,142 @@
+"""How each catalog fact is said, with its caveat when the fact sheet marks it uncertain.
+
+Every sentence here states only what is in the exam's YAML; nothing is computed or guessed.
+"""
+
+from __future__ import annotations
+
+from bot.catalog.loader import Catalog
+from bot.catalog.models import Exam
+from bot.markup import bold, bullets, code, esc, italic, link
+
+LEVEL_NAMES = {
+    "foundational": "Foundational",
+    "associate": "Associate",
+    "professional": "Professional",
+    "specialty": "Specialty",
+}
+
+# Which exam fields each answer rests on, for the "not certain" notes.
+FIELDS_OF = {
+    "price": ("price_usd",),
+    "duration": ("duration_minutes",),
+    "questions": ("questions",),
+    "passing_score": ("passing_score",),
+    "question_types": ("question_types",),
+    "domains": ("domains",),
+    "validity": ("validity_years",),
+    "renewal": ("renewal",),
+    "prerequisites": ("recommended_experience",),
+    "code": (),
+    "status": ("retired_on", "available_from"),
+    "history": ("available_from", "retired_on", "notes"),
+}
+
+
+def heading(exam: Exam) -> str:
+    return f"{exam.code} · {exam.name}"
+
+
+def status_line(exam: Exam, catalog: Catalog) -> str:
+    if exam.status == "current":
+        since = f" since {exam.available_from:%-d %B %Y}" if exam.available_from else ""
+        replaced = f"; it replaced {', '.join(code(c) for c in exam.replaces)}" if exam.replaces else ""
+        return f"{code(exam.code)} is current and bookable{since}{replaced}."
+    successor = catalog.exams.get(exam.replaced_by or "")
+    after = (
+        f" Its successor is {code(successor.code)} ({esc(successor.short_name)})."
+        if successor
+        else " It has no direct successor." + (f" {esc(exam.notes)}" if exam.notes else "")
+    )
+    assert exam.retired_on is not None
+    return (
+        f"{code(exam.code)} is {bold('retired')}: the last day to take it was {exam.retired_on:%-d %B %Y}.{after} "
+        "Certifications earned on it stay valid until their three years run out."
+    )
+
+
+def _missing(exam: Exam, what: str) -> str:
+    return f"The fact sheet has no {what} for {code(exam.code)}; see the {link('official page', _url(exam))}."
+
+
+def _url(exam: Exam) -> str:
+    return exam.exam_guide_url or next((s.url for s in exam.sources if s.url), "https://aws.amazon.com/certification/")
+
+
+def fact(exam: Exam, intent: str, catalog: Catalog) -> str:
+    """One fact about one exam, as markup."""
+    match intent:
+        case "price":
+            if exam.price_usd is None:
+                return _missing(exam, "price")
+            return (
+                f"{bold(f'{exam.price_usd} USD')} (list price before tax; some countries pay a local-currency price). "
+                "After you pass any exam you get a 50% voucher for your next one."
+            )
+        case "duration":
+            if exam.duration_minutes is None:
+                return _missing(exam, "duration")
+            return f"{bold(f'{exam.duration_minutes} minutes')}."
+        case "questions":
+            if exam.questions is None:
+                return _missing(exam, "question count")
+            q = exam.questions
+            return (
+                f"{bold(f'{q.total} questions')}: {q.scored} scored and {q.unscored} unscored, mixed in and not "
+                "marked. Unanswered questions count as wrong, and there is no penalty for guessing."
+            )
+        case "passing_score":
+            if exam.passing_score is None:
+                return _missing(exam, "passing score")
+            return (
+                f"{bold(str(exam.passing_score))} on the scaled score from 100 to 1000. Scoring is compensatory: "
+                "you need the overall score, not a pass in every domain."
+            )
+        case "question_types":
+            if not exam.question_types:
+                return _missing(exam, "question types")
+            return "Question types: " + ", ".join(esc(t) for t in exam.question_types) + "."
+        case "domains":
+            if not exam.domains:
+                return _missing(exam, "domain list")
+            top = max(exam.domains, key=lambda d: d.weight)
+            lines = [f"{esc(d.name)}: {bold(f'{d.weight}%')}" for d in exam.domains]
+            return f"Exam-guide domains (share of scored content):\n{bullets(lines)}\nHeaviest: {esc(top.name)}."
+        case "validity":
+            return (
+                f"A certification is valid for {bold(f'{exam.validity_years} years')} from the day you pass. "
+                f"To renew: {esc(exam.renewal)}"
+            )
+        case "renewal":
+            return f"{esc(exam.renewal)} (Validity: {exam.validity_years} years.)"
+        case "prerequisites":
+            experience = f" AWS recommends: {esc(exam.recommended_experience)}" if exam.recommended_experience else ""
+            return (
+                f"There is no prerequisite: you can book {code(exam.code)} without holding any other AWS "
+                f"certification.{experience}"
+            )
+        case "code":
+            return f"The exam code is {code(exam.code)} ({esc(exam.name)})."
+        case "status":
+            return status_line(exam, catalog)
+        case "history":
+            notes = f" {esc(exam.notes)}" if exam.notes and exam.replaced_by else ""
+            return status_line(exam, catalog) + notes
+    raise ValueError(f"unknown fact intent {intent!r}")
+
+
+def caveats(exam: Exam, intents: list[str]) -> list[str]:
+    """The fact sheet's own doubts about the fields these answers rest on."""
+    notes: list[str] = []
+    for intent in intents:
+        for field in FIELDS_OF.get(intent, ()):
+            note = exam.uncertain.get(field)
+            if note and note not in notes:
+                notes.append(note)
+    return [f"{italic('Not certain:')} {esc(n)}" for n in notes]
+
+
+def source_line(exam: Exam) -> str:
+    first = exam.sources[0]
+    title = link(first.title, first.url) if first.url else esc(first.title)
+    return f"Source: {title} · facts reviewed {exam.reviewed.isoformat()}"

@@ -1,0 +1,250 @@
+"""Finding exams by the names people type, and answers to what they ask.
+
+Two pieces, both built once when the content loads:
+
+- `ExamResolver` maps names, codes and aliases to exams forgivingly (case, spacing, hyphens, typos
+  through rapidfuzz) and says when input is ambiguous instead of guessing.
+- `Retriever` ranks FAQ entries and per-exam fact intents with BM25 (bm25s) over one index, after
+  expanding the question with synonyms and mending typos against the index's vocabulary.
+
+Neither decides wording; `bot.features.certs` turns their results into replies.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import bm25s
+import numpy as np
+import snowballstemmer
+from rapidfuzz import fuzz, process
+
+from bot.catalog.loader import Catalog
+from bot.catalog.models import Exam, FaqEntry
+
+_NON_WORD = re.compile(r"[^\w$%]+")
+# Exam-code shapes: "saa-c03", "saa c03", "saac03", "SAA-C04".
+_CODE = re.compile(r"\b([a-z]{3})\s?-?\s?c\s?(\d{2})\b")
+_LEVEL_WORDS = {
+    "practitioner": "foundational",
+    "associate": "associate",
+    "professional": "professional",
+    "specialty": "specialty",
+    "speciality": "specialty",
+}
+# Words that may stand before a level word without naming an exam ("the aws certified … associate").
+_FILLER = {"aws", "certified", "certification", "the", "a", "an", "new", "old", "exam", "cert", "is", "for", "of"}
+_STOP = {
+    "a", "an", "the", "is", "are", "was", "were", "be", "to", "of", "in", "on", "for", "and", "or", "i",
+    "im", "me", "my", "it", "its", "do", "does", "did", "u", "you", "your", "what", "whats", "which",
+    "who", "can", "should", "would", "could", "will", "there", "this", "that", "at", "with",
+    "about", "pls", "please", "any", "so", "just", "get", "aws", "amazon", "exam", "exams", "hey",
+    "if", "then",
+}  # fmt: skip
+# Words that end a candidate exam name when reading backwards from "associate", "specialty", …
+_NOT_NAME = _STOP | _FILLER | {
+    "many", "much", "all", "every", "some", "other", "next", "first", "best", "which", "what", "level",
+    "new", "old", "any", "one", "two", "three", "than", "like", "vs", "versus", "before", "after",
+}  # fmt: skip
+
+
+def normalize(text: str) -> str:
+    """Lower case, punctuation to spaces, apostrophes dropped: "What's SAA-C03?" → "whats saa c03"."""
+    text = text.casefold().replace("'", "").replace("’", "")
+    return " ".join(_NON_WORD.sub(" ", text).split())
+
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+def tokens(text: str) -> list[str]:
+    return [t for t in normalize(text).split() if t not in _STOP]
+
+
+def stems(words: list[str]) -> list[str]:
+    """Snowball stems, so "accreditations" finds "accreditation" and "renamed" finds "rename"."""
+    return list(_STEMMER.stemWords(words))
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """What a name resolved to: one exam, several to choose from, or nothing."""
+
+    exam: Exam | None
+    candidates: tuple[Exam, ...] = ()
+
+
+class ExamResolver:
+    EXACT_CUTOFF = 88
+    AMBIGUOUS_CUTOFF = 72
+
+    def __init__(self, exams: Iterable[Exam]) -> None:
+        self.exams = {e.code: e for e in exams}
+        self.names: dict[str, str] = {}
+        for exam in self.exams.values():
+            family, version = exam.code.lower().split("-")
+            keys = {
+                exam.code.lower(),
+                f"{family} {version}",
+                f"{family}{version}",
+                exam.name,
+                exam.name.replace("AWS Certified ", ""),
+                exam.short_name,
+                *exam.aliases,
+            }
+            for key in keys:
+                norm = normalize(key)
+                # A generic key (e.g. "sysops") goes to the current exam when a retired one shares it.
+                holder = self.exams.get(self.names.get(norm, ""))
+                if holder is None or (holder.status == "retired" and exam.status == "current"):
+                    self.names[norm] = exam.code
+        self.vocabulary = {word for key in self.names for word in key.split()}
+        self._keys = list(self.names)
+
+    def resolve(self, text: str) -> Resolution:
+        norm = normalize(text)
+        if not norm:
+            return Resolution(None)
+        code = self.names.get(norm)
+        if code is not None:
+            return Resolution(self.exams[code])
+        scored: dict[str, float] = {}
+        for key, score, _ in process.extract(norm, self._keys, scorer=fuzz.WRatio, limit=25):
+            exam_code = self.names[key]
+            scored[exam_code] = max(scored.get(exam_code, 0.0), float(score))
+        ranked = sorted(scored.items(), key=lambda kv: -kv[1])
+        if not ranked or ranked[0][1] < self.AMBIGUOUS_CUTOFF:
+            return Resolution(None)
+        best_code, best = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+        if best >= self.EXACT_CUTOFF and best - runner_up >= 4:
+            return Resolution(self.exams[best_code])
+        close = tuple(self.exams[c] for c, s in ranked if s >= max(self.AMBIGUOUS_CUTOFF, best - 8))[:5]
+        if len(close) == 1:
+            return Resolution(close[0])
+        return Resolution(None, close)
+
+    def code_family_exists(self, family: str) -> list[Exam]:
+        return [e for e in self.exams.values() if e.code.lower().startswith(family + "-")]
+
+
+@dataclass(frozen=True, slots=True)
+class Mentions:
+    """Exams a free-text question refers to, and names that look like exams but are not."""
+
+    exams: tuple[Exam, ...]
+    unknown: tuple[str, ...]
+
+
+def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[str] = frozenset()) -> Mentions:
+    """Scan a question for exam codes, aliases (longest first) and "<name> <level>" phrases."""
+    norm = normalize(question)
+    found: dict[str, Exam] = {}
+    unknown: list[str] = []
+    for match in _CODE.finditer(norm):
+        code = f"{match.group(1)}-c{match.group(2)}".upper()
+        if code in resolver.exams:
+            found[code] = resolver.exams[code]
+        else:
+            unknown.append(code)
+    words = norm.split()
+    used = [False] * len(words)
+    # Exact names first, longest first; then typo-tolerant matching of longer phrases.
+    for fuzzy in (False, True):
+        for size in (6, 5, 4, 3, 2, 1):
+            for start in range(len(words) - size + 1):
+                if any(used[start : start + size]):
+                    continue
+                phrase = " ".join(words[start : start + size])
+                code = resolver.names.get(phrase)
+                if fuzzy and code is None and size >= 2 and len(phrase) >= 10:
+                    best = process.extractOne(phrase, resolver._keys, scorer=fuzz.ratio, score_cutoff=90)
+                    code = resolver.names[best[0]] if best else None
+                if code is not None:
+                    found.setdefault(code, resolver.exams[code])
+                    used[start : start + size] = [True] * size
+    # "<name> associate|professional|specialty" names an exam only when the name belongs to one of that
+    # level: "java developer associate" and "kubernetes professional" do not exist, even where part of
+    # the phrase ("developer associate") is a real alias.
+    for index, word in enumerate(words):
+        level = _LEVEL_WORDS.get(word)
+        if level is None:
+            continue
+        run: list[str] = []
+        for before in reversed(words[max(0, index - 3) : index]):
+            if before in _NOT_NAME:
+                break
+            run.insert(0, before)
+        if not run:
+            continue
+        phrase = " ".join([*run, word])
+        # A word the bot knows from questions ("renew") is not part of a name; "java" or "kubernetes" is.
+        strangers = [w for w in run if w not in resolver.vocabulary and w not in known_words]
+        if used[index] and not strangers:
+            continue
+        match = resolver.resolve(phrase).exam
+        if match is not None and match.level == level and not strangers:
+            found.setdefault(match.code, match)
+        else:
+            unknown.append(phrase)
+    return Mentions(tuple(found.values()), tuple(unknown))
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One ranked result: a fact intent (answered from the catalog) or an FAQ entry."""
+
+    score: float
+    faq: FaqEntry | None = None
+    intent: str | None = None
+
+
+class Retriever:
+    """BM25 over FAQ entries and fact intents together, so their scores are comparable."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.synonyms = {k.casefold(): tuple(normalize(v) for v in vs) for k, vs in catalog.ask.synonyms.items()}
+        self.docs: list[Hit] = []
+        texts: list[list[str]] = []
+        for intent in catalog.ask.fact_intents:
+            self.docs.append(Hit(0.0, intent=intent.field))
+            texts.append(self._with_synonyms(tokens(" ".join(intent.phrases))))
+        for entry in catalog.faq:
+            self.docs.append(Hit(0.0, faq=entry))
+            texts.append(self._with_synonyms(tokens(" ".join([entry.question, *entry.phrasings, *entry.tags]))))
+        corpus = [stems(words) for words in texts]
+        self.index = bm25s.BM25()
+        self.index.index(corpus, show_progress=False)
+        self.words = {w for words in texts for w in words}  # what typos are mended towards
+        self.vocabulary = {w for doc in corpus for w in doc}
+        self._word_list = sorted(self.words)
+
+    def _with_synonyms(self, words: list[str]) -> list[str]:
+        out = list(words)
+        for word in words:
+            out.extend(self.synonyms.get(word, ()))
+        return out
+
+    def query_tokens(self, question: str, *, drop: Iterable[str] = ()) -> list[str]:
+        """Stems of a question with typos mended against the index's words, plus synonyms."""
+        dropped = set(drop)
+        mended: list[str] = []
+        for word in tokens(question):
+            if word in dropped:
+                continue
+            if word not in self.words and len(word) >= 5 and not word.isdigit():
+                best = process.extractOne(word, self._word_list, scorer=fuzz.ratio, score_cutoff=84)
+                if best is not None:
+                    word = best[0]
+            mended.append(word)
+        return [w for w in stems(self._with_synonyms(mended)) if w in self.vocabulary]
+
+    def rank(self, question: str, *, drop: Iterable[str] = (), limit: int = 5) -> list[Hit]:
+        query = self.query_tokens(question, drop=drop)
+        if not query:
+            return []
+        scores = np.asarray(self.index.get_scores(query))
+        order = np.argsort(-scores)[:limit]
+        return [Hit(float(scores[i]), faq=self.docs[i].faq, intent=self.docs[i].intent) for i in order if scores[i] > 0]

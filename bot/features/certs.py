@@ -1,0 +1,176 @@
+"""`/cert` and `/ask`: certification facts and advice, always with their source."""
+
+from __future__ import annotations
+
+from bot.actions import ActionId
+from bot.catalog.ask import Answer, AskEngine
+from bot.catalog.facts import LEVEL_NAMES, caveats, fact, heading, source_line, status_line
+from bot.catalog.models import Exam
+from bot.catalog.search import ExamResolver
+from bot.commands.registry import Registry
+from bot.commands.spec import ActionSpec, CommandSpec, Options, OptionSpec, OptionType
+from bot.errors import NotFound, StaleAction
+from bot.features.choices import EXAM_CODES
+from bot.markup import bullets, code, esc
+from bot.replies import Button, Field, Reply
+from bot.requests import Action, Request
+from bot.services import Services
+
+OPEN_EXAM = "cert"
+OPEN_FAQ = "faq"
+ENGINE = "ask_engine"
+
+
+def prepare(svc: Services) -> None:
+    """Index the content once at start, so the first `/ask` is as fast as the rest."""
+    svc.extras[ENGINE] = AskEngine(svc.catalog)
+
+
+def engine(svc: Services) -> AskEngine:
+    if ENGINE not in svc.extras:
+        prepare(svc)
+    return svc.extras[ENGINE]  # type: ignore[no-any-return]
+
+
+def resolver(svc: Services) -> ExamResolver:
+    return engine(svc).resolver
+
+
+def exam_button(exam: Exam) -> Button:
+    return Button(f"{exam.code} {exam.short_name}", ActionId(OPEN_EXAM, (exam.code,)).encode())
+
+
+def catalog_reply(svc: Services) -> Reply:
+    fields = []
+    for level, label in LEVEL_NAMES.items():
+        exams = [e for e in svc.catalog.current_exams if e.level == level]
+        if exams:
+            fields.append(Field(label, bullets(f"{code(e.code)} {esc(e.short_name)}" for e in exams)))
+    retired = sorted((e for e in svc.catalog.exams.values() if e.status == "retired"), key=lambda e: e.code)
+    fields.append(Field("Retired", ", ".join(code(e.code) for e in retired)))
+    current = sorted(svc.catalog.current_exams, key=lambda e: list(LEVEL_NAMES).index(e.level))
+    return Reply(
+        title=f"AWS certifications ({len(current)} current)",
+        text="Press an exam for its facts, or type `/cert <name or code>`. Ask anything with `/ask`.",
+        fields=tuple(fields),
+        buttons=tuple(exam_button(e) for e in current),
+    )
+
+
+def exam_reply(exam: Exam, svc: Services) -> Reply:
+    intents = ["questions", "duration", "price", "passing_score", "question_types", "domains", "validity"]
+    fields: list[Field] = [Field("Level", LEVEL_NAMES[exam.level], True)]
+    if exam.questions:
+        q = exam.questions
+        fields.append(Field("Questions", f"{q.total} ({q.scored} scored, {q.unscored} unscored)", True))
+    if exam.duration_minutes:
+        fields.append(Field("Duration", f"{exam.duration_minutes} minutes", True))
+    if exam.price_usd:
+        fields.append(Field("Price", f"{exam.price_usd} USD", True))
+    if exam.passing_score:
+        fields.append(Field("Passing score", f"{exam.passing_score} of 1000", True))
+    if exam.question_types:
+        fields.append(Field("Question types", esc(", ".join(exam.question_types)), True))
+    if exam.recommended_experience:
+        fields.append(Field("Recommended experience", esc(exam.recommended_experience)))
+    if exam.domains:
+        fields.append(Field("Domains", fact(exam, "domains", svc.catalog).split("\n", 1)[1]))
+    fields.append(Field("Validity and renewal", fact(exam, "validity", svc.catalog)))
+    notes = caveats(exam, intents)
+    if notes:
+        fields.append(Field("Not certain", "\n".join(notes)))
+    guide = f"\nExam guide: {exam.exam_guide_url}" if exam.exam_guide_url else ""
+    return Reply(
+        title=heading(exam),
+        text=status_line(exam, svc.catalog) + (f"\n{esc(exam.notes)}" if exam.notes else "") + esc(guide),
+        fields=tuple(fields[:25]),
+        footer=source_line(exam),
+    )
+
+
+async def cert_command(req: Request, opts: Options, svc: Services) -> Reply:
+    name = opts.get("exam")
+    if not name:
+        return catalog_reply(svc)
+    found = resolver(svc).resolve(name)
+    if found.exam is not None:
+        return exam_reply(found.exam, svc)
+    if found.candidates:
+        return Reply(
+            title="Which exam do you mean?",
+            text=f"{code(name[:60])} could be several exams:",
+            buttons=tuple(exam_button(e) for e in found.candidates),
+            ephemeral=True,
+        )
+    raise NotFound(
+        f"I don't know an AWS exam called {code(name[:60])}.",
+        "Try a code like `SAA-C03`, a short name like `saa` or `cloud practitioner`, or `/cert` for the list.",
+    )
+
+
+async def open_exam(action: Action, aid: ActionId, svc: Services) -> Reply:
+    exam = svc.catalog.exam(aid.field(0))
+    if exam is None:
+        raise StaleAction("That exam is no longer in the catalog.", "Type `/cert` for the current list.")
+    return exam_reply(exam, svc)
+
+
+def answer_reply(answer: Answer) -> Reply:
+    footer = "Sources: " + "; ".join(answer.sources) if answer.sources else None
+    buttons = tuple(
+        Button(entry.question[:80], ActionId(OPEN_FAQ, (entry.id,)).encode()) for entry in answer.suggestions
+    )
+    return Reply(title=answer.title, text=answer.text, footer=footer, buttons=buttons, ephemeral=answer.declined)
+
+
+async def ask_command(req: Request, opts: Options, svc: Services) -> Reply:
+    return answer_reply(engine(svc).answer(opts["question"]))
+
+
+async def open_faq(action: Action, aid: ActionId, svc: Services) -> Reply:
+    wanted = aid.field(0)
+    entry = next((e for e in svc.catalog.faq if e.id == wanted), None)
+    if entry is None:
+        raise StaleAction("That topic is no longer in the FAQ.", "Ask again with `/ask`.")
+    return answer_reply(engine(svc).faq_answer(entry))
+
+
+def register(registry: Registry) -> None:
+    registry.command(
+        CommandSpec(
+            ("cert",),
+            "Facts about an AWS certification exam, or the whole catalog",
+            cert_command,
+            options=(
+                OptionSpec(
+                    "exam",
+                    OptionType.STRING,
+                    "Exam code or name, like SAA-C03 or cloud practitioner",
+                    choices_source=EXAM_CODES,
+                    rest=True,
+                    max_length=100,
+                ),
+            ),
+            examples=("/cert", "/cert saa", "/cert exam:SOA-C02"),
+        )
+    )
+    registry.command(
+        CommandSpec(
+            ("ask",),
+            "Ask a question about AWS certifications",
+            ask_command,
+            options=(
+                OptionSpec(
+                    "question",
+                    OptionType.STRING,
+                    "Your question, in your own words",
+                    required=True,
+                    rest=True,
+                    max_length=500,
+                ),
+            ),
+            examples=("/ask how much is the saa exam?", "/ask is a certification worth it for a student?"),
+        )
+    )
+    registry.action(ActionSpec(OPEN_EXAM, open_exam))
+    registry.action(ActionSpec(OPEN_FAQ, open_faq))
