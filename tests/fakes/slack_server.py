@@ -31,7 +31,7 @@ BOT_USER_ID = "U0BOT"
 class Record:
     """One thing the fake received: an API call, a response-URL post, a Socket Mode ack, or junk."""
 
-    kind: str  # "api" | "response" | "ack" | "unknown"
+    kind: str  # "api" | "response" | "expired" (a post to an expired response URL) | "ack" | "unknown"
     name: str  # API method, response-URL key, envelope id, or path
     body: Mapping[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -54,6 +54,8 @@ class FakeSlack:
         self.users: dict[str, dict[str, Any]] = {}
         self.port = 0
         self._failures: dict[str, _Failure] = {}
+        self._delays: dict[str, float] = {}
+        self._expired: set[str] = set()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._sockets: set[web.WebSocketResponse] = set()
@@ -118,6 +120,14 @@ class FakeSlack:
     ):
         """Make the next `times` calls of `method` fail as Slack would (`{"ok": false, "error": …}`)."""
         self._failures[method] = _Failure(error, status, headers or {}, times)
+
+    def expire(self, key: str) -> None:
+        """Make `response_url(key)` answer like a used-up or 30-minute-old response URL."""
+        self._expired.add(key)
+
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer `method` late on purpose, to show that nothing waits for it (acks, for one)."""
+        self._delays[method] = seconds
 
     # -- what tests read ------------------------------------------------------------------------
 
@@ -192,6 +202,8 @@ class FakeSlack:
         wanted = APP_TOKEN_PREFIX if method == "apps.connections.open" else BOT_TOKEN_PREFIX
         if not token.startswith(wanted):
             return web.json_response({"ok": False, "error": "invalid_auth"})
+        if method in self._delays:
+            await asyncio.sleep(self._delays[method])
         failure = self._failures.get(method)
         if failure is not None and failure.times > 0:
             failure.times -= 1
@@ -236,10 +248,13 @@ class FakeSlack:
         return f"1700000000.{next(self._ts):06d}"
 
     async def _response(self, request: web.Request) -> web.Response:
+        key = request.match_info["key"]
         body = json.loads(await request.text() or "{}")
-        await self._record(
-            Record("response", request.match_info["key"], body, dict(request.headers), time.perf_counter())
-        )
+        if key in self._expired:
+            record = Record("expired", key, body, dict(request.headers), time.perf_counter())
+            await self._record(record)
+            return web.Response(status=404, text="expired_url")
+        await self._record(Record("response", key, body, dict(request.headers), time.perf_counter()))
         return web.Response(text="ok")
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:

@@ -1,0 +1,80 @@
+"""The scheduler's Poster over the real AsyncWebClient against the fake Web API."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.poster import SlackPoster
+from adapters.slack.render import render
+from bot.replies import Button, Reply
+from bot.schedule.ports import PostOutcome
+from tests.adapters.slack.conftest import BOT_TOKEN, CHANNEL, MEMBER
+from tests.fakes.slack_server import TEAM_ID, FakeSlack
+
+PROMPT = Reply(title="Question of the day", text="Which service…?", buttons=(Button("A", "answer:1:q1:A"),))
+
+
+@pytest.fixture
+def poster(fake_slack: FakeSlack) -> SlackPoster:
+    return SlackPoster(AsyncWebClient(token=BOT_TOKEN, base_url=fake_slack.base_url))
+
+
+async def test_post_and_edit(poster: SlackPoster, fake_slack: FakeSlack) -> None:
+    posted = await poster.post(TEAM_ID, CHANNEL, PROMPT, nonce="d1")
+    assert posted.ok and posted.message_id
+    call = fake_slack.calls("api", "chat.postMessage")[-1]
+    assert call.body["channel"] == CHANNEL and call.body["blocks"] == render(PROMPT)["blocks"]
+    assert call.body["text"] == render(PROMPT)["text"]
+
+    revealed = Reply(title="Question of the day", text="The answer was **A**.")
+    edited = await poster.edit(TEAM_ID, CHANNEL, posted.message_id, revealed)
+    assert edited.ok and edited.message_id == posted.message_id
+    update = fake_slack.calls("api", "chat.update")[-1]
+    assert update.body["ts"] == posted.message_id and update.body["blocks"] == render(revealed)["blocks"]
+
+
+async def test_direct_message_opens_the_conversation_first(poster: SlackPoster, fake_slack: FakeSlack) -> None:
+    result = await poster.direct_message(TEAM_ID, MEMBER, Reply(text="Your streak is 3 days."))
+    assert result.ok
+    assert fake_slack.calls("api", "conversations.open")[-1].body["users"] == MEMBER
+    assert fake_slack.calls("api", "chat.postMessage")[-1].body["channel"] == "D" + MEMBER
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [
+        ("not_in_channel", PostOutcome.MISSING_ACCESS),
+        ("channel_not_found", PostOutcome.UNKNOWN_CHANNEL),
+        ("is_archived", PostOutcome.ARCHIVED),
+        ("msg_too_long", PostOutcome.FAILED),
+    ],
+)
+async def test_post_failures_are_typed(
+    poster: SlackPoster, fake_slack: FakeSlack, error: str, outcome: PostOutcome
+) -> None:
+    fake_slack.fail("chat.postMessage", error)
+    result = await poster.post(TEAM_ID, CHANNEL, PROMPT)
+    assert result.outcome is outcome and result.detail == error and not result.ok
+    assert result.permanent is (
+        outcome in (PostOutcome.MISSING_ACCESS, PostOutcome.UNKNOWN_CHANNEL, PostOutcome.ARCHIVED)
+    )
+
+
+async def test_rate_limits_come_back_with_retry_after(poster: SlackPoster, fake_slack: FakeSlack) -> None:
+    fake_slack.fail("chat.postMessage", "ratelimited", status=429, headers={"Retry-After": "7"})
+    result = await poster.post(TEAM_ID, CHANNEL, PROMPT)
+    assert result.outcome is PostOutcome.RATE_LIMITED and result.retry_after == 7.0
+    assert len(fake_slack.calls("api", "chat.postMessage")) == 1  # reported, not retried behind our back
+
+    fake_slack.fail("chat.update", "ratelimited", status=429, headers={"Retry-After": "2"})
+    edited = await poster.edit(TEAM_ID, CHANNEL, "1.2", PROMPT)
+    assert edited.outcome is PostOutcome.RATE_LIMITED and edited.retry_after == 2.0
+
+
+async def test_edit_and_dm_failures_are_typed(poster: SlackPoster, fake_slack: FakeSlack) -> None:
+    fake_slack.fail("chat.update", "channel_not_found")
+    assert (await poster.edit(TEAM_ID, CHANNEL, "1.2", PROMPT)).outcome is PostOutcome.UNKNOWN_CHANNEL
+    fake_slack.fail("conversations.open", "user_not_found")
+    assert (await poster.direct_message(TEAM_ID, "U0GONE", PROMPT)).outcome is PostOutcome.UNKNOWN_CHANNEL
+    assert fake_slack.calls("unknown") == []

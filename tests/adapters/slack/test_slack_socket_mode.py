@@ -1,0 +1,78 @@
+"""Socket Mode: the real slack_sdk client connects to the fake's websocket and acknowledges envelopes."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from adapters.slack import SlackAdapter
+from tests.adapters.slack.conftest import (
+    APP_TOKEN,
+    CHANNEL,
+    MEMBER,
+    RecordingCore,
+    block_actions_payload,
+    slack_settings,
+)
+from tests.fakes.slack_server import TEAM_ID, FakeSlack
+
+
+def slash_payload(fake: FakeSlack, text: str, key: str) -> dict[str, Any]:
+    """A slash command as Socket Mode delivers it: the form fields as a JSON object."""
+    return {
+        "token": "legacy",
+        "team_id": TEAM_ID,
+        "team_domain": "fake",
+        "channel_id": CHANNEL,
+        "channel_name": "study",
+        "user_id": MEMBER,
+        "user_name": "ada",
+        "command": "/study",
+        "text": text,
+        "api_app_id": "A0FAKE",
+        "is_enterprise_install": "false",
+        "response_url": fake.response_url(key),
+        "trigger_id": "1.1.socket",
+    }
+
+
+async def test_socket_mode_acknowledges_a_command_and_a_button(
+    fake_slack: FakeSlack, recording: RecordingCore, tmp_path: Path
+) -> None:
+    adapter = SlackAdapter(recording, slack_settings(tmp_path), base_url=fake_slack.base_url)  # type: ignore[arg-type]
+    async with adapter:
+        await fake_slack.wait_connected()
+        opened = fake_slack.calls("api", "apps.connections.open")
+        assert len(opened) == 1
+
+        # The member lookup answers late: the ack must not wait for it, nor for anything after it.
+        fake_slack.delay("users.info", 0.5)
+        started = time.perf_counter()
+        command = await fake_slack.send_envelope("slash_commands", slash_payload(fake_slack, "profile delete", "cmd"))
+        ack = await fake_slack.wait_ack(command)
+        answer = await fake_slack.wait_response("cmd")
+        assert ack.body == {"envelope_id": command}  # an empty ack: the answer goes to the response URL
+        assert ack.at - started < 0.5 <= answer.at - started
+        fake_slack.delay("users.info", 0)
+        keep = next(
+            e
+            for b in answer.body["blocks"]
+            if b["type"] == "actions"
+            for e in b["elements"]
+            if e["text"]["text"] == "Keep my data"
+        )
+
+        payload = block_actions_payload(keep, user=MEMBER, response_url=fake_slack.response_url("press"))
+        press = await fake_slack.send_envelope("interactive", payload)
+        press_ack = await fake_slack.wait_ack(press)
+        pressed = await fake_slack.wait_response("press")
+        assert press_ack.body == {"envelope_id": press}
+        assert pressed.body["replace_original"] is True
+        assert "Nothing was deleted." in pressed.body["text"]
+
+    assert [line for _, line in recording.lines] == ["/profile delete"]
+    assert [a.action_id for a in recording.actions] == [keep["value"]]
+    assert len(fake_slack.calls("api", "auth.test")) == 1
+    assert fake_slack.calls("unknown") == []
+    assert APP_TOKEN.startswith("xapp-")
