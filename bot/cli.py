@@ -203,6 +203,27 @@ def content_check(folder: Path | None) -> None:
     )
 
 
+@content.command("report")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def content_report(as_json: bool) -> None:
+    """Per exam: question count, domain shares against the guide, answer positions, difficulty, types,
+    and near-duplicate stems."""
+    from bot.catalog.report import as_text, report
+
+    settings = _settings()
+    try:
+        catalog = load_catalog(settings.content_dir)
+    except ContentError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        raise SystemExit(1) from None
+    reports = report(catalog)
+    if as_json:
+        print_json({"exams": {code: r.as_json() for code, r in reports.items()}})
+    else:
+        click.echo(as_text(reports))
+
+
 def _extra_loaders() -> tuple[Any, ...]:
     from bot.features import EXTRA_LOADERS
 

@@ -81,11 +81,24 @@ def _line_of(node: yaml.Node | None, loc: Iterable[Any]) -> int | None:
     return node.start_mark.line + 1
 
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed: several times faster
+
+
+def _parse(text: str) -> tuple[yaml.Node | None, Any]:
+    """Parse once, keeping the node tree (for line numbers) and the plain data built from it."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    finally:
+        loader.dispose()
+    return node, data
+
+
 def _load(path: Path, model: type[M], problems: _Problems) -> tuple[M | None, yaml.Node | None]:
     try:
         text = path.read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _parse(text)
     except UnicodeDecodeError:
         problems.add(path, None, "not UTF-8 text")
         return None, None
