@@ -112,6 +112,7 @@ class SlackAdapter:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def __aenter__(self) -> SlackAdapter:
+        await self._check_bot_token()
         if self.http:
             runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH, port=self.port))
             await runner.setup()
@@ -125,7 +126,11 @@ class SlackAdapter:
             log.info("slack: serving HTTP on %s:%d%s", self.host, self.port, EVENTS_PATH)
         else:
             assert self.settings.slack_app_token is not None
-            self._socket = AsyncSocketModeHandler(self.app, app_token=self.settings.slack_app_token.get_secret_value())
+            app_token = self.settings.slack_app_token.get_secret_value()
+            first_url = await self._open_socket_url(app_token)
+            self._socket = AsyncSocketModeHandler(self.app, app_token=app_token)
+            # The URL we just opened serves the first connection; reconnects fetch fresh ones themselves.
+            self._socket.client.wss_uri = first_url
             try:
                 await self._socket.connect_async()
             except BaseException:
@@ -134,6 +139,26 @@ class SlackAdapter:
                 raise
             log.info("slack: connected in Socket Mode")
         return self
+
+    async def _check_bot_token(self) -> None:
+        """Fail at start with a clear message, not at the first command, when Slack refuses the bot token."""
+        try:
+            auth = await self.client.auth_test()
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            raise ConfigurationError([f"SLACK_BOT_TOKEN: Slack refused it ({error})"]) from None
+        log.info("slack: bot user %s in workspace %s (%s)", auth.get("user_id"), auth.get("team"), auth.get("team_id"))
+
+    async def _open_socket_url(self, app_token: str) -> str:
+        """`apps.connections.open` once, here, so a bad app token stops start-up instead of retrying forever."""
+        try:
+            opened = await self.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            raise ConfigurationError(
+                [f"SLACK_APP_TOKEN: Slack refused it ({error}); it needs the connections:write scope"]
+            ) from None
+        return str(opened["url"])
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

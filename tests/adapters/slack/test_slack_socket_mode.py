@@ -6,7 +6,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from adapters.slack import SlackAdapter
+from bot.errors import ConfigurationError
 from tests.adapters.slack.conftest import (
     APP_TOKEN,
     CHANNEL,
@@ -73,6 +76,22 @@ async def test_socket_mode_acknowledges_a_command_and_a_button(
 
     assert [line for _, line in recording.lines] == ["/profile delete"]
     assert [a.action_id for a in recording.actions] == [keep["value"]]
-    assert len(fake_slack.calls("api", "auth.test")) == 1
+    assert len(fake_slack.calls("api", "auth.test")) == 2  # ours at start, then Bolt's own (cached)
     assert fake_slack.calls("unknown") == []
     assert APP_TOKEN.startswith("xapp-")
+
+
+@pytest.mark.parametrize(
+    ("variable", "http"), [("SLACK_BOT_TOKEN", False), ("SLACK_APP_TOKEN", False), ("SLACK_BOT_TOKEN", True)]
+)
+async def test_refused_tokens_stop_start_up_with_a_clear_message(
+    fake_slack: FakeSlack, recording: RecordingCore, tmp_path: Path, variable: str, http: bool
+) -> None:
+    settings = slack_settings(tmp_path, **{variable: "not-a-slack-token"})
+    adapter = SlackAdapter(recording, settings, http=http, port=0, host="127.0.0.1", base_url=fake_slack.base_url)  # type: ignore[arg-type]
+    with pytest.raises(ConfigurationError) as failure:
+        async with adapter:
+            pass
+    assert failure.value.problems == [failure.value.problems[0]] and failure.value.problems[0].startswith(variable)
+    assert "invalid_auth" in failure.value.problems[0] and "not-a-slack-token" not in str(failure.value)
+    assert fake_slack.calls("ack") == []
