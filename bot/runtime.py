@@ -15,6 +15,7 @@ from bot.catalog import Catalog, load_catalog
 from bot.clock import Clock, SystemClock
 from bot.commands.dispatch import Core
 from bot.features import build_registry, prepare
+from bot.practice.writer import AnswerWriter
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import create_engine, upgrade
@@ -29,6 +30,7 @@ class Runtime:
         self._catalog = catalog
         self._engine: AsyncEngine | None = None
         self._core: Core | None = None
+        self._writer: AnswerWriter | None = None
 
     @property
     def core(self) -> Core:
@@ -55,7 +57,13 @@ class Runtime:
             prepare(services)
             self._core = Core(services)
             services.extras["is_moderator"] = self._core.is_moderator
+            # The single answer writer (group commit); see bot/practice/writer.py.
+            self._writer = AnswerWriter(self._engine)
+            await self._writer.start()
+            services.extras["answer_writer"] = self._writer
         except BaseException:
+            if self._writer is not None:
+                await self._writer.stop()
             await self._engine.dispose()
             raise
         log.info("runtime ready: %d exams, %d commands", len(catalog.exams), len(services.registry.commands))
@@ -65,6 +73,9 @@ class Runtime:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self._core = None
+        if self._writer is not None:
+            await self._writer.stop()  # answers already queued are recorded before the engine closes
+            self._writer = None
         if self._engine is not None:
             await self._engine.dispose()
             self._engine = None

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from bot.catalog.loader import ExtraLoader
 from bot.commands.registry import Registry
-from bot.features import certs, choices, help, profile
+from bot.features import admin_group, banks, certs, choices, help, practice, profile
 from bot.services import Services
 
-FEATURES = (choices, help, certs, profile)
+FEATURES = (choices, help, certs, profile, admin_group, practice, banks)
 # Feature content beyond exams, FAQ and questions (study paths, …), checked by `content check`.
 EXTRA_LOADERS: tuple[ExtraLoader, ...] = ()
 

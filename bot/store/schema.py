@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -71,3 +73,102 @@ claims = Table(
 )
 
 member_fk = ForeignKey("members.id", ondelete="CASCADE")
+
+# -- practice (issue 8) ----------------------------------------------------------------------------
+# Everything a member does in practice hangs off `members.id` with ON DELETE CASCADE, so deleting a
+# profile deletes its attempts, answers, review cards and mocks in the same statement.
+
+mock_exams = Table(
+    "mock_exams",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("question_count", Integer, nullable=False),
+    Column("minutes", Integer, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("finished_at", UTCDateTime(), nullable=True),
+    Column("ended_by", String(16), nullable=True),  # completed | timeout | stopped
+    Index("ix_mock_exams_member", "member_id", "finished_at"),
+)
+
+# One question served to one member: by /practice, /review or a mock. Its id travels in the answer
+# buttons, so a press days later (or after a restart) still finds what was asked and in which order.
+practice_attempts = Table(
+    "practice_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("domain", String(200), nullable=False),
+    Column("source", String(16), nullable=False),  # practice | review | mock
+    Column("mock_id", Integer, ForeignKey("mock_exams.id", ondelete="CASCADE"), nullable=True),
+    Column("position", Integer, nullable=True),
+    Column("option_order", String(16), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("closed_at", UTCDateTime(), nullable=True),
+    Index("ix_practice_attempts_member", "member_id", "created_at"),
+    Index("ix_practice_attempts_mock", "mock_id", "position"),
+)
+
+# The unique attempt id is what makes a double press, or the same press delivered twice, record once.
+# These rows are also the review log FSRS could be optimised from (correct → Good, wrong → Again).
+practice_answers = Table(
+    "practice_answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("attempt_id", Integer, ForeignKey("practice_attempts.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("domain", String(200), nullable=False),
+    Column("source", String(16), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("chosen", String(16), nullable=False),  # original option indexes, "02" for the first and third
+    Column("correct", Boolean, nullable=False),
+    Column("answered_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("attempt_id", name="uq_practice_answers_attempt"),
+    Index("ix_practice_answers_member", "member_id", "answered_at"),
+    Index("ix_practice_answers_time", "answered_at"),
+)
+
+# FSRS card state as columns (not a JSON blob) so "due cards first" is an indexed query.
+review_cards = Table(
+    "review_cards",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("state", Integer, nullable=False),
+    Column("step", Integer, nullable=True),
+    Column("stability", Float, nullable=True),
+    Column("difficulty", Float, nullable=True),
+    Column("due", UTCDateTime(), nullable=False),
+    Column("last_review", UTCDateTime(), nullable=True),
+    Column("reviews", Integer, nullable=False),
+    Column("lapses", Integer, nullable=False),
+    UniqueConstraint("member_id", "question_id", name="uq_review_cards_member_question"),
+    Index("ix_review_cards_due", "member_id", "due"),
+)
+
+# A workspace's own questions, imported by its moderators; `body` is the validated question as JSON.
+workspace_questions = Table(
+    "workspace_questions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("domain", String(200), nullable=False),
+    Column("difficulty", String(16), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("imported_at", UTCDateTime(), nullable=False),
+    Column("imported_by", String(200), nullable=False),
+    UniqueConstraint("platform", "workspace", "question_id", name="uq_workspace_questions_question"),
+    Index("ix_workspace_questions_exam", "platform", "workspace", "exam"),
+)

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from bot.actions import ActionId
 from bot.commands.dispatch import Core
-from bot.commands.spec import CommandSpec, GroupSpec, Permission
+from bot.commands.spec import CommandSpec, Permission
+from bot.features import admin_group
 from bot.replies import Reply
 from bot.requests import Action, Request
 from bot.runtime import Runtime
@@ -29,7 +30,7 @@ async def test_help_lists_commands_and_hides_moderator_ones_from_members(runtime
         return Reply(text="secret")
 
     registry = runtime.services.registry
-    registry.group(GroupSpec(("studyadmin",), "Moderator tools", Permission.MODERATOR))
+    admin_group.register(registry)  # declared once, whichever feature needs it first
     registry.command(CommandSpec(("studyadmin", "ping"), "Moderators only", secret, permission=Permission.MODERATOR))
     core = runtime.core
     member_help = await core.handle_line(person(), "/help")

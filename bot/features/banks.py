@@ -1,0 +1,73 @@
+"""`/studyadmin bank import`: moderators add their workspace's own questions, YAML or CSV, all or nothing."""
+
+from __future__ import annotations
+
+from bot.commands.registry import Registry
+from bot.commands.spec import Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
+from bot.features import admin_group
+from bot.markup import esc
+from bot.practice.imports import parse_bank, store_bank
+from bot.practice.questions import Place
+from bot.replies import Reply
+from bot.requests import Request
+from bot.services import Services
+
+MODES = (Choice("append", "append"), Choice("replace", "replace"))
+MAX_TEXT = 6000  # Discord's longest string option
+
+EXAMPLE = (
+    "/studyadmin bank import mode:append text:{exam: SAA-C03, questions: [{id: team-saa-001, "
+    "domain: Design Resilient Architectures, difficulty: easy, stem: 'Which service spreads incoming traffic "
+    "across EC2 instances in several Availability Zones?', options: [{text: Elastic Load Balancing, correct: true, "
+    "explanation: 'Right. A load balancer routes requests to healthy targets in every enabled zone.'}, "
+    "{text: Amazon Route 53 alone, explanation: 'Wrong. DNS answers do not follow per-request target health.'}, "
+    "{text: AWS Direct Connect, explanation: 'Wrong. It is a private network link into AWS.'}, "
+    "{text: Amazon CloudFront signed URLs, explanation: 'Wrong. They control access to cached content.'}], "
+    "links: ['https://docs.aws.amazon.com/elasticloadbalancing/latest/userguide/what-is-load-balancing.html'], "
+    "written_for: SAA-C03, checked: 2026-11-23}]}"
+)
+
+
+async def import_command(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    bank = parse_bank(opts["text"], svc.catalog, today=req.now.date())
+    mode = opts.get("mode", "append")
+    async with svc.engine.begin() as conn:
+        result = await store_bank(
+            conn, Place(req.identity.platform, req.identity.workspace), bank, mode, req.identity.user_name, req.now
+        )
+    return Reply(
+        title="Question bank imported",
+        text=esc(result.summary()) + "\nMembers here get them in `/practice`, `/review` and `/mock`.",
+        ephemeral=True,
+    )
+
+
+def register(registry: Registry) -> None:
+    admin_group.register(registry)
+    registry.group(GroupSpec(("studyadmin", "bank"), "This workspace's own practice questions", Permission.MODERATOR))
+    registry.command(
+        CommandSpec(
+            ("studyadmin", "bank", "import"),
+            "Import practice questions (YAML or CSV), all or nothing",
+            import_command,
+            permission=Permission.MODERATOR,
+            options=(
+                OptionSpec(
+                    "mode",
+                    OptionType.STRING,
+                    "append (default) adds and updates; replace swaps the exam's bank",
+                    choices=MODES,
+                ),
+                OptionSpec(
+                    "text",
+                    OptionType.STRING,
+                    "The bank: YAML as in content/questions, or CSV",
+                    required=False,
+                    rest=True,
+                    max_length=MAX_TEXT,
+                ),
+            ),
+            examples=(EXAMPLE,),
+        )
+    )

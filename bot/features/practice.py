@@ -1,0 +1,213 @@
+"""`/practice`, `/review`, `/mock`, `/stats`, `/leaderboard` and the buttons they put under replies."""
+
+from __future__ import annotations
+
+from bot.actions import ActionId
+from bot.commands.registry import Registry
+from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType
+from bot.errors import StaleAction
+from bot.features.choices import EXAM_CODES
+from bot.practice import due, engine, mock_run, stats
+from bot.practice.engine import (
+    ANSWER,
+    ANSWER_SELECT,
+    NEXT_PRACTICE,
+    NEXT_REVIEW,
+    decode_press,
+    next_practice_button,
+    next_review_button,
+    practice_question,
+    press_answer,
+    resolve_exam,
+    verdict_reply,
+)
+from bot.practice.mocks import MAX_QUESTIONS
+from bot.practice.texts import until
+from bot.replies import Button, Reply
+from bot.requests import Action, Identity, Request
+from bot.services import Services
+from bot.store import members as member_store
+
+DIFFICULTIES = (Choice("easy", "easy"), Choice("medium", "medium"), Choice("hard", "hard"))
+PERIODS = (Choice("week", "week"), Choice("month", "month"), Choice("all", "all"))
+CHANNEL_TARGET = "channel_target_exam"  # extras hook: async (identity) -> exam code | None
+
+
+async def _default_exam(svc: Services, identity: Identity) -> str | None:
+    """The member's target exam, else the channel's (when a feature provides that hook)."""
+    async with svc.engine.connect() as conn:
+        member = await member_store.find(conn, identity)
+    if member is not None and member.target_exam:
+        return member.target_exam
+    hook = svc.extras.get(CHANNEL_TARGET)
+    return await hook(identity) if hook is not None else None
+
+
+def _pick_exam(svc: Services) -> Reply:
+    """No exam known yet: offer the exams that have questions."""
+    exams = [e for e in sorted(svc.catalog.current_exams, key=lambda e: e.code) if svc.catalog.questions.get(e.code)]
+    buttons = tuple(Button(e.code, ActionId(NEXT_PRACTICE, (e.code, "0", "")).encode()) for e in exams[:25])
+    return Reply(
+        title="Which exam?",
+        text="Pick the exam to practise for, or type `/practice exam:SAA-C03`. "
+        "A target exam in your profile makes it the default.",
+        buttons=buttons,
+        ephemeral=True,
+    )
+
+
+async def practice_command(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    code = opts.get("exam") or await _default_exam(svc, req.identity)
+    if code is None:
+        return _pick_exam(svc)
+    exam = resolve_exam(svc, code)
+    return await practice_question(svc, req.identity, req.now, exam, opts.get("domain"), opts.get("difficulty"))
+
+
+async def next_practice_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    assert action.now is not None
+    exam = resolve_exam(svc, aid.field(0))
+    number = int(aid.field(1)) if aid.field(1).isdigit() else 0
+    domain = exam.domains[number - 1].name if 1 <= number <= len(exam.domains) else None
+    return await practice_question(svc, action.identity, action.now, exam, domain, aid.field(2) or None)
+
+
+async def answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    assert action.now is not None
+    outcome, question, chosen = await press_answer(action, decode_press(action, aid), svc)
+    if outcome.source == "mock" and outcome.mock_id is not None:
+        # In a mock the verdict waits for the report; the member goes straight to the next question.
+        return await mock_run.after_answer(
+            svc, action.identity, outcome.mock_id, action.now, expired=outcome.status == "expired"
+        )
+    press = decode_press(action, aid)
+    note = None
+    if outcome.status == "recorded" and outcome.due is not None:
+        note = f"This question comes back in /review {until(outcome.due, action.now)}."
+    reply = verdict_reply(
+        question, press.order, chosen, bool(outcome.correct), again=outcome.status == "duplicate", due_note=note
+    )
+    # Filters of the original /practice are not in the button id (it must stay under 100 characters),
+    # so "Next question" continues with the same exam.
+    button = next_review_button(None) if outcome.source == "review" else next_practice_button(outcome.exam or "", 0, "")
+    return Reply(
+        title=reply.title, text=reply.text, buttons=(button,), ephemeral=True, replace=True, footer=question.id
+    )
+
+
+async def review_command(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
+    return await due.next_review(svc, req.identity, req.now, exam)
+
+
+async def next_review_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    assert action.now is not None
+    exam = resolve_exam(svc, aid.field(0)) if aid.field(0) else None
+    return await due.next_review(svc, action.identity, action.now, exam)
+
+
+async def mock_command(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    exam = resolve_exam(svc, opts["exam"])
+    return await mock_run.start_or_resume(svc, req.identity, req.now, exam, opts.get("questions"), opts.get("minutes"))
+
+
+async def end_mock_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    assert action.now is not None
+    if not aid.field(0).isdigit():
+        raise StaleAction("That button is damaged.", "Use `/mock` to see your mock.")
+    return await mock_run.end_now(svc, action.identity, int(aid.field(0)), action.now)
+
+
+async def stats_command(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
+    return await stats.stats(svc, req.identity, req.now, exam)
+
+
+async def leaderboard_command(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
+    return await stats.board(svc, req.identity, req.now, opts.get("period", "week"), exam)
+
+
+def _exam_option(required: bool = False) -> OptionSpec:
+    return OptionSpec(
+        "exam", OptionType.STRING, "Exam code, like SAA-C03", required=required, choices_source=EXAM_CODES
+    )
+
+
+def register(registry: Registry) -> None:
+    registry.command(
+        CommandSpec(
+            ("practice",),
+            "Answer one practice question, explained option by option",
+            practice_command,
+            options=(
+                _exam_option(),
+                OptionSpec("domain", OptionType.STRING, "An exam-guide domain, by name or number", max_length=100),
+                OptionSpec("difficulty", OptionType.STRING, "easy, medium or hard", choices=DIFFICULTIES),
+            ),
+            examples=(
+                "/practice",
+                "/practice exam:SAA-C03",
+                "/practice exam:SAA-C03 domain:2 difficulty:medium",
+                '/practice exam:CLF-C02 domain:"Cloud Concepts"',
+            ),
+        )
+    )
+    registry.command(
+        CommandSpec(
+            ("review",),
+            "Meet the questions you are due to see again (spaced repetition)",
+            review_command,
+            options=(_exam_option(),),
+            examples=("/review", "/review exam:SAA-C03"),
+        )
+    )
+    registry.command(
+        CommandSpec(
+            ("mock",),
+            "Take a timed practice exam drawn to the exam guide's domain weights",
+            mock_command,
+            options=(
+                _exam_option(required=True),
+                OptionSpec("questions", OptionType.INTEGER, "How many questions", min_value=1, max_value=MAX_QUESTIONS),
+                OptionSpec("minutes", OptionType.INTEGER, "Time allowed, in minutes", min_value=1, max_value=240),
+            ),
+            examples=("/mock exam:SAA-C03 questions:10", "/mock exam:CLF-C02 questions:5 minutes:10"),
+        )
+    )
+    registry.command(
+        CommandSpec(
+            ("stats",),
+            "Your answers, accuracy, streak, due reviews and readiness",
+            stats_command,
+            options=(_exam_option(),),
+            examples=("/stats", "/stats exam:SAA-C03"),
+        )
+    )
+    registry.command(
+        CommandSpec(
+            ("leaderboard",),
+            "Top members here by correct answers",
+            leaderboard_command,
+            options=(
+                OptionSpec("period", OptionType.STRING, "week (default), month or all", choices=PERIODS),
+                _exam_option(),
+            ),
+            examples=("/leaderboard", "/leaderboard period:all exam:SAA-C03"),
+        )
+    )
+    registry.action(ActionSpec(ANSWER, answer_pressed))
+    registry.action(ActionSpec(ANSWER_SELECT, answer_pressed))
+    registry.action(ActionSpec(NEXT_PRACTICE, next_practice_pressed))
+    registry.action(ActionSpec(NEXT_REVIEW, next_review_pressed))
+    registry.action(ActionSpec(mock_run.END_MOCK, end_mock_pressed))
+
+
+def prepare(services: Services) -> None:
+    """Index the shipped questions by id at start, so the first press does not pay for it."""
+    engine.question_index(services)

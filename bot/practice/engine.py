@@ -1,0 +1,326 @@
+"""Serving questions and recording answers: the part of the engine every press goes through.
+
+A served question is an attempt row; its id, the question id, the option order and the chosen
+letters travel in the answer button's id, so a press needs no read before it is queued for the
+writer (which checks all of them against the stored attempt in the same transaction it records in).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.actions import ActionId
+from bot.catalog.models import Exam, Question
+from bot.errors import InvalidOption, NotFound, StaleAction, UserError
+from bot.markup import bold, code, esc
+from bot.practice import texts
+from bot.practice.questions import (
+    LETTERS,
+    Place,
+    QuestionIndex,
+    find_question,
+    indexes_to_letters,
+    is_correct,
+    letters_to_indexes,
+    pool,
+    shuffled_order,
+)
+from bot.practice.writer import AnswerJob, AnswerWriter, Outcome, commit_jobs
+from bot.replies import Button, Reply, Select, SelectOption
+from bot.requests import Action, Identity
+from bot.services import Services
+from bot.store import members as member_store
+from bot.store import practice as store
+
+ANSWER = "pa"
+ANSWER_SELECT = "pas"
+NEXT_PRACTICE = "pq"
+NEXT_REVIEW = "rv"
+WRITER_KEY = "answer_writer"
+INDEX_KEY = "question_index"
+
+
+def member_key(identity: Identity) -> str:
+    return f"{identity.platform}|{identity.workspace}|{identity.user_id}"
+
+
+def place_of(identity: Identity) -> Place:
+    return Place(identity.platform, identity.workspace)
+
+
+def question_index(svc: Services) -> QuestionIndex:
+    """Built once per runtime and kept in the services, never at module level."""
+    index = svc.extras.get(INDEX_KEY)
+    if index is None or index.catalog is not svc.catalog:
+        index = svc.extras[INDEX_KEY] = QuestionIndex(svc.catalog)
+    return index
+
+
+def member_zone(member: member_store.Member | None, svc: Services) -> str:
+    return (member.timezone if member else None) or svc.settings.default_timezone
+
+
+class UnknownExam(InvalidOption):
+    pass
+
+
+def resolve_exam(svc: Services, code_text: str) -> Exam:
+    exam = svc.catalog.exam(code_text.strip())
+    if exam is None:
+        exam = next(
+            (e for e in svc.catalog.current_exams if code_text.casefold() in (a.casefold() for a in e.aliases)), None
+        )
+    if exam is None:
+        raise UnknownExam(
+            f"I don't know the exam {code(code_text[:20])}.", "Use a code such as `SAA-C03`; see `/cert`."
+        )
+    if exam.status != "current":
+        raise UnknownExam(
+            f"{exam.code} is retired, so there is no practice for it.",
+            f"Practise for {code(exam.replaced_by)} instead." if exam.replaced_by else None,
+        )
+    return exam
+
+
+@dataclass(frozen=True, slots=True)
+class Served:
+    attempt_id: int
+    question: Question
+    order: str
+    exam: Exam
+
+
+async def serve(
+    conn: AsyncConnection,
+    svc: Services,
+    identity: Identity,
+    member_id: int,
+    exam: Exam,
+    question: Question,
+    source: str,
+    now: dt.datetime,
+    *,
+    mock_id: int | None = None,
+    position: int | None = None,
+) -> Served:
+    order = shuffled_order(member_key(identity), question)
+    domain = exam.domain(question.domain)
+    attempt_id = await store.create_attempt(
+        conn,
+        member_id=member_id,
+        question_id=question.id,
+        exam=exam.code,
+        domain=domain.name if domain else question.domain,
+        source=source,
+        option_order=order,
+        channel=identity.channel,
+        now=now,
+        mock_id=mock_id,
+        position=position,
+    )
+    return Served(attempt_id, question, order, exam)
+
+
+def answer_components(served: Served) -> tuple[tuple[Button, ...], Select | None]:
+    """Letter buttons for one answer; a select plus a submit button for "choose N"."""
+    q = served.question
+    fields = (str(served.attempt_id), q.id, served.order)
+    if q.type == "single":
+        buttons = tuple(
+            Button(LETTERS[pos], ActionId(ANSWER, (*fields, LETTERS[pos])).encode(), "primary")
+            for pos in range(len(served.order))
+        )
+        return buttons, None
+    select = Select(
+        ActionId(ANSWER_SELECT, (*fields, "")).encode(),
+        tuple(
+            SelectOption(LETTERS[pos], LETTERS[pos], q.options[int(i)].text[:100]) for pos, i in enumerate(served.order)
+        ),
+        placeholder=f"Choose {q.choose} options",
+        min_values=q.choose,
+        max_values=q.choose,
+    )
+    return (Button("Submit", ActionId(ANSWER, (*fields, "")).encode(), "primary"),), select
+
+
+def question_reply(served: Served, *, heading: str, footer: str | None = None, text_before: str = "") -> Reply:
+    buttons, select = answer_components(served)
+    q = served.question
+    body = texts.question_text(q, served.order)
+    default_footer = f"{q.difficulty} · {q.id}"
+    return Reply(
+        title=heading,
+        text=(text_before + "\n\n" + body) if text_before else body,
+        buttons=buttons,
+        select=select,
+        footer=footer or default_footer,
+        ephemeral=True,
+    )
+
+
+def verdict_reply(
+    question: Question, order: str, chosen: tuple[int, ...], correct: bool, *, again: bool, due_note: str | None
+) -> Reply:
+    right = indexes_to_letters(order, question.correct_indexes)
+    if correct:
+        head = bold("Correct.")
+    else:
+        head = f"{bold('Not quite.')} The answer is {bold(right)}."
+    if again:
+        head = f"You already answered this one. {head}"
+    parts = [head, "", texts.explanations(question, order, chosen), "", bold("Read more"), texts.doc_links(question)]
+    if due_note:
+        parts += ["", esc(due_note)]
+    return Reply(title="Correct" if correct else "Not quite", text="\n".join(parts), ephemeral=True, replace=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A decoded answer press."""
+
+    attempt_id: int
+    question_id: str
+    order: str
+    letters: str
+
+
+def decode_press(action: Action, aid: ActionId) -> Press:
+    try:
+        attempt_id = int(aid.field(0))
+    except ValueError:
+        raise StaleAction("That answer button is damaged.", "Run `/practice` for a fresh question.") from None
+    letters = aid.field(3) or "".join(action.values)
+    return Press(attempt_id, aid.field(1), aid.field(2), letters)
+
+
+async def record(svc: Services, job: AnswerJob) -> Outcome:
+    writer: AnswerWriter | None = svc.extras.get(WRITER_KEY)
+    if writer is None:
+        from bot.practice.review import make_scheduler
+
+        return (await commit_jobs(svc.engine, [job], make_scheduler()))[0]
+    return await writer.record(job)
+
+
+async def press_answer(action: Action, press: Press, svc: Services) -> tuple[Outcome, Question, tuple[int, ...]]:
+    """Grade and record one press; raises a UserError for anything that changes nothing."""
+    identity = action.identity
+    assert action.now is not None
+    index = question_index(svc)
+    question = index.get(press.question_id)
+    if question is None:
+        async with svc.engine.connect() as conn:
+            question = await find_question(conn, index, place_of(identity), press.question_id)
+    if question is None:
+        raise StaleAction("That question no longer exists.", "Run `/practice` for a fresh one.")
+    if not press.letters:
+        what = f"{question.choose} options" if question.type == "multiple" else "an option"
+        raise InvalidOption(f"Choose {what} first, then press Submit.", "Pick them in the menu, then press Submit.")
+    chosen = letters_to_indexes(press.order, press.letters)
+    if chosen is None or len(press.order) != len(question.options):
+        raise StaleAction("That answer button is out of date.", "Run `/practice` for a fresh question.")
+    if len(chosen) != question.choose:
+        raise InvalidOption(f"This question needs exactly {question.choose} options; you chose {len(chosen)}.", None)
+    job = AnswerJob(
+        attempt_id=press.attempt_id,
+        platform=identity.platform,
+        workspace=identity.workspace,
+        user_id=identity.user_id,
+        question_id=question.id,
+        option_order=press.order,
+        chosen="".join(str(i) for i in chosen),
+        correct=is_correct(question, chosen),
+        at=action.now,
+    )
+    outcome = await record(svc, job)
+    if outcome.status == "unknown":
+        raise StaleAction(
+            "I don't know that question any more; nothing was recorded.", "Run `/practice` for a new one."
+        )
+    if outcome.status == "not_yours":
+        raise UserError(
+            "That question was served to someone else, so your press was not counted.", "Run `/practice` for your own."
+        )
+    if outcome.status == "closed":
+        raise StaleAction("That question is closed; nothing was recorded.", "Run `/practice` for a new one.")
+    if outcome.status == "duplicate":
+        chosen = tuple(int(c) for c in outcome.chosen or "")
+    return outcome, question, chosen
+
+
+def next_practice_button(exam: str, domain: int, difficulty: str) -> Button:
+    return Button("Next question", ActionId(NEXT_PRACTICE, (exam, str(domain), difficulty)).encode(), "success")
+
+
+def next_review_button(exam: str | None) -> Button:
+    return Button("Next review", ActionId(NEXT_REVIEW, (exam or "",)).encode(), "success")
+
+
+def pick(questions: list[Question], seen: dict[str, tuple[dt.datetime, bool]], seed: str) -> Question:
+    """Unseen questions first; then ones last answered wrong; then the longest ago."""
+    rng = random.Random(seed)
+    unseen = [q for q in questions if q.id not in seen]
+    if unseen:
+        return rng.choice(unseen)
+    wrong = [q for q in questions if not seen[q.id][1]]
+    if wrong:
+        return min(wrong, key=lambda q: seen[q.id][0])
+    return min(questions, key=lambda q: seen[q.id][0])
+
+
+async def practice_question(
+    svc: Services,
+    identity: Identity,
+    now: dt.datetime,
+    exam: Exam,
+    domain_name: str | None = None,
+    difficulty: str | None = None,
+) -> Reply:
+    domain = None
+    if domain_name:
+        domain = exam.domain(domain_name) or _domain_by_prefix(exam, domain_name)
+        if domain is None:
+            shown = "; ".join(d.name for d in exam.domains)
+            raise InvalidOption(f"{exam.code} has no domain {code(domain_name[:60])}.", f"Its domains: {esc(shown)}.")
+    async with svc.engine.begin() as conn:
+        member = await member_store.ensure(conn, identity, now)
+        questions = await pool(conn, svc.catalog, place_of(identity), exam.code)
+        if domain is not None:
+            questions = [q for q in questions if q.domain.casefold() == domain.name.casefold()]
+        if difficulty:
+            questions = [q for q in questions if q.difficulty == difficulty]
+        if not questions:
+            raise NotFound(
+                f"There are no {exam.code} questions"
+                + (f" in {esc(domain.name)}" if domain else "")
+                + (f" at {difficulty} difficulty" if difficulty else "")
+                + " yet.",
+                "Try without the domain or difficulty, or another exam.",
+            )
+        seen = await store.history(conn, member.id, exam.code)
+        question = pick(questions, seen, f"{member.id}|{len(seen)}|{now.isoformat()}")
+        served = await serve(conn, svc, identity, member.id, exam, question, "practice", now)
+    heading = f"{exam.code} · {question.domain}"
+    return question_reply(served, heading=heading)
+
+
+def _domain_by_prefix(exam: Exam, text: str):  # type: ignore[no-untyped-def]
+    """`domain:security` finds "Design Secure Architectures": any domain whose name contains the words."""
+    words = text.casefold().replace("-", " ").split()
+    found = [d for d in exam.domains if all(w[:5] in d.name.casefold() for w in words)]
+    if len(found) == 1:
+        return found[0]
+    if text.isdigit() and 1 <= int(text) <= len(exam.domains):
+        return exam.domains[int(text) - 1]
+    return None
+
+
+def domain_number(exam: Exam, name: str) -> int:
+    for number, domain in enumerate(exam.domains, start=1):
+        if domain.name.casefold() == name.casefold():
+            return number
+    return 0

@@ -1,0 +1,125 @@
+"""Numbers shown to members: mock scores, readiness, streaks. Pure functions, no store.
+
+AWS reports a scaled score from 100 to 1000 and publishes only the passing mark (700, 720 or 750),
+not how raw answers map to it. Our estimate is deliberately simple and always labelled as one: a
+straight line from 0 % correct at 100 to `PASS_SHARE` at the passing mark, and on to 100 % at 1000.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.catalog.models import Exam
+
+PASS_SHARE = 0.72  # the share of correct answers we assume sits at the passing mark
+MEETS_SHARE = PASS_SHARE  # a domain "meets" at the share that would pass the whole exam
+
+
+def scaled_estimate(share: float, passing: int) -> int:
+    """A rough 100–1000 score for a share correct; see the module docstring for the assumption."""
+    share = min(max(share, 0.0), 1.0)
+    if share <= PASS_SHARE:
+        score = 100 + (passing - 100) * share / PASS_SHARE
+    else:
+        score = passing + (1000 - passing) * (share - PASS_SHARE) / (1 - PASS_SHARE)
+    return round(score)
+
+
+def passing_mark(exam: Exam) -> int:
+    """The exam's passing mark, or AWS's usual one for its level when the catalog lacks it."""
+    if exam.passing_score:
+        return exam.passing_score
+    return {"foundational": 700, "associate": 720}.get(exam.level, 750)
+
+
+@dataclass(frozen=True, slots=True)
+class DomainScore:
+    name: str
+    weight: int
+    answered: int
+    correct: int
+
+    @property
+    def share(self) -> float:
+        return self.correct / self.answered if self.answered else 0.0
+
+    @property
+    def meets(self) -> bool:
+        return self.answered > 0 and self.share >= MEETS_SHARE
+
+
+def domain_scores(exam: Exam, tallies: Mapping[str, tuple[int, int]]) -> list[DomainScore]:
+    """Per guide domain (answered, correct), in guide order; domains without answers included."""
+    folded = {name.casefold(): value for name, value in tallies.items()}
+    return [DomainScore(d.name, d.weight, *folded.get(d.name.casefold(), (0, 0))) for d in exam.domains]
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    """Weighted domain accuracy, and how much it rests on."""
+
+    share: float | None  # None: no answers at all
+    answered: int
+    covered_weight: int  # percent of the exam's weight with at least one answer
+    domains_covered: int
+    domains_total: int
+
+    @property
+    def evidence(self) -> str:
+        if self.answered < 20 or self.covered_weight < 50:
+            return "very little evidence"
+        if self.answered < 100 or self.covered_weight < 100:
+            return "some evidence"
+        return "solid evidence"
+
+
+def readiness(scores: Iterable[DomainScore]) -> Readiness:
+    """Domain accuracy weighted by the guide's weights, over the domains that have answers.
+
+    Domains without answers are left out of the average rather than counted as zero, and the
+    result says how much of the exam's weight it covers, so a member sees both the estimate and
+    how little (or much) it rests on.
+    """
+    scores = list(scores)
+    seen = [s for s in scores if s.answered]
+    answered = sum(s.answered for s in scores)
+    covered = sum(s.weight for s in seen)
+    share = sum(s.share * s.weight for s in seen) / covered if covered else None
+    return Readiness(share, answered, covered, len(seen), len(scores))
+
+
+@dataclass(frozen=True, slots=True)
+class Streak:
+    current: int
+    best: int
+    active_today: bool
+
+
+def streak(times: Iterable[dt.datetime], zone: str, now: dt.datetime) -> Streak:
+    """Daily streaks counted in the member's own timezone.
+
+    A day counts when it has at least one answer. The current streak is still alive until the end
+    of the member's day after their last active day, so an evening member is not told at 00:30 UTC
+    that they broke it.
+    """
+    tz = ZoneInfo(zone)
+    days = sorted({t.astimezone(tz).date() for t in times})
+    if not days:
+        return Streak(0, 0, False)
+    best = run = 1
+    for before, after in itertools.pairwise(days):
+        run = run + 1 if (after - before).days == 1 else 1
+        best = max(best, run)
+    today = now.astimezone(tz).date()
+    current = 0
+    if days[-1] >= today - dt.timedelta(days=1):
+        current = 1
+        for index in range(len(days) - 1, 0, -1):
+            if (days[index] - days[index - 1]).days != 1:
+                break
+            current += 1
+    return Streak(current, best, days[-1] == today)

@@ -1,0 +1,115 @@
+"""`/stats` and `/leaderboard`, computed from stored answers every time (no counters to drift)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.catalog.models import Exam
+from bot.markup import bold, bullets, code, esc
+from bot.practice import texts
+from bot.practice.engine import member_zone
+from bot.practice.scoring import domain_scores, readiness, streak
+from bot.replies import Field, Reply
+from bot.requests import Identity
+from bot.services import Services
+from bot.store import members as member_store
+from bot.store import practice as store
+
+WEAK_MIN_ANSWERS = 3
+PERIODS = {"week": dt.timedelta(days=7), "month": dt.timedelta(days=30), "all": None}
+TOP = 10
+
+
+async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam | None) -> Reply:
+    code_ = exam.code if exam else None
+    async with svc.engine.connect() as conn:
+        member = await member_store.find(conn, identity)
+        if member is None:
+            return _empty()
+        rows = await store.accuracy_by_domain(conn, member.id, code_)
+        times = await store.answer_times(conn, member.id)
+        cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_)
+    if not rows:
+        return _empty(code_)
+    zone = member_zone(member, svc)
+    answered = sum(n for _e, _d, n, _c in rows)
+    correct = sum(c for _e, _d, _n, c in rows)
+    by_exam: dict[str, dict[str, tuple[int, int]]] = {}
+    for e, d, n, c in rows:
+        by_exam.setdefault(e, {})[d] = (n, c)
+    s = streak(times, zone, now)
+    fields = [
+        Field("Answered", f"{answered} ({texts.percent(correct / answered)} correct)", True),
+        Field("Streak", f"{s.current} day{'s' if s.current != 1 else ''} (best {s.best})", True),
+        Field(
+            "Reviews",
+            f"{due_now} due of {cards} cards"
+            + (f"; next {texts.until(upcoming, now)}" if not due_now and upcoming else ""),
+            True,
+        ),
+    ]
+    exam_lines, domain_lines, ready_lines, weak = [], [], [], []
+    for e, domains in sorted(by_exam.items()):
+        n = sum(v[0] for v in domains.values())
+        c = sum(v[1] for v in domains.values())
+        exam_lines.append(f"{code(e)}: {n} answered, {texts.percent(c / n)} correct")
+        known = svc.catalog.exam(e)
+        if known is None:
+            continue
+        scores = domain_scores(known, domains)
+        for d in scores:
+            if d.answered:
+                domain_lines.append(f"{code(e)} {esc(d.name)}: {texts.percent(d.share)} of {d.answered}")
+                if d.answered >= WEAK_MIN_ANSWERS:
+                    weak.append((d.share, e, d.name, d.answered))
+        r = readiness(scores)
+        if r.share is not None:
+            ready_lines.append(
+                f"{code(e)}: {bold(texts.percent(r.share))}, resting on {r.answered} answers covering "
+                f"{r.domains_covered} of {r.domains_total} domains ({r.covered_weight}% of the exam's weight): "
+                f"{r.evidence}"
+            )
+    fields.append(Field("By exam", bullets(exam_lines)))
+    fields.append(Field("By domain", bullets(domain_lines[:30])))
+    if weak:
+        weak.sort()
+        fields.append(
+            Field(
+                "Weakest domains",
+                bullets(f"{code(e)} {esc(d)}: {texts.percent(sh)} of {n}" for sh, e, d, n in weak[:3]),
+            )
+        )
+    if ready_lines:
+        fields.append(Field("Readiness (estimate)", bullets(ready_lines)))
+    footer = f"Days are counted in {zone}." + ("" if member.timezone else " Set yours with `/profile timezone:`.")
+    return Reply(title=f"Stats of {identity.user_name}", fields=tuple(fields), footer=footer, ephemeral=True)
+
+
+def _empty(exam: str | None = None) -> Reply:
+    scope = f" for {exam}" if exam else ""
+    return Reply(
+        title="No answers yet",
+        text=f"You have not answered any questions{scope} yet. Start with `/practice`.",
+        ephemeral=True,
+    )
+
+
+async def board(svc: Services, identity: Identity, now: dt.datetime, period: str, exam: Exam | None) -> Reply:
+    span = PERIODS[period]
+    since = now - span if span else None
+    async with svc.engine.connect() as conn:
+        standings = await store.leaderboard(
+            conn, identity.platform, identity.workspace, since, exam.code if exam else None
+        )
+    scope = {"week": "the last 7 days", "month": "the last 30 days", "all": "all time"}[period]
+    title = f"Leaderboard · {scope}" + (f" · {exam.code}" if exam else "")
+    if not standings:
+        return Reply(title=title, text="No answers in this period yet. `/practice` to get on the board.")
+    lines = []
+    for rank, s in enumerate(standings[:TOP], start=1):
+        lines.append(f"{rank}. {bold(s.display_name)}: {s.correct} correct of {s.answered}")
+    mine = next(((r, s) for r, s in enumerate(standings, start=1) if s.user_id == identity.user_id), None)
+    footer = None
+    if mine and mine[0] > TOP:
+        footer = f"You are #{mine[0]} with {mine[1].correct} correct."
+    return Reply(title=title, text="\n".join(lines), footer=footer)
