@@ -43,6 +43,8 @@ async def help_command(req: Request, opts: Options, svc: Services) -> Reply:
 def _detail(spec: CommandSpec) -> Field:
     lines = [esc(spec.description), usage_line(spec)]
     lines.extend(_option_line(o) for o in spec.options)
+    if spec.examples:
+        lines.append("Examples: " + ", ".join(code(e) for e in spec.examples))
     return Field("/" + spec.name, "\n".join(lines))
 
 

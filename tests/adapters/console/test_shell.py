@@ -78,3 +78,17 @@ def test_exec_runs_one_command_and_members_do_not_see_moderator_help(tmp_path: P
 def test_cli_basics(tmp_path: Path, args: list[str]) -> None:
     out = studybot(args, tmp_path)
     assert out.returncode == 0, out.stderr + out.stdout
+
+
+def test_db_upgrade_and_backup_from_the_command_line(tmp_path: Path) -> None:
+    assert studybot(["exec", "/profile timezone:UTC"], tmp_path).returncode == 0
+    upgraded = studybot(["db", "upgrade"], tmp_path)
+    assert upgraded.returncode == 0 and "database at revision" in upgraded.stdout
+    backup = studybot(["db", "backup", str(tmp_path / "copy.sqlite3")], tmp_path)
+    assert backup.returncode == 0, backup.stderr
+    assert (tmp_path / "copy.sqlite3").stat().st_size > 0
+
+
+def test_help_explains_one_command_with_examples(tmp_path: Path) -> None:
+    out = studybot(["exec", "/help profile"], tmp_path)
+    assert "/profile timezone:Europe/Berlin" in out.stdout and "timezone (string)" in out.stdout
