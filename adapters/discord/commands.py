@@ -184,9 +184,16 @@ def install(tree: app_commands.CommandTree[Any], registry: Registry, sink: Comma
         tree.add_command(command)
 
 
+def _quiet_intents() -> discord.Intents:
+    """Intents for a client that never connects; `guilds` only to spare a warning about its absence."""
+    chosen = discord.Intents.none()
+    chosen.guilds = True
+    return chosen
+
+
 def command_payload(registry: Registry) -> list[ApplicationCommandPayload]:
     """The exact JSON `CommandTree.sync` would send for `registry`: no token, no network."""
-    client = discord.Client(intents=discord.Intents.none())
+    client = discord.Client(intents=_quiet_intents())
     tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
     install(tree, registry, None)
     payload = [command.to_dict(tree) for command in tree.get_commands()]
@@ -210,7 +217,7 @@ async def sync_commands(
     This is the only code that writes application commands; it runs on demand, never at start-up,
     because Discord allows 200 command creations per guild per day.
     """
-    client = discord.Client(intents=discord.Intents.none(), application_id=application_id)
+    client = discord.Client(intents=_quiet_intents(), application_id=application_id)
     tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
     install(tree, registry, None)
     results: list[SyncResult] = []

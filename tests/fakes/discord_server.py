@@ -202,6 +202,11 @@ class FakeDiscord:
         """Fail `wait_for` at once, with its exception, if the client task `task` dies."""
         self._watched.append(task)
 
+    def unwatch(self, task: asyncio.Task[Any]) -> None:
+        """Stop watching `task`, before closing its client on purpose."""
+        if task in self._watched:
+            self._watched.remove(task)
+
     # -- life cycle ----------------------------------------------------------------------------
 
     @property
@@ -793,19 +798,25 @@ class FakeDiscord:
         return data
 
     async def slash(
-        self, command: str, *, user: str = "ada", channel: int | None = None, **options: Any
+        self,
+        command: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        user: str = "ada",
+        channel: int | None = None,
     ) -> dict[str, Any]:
         """Dispatch `/command` with typed options, as the Discord client would after checking them."""
         channel_id = channel or self.channel_id
         guild_id = int(self.channels[channel_id]["guild_id"])
-        data = self._command_data(command, options, guild_id)
+        data = self._command_data(command, options or {}, guild_id)
         return await self._deliver(self._envelope(2, data, user, channel_id))
 
     async def autocomplete(
-        self, command: str, focused: str, current: str, *, user: str = "ada", **options: Any
+        self, command: str, focused: str, current: str, options: Mapping[str, Any] | None = None, *, user: str = "ada"
     ) -> dict[str, Any]:
+        """Dispatch an autocomplete request for option `focused`, with `current` typed so far."""
         guild_id = int(self.channels[self.channel_id]["guild_id"])
-        data = self._command_data(command, {**options, focused: current}, guild_id, focused=focused)
+        data = self._command_data(command, {**(options or {}), focused: current}, guild_id, focused=focused)
         return await self._deliver(self._envelope(4, data, user, self.channel_id))
 
     async def press(

@@ -13,12 +13,34 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord.client import DiscordAdapter
 from adapters.discord.commands import sync_commands
+from bot.commands.dispatch import Core
+from bot.commands.spec import Choice
+from bot.replies import Reply
+from bot.requests import Action, Request
 from bot.runtime import Runtime
 from bot.settings import Settings
 from tests.conftest import make_settings
+from tests.adapters.discord import lab as lab_features
 from tests.fakes.discord_server import FakeDiscord
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class ReplySpy:
+    """The real core, observed: it records each reply so tests can compare payloads with `render`."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+        self.registry = core.registry
+        self.replies: list[tuple[Request | Action, Reply]] = []
+
+    async def handle(self, message: Request | Action) -> Reply:
+        reply = await self.core.handle(message)
+        self.replies.append((message, reply))
+        return reply
+
+    def complete(self, source: str, partial: str) -> list[Choice]:
+        return self.core.complete(source, partial)
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +63,7 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
         monkeypatch.setattr(discord.http.Route, "BASE", server.base_url)
         monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
         yield server
+        assert server.unexpected == [], "requests the fake does not know"
 
 
 def discord_settings(runtime: Runtime, fake: FakeDiscord, **extra: str) -> Settings:
@@ -53,19 +76,47 @@ async def synced(runtime: Runtime, fake: FakeDiscord) -> None:
     await sync_commands(fake.token, runtime.core.registry)
 
 
-async def open_adapter(runtime: Runtime, fake: FakeDiscord, **options: Any) -> DiscordAdapter:
+async def open_adapter(runtime: Runtime, fake: FakeDiscord, core: Any = None, **options: Any) -> DiscordAdapter:
     settings = options.pop("settings", None) or discord_settings(runtime, fake)
-    adapter = DiscordAdapter(runtime.core, settings, guild_ready_timeout=0.05, **options)
+    adapter = DiscordAdapter(core or runtime.core, settings, guild_ready_timeout=0.05, **options)
     await adapter.__aenter__()
     assert adapter._task is not None
     fake.watch(adapter._task)
     return adapter
 
 
+async def close_adapter(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
+    if adapter._task is not None:
+        fake.unwatch(adapter._task)
+    await adapter.__aexit__(None, None, None)
+
+
 @pytest.fixture
-async def adapter(runtime: Runtime, fake: FakeDiscord, synced: None) -> AsyncIterator[DiscordAdapter]:
-    opened = await open_adapter(runtime, fake)
+def spy(runtime: Runtime) -> ReplySpy:
+    return ReplySpy(runtime.core)
+
+
+@pytest.fixture
+async def adapter(runtime: Runtime, fake: FakeDiscord, synced: None, spy: ReplySpy) -> AsyncIterator[DiscordAdapter]:
+    opened = await open_adapter(runtime, fake, spy)
     try:
         yield opened
     finally:
-        await opened.__aexit__(None, None, None)
+        await close_adapter(fake, opened)
+
+
+@pytest.fixture
+async def lab(
+    runtime: Runtime, fake: FakeDiscord, spy: ReplySpy
+) -> AsyncIterator[tuple[DiscordAdapter, lab_features.Lab]]:
+    """An adapter whose registry also holds the test-only lab commands (synced before it opens)."""
+    state = lab_features.Lab()
+    runtime.services.extras["lab"] = state
+    lab_features.register(runtime.core.registry)
+    await sync_commands(fake.token, runtime.core.registry)
+    opened = await open_adapter(runtime, fake, spy, defer_after=0.3)
+    try:
+        yield opened, state
+    finally:
+        state.gate.set()
+        await close_adapter(fake, opened)
