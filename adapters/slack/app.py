@@ -29,7 +29,7 @@ from adapters.slack.members import MemberDirectory
 from adapters.slack.middleware import EventDeduplication, ReplayGuard
 from adapters.slack.payloads import Message
 from adapters.slack.poster import SlackPoster
-from adapters.slack.render import RenderError, render
+from adapters.slack.render import RenderError, render, wire_blocks
 from adapters.slack.translate import (
     action_channel,
     action_identity,
@@ -91,7 +91,7 @@ class SlackAdapter:
         self.port = port
         self.client = AsyncWebClient(
             token=settings.slack_bot_token.get_secret_value(),
-            **({"base_url": base_url} if base_url else {}),
+            base_url=base_url or AsyncWebClient.BASE_URL,
         )
         self.members = MemberDirectory(self.client)
         self.poster = SlackPoster(self.client)
@@ -281,9 +281,9 @@ class SlackAdapter:
         try:
             if reply.ephemeral:
                 await self.client.chat_postEphemeral(
-                    channel=channel, user=user, text=message["text"], blocks=message["blocks"]
+                    channel=channel, user=user, text=message["text"], blocks=wire_blocks(message)
                 )
             else:
-                await self.client.chat_postMessage(channel=channel, text=message["text"], blocks=message["blocks"])
+                await self.client.chat_postMessage(channel=channel, text=message["text"], blocks=wire_blocks(message))
         except SlackApiError as exc:
             log.warning("slack: could not answer in channel=%s: %s", channel, exc.response.get("error"))

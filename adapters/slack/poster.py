@@ -17,7 +17,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.render import render
+from adapters.slack.render import render, wire_blocks
 from bot.replies import Reply
 from bot.schedule.ports import PostOutcome, PostResult
 
@@ -70,7 +70,7 @@ class SlackPoster:
         message = render(reply)
         try:
             response = await self._client.chat_postMessage(
-                channel=channel, text=message["text"], blocks=message["blocks"]
+                channel=channel, text=message["text"], blocks=wire_blocks(message)
             )
         except SlackApiError as exc:
             result = outcome_of(exc)
@@ -82,7 +82,7 @@ class SlackPoster:
         message = render(reply)
         try:
             response = await self._client.chat_update(
-                channel=channel, ts=message_id, text=message["text"], blocks=message["blocks"]
+                channel=channel, ts=message_id, text=message["text"], blocks=wire_blocks(message)
             )
         except SlackApiError as exc:
             result = outcome_of(exc)

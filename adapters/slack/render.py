@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, cast
 
 from adapters.slack.payloads import (
     ActionsBlock,
@@ -248,7 +249,9 @@ def _wide_field(field: Field) -> list[SectionBlock]:
     if not chunks:
         return [{"type": "section", "text": mrkdwn(heading or " ")}]
     first = "\n".join(p for p in (heading, chunks[0]) if p)
-    return [{"type": "section", "text": mrkdwn(first)}] + [{"type": "section", "text": mrkdwn(c)} for c in chunks[1:]]
+    sections: list[SectionBlock] = [{"type": "section", "text": mrkdwn(first)}]
+    sections.extend({"type": "section", "text": mrkdwn(c)} for c in chunks[1:])
+    return sections
 
 
 def field_sections(fields: Iterable[Field]) -> list[SectionBlock]:
@@ -405,3 +408,8 @@ def render(reply: Reply) -> Message:
         content = [{"type": "section", "text": mrkdwn(" ")}]
     blocks = _fit_layout(_Layout(head, content, tail))
     return {"text": fallback_text(reply), "blocks": blocks}
+
+
+def wire_blocks(message: Message) -> list[dict[str, Any]]:
+    """The blocks as the plain JSON dicts slack_sdk's methods are typed to take."""
+    return cast("list[dict[str, Any]]", message["blocks"])
