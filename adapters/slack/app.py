@@ -27,7 +27,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.members import MemberDirectory
 from adapters.slack.middleware import EventDeduplication, ReplayGuard
-from adapters.slack.payloads import Message
+from adapters.slack.payloads import BlockAction, Message, SlashCommandBody
 from adapters.slack.poster import SlackPoster
 from adapters.slack.render import RenderError, render, wire_blocks
 from adapters.slack.translate import (
@@ -193,7 +193,7 @@ class SlackAdapter:
         self.app.error(self._on_error)
 
     def _command_listener(self, *, admin: bool) -> Callable[..., Awaitable[None]]:
-        async def on_command(ack: Callable[[], Awaitable[None]], body: dict[str, Any], respond: Respond) -> None:
+        async def on_command(ack: Callable[[], Awaitable[None]], body: SlashCommandBody, respond: Respond) -> None:
             await ack()  # within Slack's 3 s, before anything that could be slow
             self._track()
             await self._answer_command(body, respond, admin=admin)
@@ -201,7 +201,7 @@ class SlackAdapter:
         return on_command
 
     async def _on_block_action(
-        self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], action: dict[str, Any], respond: Respond
+        self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], action: BlockAction, respond: Respond
     ) -> None:
         await ack()
         self._track()
@@ -215,7 +215,7 @@ class SlackAdapter:
             await self._send(reply, body, respond, interactive=True)
             log.debug("slack: action answered in %.1f ms", (time.perf_counter() - started) * 1000)
 
-    async def _answer_command(self, body: dict[str, Any], respond: Respond, *, admin: bool) -> None:
+    async def _answer_command(self, body: SlashCommandBody, respond: Respond, *, admin: bool) -> None:
         started = time.perf_counter()
         workspace = workspace_of(body)
         with log_context(
