@@ -43,6 +43,11 @@ def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
         for problem in exc.problems:
             click.echo(f"  {problem}", err=True)
         raise SystemExit(2) from None
+    except ConfigurationError as exc:
+        click.echo("studybot cannot start; fix these settings (see .env.example):", err=True)
+        for problem in exc.problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(2) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
 
@@ -222,6 +227,27 @@ def content_report(as_json: bool) -> None:
         print_json({"exams": {code: r.as_json() for code, r in reports.items()}})
     else:
         click.echo(as_text(reports))
+
+
+@content.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--workspace", required=True, help="The Discord guild id, Slack team id or console workspace.")
+@click.option("--platform", type=click.Choice(["console", "discord", "slack"]), default="console", show_default=True)
+@click.option("--replace", is_flag=True, help="Replace the workspace's questions for that exam instead of appending.")
+def content_import(file: Path, workspace: str, platform: str, replace: bool) -> None:
+    """Import a workspace's own question bank (YAML or CSV), all or nothing."""
+    from bot.practice.imports import ImportRejected, import_text
+
+    settings = _settings()
+    text = file.read_text(encoding="utf-8")
+    try:
+        result = _run(lambda: import_text(settings, text, platform, workspace, "replace" if replace else "append"))
+    except ImportRejected as exc:
+        click.echo(f"{file}: nothing was imported.", err=True)
+        for problem in exc.problems:
+            click.echo(f"  {file}:{problem}", err=True)
+        raise SystemExit(1) from None
+    click.echo(result.summary())
 
 
 def _extra_loaders() -> tuple[Any, ...]:
