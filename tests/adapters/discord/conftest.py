@@ -19,8 +19,8 @@ from bot.replies import Reply
 from bot.requests import Action, Request
 from bot.runtime import Runtime
 from bot.settings import Settings
-from tests.conftest import make_settings
 from tests.adapters.discord import lab as lab_features
+from tests.conftest import make_settings
 from tests.fakes.discord_server import FakeDiscord
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}

@@ -18,9 +18,9 @@ from bot.commands.spec import (
     Choice,
     CommandSpec,
     GroupSpec,
+    Options,
     OptionSpec,
     OptionType,
-    Options,
     Permission,
 )
 from bot.markup import code, esc
