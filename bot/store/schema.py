@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -171,4 +172,126 @@ workspace_questions = Table(
     Column("imported_by", String(200), nullable=False),
     UniqueConstraint("platform", "workspace", "question_id", name="uq_workspace_questions_question"),
     Index("ix_workspace_questions_exam", "platform", "workspace", "exam"),
+)
+
+# -- schedules (issue 10) --------------------------------------------------------------------------
+# Schedules are the source of truth; APScheduler is rebuilt from them. A delivery row is the claim:
+# its unique `key` (schedule + local date + wall-clock time for prompts) is inserted before anything
+# is posted, so a second process, a restart or APScheduler's double fire in a repeated hour loses.
+
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("cron", String(100), nullable=False),  # crontab(5) as the moderator wrote it
+    Column("timezone", String(64), nullable=False),
+    Column("reveal_minutes", Integer, nullable=False),
+    Column("domain", String(200), nullable=True),
+    Column("difficulty", String(16), nullable=True),
+    Column("paused", Boolean, nullable=False),
+    Column("pause_reason", Text, nullable=True),
+    Column("failures", Integer, nullable=False),
+    Column("active_from", UTCDateTime(), nullable=False),  # occurrences before this are never delivered
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Index("ix_schedules_place", "platform", "workspace", "channel"),
+)
+
+schedule_deliveries = Table(
+    "schedule_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(120), nullable=False),
+    Column("kind", String(16), nullable=False),  # prompt | reveal
+    Column("schedule_id", Integer, ForeignKey("schedules.id", ondelete="SET NULL"), nullable=True),
+    Column("prompt_id", Integer, ForeignKey("schedule_deliveries.id", ondelete="CASCADE"), nullable=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("due_at", UTCDateTime(), nullable=False),
+    Column("state", String(16), nullable=False),  # claimed | posted | failed | skipped
+    Column("nonce", String(25), nullable=False),
+    Column("message_id", String(100), nullable=True),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("posted_at", UTCDateTime(), nullable=True),
+    Column("reveal_at", UTCDateTime(), nullable=True),
+    Column("detail", Text, nullable=True),
+    UniqueConstraint("key", name="uq_schedule_deliveries_key"),
+    Index("ix_schedule_deliveries_due", "kind", "state", "reveal_at"),
+    Index("ix_schedule_deliveries_channel", "platform", "workspace", "channel", "due_at"),
+    Index("ix_schedule_deliveries_schedule", "schedule_id", "due_at"),
+)
+
+# A member's current answer to a group prompt; changeable until the reveal, never shown per member.
+prompt_answers = Table(
+    "prompt_answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", Integer, ForeignKey("schedule_deliveries.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("chosen", String(16), nullable=False),  # original option indexes, "02"
+    Column("answered_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("delivery_id", "user_id", name="uq_prompt_answers_member"),
+)
+
+# Configured moderators: a user id or a role / user-group id, on top of the platform's own admins.
+moderators = Table(
+    "moderators",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("subject", String(100), nullable=False),
+    Column("added_by", String(64), nullable=False),
+    Column("added_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("platform", "workspace", "subject", name="uq_moderators_subject"),
+)
+
+workspace_settings = Table(
+    "workspace_settings",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("workspace", String(64), primary_key=True),
+    Column("timezone", String(64), nullable=True),
+    Column("reveal_minutes", Integer, nullable=True),
+    Column("mention_role", String(100), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+group_targets = Table(
+    "group_targets",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("workspace", String(64), primary_key=True),
+    Column("channel", String(64), primary_key=True),
+    Column("exam", String(16), nullable=False),
+    Column("exam_date", Date, nullable=False),
+    Column("set_by", String(64), nullable=False),
+    Column("set_at", UTCDateTime(), nullable=False),
+)
+
+# -- held certifications (issue 7) -----------------------------------------------------------------
+# What a member holds, from `/mycerts`. `expires_on` is the pass date plus the exam's validity, kept as
+# a column so expiry reminders are an indexed query; a higher exam that renews this one is applied when
+# reading (see bot/paths/expiry.py). Deleting the member deletes these rows through the cascade.
+
+held_certifications = Table(
+    "held_certifications",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("passed_on", Date, nullable=False),
+    Column("expires_on", Date, nullable=False),
+    Column("added_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("member_id", "exam", name="uq_held_certifications_member_exam"),
+    Index("ix_held_certifications_expiry", "expires_on"),
 )

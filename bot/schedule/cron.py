@@ -1,0 +1,169 @@
+"""crontab(5) strings, translated for APScheduler 3.x, and the run times they produce.
+
+Members write cron the way crontab(5) means it: in `0 9 * * 1-5` the weekdays are Monday to Friday,
+and 0 and 7 are both Sunday. APScheduler 3.x numbers weekdays from 0 = Monday, so passing the field
+through would fire Tuesday to Saturday (platform-limits §3.5; the maintainer cannot fix it in 3.x).
+We therefore expand the weekday field to day names before APScheduler sees it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.errors import UserError
+from bot.markup import code
+
+PRESETS: dict[str, str] = {
+    "weekdays-9am": "0 9 * * 1-5",
+    "daily-9am": "0 9 * * *",
+    "mon-wed-fri": "0 9 * * 1,3,5",
+}
+# crontab(5) day numbers; 7 is Sunday again.
+_DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+_NAME_TO_NUMBER = {name: number for number, name in enumerate(_DAY_NAMES)}
+# Prompts closer together than this would flood a channel; a typo like `* 9 * * *` (every minute
+# from 9:00 to 9:59) is the usual cause.
+MIN_GAP = dt.timedelta(minutes=30)
+CRON_HINT = 'Write five fields, minute hour day month weekday, like `cron:"0 9 * * 1-5"` (weekdays at 9:00).'
+
+
+class InvalidCron(UserError):
+    pass
+
+
+def _day_number(text: str) -> int:
+    word = text.strip().casefold()
+    if word in _NAME_TO_NUMBER:
+        return _NAME_TO_NUMBER[word]
+    if word.isdigit() and 0 <= int(word) <= 7:
+        return int(word) % 7
+    raise InvalidCron(f"{code(text)} is not a weekday.", "Weekdays are 0-7 (0 and 7 are Sunday) or mon…sun.")
+
+
+def weekday_field(field: str) -> str:
+    """A crontab(5) weekday field as APScheduler 3.x day names (`1-5` → `mon,tue,wed,thu,fri`)."""
+    if field == "*":
+        return "*"
+    days: set[int] = set()
+    for part in field.split(","):
+        base, _, step_text = part.partition("/")
+        step = 1
+        if step_text:
+            if not step_text.isdigit() or int(step_text) == 0:
+                raise InvalidCron(f"{code(part)} has a bad step.", CRON_HINT)
+            step = int(step_text)
+        if base == "*":
+            first, last = 0, 6
+        elif "-" in base:
+            start, _, end = base.partition("-")
+            first, last = _day_number(start), _day_number(end)
+            if end.strip() == "7":
+                last = 7  # `5-7` is Friday to Sunday
+            if last < first:
+                raise InvalidCron(f"{code(part)} runs backwards.", "Write ranges low to high, like `1-5`.")
+        else:
+            first = _day_number(base)
+            last = first if not step_text else 6
+        days.update(day % 7 for day in range(first, last + 1, step))
+    return ",".join(_DAY_NAMES[d] for d in sorted(days))
+
+
+def resolve(cron: str | None, preset: str | None) -> str:
+    """The crontab string of a `cron:` or `preset:` option (exactly one of them)."""
+    if cron and preset:
+        raise InvalidCron("Give either `cron` or `preset`, not both.", None)
+    if preset:
+        found = PRESETS.get(preset.strip().casefold())
+        if found is None:
+            raise InvalidCron(f"There is no preset {code(preset[:40])}.", "Presets: " + ", ".join(map(code, PRESETS)))
+        return found
+    if not cron:
+        raise InvalidCron("Say when: give `cron` or `preset`.", "For example `preset:weekdays-9am`. " + CRON_HINT)
+    return " ".join(cron.split())
+
+
+def make_trigger(cron: str, timezone: str) -> CronTrigger:
+    """An APScheduler trigger meaning what `cron` means in crontab(5), in `timezone`."""
+    fields = cron.split()
+    if len(fields) != 5:
+        raise InvalidCron(f"{code(cron[:60])} has {len(fields)} fields, not 5.", CRON_HINT)
+    minute, hour, day, month, weekday = fields
+    if day != "*" and weekday != "*":
+        # crontab(5) fires when either matches; APScheduler only when both do. Refuse the ambiguity.
+        raise InvalidCron(
+            "This cron restricts both the day of the month and the weekday.",
+            "crontab and APScheduler disagree on what that means; keep one of them `*`.",
+        )
+    try:
+        return CronTrigger(
+            minute=minute,
+            hour=hour,
+            day=day,
+            month=month,
+            day_of_week=weekday_field(weekday),
+            timezone=ZoneInfo(timezone),
+        )
+    except ValueError as exc:
+        raise InvalidCron(f"{code(cron[:60])} is not a valid cron: {exc}.", CRON_HINT) from None
+
+
+def occurrences(trigger: CronTrigger, after: dt.datetime, until: dt.datetime, limit: int = 500) -> list[dt.datetime]:
+    """Fire times in (after, until], in UTC, as APScheduler produces them (repeats included)."""
+    out: list[dt.datetime] = []
+    previous: dt.datetime | None = None
+    # Walk in UTC: adding a timedelta to a local time in the repeated hour drops its `fold` and
+    # jumps back an hour, which would loop forever on a fall-back night.
+    cursor = after + dt.timedelta(seconds=1)
+    while len(out) < limit:
+        fire = trigger.get_next_fire_time(previous, cursor)
+        if fire is None:
+            break
+        fire_utc = fire.astimezone(dt.UTC)
+        if fire_utc > until:
+            break
+        if fire_utc > after and (not out or fire_utc > out[-1]):
+            out.append(fire_utc)
+        previous = fire
+        cursor = max(fire_utc, cursor) + dt.timedelta(seconds=1)
+    return out
+
+
+def next_runs(trigger: CronTrigger, after: dt.datetime, count: int = 3) -> list[dt.datetime]:
+    """The next `count` distinct wall-clock runs after `after` (a repeated hour counts once)."""
+    seen: dict[str, dt.datetime] = {}
+    zone = trigger.timezone
+    horizon = after + dt.timedelta(days=400)
+    cursor = after
+    while len(seen) < count:
+        batch = occurrences(trigger, cursor, horizon, limit=count * 2)
+        if not batch:
+            break
+        for fire in batch:
+            seen.setdefault(wall_key(fire, zone), fire)
+        cursor = batch[-1]
+    return sorted(seen.values())[:count]
+
+
+def check_gap(trigger: CronTrigger, after: dt.datetime) -> None:
+    runs = next_runs(trigger, after, 20)
+    for earlier, later in itertools.pairwise(runs):
+        if later - earlier < MIN_GAP:
+            raise InvalidCron(
+                "That cron would post more than once every 30 minutes.",
+                "Fix the minute field, for example `0 9 * * *` rather than `* 9 * * *`.",
+            )
+
+
+def wall_key(fire: dt.datetime, zone: dt.tzinfo | str) -> str:
+    """Local date and wall-clock time: the same for both firings of a repeated (fall-back) hour."""
+    tz = ZoneInfo(zone) if isinstance(zone, str) else zone
+    return fire.astimezone(tz).strftime("%Y-%m-%dT%H:%M")
+
+
+def format_local(fire: dt.datetime, zone: str) -> str:
+    local = fire.astimezone(ZoneInfo(zone))
+    return f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
