@@ -160,6 +160,7 @@ def build_commands(
             name=path[-1],
             description=declared.description,
             guild_only=top_level,
+            allowed_contexts=app_commands.AppCommandContext(guild=True) if top_level else None,
             default_permissions=MODERATOR_PERMISSIONS if top_level and _group_is_moderator(registry, path) else None,
         )
         groups[path] = group
