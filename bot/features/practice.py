@@ -75,13 +75,13 @@ async def next_practice_pressed(action: Action, aid: ActionId, svc: Services) ->
 
 async def answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
     assert action.now is not None
-    outcome, question, chosen = await press_answer(action, decode_press(action, aid), svc)
+    press = decode_press(action, aid)
+    outcome, question, chosen = await press_answer(action, press, svc)
     if outcome.source == "mock" and outcome.mock_id is not None:
         # In a mock the verdict waits for the report; the member goes straight to the next question.
         return await mock_run.after_answer(
             svc, action.identity, outcome.mock_id, action.now, expired=outcome.status == "expired"
         )
-    press = decode_press(action, aid)
     note = None
     if outcome.status == "recorded" and outcome.due is not None:
         note = f"This question comes back in /review {until(outcome.due, action.now)}."

@@ -10,13 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import ActionId
 from bot.catalog.models import Exam, Question
 from bot.errors import InvalidOption, NotFound, StaleAction, UserError
-from bot.markup import bold, code, esc
+from bot.markup import code, esc
 from bot.practice import texts
 from bot.practice.questions import (
     LETTERS,
@@ -166,13 +167,11 @@ def verdict_reply(
     question: Question, order: str, chosen: tuple[int, ...], correct: bool, *, again: bool, due_note: str | None
 ) -> Reply:
     right = indexes_to_letters(order, question.correct_indexes)
-    if correct:
-        head = bold("Correct.")
-    else:
-        head = f"{bold('Not quite.')} The answer is {bold(right)}."
+    # Letters and these fixed words need no escaping; verdicts are built for every press of a burst.
+    head = "**Correct.**" if correct else f"**Not quite.** The answer is **{right}**."
     if again:
         head = f"You already answered this one. {head}"
-    parts = [head, "", texts.explanations(question, order, chosen), "", bold("Read more"), texts.doc_links(question)]
+    parts = [head, "", texts.explanations(question, order, chosen), "", "**Read more**", texts.doc_links(question)]
     if due_note:
         parts += ["", esc(due_note)]
     return Reply(title="Correct" if correct else "Not quite", text="\n".join(parts), ephemeral=True, replace=True)
@@ -252,10 +251,13 @@ async def press_answer(action: Action, press: Press, svc: Services) -> tuple[Out
     return outcome, question, chosen
 
 
+@lru_cache(maxsize=256)
 def next_practice_button(exam: str, domain: int, difficulty: str) -> Button:
+    """Cached: the same few buttons go under thousands of verdicts."""
     return Button("Next question", ActionId(NEXT_PRACTICE, (exam, str(domain), difficulty)).encode(), "success")
 
 
+@lru_cache(maxsize=64)
 def next_review_button(exam: str | None) -> Button:
     return Button("Next review", ActionId(NEXT_REVIEW, (exam or "",)).encode(), "success")
 
@@ -302,10 +304,10 @@ async def practice_question(
                 "Try without the domain or difficulty, or another exam.",
             )
         seen = await store.history(conn, member.id, exam.code)
-        question = pick(questions, seen, f"{member.id}|{len(seen)}|{now.isoformat()}")
-        served = await serve(conn, svc, identity, member.id, exam, question, "practice", now)
-    heading = f"{exam.code} · {question.domain}"
-    return question_reply(served, heading=heading)
+        served = await store.served_count(conn, member.id)
+        question = pick(questions, seen, f"{member.id}|{served}")
+        attempt = await serve(conn, svc, identity, member.id, exam, question, "practice", now)
+    return question_reply(attempt, heading=f"{exam.code} · {question.domain}")
 
 
 def _domain_by_prefix(exam: Exam, text: str):  # type: ignore[no-untyped-def]

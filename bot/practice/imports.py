@@ -20,12 +20,13 @@ from pydantic import ValidationError
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.catalog import Catalog
+from bot.catalog import Catalog, load_catalog
 from bot.catalog.loader import _line_of as line_of  # the loader's YAML-node → line mapping, shared
 from bot.catalog.loader import check_bank
 from bot.catalog.models import QuestionBank
 from bot.errors import UserError
 from bot.practice.questions import LETTERS, Place
+from bot.settings import Settings
 from bot.store.schema import workspace_questions
 
 Mode = Literal["append", "replace"]
@@ -239,3 +240,19 @@ async def store_bank(
             added += 1
     total = (await conn.execute(select(func.count()).select_from(workspace_questions).where(scope))).scalar_one()
     return ImportResult(bank.exam, mode, added, updated, removed, int(total))
+
+
+async def import_text(settings: Settings, text: str, platform: str, workspace: str, mode: Mode) -> ImportResult:
+    """`studybot content import`: validate, migrate the database if needed, import in one transaction."""
+    from bot.store import create_engine, upgrade
+
+    catalog = load_catalog(settings.content_dir)
+    now = dt.datetime.now(dt.UTC)
+    bank = parse_bank(text, catalog, today=now.date())
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+        async with engine.begin() as conn:
+            return await store_bank(conn, Place(platform, workspace), bank, mode, "studybot content import", now)
+    finally:
+        await engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
@@ -24,6 +25,12 @@ def question_text(question: Question, order: str) -> str:
     return "\n".join(lines)
 
 
+@lru_cache(maxsize=8192)
+def _escaped(text: str) -> str:
+    """Content text is escaped once, not on every verdict: a burst of answers re-renders the same options."""
+    return esc(text)
+
+
 def explanations(question: Question, order: str, chosen: tuple[int, ...]) -> str:
     """Every option with why it is right or wrong, in the order the member saw them."""
     items = []
@@ -35,12 +42,17 @@ def explanations(question: Question, order: str, chosen: tuple[int, ...]) -> str
         if int(i) in chosen:
             marks.append("your answer")
         tag = f" ({', '.join(marks)})" if marks else ""
-        items.append(f"{bold(LETTERS[pos] + tag)}: {esc(option.text)} {esc(option.explanation)}")
+        items.append(f"**{LETTERS[pos]}{tag}**: {_escaped(option.text)} {_escaped(option.explanation)}")
     return bullets(items)
 
 
+@lru_cache(maxsize=4096)
+def _links(links: tuple[str, ...]) -> str:
+    return bullets(link(_short(url), url) for url in links)
+
+
 def doc_links(question: Question) -> str:
-    return bullets(link(_short(url), url) for url in question.links)
+    return _links(question.links)
 
 
 def _short(url: str) -> str:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from fsrs import Scheduler
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.practice.review import CardState, grade, make_scheduler
@@ -170,20 +170,17 @@ async def _write(conn, accepted, scheduler: Scheduler) -> dict[int, dt.datetime]
             for job, row in accepted
         ],
     )
+    # One statement for the whole batch: the attempts close when the batch commits.
     await conn.execute(
         update(practice_attempts)
-        .where(practice_attempts.c.id == bindparam("attempt"))
-        .values(closed_at=bindparam("at")),
-        [{"attempt": job.attempt_id, "at": job.at} for job, _row in accepted],
+        .where(practice_attempts.c.id.in_([job.attempt_id for job, _row in accepted]))
+        .values(closed_at=max(job.at for job, _row in accepted))
     )
-    member_ids = list({row.member_id for _job, row in accepted})
-    question_ids = list({row.question_id for _job, row in accepted})
+    pairs = list({(row.member_id, row.question_id) for _job, row in accepted})
     cards: dict[tuple[int, str], tuple[int | None, CardState]] = {}
     for row in (
         await conn.execute(
-            select(review_cards).where(
-                review_cards.c.member_id.in_(member_ids) & review_cards.c.question_id.in_(question_ids)
-            )
+            select(review_cards).where(tuple_(review_cards.c.member_id, review_cards.c.question_id).in_(pairs))
         )
     ).mappings():
         state = CardState(

@@ -87,6 +87,12 @@ async def attempt(conn: AsyncConnection, attempt_id: int) -> Attempt | None:
     return Attempt(**row) if row else None
 
 
+async def served_count(conn: AsyncConnection, member_id: int) -> int:
+    """How many questions a member has been served, answered or not (varies the next pick)."""
+    stmt = select(func.count()).select_from(practice_attempts).where(practice_attempts.c.member_id == member_id)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
 async def history(
     conn: AsyncConnection, member_id: int, exam: str | None = None
 ) -> dict[str, tuple[dt.datetime, bool]]:
