@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from bot.catalog.loader import ExtraLoader
 from bot.commands.registry import Registry
-from bot.features import admin_group, banks, certs, choices, help, practice, profile
+from bot.features import admin_group, banks, certs, choices, help, mycerts, paths, practice, profile
+from bot.paths import loader as paths_content
 from bot.services import Services
 
-FEATURES = (choices, help, certs, profile, admin_group, practice, banks)
+FEATURES = (choices, help, certs, profile, admin_group, practice, banks, mycerts, paths)
 # Feature content beyond exams, FAQ and questions (study paths, …), checked by `content check`.
-EXTRA_LOADERS: tuple[ExtraLoader, ...] = ()
+EXTRA_LOADERS: tuple[ExtraLoader, ...] = (paths_content.LOADER,)
 
 
 def prepare(services: Services) -> None:

@@ -1,0 +1,1 @@
+"""Study paths and held certifications: the planner, its content rules, expiry dates and reminders."""
