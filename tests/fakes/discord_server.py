@@ -50,6 +50,9 @@ class Recorded:
     status: int = 0
 
 
+RECORDED = web.RequestKey("recorded", Recorded)
+
+
 @dataclass
 class FakeUser:
     key: str
@@ -117,6 +120,7 @@ class FakeDiscord:
         }
         self.requests: list[Recorded] = []
         self.unexpected: list[Recorded] = []
+        self.errors: list[Exception] = []
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.messages: dict[int, dict[str, Any]] = {}
@@ -300,8 +304,14 @@ class FakeDiscord:
                 self._inject.remove(injected)
                 response = _json(injected.body, injected.status, injected.headers)
             else:
-                request["recorded"] = record
-                response = await handler(request)
+                request[RECORDED] = record
+                try:
+                    response = await handler(request)
+                except web.HTTPException:
+                    raise
+                except Exception as exc:  # a bug in the fake: keep it for the test to fail on, not a silent 500
+                    self.errors.append(exc)
+                    response = _json({"message": f"fake error: {exc!r}", "code": 0}, 500)
             record.status = response.status
             return response  # type: ignore[no-any-return]
         finally:
@@ -314,7 +324,7 @@ class FakeDiscord:
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
         path = request.path[len(API) :] if request.path.startswith(API) else request.path
-        body = request["recorded"].json
+        body = request[RECORDED].json
         method = request.method
         app = str(self.app_id)
         parts = path.strip("/").split("/")
@@ -340,7 +350,7 @@ class FakeDiscord:
             return self._dm_channel(body)
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
             return self._channel_messages(method, int(parts[1]), parts[3:], body)
-        self.unexpected.append(request["recorded"])
+        self.unexpected.append(request[RECORDED])
         return _json({"message": "404: Not Found", "code": 0}, 404)
 
     def _application(self) -> dict[str, Any]:

@@ -64,6 +64,7 @@ async def fake(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDiscord]:
         monkeypatch.setattr(DiscordWebSocket, "DEFAULT_GATEWAY", yarl.URL(server.gateway_url))
         yield server
         assert server.unexpected == [], "requests the fake does not know"
+        assert server.errors == [], "the fake itself failed"
 
 
 def discord_settings(runtime: Runtime, fake: FakeDiscord, **extra: str) -> Settings:

@@ -57,6 +57,17 @@ def typed_options(spec: CommandSpec, raw: dict[str, str], fake: FakeDiscord) -> 
     return out
 
 
+def resolved_id(fake: FakeDiscord, spec: CommandSpec, name: str, text: str) -> str:
+    """A typed line names channels and members; Discord sends their ids. The id, for comparing."""
+    option = spec.option(name)
+    assert option is not None
+    if option.type is OptionType.CHANNEL:
+        return str(fake.guilds[fake.guild_id]["channels_by_name"][text.strip("<>#")])
+    if option.type in (OptionType.USER, OptionType.MENTIONABLE):
+        return str(fake.users[text.strip("<>@!")].id)
+    return text
+
+
 async def delivered(fake: FakeDiscord, interaction: dict[str, Any], count: int) -> list[dict[str, Any]]:
     """The `count` message bodies a member ends up seeing for `interaction`, in order."""
     callback = await fake.wait_for_callback(interaction)
@@ -120,7 +131,8 @@ async def test_every_example_of_every_command_gets_its_rendered_reply(
         request, reply = spy.replies[before]
         # Discord's typed values mean the same to the core as the typed line does.
         assert request.command == spec.path, example
-        assert coerce_options(spec, request.options) == coerce_options(spec, parsed.options), example
+        typed_line = {k: resolved_id(fake, spec, k, v) for k, v in parsed.options.items()}
+        assert coerce_options(spec, request.options) == coerce_options(spec, typed_line), example
         bodies = await delivered(fake, interaction, len(render(reply)))
         want = expected(reply)
         if callback.json["type"] == 4:
