@@ -209,8 +209,9 @@ class DiscordAdapter:
             "allowed_mentions": discord.AllowedMentions.none(),
             "guild_ready_timeout": self._guild_ready_timeout,
             "max_ratelimit_timeout": MIN_RATELIMIT_TIMEOUT,
-            "application_id": self.settings.discord_application_id,
         }
+        if self.settings.discord_application_id is not None:
+            options["application_id"] = self.settings.discord_application_id
         if self.sharded:
             return ShardedStudybotClient(
                 self.bridge,
@@ -270,7 +271,7 @@ class DiscordAdapter:
     async def _compare_commands(self) -> None:
         """Log, and only log, when Discord's registered commands differ from the declared ones."""
         client = self.client
-        declared = _shape(command_payload(self.core.registry))
+        declared = _shape(command_payload(self.core.registry))  # type: ignore[arg-type]
         scopes: list[int | None] = list(self.settings.discord_guild_ids) or [None]
         for guild_id in scopes:
             try:

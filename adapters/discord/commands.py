@@ -218,13 +218,15 @@ async def sync_commands(
     This is the only code that writes application commands; it runs on demand, never at start-up,
     because Discord allows 200 command creations per guild per day.
     """
-    client = discord.Client(intents=_quiet_intents(), application_id=application_id)
+    options: dict[str, Any] = {} if application_id is None else {"application_id": application_id}
+    client = discord.Client(intents=_quiet_intents(), **options)
     tree: app_commands.CommandTree[Any] = app_commands.CommandTree(client)
     install(tree, registry, None)
     results: list[SyncResult] = []
+    scopes: list[int | None] = list(guild_ids) or [None]
     async with client:
         await client.login(token)
-        for guild_id in guild_ids or [None]:
+        for guild_id in scopes:
             if guild_id is None:
                 synced = await tree.sync()
             else:

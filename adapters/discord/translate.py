@@ -10,6 +10,7 @@ discord.py; users, channels and roles become their ids.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import discord
 
@@ -49,9 +50,9 @@ def to_request(interaction: discord.Interaction, spec: CommandSpec, options: Map
 
 
 def to_action(interaction: discord.Interaction) -> Action:
-    data = interaction.data or {}
+    data: Mapping[str, Any] = interaction.data or {}  # type: ignore[assignment]
     custom_id = str(data.get("custom_id", ""))
-    values = tuple(str(v) for v in data.get("values", ()) or ())  # type: ignore[attr-defined]
+    values = tuple(str(v) for v in data.get("values") or ())
     message = interaction.message
     return Action(
         identity_of(interaction),
