@@ -24,7 +24,7 @@ from bot.paths.context import path_rules, renewing_map
 from bot.paths.expiry import expiries
 from bot.paths.loader import PathRules
 from bot.paths.names import lookup
-from bot.paths.planner import LEVEL_LABELS, Person, Plan, Step, make_plan
+from bot.paths.planner import LEVEL_LABELS, Person, Plan, Step, aim, make_plan
 from bot.replies import Button, Field, Reply
 from bot.requests import Action, Identity, Request
 from bot.services import Services
@@ -66,6 +66,7 @@ def resolve_goal(svc: Services, rules: PathRules, text: str) -> tuple[str | None
         return found, None
     match = resolver(svc).resolve(text)
     if match.exam is not None:
+        aim(match.exam.code, svc.catalog.exams)  # a retired exam with no successor is refused here
         return None, match.exam.code
     goals = ", ".join(code(g) for g in rules.goals)
     if match.candidates:

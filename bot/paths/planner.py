@@ -104,6 +104,22 @@ def current_version(code: str, exams: Mapping[str, Exam]) -> str | None:
     return exam.code if exam is not None and exam.status == "current" else None
 
 
+def aim(code: str, exams: Mapping[str, Exam]) -> str:
+    """The current exam a goal naming `code` aims at; checked before anything is saved.
+
+    Raises:
+        NoCurrentExam: when `code` is retired and nothing replaced it.
+    """
+    target = current_version(code, exams)
+    if target is None:
+        exam = exams[code]
+        raise NoCurrentExam(
+            f"{exam.code} is retired and has no successor to aim at.",
+            exam.notes or "Pick a current exam as your goal; `/cert` lists them.",
+        )
+    return target
+
+
 @dataclass
 class _Candidate:
     exam: str
@@ -149,15 +165,9 @@ def make_plan(person: Person, exams: Mapping[str, Exam], rules: PathRules) -> Pl
 
     target = None
     if person.target is not None:
-        target = current_version(person.target, exams)
-        original = exams[person.target]
-        if target is None:
-            raise NoCurrentExam(
-                f"{original.code} is retired and has no successor to aim at.",
-                original.notes or "Pick a current exam as your goal; `/cert` lists them.",
-            )
-        if target != original.code:
-            warnings.append(_warning(rules, "goal-retired", exam=original.code, successor=target))
+        target = aim(person.target, exams)
+        if target != person.target:
+            warnings.append(_warning(rules, "goal-retired", exam=person.target, successor=target))
 
     held: dict[str, str] = {}  # current code → the code actually held
     for code in sorted(person.held):

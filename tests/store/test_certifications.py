@@ -1,0 +1,124 @@
+"""Held certifications on SQLite and PostgreSQL: the cascade on profile deletion and expiry reminders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from bot.catalog import Catalog
+from bot.clock import FixedClock
+from bot.paths.expiry import add_years
+from bot.paths.reminders import deliver_reminders, due_reminders
+from bot.replies import Reply
+from bot.requests import Action
+from bot.runtime import Runtime
+from bot.schedule.ports import PostOutcome, PostResult
+from bot.store import certifications as cert_store
+from bot.store.schema import held_certifications
+from tests.conftest import START, make_settings, person
+
+
+@dataclass
+class RecordingPoster:
+    """A Poster that keeps the direct messages it was asked to send and answers with `outcome`."""
+
+    platform: str = "console"
+    outcome: PostOutcome = PostOutcome.OK
+    sent: list[tuple[str, str, Reply]] = field(default_factory=list)
+
+    async def post(self, workspace: str, channel: str, reply: Reply, *, nonce: str | None = None) -> PostResult:
+        raise AssertionError("reminders are direct messages")
+
+    async def edit(self, workspace: str, channel: str, message_id: str, reply: Reply) -> PostResult:
+        raise AssertionError("reminders are never edited")
+
+    async def direct_message(self, workspace: str, user_id: str, reply: Reply) -> PostResult:
+        self.sent.append((workspace, user_id, reply))
+        return PostResult(self.outcome)
+
+
+def passed_for(days_left: int) -> str:
+    """A pass date whose three-year expiry is `days_left` days after START."""
+    return add_years(START.date() + dt.timedelta(days=days_left), -3).isoformat()
+
+
+async def test_deleting_a_profile_deletes_its_certifications(database_url: str, catalog: Catalog) -> None:
+    async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
+        await rt.core.handle_line(person(), "/mycerts add exam:SAA-C03 passed:2025-06-01")
+        await rt.core.handle_line(person("grace"), "/mycerts add exam:CLF-C02 passed:2025-06-01")
+        asked = await rt.core.handle_line(person(), "/profile delete")
+        await rt.core.handle(Action(person(), asked.buttons[0].action_id))
+        async with rt.services.engine.connect() as conn:
+            left = (await conn.execute(select(held_certifications.c.exam))).scalars().all()
+        assert left == ["CLF-C02"]
+
+
+async def test_reminders_are_sent_once_across_restarts_and_repeated_runs(database_url: str, catalog: Catalog) -> None:
+    clock = FixedClock(START)
+    poster = RecordingPoster()
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
+        await rt.core.handle_line(person(), f"/mycerts add exam:SAA-C03 passed:{passed_for(80)}")
+        await rt.core.handle_line(person("grace"), f"/mycerts add exam:DVA-C02 passed:{passed_for(200)}")
+        async with rt.services.engine.connect() as conn:
+            due = await due_reminders(conn, clock.now())
+        assert [(r.user_id, r.exam, r.threshold, r.days_left) for r in due] == [("ada", "SAA-C03", 90, 80)]
+        first = await deliver_reminders(rt.services, {"console": poster}, clock.now())
+        again = await deliver_reminders(rt.services, {"console": poster}, clock.now())
+        assert len(first) == 1 and again == []
+        workspace, user, reply = poster.sent[0]
+        assert (workspace, user) == ("w1", "ada") and "80 days" in (reply.title or "") and "renew" in reply.text
+    # A restart: a new runtime on the same database remembers what was sent.
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
+        assert await deliver_reminders(rt.services, {"console": poster}, clock.now()) == []
+        clock.advance(dt.timedelta(days=55))  # 25 days left: the 30-day reminder
+        sent = await deliver_reminders(rt.services, {"console": poster}, clock.now())
+        assert [(d.reminder.threshold, d.reminder.days_left) for d in sent] == [(30, 25)]
+        clock.advance(dt.timedelta(days=20))  # 5 days left: the 7-day reminder, once
+        assert [
+            d.reminder.threshold for d in await deliver_reminders(rt.services, {"console": poster}, clock.now())
+        ] == [7]
+        assert await deliver_reminders(rt.services, {"console": poster}, clock.now()) == []
+        clock.advance(dt.timedelta(days=10))  # expired: nothing more
+        assert await deliver_reminders(rt.services, {"console": poster}, clock.now()) == []
+    assert [r.title for _, _, r in poster.sent] == ["SAA-C03 expires in 80 days", "SAA-C03 expires in 25 days",
+                                                    "SAA-C03 expires in 5 days"]  # fmt: skip
+
+
+async def test_late_additions_get_only_the_nearest_reminder(database_url: str, catalog: Catalog) -> None:
+    poster = RecordingPoster()
+    async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
+        await rt.core.handle_line(person(), f"/mycerts add exam:SAA-C03 passed:{passed_for(20)}")
+        sent = await deliver_reminders(rt.services, {"console": poster}, START)
+        assert [d.reminder.threshold for d in sent] == [30]
+        assert await deliver_reminders(rt.services, {"console": poster}, START) == []
+
+
+async def test_failed_deliveries_are_retried_and_absent_platforms_wait(database_url: str, catalog: Catalog) -> None:
+    flaky = RecordingPoster(outcome=PostOutcome.RATE_LIMITED)
+    gone = RecordingPoster(platform="discord", outcome=PostOutcome.MISSING_ACCESS)
+    async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
+        await rt.core.handle_line(person(), f"/mycerts add exam:SAA-C03 passed:{passed_for(60)}")
+        await rt.core.handle_line(
+            person("bo", platform="discord"), f"/mycerts add exam:SAA-C03 passed:{passed_for(60)}"
+        )
+        assert len(await deliver_reminders(rt.services, {"console": flaky}, START)) == 1
+        flaky.outcome = PostOutcome.OK
+        assert len(await deliver_reminders(rt.services, {"console": flaky}, START)) == 1  # retried after a 429
+        assert len(flaky.sent) == 2 and await deliver_reminders(rt.services, {"console": flaky}, START) == []
+        # The Discord member waited for a Discord poster; a permanent failure is not retried forever.
+        assert len(await deliver_reminders(rt.services, {"console": flaky, "discord": gone}, START)) == 1
+        assert await deliver_reminders(rt.services, {"discord": gone}, START) == []
+
+
+async def test_a_renewing_pass_moves_the_reminders(database_url: str, catalog: Catalog) -> None:
+    async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
+        await rt.core.handle_line(person(), f"/mycerts add exam:SAA-C03 passed:{passed_for(40)}")
+        await rt.core.handle_line(person(), "/mycerts add exam:SAP-C02 passed:2026-10-01")
+        poster = RecordingPoster()
+        assert await deliver_reminders(rt.services, {"console": poster}, START) == []
+        async with rt.services.engine.connect() as conn:
+            member_ids = await cert_store.members_expiring_between(conn, START.date(), START.date() + dt.timedelta(90))
+            total = (await conn.execute(select(func.count()).select_from(held_certifications))).scalar_one()
+        assert len(member_ids) == 1 and total == 2  # the base date is near, the renewed one is not
