@@ -27,5 +27,6 @@ async def serve(settings: Settings, *, slack_http: bool = False, port: int = 300
             slack = await stack.enter_async_context(SlackAdapter(rt.core, settings, http=slack_http, port=port))
             posters["slack"] = slack.poster
         rt.services.extras["posters"] = posters
+        await stack.enter_async_context(rt.schedule)  # after the posters: it catches up on missed prompts first
         log.info("serving: %s", ", ".join(posters) or "nothing")
         await asyncio.Event().wait()

@@ -281,6 +281,7 @@ class LazyGroup(click.Group):
 
 main.add_command(LazyGroup("discord", "adapters.discord.cli:discord", "Discord: sync commands, invite link."))
 main.add_command(LazyGroup("slack", "adapters.slack.cli:slack", "Slack: print the app manifest."))
+main.add_command(LazyGroup("schedule", "adapters.console.schedule_cli:schedule", "Prompts: deliver-due, press."))
 
 
 def print_json(data: Any) -> None:

@@ -7,6 +7,7 @@ registry and the core; leaving the block disposes of them in reverse order.
 from __future__ import annotations
 
 import logging
+from functools import partial
 from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -15,7 +16,9 @@ from bot.catalog import Catalog, load_catalog
 from bot.clock import Clock, SystemClock
 from bot.commands.dispatch import Core
 from bot.features import build_registry, prepare
+from bot.features.admin_config import is_configured_moderator
 from bot.practice.writer import AnswerWriter
+from bot.schedule.scheduler import ScheduleService
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import create_engine, upgrade
@@ -30,6 +33,7 @@ class Runtime:
         self._catalog = catalog
         self._engine: AsyncEngine | None = None
         self._core: Core | None = None
+        self._schedule: ScheduleService | None = None
         self._writer: AnswerWriter | None = None
 
     @property
@@ -41,6 +45,13 @@ class Runtime:
     @property
     def services(self) -> Services:
         return self.core.services
+
+    @property
+    def schedule(self) -> ScheduleService:
+        """The scheduler; `async with rt.schedule:` starts its wake-ups once the posters are in place."""
+        if self._schedule is None:
+            raise RuntimeError("the runtime is not open; use `async with Runtime(...)`")
+        return self._schedule
 
     async def __aenter__(self) -> Runtime:
         catalog = self._catalog or load_catalog(self.settings.content_dir)
@@ -55,7 +66,8 @@ class Runtime:
                 registry=build_registry(),
             )
             prepare(services)
-            self._core = Core(services)
+            self._schedule = ScheduleService(services)
+            self._core = Core(services, moderator_check=partial(is_configured_moderator, services))
             services.extras["is_moderator"] = self._core.is_moderator
             # The single answer writer (group commit); see bot/practice/writer.py.
             self._writer = AnswerWriter(self._engine)
@@ -72,6 +84,9 @@ class Runtime:
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        if self._schedule is not None:
+            await self._schedule.stop()
+            self._schedule = None
         self._core = None
         if self._writer is not None:
             await self._writer.stop()  # answers already queued are recorded before the engine closes

@@ -4,11 +4,37 @@ from __future__ import annotations
 
 from bot.catalog.loader import ExtraLoader
 from bot.commands.registry import Registry
-from bot.features import admin_group, banks, certs, choices, help, mycerts, paths, practice, profile
+from bot.features import (
+    admin,
+    admin_config,
+    admin_group,
+    banks,
+    certs,
+    choices,
+    group_prompts,
+    help,
+    mycerts,
+    paths,
+    practice,
+    profile,
+)
 from bot.paths import loader as paths_content
 from bot.services import Services
 
-FEATURES = (choices, help, certs, profile, admin_group, practice, banks, mycerts, paths)
+FEATURES = (
+    choices,
+    help,
+    certs,
+    profile,
+    admin_group,
+    practice,
+    banks,
+    mycerts,
+    paths,
+    admin,
+    admin_config,
+    group_prompts,
+)
 # Feature content beyond exams, FAQ and questions (study paths, …), checked by `content check`.
 EXTRA_LOADERS: tuple[ExtraLoader, ...] = (paths_content.LOADER,)
 

@@ -1,0 +1,88 @@
+"""`studybot schedule …`: deliver what is due once (for an external cron and for the console), and press
+the buttons of printed prompts.
+
+Registered in `bot.cli` as a lazy group, so the core never imports this module.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import click
+
+from adapters.console.poster import ConsolePoster
+from bot import log as logs
+
+
+def parse_now(text: str | None) -> dt.datetime | None:
+    """An ISO time; without an offset it is taken as UTC."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO time like 2026-11-23T09:00+01:00") from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+
+
+@click.group()
+def schedule() -> None:
+    """Scheduled practice prompts and reveals."""
+
+
+@schedule.command("deliver-due")
+@click.option("--now", "now_text", default=None, help="Act as if it were this ISO time (default: now).")
+@click.option("--json", "as_json", is_flag=True, help="End with one JSON line of counts.")
+def deliver_due(now_text: str | None, as_json: bool) -> None:
+    """Deliver whatever is due (prompts, reveals, reminders) once, print what was posted, and exit."""
+    from bot.cli import _run, _settings
+    from bot.clock import FixedClock, SystemClock
+    from bot.runtime import Runtime
+
+    settings = _settings()
+    logs.configure(settings.log_level or "WARNING", settings.log_format)
+    now = parse_now(now_text)
+    clock = FixedClock(now) if now is not None else SystemClock()
+
+    async def go() -> dict[str, int]:
+        async with Runtime(settings, clock=clock) as rt:
+            posters = rt.services.extras.setdefault("posters", {})
+            posters.setdefault("console", ConsolePoster())
+            counts = await rt.schedule.deliver_due()
+            return counts.as_json()
+
+    counts = _run(go)
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
+    click.echo(f"delivered: {summary}")
+    if as_json:
+        click.echo(json.dumps(counts))
+
+
+@schedule.command("press")
+@click.argument("message_id")
+@click.argument("button", type=int)
+@click.option("--user", required=True, help="Who presses.")
+@click.option("--choose", default="", help="Options to pick first for a choose-N question, like 1,3.")
+@click.option("--member", is_flag=True, help="Accepted for symmetry with `exec`; pressing needs no moderator.")
+@click.option("--now", "now_text", default=None, help="Act as if it were this ISO time (default: now).")
+def press(message_id: str, button: int, user: str, choose: str, member: bool, now_text: str | None) -> None:
+    """Press button BUTTON of a prompt printed by deliver-due, as console member --user."""
+    from adapters.console.posted import press_posted
+    from adapters.console.render import render
+    from bot.cli import _run, _settings
+    from bot.clock import FixedClock, SystemClock
+    from bot.runtime import Runtime
+
+    settings = _settings()
+    logs.configure(settings.log_level or "WARNING", settings.log_format)
+    now = parse_now(now_text)
+    clock = FixedClock(now) if now is not None else SystemClock()
+    picks = tuple(int(p) for p in choose.replace(" ", ",").split(",") if p.strip().isdigit())
+
+    async def go() -> str:
+        async with Runtime(settings, clock=clock) as rt:
+            rt.services.extras.setdefault("posters", {}).setdefault("console", ConsolePoster())
+            return render(await press_posted(rt.core, user, message_id, button, picks))
+
+    click.echo(_run(go))

@@ -1,0 +1,426 @@
+"""`/studyadmin schedule …`: moderators set up the channel's scheduled practice prompts.
+
+Every reply that shows a schedule shows its next three run times in the schedule's own timezone, so a
+moderator sees at once whether `1-5` meant what they thought. Every change is validated in full before
+anything is written, and written together with its audit entry in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from bot.catalog.models import Exam
+from bot.commands.registry import Registry
+from bot.commands.spec import Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
+from bot.errors import InvalidOption, NotFound, UserError
+from bot.features import admin_group
+from bot.features.choices import EXAM_CODES
+from bot.features.profile import resolve_timezone
+from bot.markup import bold, bullets, code, esc
+from bot.replies import Field, Reply
+from bot.requests import Request
+from bot.schedule import cron as crons
+from bot.schedule.deliveries import matches_domain, question_pool
+from bot.services import Services
+from bot.store import schedules as store
+from bot.store.schedules import Schedule
+
+GROUP = ("studyadmin", "schedule")
+DIFFICULTIES = (Choice("easy", "easy"), Choice("medium", "medium"), Choice("hard", "hard"))
+DEFAULT_REVEAL_MINUTES = 12 * 60
+_DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?$")
+
+
+class UnknownExam(InvalidOption):
+    pass
+
+
+class CannotPost(UserError):
+    pass
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+
+def parse_duration(text: str, *, what: str = "reveal_after") -> int:
+    """`12h`, `90m`, `1d`, `1h30m` → minutes, between 5 minutes and 7 days."""
+    match = _DURATION.match(text.strip().casefold())
+    if not text.strip() or match is None or not any(match.groups()):
+        raise InvalidOption(f"{code(what)} can't be {code(text[:20])}.", "Write it like `12h`, `90m`, `1d` or `1h30m`.")
+    days, hours, minutes = (int(g or 0) for g in match.groups())
+    total = days * 1440 + hours * 60 + minutes
+    if not 5 <= total <= 7 * 1440:
+        raise InvalidOption(f"{code(what)} must be between 5 minutes and 7 days.", None)
+    return total
+
+
+def duration_text(minutes: int) -> str:
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days}d" if days else "", f"{hours}h" if hours else "", f"{mins}m" if mins else ""]
+    return "".join(parts) or "0m"
+
+
+def resolve_exam(svc: Services, text: str) -> Exam:
+    wanted = text.strip()
+    exam = svc.catalog.exam(wanted.upper()) or next(
+        (e for e in svc.catalog.current_exams if wanted.casefold() in (a.casefold() for a in e.aliases)), None
+    )
+    if exam is None:
+        raise UnknownExam(
+            f"I don't know the exam {code(wanted[:20])}.", "Use a code such as `SAA-C03`; `/cert` lists them."
+        )
+    if exam.status != "current":
+        hint = f"Use {code(exam.replaced_by)} instead." if exam.replaced_by else "Pick a current exam."
+        raise UnknownExam(f"{exam.code} is retired, so there are no prompts for it.", hint)
+    return exam
+
+
+async def check_channel(svc: Services, req: Request, channel: str) -> None:
+    """Ask the platform whether the bot can post there, when its poster can tell (Discord, Slack)."""
+    poster = (svc.extras.get("posters") or {}).get(req.identity.platform)
+    checker = getattr(poster, "check_channel", None)
+    if checker is None:
+        return
+    result = await checker(req.identity.workspace, channel)
+    if not result.ok:
+        raise CannotPost(
+            f"I can't post in {code(channel)}: {esc(result.detail or result.outcome.value)}.",
+            "Invite the bot to that channel and give it permission to send messages, then try again.",
+        )
+
+
+async def validate(svc: Services, req: Request, values: dict[str, Any]) -> None:
+    """Check a whole schedule configuration; raises a UserError and writes nothing when it can't work."""
+    trigger = crons.make_trigger(values["cron"], values["timezone"])
+    crons.check_gap(trigger, req.now or svc.clock.now())
+    exam = resolve_exam(svc, values["exam"])
+    async with svc.engine.connect() as conn:
+        questions = await question_pool(conn, svc, req.identity.platform, req.identity.workspace, exam.code)
+    names = [d.name for d in exam.domains]
+    if values.get("domain"):
+        if not any(matches_domain(names, values["domain"], d) for d in names):
+            raise InvalidOption(
+                f"{exam.code} has no domain {code(values['domain'][:60])}.",
+                "Its domains: " + esc("; ".join(names)) + ".",
+            )
+        questions = [q for q in questions if matches_domain(names, values["domain"], q.domain)]
+    if values.get("difficulty"):
+        questions = [q for q in questions if q.difficulty == values["difficulty"]]
+    if not questions:
+        raise NotFound(
+            f"There are no {exam.code} questions matching that domain and difficulty.",
+            "Leave out `domain` or `difficulty`, or import questions with `/studyadmin bank import`.",
+        )
+    await check_channel(svc, req, values["channel"])
+
+
+async def default_zone(svc: Services, req: Request) -> str:
+    async with svc.engine.connect() as conn:
+        settings = await store.get_settings(conn, req.identity.platform, req.identity.workspace)
+    return settings.timezone or svc.settings.default_timezone
+
+
+async def default_reveal(svc: Services, req: Request) -> int:
+    async with svc.engine.connect() as conn:
+        settings = await store.get_settings(conn, req.identity.platform, req.identity.workspace)
+    return settings.reveal_minutes or DEFAULT_REVEAL_MINUTES
+
+
+# -- showing -------------------------------------------------------------------------------------
+
+
+def describe(schedule: Schedule, now: dt.datetime) -> Field:
+    trigger = crons.make_trigger(schedule.cron, schedule.timezone)
+    runs = crons.next_runs(trigger, now, 3)
+    what = f"{code(schedule.exam)}" + (f", domain {esc(schedule.domain)}" if schedule.domain else "")
+    what += f", {schedule.difficulty}" if schedule.difficulty else ""
+    lines = [
+        f"Channel {code(schedule.channel)} · {what}",
+        f"When {code(schedule.cron)} in {esc(schedule.timezone)}"
+        f" · reveal after {duration_text(schedule.reveal_minutes)}",
+    ]
+    if schedule.paused:
+        reason = f": {esc(schedule.pause_reason)}" if schedule.pause_reason else " by a moderator"
+        lines.append(bold("Paused") + reason)
+        lines.append("Would next run:")
+    else:
+        lines.append("Next runs:")
+    lines.append(bullets(esc(crons.format_local(r, schedule.timezone)) for r in runs))
+    return Field(f"Schedule #{schedule.id}", "\n".join(lines))
+
+
+def shown(title: str, text: str, schedule: Schedule, now: dt.datetime) -> Reply:
+    return Reply(title=title, text=text, fields=(describe(schedule, now),), ephemeral=True)
+
+
+async def owned(svc: Services, req: Request, schedule_id: int) -> Schedule:
+    async with svc.engine.connect() as conn:
+        found = await store.get(conn, schedule_id)
+    if found is None or (found.platform, found.workspace) != (req.identity.platform, req.identity.workspace):
+        raise NotFound(f"There is no schedule #{schedule_id} here.", "See `/studyadmin schedule list` for the ids.")
+    return found
+
+
+async def _audit(conn: Any, req: Request, action: str, target: str, before: object, after: object) -> None:
+    assert req.now is not None
+    await store.audit(
+        conn,
+        platform=req.identity.platform,
+        workspace=req.identity.workspace,
+        actor_id=req.identity.user_id,
+        actor_name=req.identity.user_name,
+        action=action,
+        target=target,
+        before=before,
+        after=after,
+        now=req.now,
+    )
+
+
+async def _changed(svc: Services) -> None:
+    service = svc.extras.get("schedule")
+    if service is not None:
+        await service.changed()
+
+
+# -- handlers ------------------------------------------------------------------------------------
+
+
+async def add(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    zone = resolve_timezone(opts["timezone"]) if "timezone" in opts else await default_zone(svc, req)
+    values: dict[str, Any] = {
+        "channel": opts["channel"],
+        "exam": resolve_exam(svc, opts["exam"]).code,
+        "cron": crons.resolve(opts.get("cron"), opts.get("preset")),
+        "timezone": zone,
+        "reveal_minutes": parse_duration(opts["reveal_after"])
+        if "reveal_after" in opts
+        else await default_reveal(svc, req),
+        "domain": opts.get("domain"),
+        "difficulty": opts.get("difficulty"),
+    }
+    await validate(svc, req, values)
+    async with svc.engine.begin() as conn:
+        schedule = await store.create(
+            conn,
+            req.now,
+            platform=req.identity.platform,
+            workspace=req.identity.workspace,
+            created_by=req.identity.user_id,
+            **values,
+        )
+        await _audit(conn, req, "schedule.add", f"schedule #{schedule.id}", None, schedule.public())
+    await _changed(svc)
+    return shown("Schedule added", f"Prompts will appear in {code(schedule.channel)}.", schedule, req.now)
+
+
+async def list_(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    async with svc.engine.connect() as conn:
+        found = await store.in_workspace(conn, req.identity.platform, req.identity.workspace)
+    if not found:
+        return Reply(
+            title="Schedules",
+            text="No schedules yet. Add one with "
+            "`/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin`.",
+            ephemeral=True,
+        )
+    fields = tuple(describe(s, req.now) for s in found[:25])
+    more = f"\n{len(found) - 25} more not shown." if len(found) > 25 else ""
+    return Reply(title="Schedules", text=f"{len(found)} schedule(s) here.{more}", fields=fields, ephemeral=True)
+
+
+async def edit(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    current = await owned(svc, req, opts["id"])
+    changes = {k: v for k, v in opts.items() if k != "id"}
+    if not changes:
+        raise InvalidOption("Say what to change, for example `reveal_after:6h` or `preset:daily-9am`.", None)
+    values: dict[str, Any] = {
+        "channel": changes.get("channel", current.channel),
+        "exam": resolve_exam(svc, changes["exam"]).code if "exam" in changes else current.exam,
+        "cron": crons.resolve(changes.get("cron"), changes.get("preset"))
+        if ("cron" in changes or "preset" in changes)
+        else current.cron,
+        "timezone": resolve_timezone(changes["timezone"]) if "timezone" in changes else current.timezone,
+        "reveal_minutes": parse_duration(changes["reveal_after"])
+        if "reveal_after" in changes
+        else current.reveal_minutes,
+        "domain": current.domain,
+        "difficulty": current.difficulty,
+    }
+    for name in ("domain", "difficulty"):
+        if name in changes:
+            values[name] = None if changes[name].casefold() in ("none", "any", "all") else changes[name]
+    await validate(svc, req, values)
+    if (values["cron"], values["timezone"]) != (current.cron, current.timezone):
+        values["active_from"] = req.now  # runs of the old timing that were missed are not owed
+    async with svc.engine.begin() as conn:
+        schedule = await store.change(conn, current.id, req.now, **values)
+        await _audit(conn, req, "schedule.edit", f"schedule #{current.id}", current.public(), schedule.public())
+    await _changed(svc)
+    return shown("Schedule changed", "Saved.", schedule, req.now)
+
+
+async def pause(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    current = await owned(svc, req, opts["id"])
+    if current.paused:
+        return shown("Already paused", "Nothing changed.", current, req.now)
+    async with svc.engine.begin() as conn:
+        schedule = await store.change(conn, current.id, req.now, paused=True, pause_reason=None)
+        await _audit(conn, req, "schedule.pause", f"schedule #{current.id}", current.public(), schedule.public())
+    await _changed(svc)
+    return shown("Schedule paused", "No prompts until you resume it.", schedule, req.now)
+
+
+async def resume(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    current = await owned(svc, req, opts["id"])
+    if not current.paused:
+        return shown("Not paused", "Nothing changed.", current, req.now)
+    await check_channel(svc, req, current.channel)
+    async with svc.engine.begin() as conn:
+        # Runs that fell in the pause are not owed, so they are neither posted nor reported as skipped.
+        schedule = await store.change(
+            conn, current.id, req.now, paused=False, pause_reason=None, failures=0, active_from=req.now
+        )
+        await _audit(conn, req, "schedule.resume", f"schedule #{current.id}", current.public(), schedule.public())
+    await _changed(svc)
+    return shown("Schedule resumed", "Prompts continue at the next run.", schedule, req.now)
+
+
+async def remove(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    current = await owned(svc, req, opts["id"])
+    async with svc.engine.begin() as conn:
+        await store.remove(conn, current.id)
+        await _audit(conn, req, "schedule.remove", f"schedule #{current.id}", current.public(), None)
+    await _changed(svc)
+    reply = shown("Schedule removed", "It will not post again; past prompts still get their reveal.", current, req.now)
+    return Reply(
+        title=reply.title,
+        text=reply.text,
+        fields=tuple(
+            Field(f.name + " (removed)", f.value.replace("Next runs:", "Would have run:")) for f in reply.fields
+        ),
+        ephemeral=True,
+    )
+
+
+async def preview(req: Request, opts: Options, svc: Services) -> Reply:
+    """Post one prompt of the schedule now, so moderators see exactly what members will see."""
+    assert req.now is not None
+    current = await owned(svc, req, opts["id"])
+    service = svc.extras.get("schedule")
+    if service is None:
+        raise UserError("The scheduler is not running in this process.", "Start studybot with `studybot run`.")
+    deliverer = service.deliverer
+    if deliverer.poster(current.platform) is None:
+        # No way to post from here (a console without a poster): show the prompt as this reply instead.
+        from bot.schedule.prompts import build_prompt
+
+        job_id, _result = await deliverer.preview(current, req.now, post=False)
+        prompt = await build_prompt(svc, job_id, req.now)
+        return Reply(
+            title=prompt.title,
+            text=prompt.text,
+            buttons=prompt.buttons,
+            select=prompt.select,
+            footer=prompt.footer,
+            fields=(describe(current, req.now),),
+        )
+    try:
+        job_id, result = await deliverer.preview(current, req.now)
+    except LookupError:
+        raise NotFound("No question matches this schedule's exam, domain and difficulty.", None) from None
+    if not result.ok:
+        raise CannotPost(
+            f"I couldn't post in {code(current.channel)}: {esc(result.detail or result.outcome.value)}.",
+            "Check that the bot is in the channel and may send messages.",
+        )
+    return shown(
+        "Preview posted", f"A prompt is in {code(current.channel)} now; its reveal follows as usual.", current, req.now
+    )
+
+
+# -- declarations --------------------------------------------------------------------------------
+
+_ID = OptionSpec(
+    "id", OptionType.INTEGER, "The schedule's number, from /studyadmin schedule list", required=True, min_value=1
+)
+
+
+def _timing(required_channel: bool) -> tuple[OptionSpec, ...]:
+    return (
+        OptionSpec("channel", OptionType.CHANNEL, "Where the prompts appear", required=required_channel),
+        OptionSpec(
+            "exam", OptionType.STRING, "Exam code, like SAA-C03", required=required_channel, choices_source=EXAM_CODES
+        ),
+        OptionSpec("cron", OptionType.STRING, 'crontab(5) time, like "0 9 * * 1-5" (weekdays at 9:00)', max_length=100),
+        OptionSpec(
+            "preset",
+            OptionType.STRING,
+            "A ready-made time instead of cron",
+            choices=tuple(Choice(name, name) for name in crons.PRESETS),
+        ),
+        OptionSpec("timezone", OptionType.STRING, "IANA timezone, like Europe/Berlin", max_length=64),
+        OptionSpec("reveal_after", OptionType.STRING, "How long until the answer is revealed, like 12h", max_length=20),
+        OptionSpec("domain", OptionType.STRING, "Only questions from this exam domain", max_length=100),
+        OptionSpec("difficulty", OptionType.STRING, "Only questions of this difficulty", choices=DIFFICULTIES),
+    )
+
+
+def register(registry: Registry) -> None:
+    admin_group.register(registry)
+    registry.group(GroupSpec(GROUP, "Scheduled practice prompts in a channel", Permission.MODERATOR))
+    mod = Permission.MODERATOR
+    timing = _timing(True)
+    registry.command(
+        CommandSpec(
+            (*GROUP, "add"),
+            "Post a practice question in a channel on a schedule",
+            add,
+            options=timing,
+            permission=mod,
+            examples=(
+                "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin",
+                '/studyadmin schedule add channel:#study exam:CLF-C02 cron:"30 18 * * 1,3" '
+                "timezone:America/New_York reveal_after:2h difficulty:easy",
+            ),
+        )
+    )
+    registry.command(
+        CommandSpec(
+            (*GROUP, "list"),
+            "Every schedule here, with its next runs",
+            list_,
+            permission=mod,
+            examples=("/studyadmin schedule list",),
+        )
+    )
+    edit_options = (_ID, *(o for o in _timing(False)))
+    registry.command(
+        CommandSpec(
+            (*GROUP, "edit"),
+            "Change a schedule's channel, exam, time or reveal",
+            edit,
+            options=edit_options,
+            permission=mod,
+            examples=("/studyadmin schedule edit id:1 reveal_after:6h",),
+        )
+    )
+    for name, handler, description in (
+        ("pause", pause, "Stop a schedule for now"),
+        ("resume", resume, "Start a paused schedule again"),
+        ("preview", preview, "Post one prompt of a schedule now"),
+        ("remove", remove, "Delete a schedule"),
+    ):
+        example = f"/studyadmin schedule {name} id:" + ("2" if name == "remove" else "1")
+        registry.command(
+            CommandSpec((*GROUP, name), description, handler, options=(_ID,), permission=mod, examples=(example,))
+        )

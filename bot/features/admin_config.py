@@ -1,0 +1,248 @@
+"""`/studyadmin group|moderators|settings|audit`: the workspace's configuration, every change audited."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict, replace
+from zoneinfo import ZoneInfo
+
+from bot.commands.registry import Registry
+from bot.commands.spec import CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
+from bot.errors import InvalidOption, NotFound
+from bot.features import admin_group
+from bot.features.admin import _audit, default_zone, duration_text, parse_duration, resolve_exam
+from bot.features.choices import EXAM_CODES
+from bot.features.profile import resolve_timezone
+from bot.markup import bullets, code, esc
+from bot.replies import Field, Reply
+from bot.requests import Identity, Request
+from bot.schedule.texts import countdown
+from bot.services import Services
+from bot.store import schedules as store
+from bot.store.schedules import GroupTarget
+
+MAX_AUDIT = 50
+_CLEAR = {"none", "off", "clear", "-"}
+
+
+# -- moderator check plugged into the core ------------------------------------------------------
+
+
+async def is_configured_moderator(svc: Services, identity: Identity) -> bool:
+    """Configured moderators: the member's own id or one of their roles / user groups is listed."""
+    async with svc.engine.connect() as conn:
+        subjects = set(await store.moderator_subjects(conn, identity.platform, identity.workspace))
+    return identity.user_id in subjects or any(role in subjects for role in identity.roles)
+
+
+# -- group target --------------------------------------------------------------------------------
+
+
+async def group_target(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    exam = resolve_exam(svc, opts["exam"])
+    try:
+        day = dt.date.fromisoformat(opts["date"].strip())
+    except ValueError:
+        raise InvalidOption(
+            f"{code(opts['date'][:20])} is not a date.", "Write it as YYYY-MM-DD, like 2027-03-01."
+        ) from None
+    zone = await default_zone(svc, req)
+    today = req.now.astimezone(ZoneInfo(zone)).date()
+    if day < today:
+        raise InvalidOption(f"{day.isoformat()} is in the past.", "Give the date the group plans to sit the exam.")
+    channel = opts.get("channel", req.identity.channel)
+    ident = req.identity
+    target = GroupTarget(exam.code, day)
+    async with svc.engine.begin() as conn:
+        before = await store.get_target(conn, ident.platform, ident.workspace, channel)
+        await store.put_target(conn, ident.platform, ident.workspace, channel, target, ident.user_id, req.now)
+        await _audit(conn, req, "group.target", f"channel {channel}", before and asdict(before), asdict(target))
+    return Reply(
+        title="Group target set",
+        text=f"Channel {code(channel)}: "
+        + countdown(exam.code, day, today)
+        + "\nEvery prompt there shows the countdown.",
+        ephemeral=True,
+    )
+
+
+# -- moderators ----------------------------------------------------------------------------------
+
+
+async def moderators_add(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    who = opts["who"]
+    ident = req.identity
+    async with svc.engine.begin() as conn:
+        added = await store.add_moderator(conn, ident.platform, ident.workspace, who, ident.user_id, req.now)
+        if added:
+            await _audit(conn, req, "moderators.add", who, None, {"moderator": who})
+    text = (
+        f"{code(who)} is now a moderator here." if added else f"{code(who)} was already a moderator; nothing changed."
+    )
+    return Reply(title="Moderators", text=text, ephemeral=True)
+
+
+async def moderators_remove(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    who = opts["who"]
+    ident = req.identity
+    async with svc.engine.begin() as conn:
+        removed = await store.remove_moderator(conn, ident.platform, ident.workspace, who)
+        if removed:
+            await _audit(conn, req, "moderators.remove", who, {"moderator": who}, None)
+    if not removed:
+        raise NotFound(f"{code(who)} is not a configured moderator.", "See `/studyadmin moderators list`.")
+    return Reply(
+        title="Moderators",
+        text=f"{code(who)} is no longer a configured moderator (platform admins stay moderators).",
+        ephemeral=True,
+    )
+
+
+async def moderators_list(req: Request, opts: Options, svc: Services) -> Reply:
+    async with svc.engine.connect() as conn:
+        subjects = await store.moderator_subjects(conn, req.identity.platform, req.identity.workspace)
+    base = {
+        "discord": "Members with Manage Server",
+        "slack": "Workspace admins and owners",
+        "console": "The local user (unless started with --member)",
+    }.get(req.identity.platform, "Platform admins")
+    listed = bullets(code(s) for s in subjects) if subjects else "None configured yet."
+    return Reply(
+        title="Moderators",
+        text=f"{base} are always moderators.\n\nConfigured users, roles and user groups:\n{listed}",
+        ephemeral=True,
+    )
+
+
+# -- settings ------------------------------------------------------------------------------------
+
+
+async def settings_command(req: Request, opts: Options, svc: Services) -> Reply:
+    assert req.now is not None
+    ident = req.identity
+    async with svc.engine.connect() as conn:
+        current = await store.get_settings(conn, ident.platform, ident.workspace)
+    new = current
+    if "timezone" in opts:
+        new = replace(new, timezone=resolve_timezone(opts["timezone"]))
+    if "reveal_after" in opts:
+        new = replace(new, reveal_minutes=parse_duration(opts["reveal_after"]))
+    if "mention_role" in opts:
+        role = opts["mention_role"]
+        new = replace(new, mention_role=None if role.casefold() in _CLEAR else role)
+    changed = new != current
+    if changed:
+        async with svc.engine.begin() as conn:
+            await store.put_settings(conn, ident.platform, ident.workspace, new, req.now)
+            await _audit(conn, req, "settings", "workspace", asdict(current), asdict(new))
+    fields = (
+        Field("Default timezone", esc(new.timezone or f"{svc.settings.default_timezone} (studybot's default)"), True),
+        Field("Reveal after", duration_text(new.reveal_minutes) if new.reveal_minutes else "12h (default)", True),
+        Field("Prompts mention", code(new.mention_role) if new.mention_role else "nobody", True),
+    )
+    text = (
+        "Saved." if changed else "Change one with `timezone:`, `reveal_after:` or `mention_role:` (`none` clears it)."
+    )
+    return Reply(title="Workspace settings", text=text, fields=fields, ephemeral=True)
+
+
+# -- audit ---------------------------------------------------------------------------------------
+
+
+def _short(value: str | None) -> str:
+    if value is None:
+        return "nothing"
+    data = json.loads(value)
+    if isinstance(data, dict):
+        return ", ".join(f"{k}={v}" for k, v in data.items() if v is not None) or "empty"
+    return str(data)
+
+
+async def audit_command(req: Request, opts: Options, svc: Services) -> Reply:
+    limit = int(opts.get("limit", 10))
+    async with svc.engine.connect() as conn:
+        entries = await store.audit_entries(conn, req.identity.platform, req.identity.workspace, limit)
+    if not entries:
+        return Reply(title="Audit log", text="No configuration changes yet.", ephemeral=True)
+    lines = [
+        f"{e.at:%Y-%m-%d %H:%M} UTC · {esc(e.actor_name)} · {code(e.action)} {esc(e.target)}: "
+        f"before {esc(_short(e.before))}; after {esc(_short(e.after))}"
+        for e in entries
+    ]
+    return Reply(
+        title="Audit log", text=f"The last {len(entries)} change(s), newest first:\n" + bullets(lines), ephemeral=True
+    )
+
+
+# -- declarations --------------------------------------------------------------------------------
+
+
+def register(registry: Registry) -> None:
+    admin_group.register(registry)
+    mod = Permission.MODERATOR
+    registry.group(GroupSpec(("studyadmin", "group"), "This channel's study group", mod))
+    registry.command(
+        CommandSpec(
+            ("studyadmin", "group", "target"),
+            "Set the group's target exam and date (a countdown in each prompt)",
+            group_target,
+            permission=mod,
+            options=(
+                OptionSpec(
+                    "exam", OptionType.STRING, "Exam code, like SAA-C03", required=True, choices_source=EXAM_CODES
+                ),
+                OptionSpec("date", OptionType.STRING, "Exam date, YYYY-MM-DD", required=True, max_length=10),
+                OptionSpec("channel", OptionType.CHANNEL, "The group's channel (default: this one)"),
+            ),
+            examples=("/studyadmin group target exam:SAA-C03 date:2027-03-01 channel:#study",),
+        )
+    )
+    registry.group(GroupSpec(("studyadmin", "moderators"), "Who may use /studyadmin besides platform admins", mod))
+    who = OptionSpec("who", OptionType.MENTIONABLE, "A member, or a role / user group", required=True)
+    for name, handler, description in (
+        ("add", moderators_add, "Make a member, role or user group moderators"),
+        ("list", moderators_list, "Who counts as a moderator here"),
+        ("remove", moderators_remove, "Remove a configured moderator"),
+    ):
+        registry.command(
+            CommandSpec(
+                ("studyadmin", "moderators", name),
+                description,
+                handler,
+                permission=mod,
+                options=() if name == "list" else (who,),
+                examples=(f"/studyadmin moderators {name}" + ("" if name == "list" else " who:@ada"),),
+            )
+        )
+    registry.command(
+        CommandSpec(
+            ("studyadmin", "settings"),
+            "Workspace defaults: timezone, reveal window, role to mention",
+            settings_command,
+            permission=mod,
+            options=(
+                OptionSpec("timezone", OptionType.STRING, "Default IANA timezone for schedules", max_length=64),
+                OptionSpec("reveal_after", OptionType.STRING, "Default time until the reveal, like 12h", max_length=20),
+                OptionSpec("mention_role", OptionType.MENTIONABLE, "Role or user group prompts mention (none clears)"),
+            ),
+            examples=("/studyadmin settings", "/studyadmin settings timezone:Europe/Berlin reveal_after:8h"),
+        )
+    )
+    registry.command(
+        CommandSpec(
+            ("studyadmin", "audit"),
+            "Every configuration change: who, when, before and after",
+            audit_command,
+            permission=mod,
+            options=(
+                OptionSpec(
+                    "limit", OptionType.INTEGER, "How many changes (default 10)", min_value=1, max_value=MAX_AUDIT
+                ),
+            ),
+            examples=("/studyadmin audit", "/studyadmin audit limit:5"),
+        )
+    )

@@ -1,0 +1,141 @@
+"""APScheduler 3.x as an alarm clock over the schedules in the database.
+
+The database is the source of truth. AsyncIOScheduler (in-memory job store) only decides *when* to
+wake up: one cron job per active schedule, in the schedule's own timezone, plus one date job for the
+next pending reveal, and a periodic resync so a change made by another process is picked up. Every
+wake-up runs the same `Deliverer.deliver_due`, whose database claims make a double wake-up (two
+processes, a repeated fall-back hour) harmless. APScheduler's own persistent store is not used: it
+pickles jobs through a blocking engine and cannot be shared between processes (platform-limits §3.3).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from types import TracebackType
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.schedule.cron import make_trigger
+from bot.schedule.deliveries import Counts, Deliverer
+from bot.schedule.prompts import UPDATER_KEY, CountUpdater
+from bot.services import Services
+from bot.store import schedules as schedule_store
+
+log = logging.getLogger(__name__)
+
+SERVICE_KEY = "schedule"
+RESYNC = dt.timedelta(minutes=1)
+
+
+class ScheduleService:
+    """The deliverer, the live-count updater and (when started) the APScheduler wake-ups."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self.deliverer = Deliverer(svc)
+        self.counts = CountUpdater(self.deliverer)
+        self._scheduler: AsyncIOScheduler | None = None
+        self._fingerprint: tuple[object, ...] = ()
+        svc.extras[SERVICE_KEY] = self
+        svc.extras[UPDATER_KEY] = self.counts
+
+    @property
+    def running(self) -> bool:
+        return self._scheduler is not None
+
+    async def deliver_due(self, now: dt.datetime | None = None) -> Counts:
+        counts = await self.deliverer.deliver_due(now or self.svc.clock.now())
+        await self.counts.flush()
+        return counts
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> Counts:
+        """Catch up on what fell due while down (within the grace window), then start the wake-ups."""
+        counts = await self.deliver_due()
+        self._scheduler = AsyncIOScheduler(
+            timezone=dt.UTC,
+            job_defaults={
+                "coalesce": True,
+                "max_instances": 1,
+                "misfire_grace_time": self.svc.settings.grace_minutes * 60,
+            },
+        )
+        await self.rebuild()
+        self._scheduler.start()
+        log.info("scheduler started; at start: %s", counts.as_json())
+        return counts
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        await self.counts.flush()
+
+    async def __aenter__(self) -> ScheduleService:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    # -- jobs --------------------------------------------------------------------------------------
+
+    async def changed(self) -> None:
+        """Called by the admin commands after every change to a schedule."""
+        if self._scheduler is not None:
+            await self.rebuild()
+
+    async def rebuild(self) -> None:
+        """Replace every job with ones built from the database as it is now."""
+        scheduler = self._scheduler
+        if scheduler is None:
+            return
+        async with self.svc.engine.connect() as conn:
+            active = await schedule_store.active(conn)
+        self._fingerprint = tuple((s.id, s.cron, s.timezone, s.updated_at) for s in active)
+        scheduler.remove_all_jobs()
+        for schedule in active:
+            try:
+                trigger = make_trigger(schedule.cron, schedule.timezone)
+            except Exception:
+                log.exception("schedule %s has an unusable cron %r; not scheduled", schedule.id, schedule.cron)
+                continue
+            scheduler.add_job(self._wake, trigger, id=f"schedule-{schedule.id}", replace_existing=True)
+        scheduler.add_job(self._resync, IntervalTrigger(seconds=RESYNC.total_seconds()), id="resync")
+        await self._plan_reveal()
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self._scheduler.get_jobs()) if self._scheduler else []
+
+    async def _plan_reveal(self) -> None:
+        if self._scheduler is None:
+            return
+        at = await self.deliverer.next_reveal()
+        if self._scheduler.get_job("reveal"):
+            self._scheduler.remove_job("reveal")
+        if at is not None:
+            self._scheduler.add_job(self._wake, DateTrigger(run_date=max(at, self.svc.clock.now())), id="reveal")
+
+    async def _wake(self) -> None:
+        try:
+            counts = await self.deliver_due()
+            if counts.prompts or counts.reveals or counts.skipped:
+                log.info("delivered: %s", counts.as_json())
+        except Exception:
+            log.exception("delivering due prompts failed")
+        await self._plan_reveal()
+
+    async def _resync(self) -> None:
+        """Pick up schedules changed by another process sharing this database."""
+        async with self.svc.engine.connect() as conn:
+            active = await schedule_store.active(conn)
+        if tuple((s.id, s.cron, s.timezone, s.updated_at) for s in active) != self._fingerprint:
+            await self.rebuild()
+        else:
+            await self._plan_reveal()

@@ -1,0 +1,148 @@
+"""How group prompts and reveals read; the wording lives here so it is reviewed in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from bot.actions import ActionId
+from bot.catalog.models import Question
+from bot.markup import bold, bullets, code, esc
+from bot.replies import Button, Reply, Select, SelectOption
+
+LETTERS = "ABCDEF"
+PRESS = "gp"  # a press on a group prompt: (delivery id, letter)
+PRESS_SELECT = "gps"  # the menu of a "choose N" group prompt: (delivery id,)
+RIGHT_LIST = 10
+
+
+@dataclass(frozen=True, slots=True)
+class PromptView:
+    """Everything a prompt message shows; rebuilt from the store for every edit."""
+
+    delivery_id: int
+    exam: str
+    domain: str
+    question: Question
+    answered: int
+    reveal_at: dt.datetime | None
+    timezone: str
+    countdown: str | None = None
+    closed: bool = False
+
+
+def letters(chosen: str) -> str:
+    return "".join(LETTERS[int(i)] for i in sorted(chosen))
+
+
+def countdown(exam: str, exam_date: dt.date, today: dt.date) -> str:
+    days = (exam_date - today).days
+    if days > 1:
+        return f"{bold(f'{days} days')} until the group's {code(exam)} exam ({exam_date.isoformat()})."
+    if days == 1:
+        return f"{bold('Tomorrow')}: the group's {code(exam)} exam. Good luck!"
+    if days == 0:
+        return f"{bold('Today')}: the group's {code(exam)} exam. Good luck!"
+    return f"The group's {code(exam)} exam was on {exam_date.isoformat()}."
+
+
+def prompt_reply(view: PromptView) -> Reply:
+    q = view.question
+    lines = [f"{code(view.exam)} · {esc(view.domain)} · {q.difficulty}"]
+    if view.countdown:
+        lines.append(view.countdown)
+    lines += ["", esc(q.stem), ""]
+    if q.type == "multiple":
+        lines += [bold(f"Choose {q.choose}."), ""]
+    lines += [f"{bold(LETTERS[i] + '.')} {esc(o.text)}" for i, o in enumerate(q.options)]
+    answered = f"{view.answered} answered"
+    if view.closed:
+        return Reply(
+            title="Question of the day (closed)",
+            text="\n".join(lines),
+            footer=f"{answered}. The answer is revealed below.",
+        )
+    when = ""
+    if view.reveal_at is not None:
+        local = view.reveal_at.astimezone(ZoneInfo(view.timezone))
+        when = f" The answer is revealed {local:%a %H:%M} ({view.timezone})."
+    footer = f"{answered}. Your answer is private and you can change it until the reveal.{when}"
+    select = None
+    if q.type == "single":
+        buttons = tuple(
+            Button(LETTERS[i], ActionId(PRESS, (str(view.delivery_id), LETTERS[i])).encode(), "primary")
+            for i in range(len(q.options))
+        )
+    else:
+        select = Select(
+            ActionId(PRESS_SELECT, (str(view.delivery_id),)).encode(),
+            tuple(SelectOption(LETTERS[i], LETTERS[i], o.text[:100]) for i, o in enumerate(q.options)),
+            placeholder=f"Choose {q.choose} options",
+            min_values=q.choose,
+            max_values=q.choose,
+        )
+        buttons = (Button("Submit", ActionId(PRESS, (str(view.delivery_id), "")).encode(), "primary"),)
+    return Reply(title="Question of the day", text="\n".join(lines), buttons=buttons, select=select, footer=footer)
+
+
+def recorded_reply(chosen: str, changed: bool) -> Reply:
+    verb = "Changed to" if changed else "Recorded"
+    return Reply(
+        text=f"{verb} {bold(letters(chosen))}. You can change it until the reveal.",
+        ephemeral=True,
+    )
+
+
+def reveal_reply(exam: str, question: Question, answers: list[tuple[str, str]]) -> Reply:
+    """The answer, every option's explanation, how the group split, the trap, and who got it right.
+
+    `answers` are (display name, chosen indexes) pairs; only the names of those who were right appear.
+    """
+    total = len(answers)
+    right = "".join(str(i) for i in question.correct_indexes)
+    shares: Counter[int] = Counter(int(i) for _name, chosen in answers for i in chosen)
+    picks: Counter[str] = Counter(chosen for _name, chosen in answers)
+    lines = [f"{code(exam)} · {bold('Answer: ' + letters(right))}", "", esc(question.stem), ""]
+    items = []
+    for i, option in enumerate(question.options):
+        share = f"{shares[i] * 100 // total}% ({shares[i]})" if total else "0%"
+        tag = " (correct)" if option.correct else ""
+        items.append(f"{bold(LETTERS[i] + tag)}: {esc(option.text)} ({share} of answers) {esc(option.explanation)}")
+    lines.append(bullets(items))
+    lines.append("")
+    if not total:
+        lines.append("Nobody answered this time.")
+        return Reply(title="Answer revealed", text="\n".join(lines))
+    correct_names = [name for name, chosen in answers if chosen == right]
+    lines.append(f"{bold(str(total))} answered; {len(correct_names)} got it right.")
+    wrong = [(n, c) for c, n in picks.items() if c != right]
+    if wrong:
+        count, chosen = max(wrong, key=lambda pair: (pair[0], [-int(x) for x in pair[1]]))
+        why = " ".join(
+            esc(_strip_verdict(question.options[int(i)].explanation))
+            for i in chosen
+            if not question.options[int(i)].correct
+        )
+        lines.append(f"Most picked wrong answer: {bold(letters(chosen))} ({count} of {total}). Why it's wrong: {why}")
+    if correct_names:
+        shown = ", ".join(esc(n) for n in sorted(correct_names, key=str.casefold)[:RIGHT_LIST])
+        more = len(correct_names) - RIGHT_LIST
+        lines.append(f"Got it right: {shown}" + (f" and {more} more." if more > 0 else "."))
+    return Reply(title="Answer revealed", text="\n".join(lines))
+
+
+def _strip_verdict(explanation: str) -> str:
+    """Explanations start with "Wrong." for the member who chose it; after "why it's wrong" that repeats."""
+    head, _, rest = explanation.partition(" ")
+    return rest if head.casefold().strip(".") in ("wrong", "incorrect") and rest else explanation
+
+
+def paused_dm(schedule_id: int, channel: str, reason: str) -> Reply:
+    return Reply(
+        title="A study schedule was paused",
+        text=f"Schedule {bold('#' + str(schedule_id))} for channel {code(channel)} kept failing and is paused: "
+        f"{esc(reason)}\nFix the channel or the bot's permissions there, then run "
+        f"`/studyadmin schedule resume id:{schedule_id}`.",
+    )
