@@ -21,6 +21,7 @@ from bot.features.choices import EXAM_CODES
 from bot.markup import bold, bullets, code, esc
 from bot.paths.context import path_rules, renewing_map
 from bot.paths.expiry import Expiry, Held, add_years, expiries
+from bot.paths.reminders import deliver_reminders
 from bot.replies import Field, Reply
 from bot.requests import Identity, Request
 from bot.services import Services
@@ -30,6 +31,8 @@ from bot.store.members import Member
 
 GROUP = ("mycerts",)
 PROFILE_FIELDS = "profile_fields"
+# The scheduler's delivery run calls this extras hook: async (services, now) -> reminders sent.
+REMINDERS_HOOK = "deliver_reminders"
 # AWS Certification began on 30 April 2013; no pass can be older.
 PROGRAM_START = dt.date(2013, 4, 30)
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -232,10 +235,18 @@ def add_profile_fields(svc: Services, fields: ProfileFields) -> None:
     svc.extras[PROFILE_FIELDS] = chained
 
 
+async def reminders_hook(svc: Services, now: dt.datetime) -> int:
+    """What `studybot schedule deliver-due` and the scheduler call: send due expiry reminders."""
+    posters = svc.extras.get("posters") or {}
+    return sum(1 for sent in await deliver_reminders(svc, posters, now) if sent.result.ok)
+
+
 def prepare(svc: Services) -> None:
-    """Load the path rules at start (a broken content/paths fails start-up) and join `/profile`."""
+    """Load the path rules at start (a broken content/paths fails start-up), join `/profile`, and
+    hand the expiry reminders to the scheduler's delivery run."""
     path_rules(svc)
     add_profile_fields(svc, profile_fields)
+    svc.extras[REMINDERS_HOOK] = reminders_hook
 
 
 EXAM_OPTION = OptionSpec(

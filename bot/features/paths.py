@@ -30,13 +30,15 @@ from bot.requests import Action, Identity, Request
 from bot.services import Services
 from bot.store import certifications as cert_store
 from bot.store import members as member_store
+from bot.store import schedules as schedule_store
 
 ROLE_PICKED = "path-role"
 BAND_PICKED = "path-band"
 ROLES_SOURCE = "path_roles"
 GOALS_SOURCE = "path_goals"
-# Extras hook another feature may provide: async (identity) -> object with `exam` and `exam_date`
-# (or `date`), or None; `/path` in that channel then shows the group's target and its countdown.
+# By default the channel's group target is read from the schedules store (`/studyadmin group target`).
+# A feature may override it with an extras hook: async (identity) -> object with `exam` and
+# `exam_date` (or `date`), or None.
 GROUP_TARGET = "group_target"
 EXPIRING_DAYS = 90
 MAX_YEARS = 60
@@ -132,10 +134,13 @@ def ask_band(rules: PathRules, role_id: str, goal: str | None, held: frozenset[s
 
 
 async def _group_target(svc: Services, identity: Identity) -> tuple[str, dt.date] | None:
+    """The channel's target from `/studyadmin group target`, or from a hook when one is installed."""
     hook: GroupTargetHook | None = svc.extras.get(GROUP_TARGET)
-    if hook is None:
-        return None
-    target = await hook(identity)
+    if hook is not None:
+        target = await hook(identity)
+    else:
+        async with svc.engine.connect() as conn:
+            target = await schedule_store.get_target(conn, identity.platform, identity.workspace, identity.channel)
     if target is None:
         return None
     day = getattr(target, "exam_date", None) or getattr(target, "date", None)

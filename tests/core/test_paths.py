@@ -15,6 +15,7 @@ from bot.replies import Reply
 from bot.requests import Action, Identity
 from bot.runtime import Runtime
 from bot.store import members as member_store
+from bot.store import schedules as schedule_store
 from bot.store.schema import held_certifications, members
 from tests.conftest import START, person
 
@@ -207,3 +208,12 @@ async def test_every_example_succeeds_on_a_fresh_database(core: Core) -> None:
         for example in spec.examples:
             reply = await core.handle_line(person(moderator=True), example)
             assert reply.title != ERROR, (example, reply.text)
+
+
+async def test_the_group_target_set_by_moderators_is_read_from_the_store(runtime: Runtime) -> None:
+    async with runtime.services.engine.begin() as conn:
+        target = schedule_store.GroupTarget("SCS-C03", dt.date(2027, 3, 1))
+        await schedule_store.put_target(conn, "console", "w1", "sec", target, "mod", START)
+    reply = await runtime.core.handle_line(person(channel="sec"), "/path role:developer years:1")
+    value = field(reply, "Group target")
+    assert value is not None and "SCS-C03" in value and "not in your path" in value

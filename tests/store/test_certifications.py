@@ -122,3 +122,17 @@ async def test_a_renewing_pass_moves_the_reminders(database_url: str, catalog: C
             member_ids = await cert_store.members_expiring_between(conn, START.date(), START.date() + dt.timedelta(90))
             total = (await conn.execute(select(func.count()).select_from(held_certifications))).scalar_one()
         assert len(member_ids) == 1 and total == 2  # the base date is near, the renewed one is not
+
+
+async def test_the_scheduler_hook_delivers_reminders_through_the_running_posters(
+    database_url: str, catalog: Catalog
+) -> None:
+    poster = RecordingPoster()
+    async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
+        await rt.core.handle_line(person(), f"/mycerts add exam:CLF-C02 passed:{passed_for(6)}")
+        hook = rt.services.extras["deliver_reminders"]
+        assert await hook(rt.services, START) == 0  # no platform running: nothing claimed
+        rt.services.extras["posters"] = {"console": poster}
+        assert await hook(rt.services, START) == 1
+        assert await hook(rt.services, START) == 0
+        assert poster.sent[0][2].title == "CLF-C02 expires in 6 days"
