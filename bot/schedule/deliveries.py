@@ -195,10 +195,21 @@ class Deliverer:
             jobs += await self._claim_prompts(now, counts)
             await self._post_all(jobs, now, counts)
             await self._post_all(await self._claim_reveals(now), now, counts)
-            hook = self.svc.extras.get(REMINDERS_HOOK)
-            if hook is not None:
-                counts.reminders += int(await hook(self.svc, now))
+            counts.reminders += await self._reminders(now)
             return counts
+
+    async def _reminders(self, now: dt.datetime) -> int:
+        """Certification expiry reminders (bot.paths), claimed once each by their own keys."""
+        hook = self.svc.extras.get(REMINDERS_HOOK)
+        if hook is not None:
+            return int(await hook(self.svc, now))
+        try:
+            from bot.paths.reminders import deliver_reminders
+        except ImportError:
+            return 0
+        posters = self.svc.extras.get("posters") or {}
+        sent = await deliver_reminders(self.svc, posters, now)
+        return sum(1 for delivered in sent if delivered.result.ok)
 
     async def preview(self, schedule: Schedule, now: dt.datetime, *, post: bool = True) -> tuple[int, PostResult]:
         """Claim and post one prompt of `schedule` now, outside its cron; its reveal follows as usual.

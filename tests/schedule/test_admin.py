@@ -1,0 +1,136 @@
+"""`/studyadmin`: every command as a moderator and as a member, bad input changes nothing, audit."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.catalog import Catalog
+from bot.clock import FixedClock
+from bot.features import admin, admin_config
+from bot.replies import Reply
+from bot.runtime import Runtime
+from bot.schedule.ports import PostOutcome, PostResult
+from bot.store.schema import audit_log, schedules
+from tests.conftest import person
+from tests.schedule.conftest import FakePoster, at, open_runtime
+
+MOD = person("mo", moderator=True)
+MEMBER = person("bob")
+ERROR = "That didn't work"
+ADD = "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin"
+
+
+def my_examples(rt: Runtime) -> list[str]:
+    mine = {admin.add, admin.list_, admin.edit, admin.pause, admin.resume, admin.preview, admin.remove}
+    mine |= {admin_config.group_target, admin_config.moderators_add, admin_config.moderators_list}
+    mine |= {admin_config.moderators_remove, admin_config.settings_command, admin_config.audit_command}
+    return [e for spec in rt.core.registry if spec.handler in mine for e in spec.examples]
+
+
+async def _count(rt: Runtime, table) -> int:  # type: ignore[no-untyped-def]
+    async with rt.services.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def test_every_example_succeeds_in_order_on_a_fresh_database(runtime: Runtime) -> None:
+    examples = my_examples(runtime)
+    assert len(examples) >= 15
+    for line in examples:
+        reply = await runtime.core.handle_line(MOD, line)
+        assert reply.title not in (ERROR, "Something went wrong"), (line, reply)
+
+
+async def test_a_member_is_refused_everything_and_nothing_changes(runtime: Runtime) -> None:
+    await runtime.core.handle_line(MOD, ADD)
+    before = (await _count(runtime, schedules), await _count(runtime, audit_log))
+    for line in my_examples(runtime):
+        reply = await runtime.core.handle_line(MEMBER, line)
+        assert reply.title == ERROR and "Only moderators" in reply.text, line
+    assert (await _count(runtime, schedules), await _count(runtime, audit_log)) == before
+
+
+@pytest.mark.parametrize(
+    ("line", "fragment"),
+    [
+        (ADD.replace("preset:weekdays-9am", 'cron:"0 9 * * 1-8"'), "not a weekday"),
+        (ADD.replace("preset:weekdays-9am", 'cron:"* 9 * * *"'), "more than once every 30 minutes"),
+        (ADD.replace("preset:weekdays-9am", ""), "give `cron` or `preset`"),
+        (ADD.replace("Europe/Berlin", "Europe/Berln"), "Europe/Berlin"),
+        (ADD.replace("SAA-C03", "XYZ-C01"), "don't know the exam"),
+        (ADD.replace("SAA-C03", "SAA-C02"), "retired"),
+        (ADD + " domain:astrology", "no domain"),
+        (ADD + " reveal_after:soon", "like `12h`"),
+    ],
+)
+async def test_bad_input_is_explained_and_nothing_is_saved(runtime: Runtime, line: str, fragment: str) -> None:
+    reply = await runtime.core.handle_line(MOD, line)
+    assert reply.title == ERROR
+    assert fragment.casefold() in (reply.text.casefold()), reply.text
+    assert await _count(runtime, schedules) == 0 and await _count(runtime, audit_log) == 0
+
+
+@dataclasses.dataclass
+class CheckingPoster(FakePoster):
+    async def check_channel(self, workspace: str, channel: str) -> PostResult:
+        if channel == "locked":
+            return PostResult(PostOutcome.MISSING_ACCESS, detail="Missing Permissions")
+        return PostResult(PostOutcome.OK)
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_refused(sqlite_url: str, catalog: Catalog) -> None:
+    clock = FixedClock(at("2026-11-27T12:00:00+01:00"))
+    async with open_runtime(sqlite_url, clock, catalog, CheckingPoster()) as rt:
+        reply = await rt.core.handle_line(MOD, ADD.replace("#study", "#locked"))
+        assert reply.title == ERROR and "can't post in" in reply.text and "Invite the bot" in (reply.text)
+        assert await _count(rt, schedules) == 0
+        assert (await rt.core.handle_line(MOD, ADD)).title == "Schedule added"
+
+
+async def test_configured_moderators_count_everywhere(runtime: Runtime) -> None:
+    core = runtime.core
+    assert (await core.handle_line(MEMBER, "/studyadmin schedule list")).title == ERROR
+    await core.handle_line(MOD, "/studyadmin moderators add who:@bob")
+    assert (await core.handle_line(MEMBER, "/studyadmin schedule list")).title == "Schedules"
+    helper = dataclasses.replace(person("cat"), roles=("5150",))
+    assert not await core.is_moderator(helper)
+    await core.handle_line(MOD, "/studyadmin moderators add who:<@&5150>")
+    assert await core.is_moderator(helper)
+    listed = await core.handle_line(MOD, "/studyadmin moderators list")
+    assert "bob" in listed.text and "5150" in listed.text
+    await core.handle_line(MOD, "/studyadmin moderators remove who:bob")
+    assert not await core.is_moderator(MEMBER)
+    other_workspace = dataclasses.replace(MEMBER, workspace="w2")
+    await core.handle_line(MOD, "/studyadmin moderators add who:bob")
+    assert not await core.is_moderator(other_workspace)
+
+
+async def test_schedule_lifecycle_shows_next_runs_and_is_audited(runtime: Runtime) -> None:
+    core = runtime.core
+    added = await core.handle_line(MOD, ADD)
+    assert "Tue 24 Nov 2026 09:00 CET" in added.fields[0].value  # the fixture's clock: Monday 08:00 UTC
+    edited = await core.handle_line(MOD, '/studyadmin schedule edit id:1 cron:"30 7 * * 0" timezone:America/New_York')
+    assert "Sun 29 Nov 2026 07:30 EST" in edited.fields[0].value
+    paused = await core.handle_line(MOD, "/studyadmin schedule pause id:1")
+    assert "Paused" in paused.fields[0].value and "Would next run" in paused.fields[0].value
+    assert (await core.handle_line(MOD, "/studyadmin schedule resume id:1")).title == "Schedule resumed"
+    preview: Reply = await core.handle_line(MOD, "/studyadmin schedule preview id:1")
+    assert preview.title == "Question of the day" and preview.buttons  # no poster here: shown as the reply
+    assert (await core.handle_line(MOD, "/studyadmin schedule remove id:1")).title == "Schedule removed"
+    assert (await core.handle_line(MOD, "/studyadmin schedule pause id:1")).title == ERROR
+    await core.handle_line(MOD, "/studyadmin settings timezone:Asia/Tokyo reveal_after:1h30m")
+    audit = await core.handle_line(MOD, "/studyadmin audit limit:10")
+    text = audit.text.replace("\\", "")
+    for action in ("schedule.add", "schedule.edit", "schedule.pause", "schedule.resume", "schedule.remove", "settings"):
+        assert action in text
+    assert "cron=0 9 * * 1-5" in text and "cron=30 7 * * 0" in text  # before and after
+    assert "reveal_minutes=90" in text and "Mo" in text
+
+
+async def test_another_workspace_cannot_see_or_touch_a_schedule(runtime: Runtime) -> None:
+    await runtime.core.handle_line(MOD, ADD)
+    stranger = dataclasses.replace(MOD, workspace="w2")
+    assert (await runtime.core.handle_line(stranger, "/studyadmin schedule remove id:1")).title == ERROR
+    assert "No schedules yet" in (await runtime.core.handle_line(stranger, "/studyadmin schedule list")).text

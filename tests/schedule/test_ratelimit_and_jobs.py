@@ -1,0 +1,98 @@
+"""The rate limiter on a virtual clock, APScheduler jobs rebuilt from the database, and the CLI."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+from bot.runtime import Runtime
+from bot.schedule.ports import PostOutcome, PostResult
+from bot.schedule.ratelimit import LIMITS, RateLimiter
+from tests.conftest import person
+
+
+class VirtualTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+
+
+def test_discord_pacing_keeps_under_both_limits() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(LIMITS["discord"], clock=time.clock)
+    global_times = [limiter.reserve(f"c{i}") for i in range(200)]
+    assert all(b - a >= 1 / 50 for a, b in itertools.pairwise(global_times))
+    assert global_times[-1] < 200 / 50 / 0.9  # and not much slower than the limit
+    one_channel = [limiter.reserve("busy") for _ in range(11)]
+    for first, sixth in zip(one_channel, one_channel[5:], strict=False):
+        assert sixth - first >= 5.0  # never more than 5 in any 5 seconds
+
+
+def test_slack_is_one_per_second_per_channel_and_channels_are_independent() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(LIMITS["slack"], clock=time.clock)
+    assert [limiter.reserve("a") for _ in range(3)] == pytest.approx([0.0, 1 / 0.96, 2 / 0.96])
+    assert limiter.reserve("b") == 0.0
+
+
+async def test_retry_after_is_honoured() -> None:
+    time = VirtualTime()
+    limiter = RateLimiter(LIMITS["slack"], clock=time.clock, sleep=time.sleep)
+    answers = [PostResult(PostOutcome.RATE_LIMITED, retry_after=7.5), PostResult(PostOutcome.OK, message_id="1")]
+    sent_at: list[float] = []
+
+    async def call() -> PostResult:
+        sent_at.append(time.now)
+        return answers.pop(0)
+
+    result = await limiter.send("a", call)
+    assert result.ok and limiter.retries == 1
+    assert sent_at[1] - sent_at[0] >= 7.5
+
+
+async def test_scheduler_jobs_follow_the_database(runtime: Runtime) -> None:
+    service = runtime.schedule
+    await runtime.core.handle_line(
+        person("mo", moderator=True), "/studyadmin schedule add channel:#a exam:SAA-C03 preset:daily-9am"
+    )
+    await service.start()
+    try:
+        assert service.job_ids() == ["resync", "schedule-1"]
+        await runtime.core.handle_line(person("mo", moderator=True), "/studyadmin schedule pause id:1")
+        assert service.job_ids() == ["resync"]
+        await runtime.core.handle_line(person("mo", moderator=True), "/studyadmin schedule resume id:1")
+        assert service.job_ids() == ["resync", "schedule-1"]
+    finally:
+        await service.stop()
+
+
+def test_deliver_due_cli_prints_posts_and_ends_with_json(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STUDYBOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    runner = CliRunner()
+    add = "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin"
+    assert runner.invoke(main, ["exec", "--user", "mo", add]).exit_code == 0
+    out = runner.invoke(main, ["schedule", "deliver-due", "--now", "2030-01-07T09:00+01:00", "--json"])
+    assert out.exit_code == 0, out.output
+    assert "posted in #study" in out.output and "Question of the day" in out.output
+    counts = json.loads(out.output.strip().splitlines()[-1])
+    assert (counts["prompts"], counts["reveals"], counts["reminders"]) == (1, 0, 0)  # skipped: weekdays before 2030
+    message = next(w for w in out.output.split() if w.startswith("console-"))
+    pressed = runner.invoke(
+        main, ["schedule", "press", message, "2", "--user", "ada", "--now", "2030-01-07T09:05+01:00"]
+    )
+    assert "Recorded B" in pressed.output, pressed.output
+    again = runner.invoke(main, ["schedule", "deliver-due", "--now", "2030-01-07T09:00+01:00", "--json"])
+    assert json.loads(again.output.strip().splitlines()[-1])["prompts"] == 0
+    reveal = runner.invoke(main, ["schedule", "deliver-due", "--now", "2030-01-07T21:00+01:00", "--json"])
+    assert "Answer revealed" in reveal.output and json.loads(reveal.output.strip().splitlines()[-1])["reveals"] == 1
