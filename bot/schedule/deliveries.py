@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=2)
 LOOKBACK = dt.timedelta(days=8)  # how far back a start-up looks for missed prompts to record
+REVEAL_RETRY = dt.timedelta(hours=24)  # a reveal that keeps failing is given up after this
 PAUSE_AFTER = 3  # permanent failures in a row before a schedule is paused
 RECENT = 200  # how many past prompts of a channel count as "recent" when picking a question
 FAN_OUT = 256  # posts in flight at once; the rate limiter decides when each actually goes
@@ -399,11 +400,12 @@ class Deliverer:
                 if row["message_id"]:
                     await self._mark_posted(conn, row["id"], row["kind"], row["message_id"], now, row["schedule_id"])
                     continue
-                if row["kind"] == "prompt" and now - row["due_at"] > self.grace:
+                limit = self.grace if row["kind"] == "prompt" else REVEAL_RETRY
+                if now - row["due_at"] > limit:
                     await conn.execute(
                         update(schedule_deliveries)
                         .where(schedule_deliveries.c.id == row["id"])
-                        .values(state="failed", detail="not posted within the grace window")
+                        .values(state="failed", detail=f"not posted within {limit} of its time")
                     )
                     continue
                 jobs.append(
@@ -467,7 +469,7 @@ class Deliverer:
         async with self.svc.engine.begin() as conn:
             if result.ok:
                 await self._mark_posted(conn, job.id, job.kind, result.message_id or "", now, job.schedule_id)
-            elif result.permanent or job.kind == "reveal" or result.outcome is PostOutcome.FAILED:
+            elif result.permanent:
                 await conn.execute(
                     update(schedule_deliveries)
                     .where(schedule_deliveries.c.id == job.id)
@@ -477,7 +479,8 @@ class Deliverer:
                     if await schedule_store.record_failure(conn, job.schedule_id, self.pause_after, _describe(result)):
                         paused = await schedule_store.get(conn, job.schedule_id)
             else:
-                # Still rate limited after every retry: leave the claim, so it is retried after the lease.
+                # Rate limited after every retry, or a passing failure: leave the claim, so it is
+                # taken over and retried after the lease (prompts within the grace window only).
                 await conn.execute(
                     update(schedule_deliveries)
                     .where(schedule_deliveries.c.id == job.id)

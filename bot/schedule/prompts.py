@@ -23,6 +23,7 @@ from bot.schedule import texts
 from bot.schedule.ports import PostResult
 from bot.services import Services
 from bot.store import schedules as schedule_store
+from bot.store.claims import claim
 from bot.store.schema import prompt_answers, schedule_deliveries
 
 if TYPE_CHECKING:
@@ -140,9 +141,10 @@ async def close_prompt(deliverer: Deliverer, reveal_id: int) -> None:
 async def feed_practice(svc: Services, reveal_id: int, answers: list[tuple[str, str, str]], now: dt.datetime) -> int:
     """Each member's final answer becomes a practice answer: their /review cards and /stats see it.
 
-    Runs once per reveal because only the process that claimed the reveal gets here. It goes through
-    the practice engine's own recording path (an attempt, then the group-commit writer), so review
-    cards are graded exactly as for `/practice`.
+    Runs once per reveal: a claim key guards it, so a reveal re-posted after a failure adds nothing.
+    It goes through the practice engine's own recording path (an attempt with source "group", then
+    the group-commit writer), so review cards are graded exactly as for `/practice`. A crash between
+    the attempts' commit and the writer's loses those answers' cards (at most once, never twice).
     """
     if not answers:
         return 0
@@ -157,6 +159,9 @@ async def feed_practice(svc: Services, reveal_id: int, answers: list[tuple[str, 
     from bot.store import members as member_store
 
     async with svc.engine.begin() as conn:
+        # A reveal retried after a failed post must not add the answers a second time.
+        if not await claim(conn, f"group-feed:{reveal_id}", now):
+            return 0
         reveal = await _delivery(conn, reveal_id)
         question = await find_question(conn, svc, reveal["platform"], reveal["workspace"], reveal["question_id"])
         if question is None:

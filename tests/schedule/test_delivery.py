@@ -218,3 +218,25 @@ async def test_a_channel_that_keeps_failing_is_paused_and_its_creator_told(sqlit
         assert "resume id:1" in poster.dms[0][1].text
         failed = [r for r in await _rows(rt, "prompt") if r["state"] == "failed"]
         assert len(failed) == 3  # paused after the third; the fourth day was not attempted
+
+
+async def test_a_reveal_that_failed_is_retried_and_feeds_practice_once(sqlite_url: str, catalog: Catalog) -> None:
+    clock = FixedClock(at("2026-11-29T12:00:00+01:00"))
+    outage = {"on": False}
+    poster = FakePoster(fail=lambda _c: PostResult(PostOutcome.FAILED, detail="HTTP 500") if outage["on"] else None)
+    async with open_runtime(sqlite_url, clock, catalog, poster) as rt:
+        await rt.core.handle_line(MOD, ADD)
+        clock.set(at("2026-11-30T09:00:00+01:00"))
+        await rt.schedule.deliver_due()
+        prompt = poster.posts[0][2]
+        await rt.core.handle(Action(person("xavera"), prompt.buttons[0].action_id))
+        outage["on"] = True
+        clock.set(at("2026-11-30T21:00:00+01:00"))
+        assert (await rt.schedule.deliver_due()).reveals == 0
+        outage["on"] = False
+        clock.set(at("2026-11-30T21:03:00+01:00"))  # after the lease: taken over and posted
+        assert (await rt.schedule.deliver_due()).reveals == 1
+        assert (await rt.schedule.deliver_due()).reveals == 0
+        async with rt.services.engine.connect() as conn:
+            fed = (await conn.execute(select(practice_answers.c.source))).all()
+        assert len(fed) == 1
