@@ -107,7 +107,7 @@ def test_bad_cron_is_a_friendly_error(cron: str, fragment: str) -> None:
 
 def test_cron_or_preset() -> None:
     assert resolve(None, "mon-wed-fri") == "0 9 * * 1,3,5"
-    assert resolve('  0  9 * * 1-5 ', None) == "0 9 * * 1-5"
+    assert resolve("  0  9 * * 1-5 ", None) == "0 9 * * 1-5"
     for cron, preset in ((None, None), ("0 9 * * *", "daily-9am"), (None, "hourly")):
         with pytest.raises(InvalidCron):
             resolve(cron, preset)
