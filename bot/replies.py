@@ -45,7 +45,9 @@ class Reply:
     """One message. `text` and field values are markup (see `bot.markup`).
 
     `ephemeral` means only the asking member sees it. `replace` asks the adapter to edit the message
-    whose button was pressed instead of sending a new one, where the platform allows it.
+    whose button was pressed instead of sending a new one, where the platform allows it. `mention` is
+    the platform id of one role or user group to notify; it is the only way a reply may ping anyone,
+    since adapters send every other text with mentions disabled.
     """
 
     text: str = ""
@@ -56,6 +58,7 @@ class Reply:
     ephemeral: bool = False
     replace: bool = False
     footer: str | None = None
+    mention: str | None = None
 
     @property
     def has_components(self) -> bool:

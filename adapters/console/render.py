@@ -12,6 +12,8 @@ WIDTH = 100
 
 def render(reply: Reply) -> str:
     lines: list[str] = []
+    if reply.mention:
+        lines.append(f"@{reply.mention}")
     if reply.title:
         lines.append(f"== {reply.title} ==")
     if reply.text:

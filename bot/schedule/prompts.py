@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 from typing import TYPE_CHECKING, Any
@@ -97,7 +98,11 @@ async def _view(
 async def build_prompt(svc: Services, delivery_id: int, now: dt.datetime, *, closed: bool = False) -> Reply:
     async with svc.engine.connect() as conn:
         row = await _delivery(conn, delivery_id)
-        return texts.prompt_reply(await _view(conn, svc, row, now, closed=closed))
+        reply = texts.prompt_reply(await _view(conn, svc, row, now, closed=closed))
+        if closed:
+            return reply
+        settings = await schedule_store.get_settings(conn, row["platform"], row["workspace"])
+        return dataclasses.replace(reply, mention=settings.mention_role)
 
 
 async def final_answers(conn: AsyncConnection, prompt_id: int) -> list[tuple[str, str, str]]:
