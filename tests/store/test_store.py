@@ -119,3 +119,20 @@ async def test_backup_copies_a_live_database(sqlite_url: str, tmp_path: Path) ->
             assert copy.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     finally:
         await engine.dispose()
+
+
+async def test_migrations_and_table_definitions_agree(database_url: str) -> None:
+    """schema.py and the Alembic migrations describe the same database, on both engines."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    engine = create_engine(database_url)
+    try:
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            diff = await conn.run_sync(
+                lambda c: compare_metadata(MigrationContext.configure(c, opts={"compare_type": False}), metadata)
+            )
+        assert diff == []
+    finally:
+        await engine.dispose()
