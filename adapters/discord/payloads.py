@@ -55,11 +55,12 @@ class ActionRowPayload(TypedDict):
 
 
 class AllowedMentionsPayload(TypedDict):
-    parse: list[str]
+    parse: list[str]  # always empty: nothing is pinged by parsing the content
+    roles: NotRequired[list[str]]  # the one role a scheduled prompt may ping, when it has one
 
 
 class MessagePayload(TypedDict):
-    """The body of one message as studybot sends it (content, embeds, components, mentions off)."""
+    """The body of one message as studybot sends it (content, embeds, components, mentions off but one role)."""
 
     content: NotRequired[str]
     embeds: list[EmbedPayload]

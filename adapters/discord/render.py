@@ -14,17 +14,24 @@ embed when it has a title, fields or a footer. Limits are met in one of two ways
 Lengths are counted in UTF-16 code units, which is never less than what Discord counts, so astral
 characters (emoji) cannot push a message over a limit. Markup is rendered to Discord markdown with
 every text span escaped, and every message carries `allowed_mentions = {"parse": []}`.
+
+The one exception is `Reply.mention` on a channel post (`render(reply, channel_post=True)`, which
+only the scheduler's `Poster` asks for): the first message then starts with the role mention
+`<@&ID>` and allows exactly that role to be pinged; users, `@everyone`/`@here` and every other role
+stay unpingable. Interaction replies ignore `Reply.mention`.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from discord.utils import escape_markdown
 
 from adapters.discord.payloads import (
     ActionRowPayload,
+    AllowedMentionsPayload,
     ButtonPayload,
     EmbedFieldPayload,
     EmbedPayload,
@@ -62,22 +69,37 @@ BLANK = "\u200b"  # Discord rejects empty field names, values and messages
 CONTINUED = " (continued)"
 _STYLES = {"primary": 1, "secondary": 2, "success": 3, "danger": 4}
 NO_MENTIONS: dict[str, list[str]] = {"parse": []}
+_SNOWFLAKE = re.compile(r"[1-9][0-9]{0,19}")
+
+
+def role_mention(role_id: str | None) -> str | None:
+    """`<@&ID>` for a role id (a snowflake), else None: anything else is not a role Discord can ping."""
+    if role_id is None or _SNOWFLAKE.fullmatch(role_id) is None:
+        return None
+    return f"<@&{role_id}>"
 
 
 @dataclass(frozen=True, slots=True)
 class RenderedMessage:
-    """One Discord message ready to send: content and/or embeds, and its component rows."""
+    """One Discord message ready to send: content and/or embeds, its component rows, the role it may ping."""
 
     content: str | None = None
     embeds: tuple[EmbedPayload, ...] = ()
     components: tuple[ActionRowPayload, ...] = field(default=())
+    mention: str | None = None  # the one role id this message may ping; its content starts with <@&ID>
+
+    def allowed_mentions(self) -> AllowedMentionsPayload:
+        """Nothing pingable, except the message's own role mention when it has one."""
+        if self.mention is None:
+            return {"parse": []}
+        return {"parse": [], "roles": [self.mention]}
 
     def payload(self, *, ephemeral: bool = False) -> MessagePayload:
         """The JSON body of this message, as Discord receives it."""
         body: MessagePayload = {
             "embeds": list(self.embeds),
             "components": list(self.components),
-            "allowed_mentions": {"parse": []},
+            "allowed_mentions": self.allowed_mentions(),
         }
         if self.content is not None:
             body["content"] = self.content
@@ -349,8 +371,18 @@ def _wants_embed(reply: Reply) -> bool:
     return bool((reply.title and reply.title.strip()) or reply.fields or (reply.footer and reply.footer.strip()))
 
 
-def render(reply: Reply, *, max_messages: int = MAX_MESSAGES) -> tuple[RenderedMessage, ...]:
-    """Every message needed to show `reply`; its buttons and select go on the last one."""
+def render(
+    reply: Reply, *, max_messages: int = MAX_MESSAGES, channel_post: bool = False
+) -> tuple[RenderedMessage, ...]:
+    """Every message needed to show `reply`; its buttons and select go on the last one.
+
+    With `channel_post`, a `Reply.mention` that is a role id opens the first message and may ping.
+    """
+    prefix = role_mention(reply.mention) if channel_post else None
+    if reply.mention is not None and channel_post and prefix is None:
+        log.warning("not mentioning %r: it is not a Discord role id", reply.mention[:40])
+    # Room for the mention and its line break in the first message's content.
+    room = CONTENT_LIMIT - (units(prefix) + 1 if prefix else 0)
     components = render_components(reply)
     if _wants_embed(reply):
         groups = _embed_messages(reply)
@@ -360,19 +392,23 @@ def render(reply: Reply, *, max_messages: int = MAX_MESSAGES) -> tuple[RenderedM
             _mark_cut_embed(groups[-1][-1])
         messages = [RenderedMessage(embeds=tuple(group)) for group in groups]
     else:
-        chunks = split_text(to_markdown(reply.text), CONTENT_LIMIT)
+        chunks = split_text(to_markdown(reply.text), room)
         if len(chunks) > max_messages:
             log.warning("a reply needs %d messages; cutting it to %d", len(chunks), max_messages)
             chunks = chunks[:max_messages]
-            chunks[-1] = truncate(chunks[-1] + CUT_MARK, CONTENT_LIMIT)
+            chunks[-1] = truncate(chunks[-1] + CUT_MARK, room)
         messages = [RenderedMessage(content=chunk) for chunk in chunks]
     if not messages:
-        messages = [RenderedMessage(content=None if components else BLANK)]
+        messages = [RenderedMessage(content=None if components or prefix else BLANK)]
     last = messages[-1]
     messages[-1] = RenderedMessage(content=last.content, embeds=last.embeds, components=components)
+    if prefix is not None:
+        first = messages[0]
+        content = prefix if not first.content or first.content == BLANK else f"{prefix}\n{first.content}"
+        messages[0] = RenderedMessage(content, first.embeds, first.components, mention=reply.mention)
     return tuple(messages)
 
 
-def render_one(reply: Reply) -> RenderedMessage:
+def render_one(reply: Reply, *, channel_post: bool = False) -> RenderedMessage:
     """`reply` in exactly one message, cut with an ellipsis if need be: for edits of one message."""
-    return render(reply, max_messages=1)[0]
+    return render(reply, max_messages=1, channel_post=channel_post)[0]

@@ -31,11 +31,20 @@ NO_MENTIONS = discord.AllowedMentions.none()
 PUBLIC_AFTER_DEFER_NOTE = "Posted below."
 
 
+def allowed_mentions(message: RenderedMessage) -> discord.AllowedMentions:
+    """Mentions off, except the one role a scheduled channel post was rendered to ping."""
+    if message.mention is None:
+        return NO_MENTIONS
+    return discord.AllowedMentions(
+        everyone=False, users=False, roles=[discord.Object(id=int(message.mention))], replied_user=False
+    )
+
+
 def send_kwargs(message: RenderedMessage) -> dict[str, Any]:
-    """Keyword arguments for discord.py's send methods; mentions always off."""
+    """Keyword arguments for discord.py's send methods; mentions off but a channel post's own role."""
     kwargs: dict[str, Any] = {
         "embeds": [discord.Embed.from_dict(dict(e)) for e in message.embeds],
-        "allowed_mentions": NO_MENTIONS,
+        "allowed_mentions": allowed_mentions(message),
     }
     if message.content is not None:
         kwargs["content"] = message.content
@@ -46,7 +55,11 @@ def send_kwargs(message: RenderedMessage) -> dict[str, Any]:
 
 
 def edit_kwargs(message: RenderedMessage) -> dict[str, Any]:
-    """Keyword arguments for discord.py's edit methods: every part given, so nothing stale remains."""
+    """Keyword arguments for discord.py's edit methods: every part given, so nothing stale remains.
+
+    Edits never allow a ping, not even a post's own role mention: the text keeps showing the role,
+    and a count updated on every press can never notify anyone again.
+    """
     return {
         "content": message.content,
         "embeds": [discord.Embed.from_dict(dict(e)) for e in message.embeds],

@@ -1,7 +1,8 @@
 """A fake Discord on 127.0.0.1 for driving the real discord.py: REST routes and a gateway websocket.
 
 It serves what discord.py calls (login, application commands, interaction callbacks, webhook
-follow-ups and `@original` edits, channel messages, DM channels, `/gateway/bot`) and a gateway that
+follow-ups and `@original` edits, channel messages, DM channels, `/gateway/bot`, and the channel,
+role and member reads of a permission check) and a gateway that
 says HELLO, answers IDENTIFY with READY and GUILD_CREATE, acknowledges heartbeats and dispatches
 INTERACTION_CREATE on demand. It records every request (`requests`), and anything it does not know
 lands in `unexpected` with a 404, so tests can assert that nothing strayed.
@@ -11,6 +12,9 @@ interaction" (10062), a second callback is "already acknowledged" (40060), the f
 a deferred "thinking" response edits that response (keeping its ephemerality), options are built and
 type-checked from the commands the bot actually synced, and a press must name a component that is on
 the message. It can answer one request with 429 + Retry-After, or with any error, when told to.
+Each stored message gets the `mention_roles` / `mentions` / `mention_everyone` Discord would compute
+from its content and `allowed_mentions` (everything pings when `allowed_mentions` is absent), so a
+test sees who would actually have been notified.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ EVERYONE_PERMISSIONS = (
     (1 << 0) | (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 31)
 )  # no moderation bits
 MESSAGE_TYPE_DEFAULT = 0
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+EMBED_LINKS = 1 << 14
+ROLE_MENTION = re.compile(r"<@&(\d+)>")
+USER_MENTION = re.compile(r"<@!?(\d+)>")
 
 
 @dataclass
@@ -129,6 +138,7 @@ class FakeDiscord:
         self.guilds: dict[int, dict[str, Any]] = {}
         self.channels: dict[int, dict[str, Any]] = {}
         self.forbidden_channels: set[int] = set()
+        self.bot_roles: dict[int, list[str]] = {}  # guild id -> the bot member's role ids
         self.gates: list[Gate] = []
         self.dispatch_times: dict[int, float] = {}
         self._nonces: dict[tuple[int, str], int] = {}
@@ -192,6 +202,22 @@ class FakeDiscord:
         }
         self.guilds[guild_id]["channels_by_name"][name] = channel_id
         return channel_id
+
+    def add_role(self, name: str, permissions: int = 0, guild_id: int | None = None) -> str:
+        """A new role (before the adapter connects, so GUILD_CREATE carries it); its id."""
+        guild_id = guild_id or self.guild_id
+        roles = self.guilds[guild_id]["roles"]
+        role = _role(self._snowflake(), name, permissions, len(roles))
+        roles.append(role)
+        return str(role["id"])
+
+    def overwrite(
+        self, channel_id: int, target: int | str, *, allow: int = 0, deny: int = 0, member: bool = False
+    ) -> None:
+        """Set a permission overwrite on a channel for a role (the guild id is @everyone) or a member."""
+        overwrites = self.channels[channel_id]["permission_overwrites"]
+        overwrites[:] = [o for o in overwrites if o["id"] != str(target)]
+        overwrites.append({"id": str(target), "type": int(member), "allow": str(allow), "deny": str(deny)})
 
     def rate_limit_next(self, method: str, path: str, retry_after: float) -> None:
         """Answer the next matching request with 429 and Retry-After, as Discord does."""
@@ -350,6 +376,12 @@ class FakeDiscord:
             return self._dm_channel(body)
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
             return self._channel_messages(method, int(parts[1]), parts[3:], body)
+        if method == "GET" and parts[0] == "channels" and len(parts) == 2:
+            return self._channel(int(parts[1]))
+        if method == "GET" and parts[0] == "guilds" and len(parts) == 3 and parts[2] == "roles":
+            return self._roles(int(parts[1]))
+        if method == "GET" and parts[0] == "guilds" and len(parts) == 4 and parts[2] == "members":
+            return self._guild_member(int(parts[1]), int(parts[3]))
         self.unexpected.append(request[RECORDED])
         return _json({"message": "404: Not Found", "code": 0}, 404)
 
@@ -421,6 +453,7 @@ class FakeDiscord:
             message["application_id"] = str(self.app_id)
         if body.get("nonce") is not None:
             message["nonce"] = body["nonce"]
+        message.update(_pings(message["content"], body.get("allowed_mentions"), self.users.values()))
         self.messages[message_id] = message
         return message
 
@@ -428,9 +461,43 @@ class FakeDiscord:
         for key in ("content", "embeds", "components"):
             if key in body:
                 message[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
+        if "content" in body:
+            message.update(_pings(message["content"], body.get("allowed_mentions"), self.users.values()))
         message["flags"] = message.get("flags", 0) & ~LOADING
         message["edited_timestamp"] = _now()
         return message
+
+    def _channel(self, channel_id: int) -> web.Response:
+        if channel_id not in self.channels:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        if channel_id in self.forbidden_channels:
+            return _json({"message": "Missing Access", "code": 50001}, 403)
+        return _json(self.channels[channel_id])
+
+    def _roles(self, guild_id: int) -> web.Response:
+        if guild_id not in self.guilds:
+            return _json({"message": "Unknown Guild", "code": 10004}, 404)
+        return _json(self.guilds[guild_id]["roles"])
+
+    def _bot_member(self, guild_id: int) -> dict[str, Any]:
+        return {
+            "user": self.bot,
+            "roles": list(self.bot_roles.get(guild_id, [])),
+            "joined_at": _now(),
+            "deaf": False,
+            "mute": False,
+            "flags": 0,
+        }
+
+    def _guild_member(self, guild_id: int, user_id: int) -> web.Response:
+        if guild_id not in self.guilds:
+            return _json({"message": "Unknown Guild", "code": 10004}, 404)
+        if str(user_id) == self.bot["id"]:
+            return _json(self._bot_member(guild_id))
+        user = next((u for u in self.users.values() if u.id == user_id), None)
+        if user is None:
+            return _json({"message": "Unknown Member", "code": 10007}, 404)
+        return _json(self._member(user, guild_id))
 
     def _channel_messages(self, method: str, channel_id: int, rest: list[str], body: Any) -> web.Response:
         if channel_id not in self.channels:
@@ -594,7 +661,7 @@ class FakeDiscord:
 
     def _guild_payload(self, guild_id: int) -> dict[str, Any]:
         guild = self.guilds[guild_id]
-        bot_member = {"user": self.bot, "roles": [], "joined_at": _now(), "deaf": False, "mute": False, "flags": 0}
+        bot_member = self._bot_member(guild_id)
         return {
             "id": str(guild_id),
             "name": guild["name"],
@@ -880,6 +947,21 @@ def _role(role_id: int, name: str, permissions: int, position: int) -> dict[str,
         "managed": False,
         "mentionable": False,
         "flags": 0,
+    }
+
+
+def _pings(content: str, allowed: Mapping[str, Any] | None, users: Iterable[FakeUser]) -> dict[str, Any]:
+    """Who a message's content notifies under `allowed_mentions`, as Discord computes it."""
+    parse = set(allowed.get("parse", [])) if allowed is not None else {"everyone", "users", "roles"}
+    listed_roles = {str(r) for r in (allowed or {}).get("roles", [])}
+    listed_users = {str(u) for u in (allowed or {}).get("users", [])}
+    roles = [r for r in ROLE_MENTION.findall(content) if "roles" in parse or r in listed_roles]
+    user_ids = [u for u in USER_MENTION.findall(content) if "users" in parse or u in listed_users]
+    known = {str(u.id): u for u in users}
+    return {
+        "mention_roles": roles,
+        "mentions": [known[u].payload() for u in user_ids if u in known],
+        "mention_everyone": "everyone" in parse and ("@everyone" in content or "@here" in content),
     }
 
 
