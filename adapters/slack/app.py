@@ -7,6 +7,7 @@ used: it runs its own loop, and studybot shares one loop with Discord and the sc
 
 Every listener acknowledges first, before any lookup or database work, then asks the core and answers
 through the request's `response_url` (falling back to `chat.postEphemeral`/`chat.postMessage`).
+Choosing in a menu is only acknowledged: the choices reach the core with the next button press.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
+# Menus in a message: Slack sends a `block_actions` for each change of choice; only presses go to the core.
+MENU_TYPES = frozenset({"static_select", "multi_static_select"})
 SHUTDOWN_GRACE = 10.0  # seconds to let answers already acknowledged finish on shutdown
 
 Respond = Callable[..., Awaitable[Any]]
@@ -204,6 +207,10 @@ class SlackAdapter:
         self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], action: BlockAction, respond: Respond
     ) -> None:
         await ack()
+        if action.get("type") in MENU_TYPES:
+            # Choosing in a menu is not an answer yet: Slack reports every change, and the choices
+            # travel again, in `state`, with the button pressed next (Submit). See translate.to_action.
+            return
         self._track()
         started = time.perf_counter()
         workspace = workspace_of(body)

@@ -32,11 +32,13 @@ SCOPES: dict[str, str] = {
     "chat:write": "post and edit scheduled messages (chat.postMessage, chat.update) where the bot is a member",
     "users:read": "users.info: a member's display name, and is_admin/is_owner for moderator rights",
     "im:write": "conversations.open, to send a member a direct message",
+    "channels:read": "conversations.info: refuse a schedule for a public channel the bot is not in, or archived",
 }
 NOT_NEEDED = (
     "chat:write.public (invite the bot to the channels it posts in instead)",
     "channels:history / message events (commands arrive as slash commands, not messages)",
-    "users:read.email, channels:read (nothing needs them)",
+    "groups:read (private channels: the bot only sees those it was invited to, so the schedule check skips them)",
+    "users:read.email (nothing needs it)",
 )
 
 

@@ -1,5 +1,9 @@
 """The scheduler's `Poster` for Slack: `chat.postMessage`, `chat.update`, and DMs via `conversations.open`.
 
+Channel posts and their edits carry the reply's one mention (a user group or a member); direct
+messages never do. `check_channel` asks `conversations.info` whether the bot could post in a channel,
+so `/studyadmin schedule add` refuses a channel the bot was never invited to instead of failing at 9:00.
+
 Failures the scheduler acts on come back as typed outcomes. A 429 is reported with its Retry-After
 instead of being slept through: the client has no rate-limit retry handler on purpose, so pacing
 stays in the scheduler, which knows how many posts are waiting.
@@ -35,6 +39,15 @@ _OUTCOMES = {
 }
 
 
+# What `check_channel` says, shown to the moderator after "I can't post in <channel>: ".
+NOT_A_MEMBER = "the bot is not a member of that channel; type /invite @studybot in it first"
+NOT_FOUND = (
+    "Slack has no channel with that id that the bot can see; pick the channel with # "
+    "(a private channel only shows once you /invite @studybot in it)"
+)
+ARCHIVED = "that channel is archived; unarchive it or pick another one"
+
+
 def _retry_after(headers: Mapping[str, Any] | None) -> float | None:
     for name, value in (headers or {}).items():
         if name.lower() == "retry-after":
@@ -67,7 +80,10 @@ class SlackPoster:
         self._client = client
 
     async def post(self, workspace: str, channel: str, reply: Reply, *, nonce: str | None = None) -> PostResult:
-        message = render(reply)
+        return await self._post(workspace, channel, reply, mention=True)
+
+    async def _post(self, workspace: str, channel: str, reply: Reply, *, mention: bool) -> PostResult:
+        message = render(reply, mention=mention)
         try:
             response = await self._client.chat_postMessage(
                 channel=channel, text=message["text"], blocks=wire_blocks(message)
@@ -79,7 +95,8 @@ class SlackPoster:
         return PostResult(PostOutcome.OK, message_id=str(response["ts"]))
 
     async def edit(self, workspace: str, channel: str, message_id: str, reply: Reply) -> PostResult:
-        message = render(reply)
+        # The prompt keeps its mention while its count changes (Slack notifies nobody for an edit).
+        message = render(reply, mention=True)
         try:
             response = await self._client.chat_update(
                 channel=channel, ts=message_id, text=message["text"], blocks=wire_blocks(message)
@@ -98,4 +115,30 @@ class SlackPoster:
             log.warning("conversations.open failed in workspace=%s user=%s: %s", workspace, user_id, result.detail)
             return result
         channel = str(opened["channel"]["id"])
-        return await self.post(workspace, channel, reply)
+        return await self._post(workspace, channel, reply, mention=False)
+
+    async def check_channel(self, workspace: str, channel: str) -> PostResult:
+        """Whether the bot can post in `channel`: OK, or why not, with what to do about it in `detail`.
+
+        Needs `channels:read` (public channels). Without a scope for the channel's kind (a private
+        channel: `groups:read`, which studybot does not ask for) Slack answers `missing_scope`; the check
+        then says OK and the first post reports any problem, as it did before the check existed.
+        """
+        try:
+            response = await self._client.conversations_info(channel=channel)
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or "")
+            if error == "missing_scope":
+                log.info("conversations.info: missing_scope for channel=%s; not checked", channel)
+                return PostResult(PostOutcome.OK, detail="not checked (missing_scope)")
+            if error == "channel_not_found":
+                return PostResult(PostOutcome.UNKNOWN_CHANNEL, detail=NOT_FOUND)
+            result = outcome_of(exc)
+            log.warning("conversations.info failed in workspace=%s channel=%s: %s", workspace, channel, result.detail)
+            return result
+        info = response.get("channel") or {}
+        if info.get("is_archived"):
+            return PostResult(PostOutcome.ARCHIVED, detail=ARCHIVED)
+        if info.get("is_member") is False:
+            return PostResult(PostOutcome.MISSING_ACCESS, detail=NOT_A_MEMBER)
+        return PostResult(PostOutcome.OK)

@@ -7,12 +7,16 @@ ids, values) cannot be shortened without breaking them, so an oversized one rais
 
 Every text span from users or content is escaped (`&`, `<`, `>`), in `plain_text` as well as in
 `mrkdwn`, so nobody can smuggle `<!channel>`, `<!here>` or `<@U…>` through a display name, an option
-value or a question. The only angle brackets in our output are the links we build ourselves.
+value or a question. The only angle brackets in our output are the links we build ourselves, and the
+one mention a scheduled channel post may carry (`Reply.mention`, rendered only when the caller asks
+for it with `render(reply, mention=True)`): a user group as `<!subteam^S…>`, or a member as `<@U…>`,
+rebuilt from the bare id so that nothing else can come along with it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, cast
@@ -64,6 +68,30 @@ _STYLES = {"primary": "primary", "success": "primary", "danger": "danger"}
 
 class RenderError(ValueError):
     """A reply that cannot become a valid Slack message without breaking an identifier."""
+
+
+# A bare id (`S0123`), or one already in Slack's mention syntax (`<!subteam^S0123|@group>`, `<@U0123>`).
+_MENTION_ID = re.compile(
+    r"^(?:<!subteam\^([A-Z0-9]{2,40})(?:\|[^<>]*)?>|<@([A-Z0-9]{2,40})(?:\|[^<>]*)?>|([A-Z0-9]{2,40}))$"
+)
+
+
+def mention_tag(mention: str | None) -> str | None:
+    """The Slack syntax that notifies `mention`: `<!subteam^S…>` for a user group, `<@U…>`/`<@W…>` for a member.
+
+    Anything else (a Discord role id, a name, stray text) notifies nobody: it is logged and dropped,
+    never rendered, so a setting can't turn into `<!channel>`.
+    """
+    if not mention:
+        return None
+    match = _MENTION_ID.match(mention.strip())
+    ident = next((g for g in match.groups() if g), None) if match else None
+    if ident is not None and ident[0] == "S":
+        return f"<!subteam^{ident}>"
+    if ident is not None and ident[0] in "UW":
+        return f"<@{ident}>"
+    log.warning("mention %r is not a Slack user group (S…) or member (U…/W…) id; nobody is notified", mention[:60])
+    return None
 
 
 def escape(text: str) -> str:
@@ -388,26 +416,51 @@ def _fit_layout(layout: _Layout) -> list[Block]:
     return [*layout.head, *kept, note, *layout.tail]
 
 
-def fallback_text(reply: Reply) -> str:
-    """The notification text: title and body as plain text, escaped like everything else."""
+def fallback_text(reply: Reply, tag: str | None = None) -> str:
+    """The notification text: title and body as plain text, escaped like everything else.
+
+    `tag` (from `mention_tag`) goes first, so the notification names the group it is for.
+    """
     parts = [reply.title or "", to_plain(reply.text) if reply.text else ""]
     for field in reply.fields:
         parts.append(f"{field.name}: {to_plain(field.value)}")
     raw = "\n".join(p for p in parts if p).strip() or "studybot"
-    return fit(raw, FALLBACK_TEXT)
+    if tag is None:
+        return fit(raw, FALLBACK_TEXT)
+    return f"{tag} {fit(raw, FALLBACK_TEXT - len(tag) - 1)}"
 
 
-def render(reply: Reply) -> Message:
-    """The whole message: blocks within every limit, and the plain fallback Slack wants beside them."""
+def _mention_section(tag: str, content: list[Block], has_text: bool) -> tuple[SectionBlock, list[Block]]:
+    """The first text section with `tag` in front (or a section of its own when that would not fit)."""
+    first = content[0] if has_text and content else None
+    if first is not None and first["type"] == "section" and "text" in first:
+        text = first["text"]["text"]  # type: ignore[typeddict-item]
+        if len(tag) + 1 + len(text) <= SECTION_TEXT:
+            return {"type": "section", "text": mrkdwn(f"{tag} {text}")}, content[1:]
+    return {"type": "section", "text": mrkdwn(tag)}, content
+
+
+def render(reply: Reply, *, mention: bool = False) -> Message:
+    """The whole message: blocks within every limit, and the plain fallback Slack wants beside them.
+
+    `mention=True` is for channel posts only (the scheduler's Poster): then `reply.mention`, if it is
+    a Slack id, opens the first section and the fallback text. Answers to commands and presses leave
+    it at False, and an ephemeral reply never notifies anyone either way.
+    """
+    tag = mention_tag(reply.mention) if mention and not reply.ephemeral else None
     head: list[Block] = [header(reply.title)] if reply.title and reply.title.strip() else []
     content: list[Block] = [*text_sections(reply.text), *field_sections(reply.fields)]
+    if tag is not None:
+        # In the head, so shortening a long message can never drop the mention.
+        opening, content = _mention_section(tag, content, bool(reply.text.strip()))
+        head.append(opening)
     tail: list[Block] = [*actions_blocks(reply)]
     if reply.footer:
         tail.append(context(reply.footer))
     if not head and not content and not tail:
         content = [{"type": "section", "text": mrkdwn(" ")}]
     blocks = _fit_layout(_Layout(head, content, tail))
-    return {"text": fallback_text(reply), "blocks": blocks}
+    return {"text": fallback_text(reply, tag), "blocks": blocks}
 
 
 def wire_blocks(message: Message) -> list[dict[str, Any]]:

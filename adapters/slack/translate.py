@@ -7,12 +7,17 @@ line the console uses (`/profile timezone:Europe/Berlin`), parsed by the core's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from bot.requests import Action, Identity
 
 ADMIN_GROUP = "studyadmin"
+
+
+# How Slack sends a user group typed as `@study-group` (with "escape channels, users and links" on).
+_SUBTEAM = re.compile(r"<!subteam\^([A-Z0-9]+)(\|[^<>]*)?>")
 
 
 def unescape(text: str) -> str:
@@ -27,7 +32,8 @@ def command_line(text: str, *, admin: bool) -> str:
     (`/study /profile`) is tolerated. `/studyadmin schedule list` is `/studyadmin schedule list`, and a
     bare `/studyadmin` explains the moderator commands.
     """
-    words = unescape(text).strip()
+    # A user group becomes the `<@ID|label>` form the core's option parser reads as one id, like a member.
+    words = unescape(_SUBTEAM.sub(r"<@\1\2>", text)).strip()
     if words.startswith("/"):
         words = words[1:].lstrip()
     if admin:

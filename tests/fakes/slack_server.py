@@ -52,6 +52,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.channels: dict[str, dict[str, Any]] = {}
         self.port = 0
         self._failures: dict[str, _Failure] = {}
         self._delays: dict[str, float] = {}
@@ -113,6 +114,25 @@ class FakeSlack:
             "is_primary_owner": False,
             "is_bot": False,
             "profile": {"display_name": name, "real_name": name},
+        }
+
+    def add_channel(
+        self, channel_id: str, name: str, *, member: bool = True, archived: bool = False, private: bool = False
+    ) -> None:
+        """What `conversations.info` answers for `channel_id`; posting there then follows Slack's rules.
+
+        A channel the bot is not a member of answers `not_in_channel` to `chat.postMessage`, an archived
+        one `is_archived`. Channels never added are not checked when posting (older tests post freely).
+        """
+        self.channels[channel_id] = {
+            "id": channel_id,
+            "name": name,
+            "is_channel": not private,
+            "is_group": False,
+            "is_private": private,
+            "is_archived": archived,
+            "is_member": member,
+            "context_team_id": TEAM_ID,
         }
 
     def fail(
@@ -226,17 +246,33 @@ class FakeSlack:
                 "user_id": BOT_USER_ID,
                 "bot_id": "B0BOT",
             },
-            "chat.postMessage": lambda b: {
-                "channel": b.get("channel"),
-                "ts": self._next_ts(),
-                "message": {"text": b.get("text"), "blocks": b.get("blocks", [])},
-            },
+            "chat.postMessage": self._post_message,
             "chat.postEphemeral": lambda b: {"message_ts": self._next_ts()},
             "chat.update": lambda b: {"channel": b.get("channel"), "ts": b.get("ts"), "text": b.get("text")},
             "users.info": self._users_info,
+            "conversations.info": self._conversations_info,
             "conversations.open": lambda b: {"channel": {"id": "D" + str(b.get("users", "")).split(",")[0]}},
             "apps.connections.open": lambda b: {"url": f"ws://127.0.0.1:{self.port}/socket?ticket={uuid.uuid4().hex}"},
         }
+
+    def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(body.get("channel")))
+        if channel is not None and channel["is_archived"]:
+            return {"ok": False, "error": "is_archived"}
+        if channel is not None and not channel["is_member"]:
+            return {"ok": False, "error": "not_in_channel"}
+        ts = self._next_ts()
+        return {
+            "channel": body.get("channel"),
+            "ts": ts,
+            "message": {"ts": ts, "text": body.get("text"), "blocks": body.get("blocks", [])},
+        }
+
+    def _conversations_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(body.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {"channel": channel}
 
     def _users_info(self, body: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(body.get("user")))

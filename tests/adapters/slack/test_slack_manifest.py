@@ -55,8 +55,9 @@ def test_socket_mode_manifest() -> None:
     assert all("url" not in c for c in commands) and all(c["should_escape"] is True for c in commands)
     for name in member_commands(build_registry()):
         assert name in commands[0]["usage_hint"]
-    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write", "users:read", "im:write"]
-    assert "chat:write.public" not in manifest["oauth_config"]["scopes"]["bot"]
+    bot_scopes = manifest["oauth_config"]["scopes"]["bot"]
+    assert bot_scopes == ["commands", "chat:write", "users:read", "im:write", "channels:read"]
+    assert not {"chat:write.public", "groups:read", "channels:history"} & set(bot_scopes)
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in manifest["settings"]["interactivity"]
     assert "event_subscriptions" not in manifest["settings"]

@@ -78,3 +78,55 @@ async def test_edit_and_dm_failures_are_typed(poster: SlackPoster, fake_slack: F
     fake_slack.fail("conversations.open", "user_not_found")
     assert (await poster.direct_message(TEAM_ID, "U0GONE", PROMPT)).outcome is PostOutcome.UNKNOWN_CHANNEL
     assert fake_slack.calls("unknown") == []
+
+
+async def test_channel_posts_and_edits_carry_the_mention_and_dms_do_not(
+    poster: SlackPoster, fake_slack: FakeSlack
+) -> None:
+    prompt = Reply(title="Question of the day", text="Which service…?", mention="S0STUDY")
+    posted = await poster.post(TEAM_ID, CHANNEL, prompt)
+    assert posted.message_id is not None
+    body = fake_slack.calls("api", "chat.postMessage")[-1].body
+    assert body["blocks"][1]["text"]["text"] == "<!subteam^S0STUDY> Which service…?"
+    assert body["text"].startswith("<!subteam^S0STUDY> ")
+    await poster.edit(TEAM_ID, CHANNEL, posted.message_id, prompt)
+    assert fake_slack.calls("api", "chat.update")[-1].body["blocks"] == body["blocks"]
+    await poster.direct_message(TEAM_ID, MEMBER, prompt)
+    assert "subteam" not in str(fake_slack.calls("api", "chat.postMessage")[-1].body)
+
+
+@pytest.mark.parametrize(
+    ("setup", "outcome", "says"),
+    [
+        ({"member": True}, PostOutcome.OK, None),
+        ({"member": False}, PostOutcome.MISSING_ACCESS, "/invite @studybot"),
+        ({"member": True, "archived": True}, PostOutcome.ARCHIVED, "archived"),
+        (None, PostOutcome.UNKNOWN_CHANNEL, "pick the channel with #"),
+    ],
+)
+async def test_check_channel_asks_conversations_info(
+    poster: SlackPoster, fake_slack: FakeSlack, setup: dict[str, bool] | None, outcome: PostOutcome, says: str | None
+) -> None:
+    if setup is not None:
+        fake_slack.add_channel("C0CHECK", "check", **setup)
+    result = await poster.check_channel(TEAM_ID, "C0CHECK")
+    assert result.outcome is outcome
+    assert (says is None and result.detail is None) or (says is not None and says in (result.detail or ""))
+    assert fake_slack.calls("api", "conversations.info")[-1].body["channel"] == "C0CHECK"
+    assert fake_slack.calls("api", "chat.postMessage") == []  # asking posts nothing
+
+
+async def test_check_channel_without_scope_or_under_rate_limit(poster: SlackPoster, fake_slack: FakeSlack) -> None:
+    fake_slack.fail("conversations.info", "missing_scope")  # a private channel: no groups:read, on purpose
+    unchecked = await poster.check_channel(TEAM_ID, "G0PRIVATE")
+    assert unchecked.ok and unchecked.detail == "not checked (missing_scope)"
+    fake_slack.fail("conversations.info", "ratelimited", status=429, headers={"Retry-After": "3"})
+    limited = await poster.check_channel(TEAM_ID, CHANNEL)
+    assert limited.outcome is PostOutcome.RATE_LIMITED and limited.retry_after == 3.0
+
+
+async def test_the_fake_refuses_posts_where_slack_would(poster: SlackPoster, fake_slack: FakeSlack) -> None:
+    fake_slack.add_channel("C0OUT", "out", member=False)
+    fake_slack.add_channel("C0OLD", "old", archived=True)
+    assert (await poster.post(TEAM_ID, "C0OUT", PROMPT)).outcome is PostOutcome.MISSING_ACCESS
+    assert (await poster.post(TEAM_ID, "C0OLD", PROMPT)).outcome is PostOutcome.ARCHIVED

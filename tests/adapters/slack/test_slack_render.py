@@ -278,3 +278,69 @@ def test_fallback_text_is_plain_and_short() -> None:
 
 def test_an_empty_reply_is_still_a_valid_message() -> None:
     assert check(render(Reply())) == [{"type": "section", "text": {"type": "mrkdwn", "text": " "}}]
+
+
+# -- the one mention a channel post may carry --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mention", "tag"),
+    [
+        ("S0STUDY", "<!subteam^S0STUDY>"),
+        ("<!subteam^S0STUDY|@study-group>", "<!subteam^S0STUDY>"),
+        ("U0ADA", "<@U0ADA>"),
+        ("W0ADA", "<@W0ADA>"),
+        ("<@U0ADA|ada>", "<@U0ADA>"),
+    ],
+)
+def test_a_group_or_member_id_opens_the_first_section_and_the_fallback(mention: str, tag: str) -> None:
+    reply = Reply(title="Question of the day", text=f"Which service {HOSTILE}?", mention=mention, footer="0 answered")
+    message = render(reply, mention=True)
+    blocks = check(message)
+    assert blocks[0]["type"] == "header"
+    assert (
+        blocks[1]["text"]["text"]
+        == f"{tag} Which service &lt;!channel&gt; &lt;!here&gt; &lt;@U123|boss&gt; &amp; &lt;#C1&gt;?"
+    )
+    assert message["text"].startswith(f"{tag} Question of the day\n")
+    # Exactly one unescaped angle bracket pair in the whole message: the tag.
+    dumped = str(message)
+    assert dumped.count("<") == dumped.count(tag) == 2
+
+
+def test_without_being_asked_the_renderer_notifies_nobody() -> None:
+    reply = Reply(title="Question of the day", text="Which service?", mention="S0STUDY")
+    assert "subteam" not in str(render(reply))  # answers through respond() and the like
+    assert "subteam" not in str(render(Reply(text="Which?", mention="S0STUDY", ephemeral=True), mention=True))
+
+
+@pytest.mark.parametrize(
+    "mention",
+    ["123456789012345678", "!channel", "<!channel>", "<!here>", "S0X> <!channel", "study-group", "C0STUDY", ""],
+)
+def test_anything_but_a_slack_group_or_member_id_is_dropped(mention: str) -> None:
+    message = render(Reply(title="Question", text="Which?", mention=mention), mention=True)
+    assert "<" not in str(message).replace("&lt;", "")
+    assert message["blocks"][1]["text"]["text"] == "Which?"
+
+
+def test_the_mention_gets_its_own_section_when_the_first_is_full_or_missing() -> None:
+    full = Reply(text="x" * r.SECTION_TEXT, mention="S0STUDY")
+    blocks = check(render(full, mention=True))
+    assert blocks[0]["text"]["text"] == "<!subteam^S0STUDY>" and blocks[1]["text"]["text"] == "x" * r.SECTION_TEXT
+    fields_only = Reply(title="Reveal", fields=(Field("Answer", "B"),), mention="S0STUDY")
+    blocks = check(render(fields_only, mention=True))
+    assert [b["type"] for b in blocks] == ["header", "section", "section"]
+    assert blocks[1]["text"]["text"] == "<!subteam^S0STUDY>"
+
+
+def test_shortening_a_huge_message_keeps_the_mention() -> None:
+    reply = Reply(text="\n\n".join("q" * 2900 for _ in range(6)), mention="S0STUDY")
+    blocks = check(render(reply, mention=True))
+    assert blocks[0]["text"]["text"] == "<!subteam^S0STUDY> " + "q" * 2900
+    assert "Shortened for Slack" in str(blocks)
+
+
+def test_the_fallback_with_a_mention_stays_within_its_limit() -> None:
+    message = render(Reply(text="y" * 5000, mention="S0STUDY"), mention=True)
+    assert len(message["text"]) <= r.FALLBACK_TEXT and message["text"].startswith("<!subteam^S0STUDY> yyy")

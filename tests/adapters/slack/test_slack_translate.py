@@ -166,3 +166,12 @@ async def test_event_ids_are_remembered_for_the_window_only() -> None:
     clock.now = 601
     assert (await _through(dedup, event("Ev1")))[0]
     assert (await _through(dedup, AsyncBoltRequest(body="command=%2Fstudy&text=")))[0]
+
+
+def test_a_user_group_arrives_as_one_id_for_the_core() -> None:
+    typed = "settings mention_role:<!subteam^S0STUDY|@study-group>"
+    line = command_line(typed, admin=True)
+    assert line == "/studyadmin settings mention_role:<@S0STUDY|@study-group>"
+    assert command_line("settings mention_role:<!subteam^S0STUDY>", admin=True).endswith("mention_role:<@S0STUDY>")
+    # Typed angle brackets arrive escaped and stay text, as before.
+    assert command_line("ask &lt;!subteam^S1&gt;", admin=False) == "/ask <!subteam^S1>"
