@@ -72,6 +72,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
     try:
         fake.add_user(MEMBER, "Ada")
         fake.add_user(ADMIN, "Boss", admin=True)
+        fake.add_channel(CHANNEL, "study")
         yield fake
     finally:
         await fake.stop()
@@ -194,22 +195,65 @@ class SlackDeliveries:
         return await self.send(body), key
 
     def action_body(
-        self, element: dict[str, Any], *, user: str = MEMBER, message_ts: str = "1700000000.000001"
+        self,
+        element: dict[str, Any],
+        *,
+        user: str = MEMBER,
+        message_ts: str = "1700000000.000001",
+        state: dict[str, Any] | None = None,
+        ephemeral: bool = True,
+        picked: list[dict[str, Any]] | None = None,
     ) -> tuple[str, str]:
         key = uuid.uuid4().hex[:12]
         payload = block_actions_payload(
-            element, user=user, response_url=self.fake.response_url(key), message_ts=message_ts
+            element,
+            user=user,
+            response_url=self.fake.response_url(key),
+            message_ts=message_ts,
+            state=state,
+            ephemeral=ephemeral,
+            picked=picked,
         )
         return urlencode({"payload": json.dumps(payload)}), key
 
-    async def press(self, element: dict[str, Any], *, user: str = MEMBER) -> tuple[Sent, str]:
-        """Press a rendered button (or pick in a rendered menu) as Slack would report it."""
-        body, key = self.action_body(element, user=user)
+    async def press(
+        self,
+        element: dict[str, Any],
+        *,
+        user: str = MEMBER,
+        message_ts: str = "1700000000.000001",
+        state: dict[str, Any] | None = None,
+        ephemeral: bool = True,
+        picked: list[dict[str, Any]] | None = None,
+    ) -> tuple[Sent, str]:
+        """Press a rendered button (or pick in a rendered menu) as Slack would report it.
+
+        `message_ts` and `ephemeral` describe the message the element is on; `state` is what the
+        message's menus hold at the time of the press (see `menu_state`); `picked` overrides which
+        options a menu reports as chosen.
+        """
+        body, key = self.action_body(
+            element, user=user, message_ts=message_ts, state=state, ephemeral=ephemeral, picked=picked
+        )
         return await self.send(body), key
 
 
+def menu_state(menu: dict[str, Any], picked: list[dict[str, Any]]) -> dict[str, Any]:
+    """The message `state` Slack sends with a press once `picked` options are chosen in `menu`."""
+    key = "selected_options" if menu["type"] == "multi_static_select" else "selected_option"
+    chosen: Any = picked if key == "selected_options" else picked[0]
+    return {"values": {"b1": {menu["action_id"]: {"type": menu["type"], key: chosen}}}}
+
+
 def block_actions_payload(
-    element: dict[str, Any], *, user: str, response_url: str, message_ts: str = "1700000000.000001"
+    element: dict[str, Any],
+    *,
+    user: str,
+    response_url: str,
+    message_ts: str = "1700000000.000001",
+    state: dict[str, Any] | None = None,
+    ephemeral: bool = True,
+    picked: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """A `block_actions` payload for one element of a message the app rendered."""
     action: dict[str, Any] = {
@@ -222,21 +266,21 @@ def block_actions_payload(
         action["value"] = element["value"]
         action["text"] = element["text"]
     elif element["type"] == "static_select":
-        action["selected_option"] = element["options"][0]
+        action["selected_option"] = (picked or element["options"])[0]
     elif element["type"] == "multi_static_select":
-        action["selected_options"] = element["options"][:2]
+        action["selected_options"] = picked if picked is not None else element["options"][:2]
     return {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID},
         "api_app_id": "A0FAKE",
         "token": "legacy-verification-token",
-        "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL, "is_ephemeral": True},
+        "container": {"type": "message", "message_ts": message_ts, "channel_id": CHANNEL, "is_ephemeral": ephemeral},
         "trigger_id": f"{uuid.uuid4().int % 10**10}.1.t",
         "team": {"id": TEAM_ID, "domain": "fake"},
         "channel": {"id": CHANNEL, "name": "study"},
         "response_url": response_url,
         "actions": [action],
-        "state": {"values": {}},
+        "state": state if state is not None else {"values": {}},
     }
 
 
@@ -258,3 +302,56 @@ async def http_slack(recording: RecordingCore, fake_slack: FakeSlack, tmp_path: 
 async def deliveries(http_slack: SlackAdapter, fake_slack: FakeSlack) -> AsyncIterator[SlackDeliveries]:
     async with aiohttp.ClientSession() as session:
         yield SlackDeliveries(session, http_slack.url, fake_slack)
+
+
+def elements(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every interactive element of a message, in order."""
+    return [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def buttons(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A message's buttons by label."""
+    return {e["text"]["text"]: e for e in elements(body["blocks"]) if e["type"] == "button"}
+
+
+def menu(body: dict[str, Any]) -> dict[str, Any] | None:
+    return next((e for e in elements(body["blocks"]) if e["type"].endswith("static_select")), None)
+
+
+def shown(body: dict[str, Any]) -> str:
+    """Everything a member reads in a message (header, sections, fields, context), one string."""
+    parts: list[str] = []
+    for block in body["blocks"]:
+        if "text" in block:
+            parts.append(block["text"]["text"])
+        parts.extend(f["text"] for f in block.get("fields", []))
+        parts.extend(e["text"] for e in block.get("elements", []) if e.get("type") == "mrkdwn")
+    return "\n".join(parts)
+
+
+def title(body: dict[str, Any]) -> str:
+    first = body["blocks"][0]
+    return str(first["text"]["text"]) if first["type"] == "header" else ""
+
+
+@dataclass
+class Chat:
+    """Members talking to the running app in HTTP mode: type a command or press, get what Slack showed."""
+
+    deliveries: SlackDeliveries
+    fake: FakeSlack
+
+    async def command(self, text: str, *, command: str = "/study", user: str = MEMBER) -> dict[str, Any]:
+        sent, key = await self.deliveries.command(text, command=command, user=user)
+        assert sent.status == 200 and sent.text == "" and sent.seconds < 3.0
+        return dict((await self.fake.wait_response(key)).body)
+
+    async def press(self, element: dict[str, Any], *, user: str = MEMBER, **where: Any) -> dict[str, Any]:
+        sent, key = await self.deliveries.press(element, user=user, **where)
+        assert sent.status == 200 and sent.seconds < 3.0
+        return dict((await self.fake.wait_response(key)).body)
+
+
+@pytest.fixture
+def chat(deliveries: SlackDeliveries, fake_slack: FakeSlack) -> Chat:
+    return Chat(deliveries, fake_slack)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.slack import SlackAdapter
+from bot.catalog import Catalog
 from bot.errors import ConfigurationError
 from tests.adapters.slack.conftest import (
     APP_TOKEN,
@@ -16,6 +17,7 @@ from tests.adapters.slack.conftest import (
     MEMBER,
     RecordingCore,
     block_actions_payload,
+    elements,
     slack_settings,
 )
 from tests.fakes.slack_server import TEAM_ID, FakeSlack
@@ -95,3 +97,34 @@ async def test_refused_tokens_stop_start_up_with_a_clear_message(
     assert failure.value.problems == [failure.value.problems[0]] and failure.value.problems[0].startswith(variable)
     assert "invalid_auth" in failure.value.problems[0] and "not-a-slack-token" not in str(failure.value)
     assert fake_slack.calls("ack") == []
+
+
+async def test_socket_mode_practice_press_gets_the_verdict(
+    fake_slack: FakeSlack, recording: RecordingCore, tmp_path: Path, catalog: Catalog
+) -> None:
+    adapter = SlackAdapter(recording, slack_settings(tmp_path), base_url=fake_slack.base_url)  # type: ignore[arg-type]
+    async with adapter:
+        await fake_slack.wait_connected()
+        for attempt in range(30):
+            key = f"practice{attempt}"
+            command = await fake_slack.send_envelope(
+                "slash_commands", slash_payload(fake_slack, "practice exam:SAA-C03", key)
+            )
+            await fake_slack.wait_ack(command)
+            question = (await fake_slack.wait_response(key)).body
+            if not any(e["type"] == "multi_static_select" for e in elements(question["blocks"])):
+                break
+        letters = {e["text"]["text"]: e for e in elements(question["blocks"])}
+        _kind, _version, _attempt, question_id, order, _letter = letters["A"]["value"].split(":")
+        served = catalog.question(question_id)
+        assert served is not None
+        right = "ABCDEF"[order.index(str(served.correct_indexes[0]))]
+
+        payload = block_actions_payload(letters[right], user=MEMBER, response_url=fake_slack.response_url("verdict"))
+        press = await fake_slack.send_envelope("interactive", payload)
+        assert (await fake_slack.wait_ack(press)).body == {"envelope_id": press}
+        verdict = await fake_slack.wait_response("verdict")
+        assert verdict.body["replace_original"] is True
+        assert verdict.body["blocks"][0]["text"]["text"] == "Correct"
+    assert recording.actions[-1].action_id == letters[right]["value"]
+    assert fake_slack.calls("unknown") == []
