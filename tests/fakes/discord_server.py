@@ -203,6 +203,15 @@ class FakeDiscord:
         self.guilds[guild_id]["channels_by_name"][name] = channel_id
         return channel_id
 
+    async def create_channel(self, name: str, guild_id: int | None = None) -> int:
+        """A channel made while the bot is connected: Discord tells it with CHANNEL_CREATE."""
+        channel_id = self.add_channel(name, guild_id)
+        guild = int(self.channels[channel_id]["guild_id"])
+        for gate in self.gates:
+            if gate.identified.is_set() and self._shard_of(guild, gate.shard_count) == gate.shard_id:
+                await self._send(gate, "CHANNEL_CREATE", self.channels[channel_id])
+        return channel_id
+
     def add_role(self, name: str, permissions: int = 0, guild_id: int | None = None) -> str:
         """A new role (before the adapter connects, so GUILD_CREATE carries it); its id."""
         guild_id = guild_id or self.guild_id
