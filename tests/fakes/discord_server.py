@@ -199,6 +199,7 @@ class FakeDiscord:
             "id": str(channel_id),
             "name": name,
             "guild_id": str(guild_id),
+            "permission_overwrites": [],
         }
         self.guilds[guild_id]["channels_by_name"][name] = channel_id
         return channel_id

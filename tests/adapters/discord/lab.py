@@ -2,7 +2,7 @@
 
 A moderator group with a subcommand taking every option type; a moderator command that records
 whether it ran; a slow command and a not-declared-slow one that both wait on a gate; a menu with a
-select; a reply too long for one message.
+select; a reply too long for one message; a reply carrying a role mention.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ class Lab:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.gate = asyncio.Event()
+        self.mention: str | None = None  # the role `/labping` replies would mention
 
 
 def _lab(svc: Services) -> Lab:
@@ -74,6 +75,10 @@ async def long_reply(req: Request, opts: Options, svc: Services) -> Reply:
     return Reply(title="A long answer", text="Read on.", fields=fields, buttons=(Button("OK", "lab-ok:1"),))
 
 
+async def ping(req: Request, opts: Options, svc: Services) -> Reply:
+    return Reply(text="Heads up, @everyone!", mention=_lab(svc).mention)
+
+
 def register(registry: Registry) -> None:
     registry.group(GroupSpec(("labadmin",), "Lab moderation", Permission.MODERATOR))
     registry.command(
@@ -100,4 +105,5 @@ def register(registry: Registry) -> None:
     registry.command(CommandSpec(("labwait",), "Slow without saying so", wait_then_answer, options=public))
     registry.command(CommandSpec(("labmenu",), "A menu", menu))
     registry.command(CommandSpec(("lablong",), "A long reply", long_reply))
+    registry.command(CommandSpec(("labping",), "A reply with a role mention", ping))
     registry.action(ActionSpec(PICK, picked))

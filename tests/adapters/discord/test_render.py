@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import discord
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,6 +21,7 @@ from adapters.discord.render import (
     truncate,
     units,
 )
+from adapters.discord.respond import edit_kwargs, send_kwargs
 from bot.markup import bold, bullets, code, esc, italic, link
 from bot.replies import Button, Field, Reply, Select, SelectOption
 
@@ -25,7 +29,11 @@ from bot.replies import Button, Field, Reply, Select, SelectOption
 def check_limits(message: RenderedMessage) -> None:
     """Every Discord limit on one message, checked independently of the renderer's own logic."""
     body = message.payload()
-    assert body["allowed_mentions"] == {"parse": []}
+    if message.mention is None:
+        assert body["allowed_mentions"] == {"parse": []}
+    else:  # a scheduled post's own role, and nothing else
+        assert body["allowed_mentions"] == {"parse": [], "roles": [message.mention]}
+        assert (body.get("content") or "").startswith(f"<@&{message.mention}>")
     assert "content" in body or body["embeds"] or body["components"], "Discord refuses an empty message"
     if "content" in body:
         assert 1 <= units(body["content"]) <= 2000
@@ -323,6 +331,56 @@ def test_mentions_in_text_are_kept_but_never_ping() -> None:
     assert message.payload()["allowed_mentions"] == {"parse": []}
 
 
+# -- the one ping a scheduled post may carry ----------------------------------------------------------
+
+ROLE = "1143049117425459240"
+
+
+def test_a_channel_post_pings_its_role_and_nothing_else() -> None:
+    reply = Reply(title="Question of the day", text=esc("@everyone <@42> <@&99>"), mention=ROLE)
+    (message,) = render(reply, channel_post=True)
+    assert message.content == f"<@&{ROLE}>" and message.mention == ROLE
+    assert message.payload()["allowed_mentions"] == {"parse": [], "roles": [ROLE]}
+    allowed = send_kwargs(message)["allowed_mentions"]
+    assert (allowed.everyone, allowed.users, allowed.replied_user) == (False, False, False)
+    assert [role.id for role in allowed.roles] == [int(ROLE)]
+    # discord.py merges per-message mentions into the client's default (none): still only the role.
+    assert discord.AllowedMentions.none().merge(allowed).to_dict() == {"parse": [], "roles": [int(ROLE)]}
+    check_limits(message)
+
+
+def test_an_edit_keeps_the_mention_text_but_pings_nobody() -> None:
+    message = render_one(Reply(title="Question of the day", text="2 answered", mention=ROLE), channel_post=True)
+    kwargs = edit_kwargs(message)
+    assert kwargs["content"] == f"<@&{ROLE}>"
+    assert kwargs["allowed_mentions"].to_dict() == {"parse": []}
+
+
+def test_the_mention_opens_a_long_plain_post_and_only_its_first_message() -> None:
+    reply = Reply(text=words(900), mention=ROLE)
+    messages = render(reply, channel_post=True)
+    assert len(messages) > 1 and " ".join(all_text(messages).split()[1:]) == words(900)
+    assert (messages[0].content or "").startswith(f"<@&{ROLE}>\nword0 ")
+    assert [m.mention for m in messages] == [ROLE] + [None] * (len(messages) - 1)
+    for message in messages:
+        check_limits(message)
+
+
+def test_interaction_replies_ignore_the_mention() -> None:
+    for reply in (Reply(text="hi", mention=ROLE), Reply(title="T", text="hi", mention=ROLE)):
+        (message,) = render(reply)
+        assert message.mention is None and "<@&" not in (message.content or "")
+        assert message.payload()["allowed_mentions"] == {"parse": []}
+        assert send_kwargs(message)["allowed_mentions"].to_dict() == {"parse": []}
+
+
+@pytest.mark.parametrize("bad", ["everyone", "@here", "<@&1>", "0", "0123", "12a", "١٢٣", "1" * 21, ""])
+def test_only_a_role_id_becomes_a_mention(bad: str) -> None:
+    (message,) = render(Reply(text="hi", mention=bad), channel_post=True)
+    assert message.content == "hi" and message.mention is None
+    assert message.payload()["allowed_mentions"] == {"parse": []}
+
+
 # -- any reply at all --------------------------------------------------------------------------------------
 
 _text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=3000)
@@ -356,3 +414,13 @@ def test_every_rendered_message_is_within_every_limit(reply: Reply) -> None:
     for message in messages:
         check_limits(message)
     assert all(m.components == () for m in messages[:-1])
+
+
+@settings(max_examples=40, deadline=None)
+@given(replies, st.sampled_from([ROLE, "1", "everyone"]))
+def test_every_channel_post_with_a_mention_is_within_every_limit(reply: Reply, mention: str) -> None:
+    messages = render(dataclasses.replace(reply, mention=mention), channel_post=True)
+    assert 1 <= len(messages) <= MAX_MESSAGES
+    for message in messages:
+        check_limits(message)
+    assert [m.mention for m in messages] == [mention if mention.isdigit() else None] + [None] * (len(messages) - 1)
