@@ -242,7 +242,7 @@ async def test_check_channel_reads_the_server_as_it_is_now(fake: FakeDiscord, ad
     fake.bot_roles[fake.guild_id] = [bot_role]
     fake.overwrite(quiet, bot_role, allow=SEND_MESSAGES)
     assert (await check(guild, str(quiet))).ok
-    fake.overwrite(quiet, fake.bot["id"], deny=SEND_MESSAGES | EMBED_LINKS, member=True)
+    fake.overwrite(quiet, str(fake.bot["id"]), deny=SEND_MESSAGES | EMBED_LINKS, member=True)
     denied = await check(guild, str(quiet))
     assert denied.detail == "the bot lacks Send Messages and Embed Links in #quiet"
     fake.guilds[fake.guild_id]["roles"][-1]["permissions"] = str(ADMINISTRATOR)  # Administrator overrides it all
