@@ -36,8 +36,8 @@ async def pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
         raise StaleAction("That question no longer exists.", None)
     if not letters:
         raise InvalidOption(
-            f"Choose {question.choose} options first, then press Submit.",
-            "In the console: `/choose 1 3`, then `/press 1`.",
+            f"Choose {question.choose} options in the menu first, then press Submit.",
+            None,
         )
     positions = {texts.LETTERS.find(letter) for letter in letters.upper()}
     if any(p < 0 or p >= len(question.options) for p in positions):
