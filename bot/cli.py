@@ -25,14 +25,21 @@ from bot.settings import Settings
 T = TypeVar("T")
 
 
-def _settings() -> Settings:
+def load_settings() -> Settings:
+    """Settings for a CLI command; bad ones end the command with every problem listed (exit 2)."""
     try:
         return Settings.from_env()
     except ConfigurationError as exc:
-        click.echo("studybot cannot start; fix these settings (see .env.example):", err=True)
-        for problem in exc.problems:
-            click.echo(f"  - {problem}", err=True)
+        _print_problems(exc)
         raise SystemExit(2) from None
+
+
+def _print_problems(exc: ConfigurationError) -> None:
+    click.echo("studybot cannot start; fix these settings (see .env.example):", err=True)
+    for problem in exc.problems:
+        click.echo(f"  - {problem}", err=True)
+
+
 
 
 def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
@@ -44,9 +51,7 @@ def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
             click.echo(f"  {problem}", err=True)
         raise SystemExit(2) from None
     except ConfigurationError as exc:
-        click.echo("studybot cannot start; fix these settings (see .env.example):", err=True)
-        for problem in exc.problems:
-            click.echo(f"  - {problem}", err=True)
+        _print_problems(exc)
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
@@ -90,7 +95,7 @@ def main(ctx: click.Context) -> None:
 @identity_options
 def run(slack_http: bool, port: int, user: str | None, channel: str, workspace: str, member: bool) -> None:
     """Start every platform whose tokens are set; the console shell when none is."""
-    settings = _settings()
+    settings = load_settings()
     if not (settings.discord_enabled or settings.slack_enabled):
         logs.configure(settings.log_level or "WARNING", settings.log_format)
         _shell(settings, _console_identity(user, channel, workspace, member))
@@ -105,7 +110,7 @@ def run(slack_http: bool, port: int, user: str | None, channel: str, workspace: 
 @identity_options
 def shell(user: str | None, channel: str, workspace: str, member: bool) -> None:
     """Talk to the bot in this terminal (reads a transcript when input is not a terminal)."""
-    settings = _settings()
+    settings = load_settings()
     logs.configure(settings.log_level or "WARNING", settings.log_format)
     _shell(settings, _console_identity(user, channel, workspace, member))
 
@@ -129,7 +134,7 @@ def exec_(line: str, user: str | None, channel: str, workspace: str, member: boo
     from adapters.console import ConsoleSession
     from bot.runtime import Runtime
 
-    settings = _settings()
+    settings = load_settings()
     logs.configure(settings.log_level or "WARNING", settings.log_format)
     identity = _console_identity(user, channel, workspace, member)
 
@@ -151,7 +156,7 @@ def db_upgrade() -> None:
     """Apply any pending schema migrations."""
     from bot.store import create_engine, revision, upgrade
 
-    settings = _settings()
+    settings = load_settings()
 
     async def go() -> tuple[str | None, str | None]:
         engine = create_engine(settings.database_url)
@@ -171,7 +176,7 @@ def db_backup(target: Path) -> None:
     """Copy the SQLite database consistently, even while the bot runs."""
     from bot.store import backup_sqlite, sqlite_path
 
-    settings = _settings()
+    settings = load_settings()
     source = sqlite_path(settings.database_url)
     if source is None:
         click.echo("db backup copies SQLite databases; for PostgreSQL use pg_dump.", err=True)
@@ -193,7 +198,7 @@ def content() -> None:
 @click.option("--dir", "folder", type=click.Path(file_okay=False, path_type=Path), default=None)
 def content_check(folder: Path | None) -> None:
     """Validate every content file; each problem is printed as file:line: message."""
-    settings = _settings()
+    settings = load_settings()
     try:
         catalog = load_catalog(folder or settings.content_dir, extra_loaders=_extra_loaders())
     except ContentError as exc:
@@ -215,7 +220,7 @@ def content_report(as_json: bool) -> None:
     and near-duplicate stems."""
     from bot.catalog.report import as_text, report
 
-    settings = _settings()
+    settings = load_settings()
     try:
         catalog = load_catalog(settings.content_dir)
     except ContentError as exc:
@@ -238,7 +243,7 @@ def content_import(file: Path, workspace: str, platform: str, replace: bool) -> 
     """Import a workspace's own question bank (YAML or CSV), all or nothing."""
     from bot.practice.imports import ImportRejected, import_text
 
-    settings = _settings()
+    settings = load_settings()
     text = file.read_text(encoding="utf-8")
     try:
         result = _run(lambda: import_text(settings, text, platform, workspace, "replace" if replace else "append"))

@@ -36,11 +36,11 @@ def schedule() -> None:
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line of counts.")
 def deliver_due(now_text: str | None, as_json: bool) -> None:
     """Deliver whatever is due (prompts, reveals, reminders) once, print what was posted, and exit."""
-    from bot.cli import _run, _settings
+    from bot.cli import _run, load_settings
     from bot.clock import FixedClock, SystemClock
     from bot.runtime import Runtime
 
-    settings = _settings()
+    settings = load_settings()
     logs.configure(settings.log_level or "WARNING", settings.log_format)
     now = parse_now(now_text)
     clock = FixedClock(now) if now is not None else SystemClock()
@@ -70,11 +70,11 @@ def press(message_id: str, button: int, user: str, choose: str, member: bool, no
     """Press button BUTTON of a prompt printed by deliver-due, as console member --user."""
     from adapters.console.posted import press_posted
     from adapters.console.render import render
-    from bot.cli import _run, _settings
+    from bot.cli import _run, load_settings
     from bot.clock import FixedClock, SystemClock
     from bot.runtime import Runtime
 
-    settings = _settings()
+    settings = load_settings()
     logs.configure(settings.log_level or "WARNING", settings.log_format)
     now = parse_now(now_text)
     clock = FixedClock(now) if now is not None else SystemClock()

@@ -11,19 +11,8 @@ import json
 
 import click
 
-from bot.errors import ConfigurationError
+from bot.cli import load_settings
 from bot.features import build_registry
-from bot.settings import Settings
-
-
-def _settings() -> Settings:
-    try:
-        return Settings.from_env()
-    except ConfigurationError as exc:
-        click.echo("studybot cannot start; fix these settings (see .env.example):", err=True)
-        for problem in exc.problems:
-            click.echo(f"  - {problem}", err=True)
-        raise SystemExit(2) from None
 
 
 @click.group("discord")
@@ -55,7 +44,7 @@ def sync(guilds: tuple[int, ...], dry_run: bool, as_json: bool) -> None:
             click.echo(f"  /{command['name']}: {command['description']}")
         return
 
-    settings = _settings()
+    settings = load_settings()
     if settings.discord_token is None:
         click.echo("DISCORD_TOKEN is not set; put the bot token in .env (see docs/discord.md).", err=True)
         raise SystemExit(2)
@@ -103,7 +92,7 @@ def invite(client_id: int | None) -> None:
     from adapters.discord.invite import invite_url
 
     if client_id is None:
-        client_id = _settings().discord_application_id
+        client_id = load_settings().discord_application_id
     if client_id is None:
         click.echo(
             "Give --client-id or set DISCORD_APPLICATION_ID (the application id from the Developer Portal).", err=True

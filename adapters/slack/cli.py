@@ -5,9 +5,8 @@ from __future__ import annotations
 import click
 
 from adapters.slack.manifest import manifest_yaml
-from bot.errors import ConfigurationError
+from bot.cli import load_settings
 from bot.features import build_registry
-from bot.settings import Settings
 
 
 @click.group()
@@ -24,11 +23,5 @@ def manifest(http: bool, url: str | None) -> None:
         raise click.UsageError("--http needs --url, the public https address Slack will call")
     if url and not http:
         raise click.UsageError("--url only applies with --http")
-    try:
-        settings = Settings.from_env()
-    except ConfigurationError as exc:
-        click.echo("studybot cannot read its settings; fix these (see .env.example):", err=True)
-        for problem in exc.problems:
-            click.echo(f"  - {problem}", err=True)
-        raise SystemExit(2) from None
+    settings = load_settings()
     click.echo(manifest_yaml(build_registry(), settings, http=http, url=url), nl=False)
