@@ -55,6 +55,18 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def connect_sqlite(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection to the engine's file with the engine's pragmas and busy timeout.
+
+    For code that must drive the driver itself (the answer writer's group commit runs a whole batch
+    in one call on its own thread); transactions are explicit (`BEGIN IMMEDIATE` … `COMMIT`), as on
+    the engine's connections.
+    """
+    connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    _sqlite_pragmas(connection, None)
+    return connection
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for `url`, creating the SQLite file's folder when needed."""
     path = sqlite_path(url)
