@@ -16,6 +16,10 @@ Latency is measured per press from the moment the core starts handling it until 
 the burst the time spent waiting for the event loop before that is shown as well. Beside them, raw
 `sqlite3` inserts into a table of the same shape with the same settings (WAL, synchronous=NORMAL, as
 `bot/store/db.py` sets), measured in the same run: one transaction per insert, and batched.
+
+`--gc-freeze` is a diagnostic, not the product: it calls `gc.freeze()` once start-up and setup are done,
+so the garbage collector's full collections stop walking the ~120,000 long-lived objects of the loaded
+libraries and content. The bot does not do this today; the flag shows how much of the time goes there.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
+import os
+import platform
 import sqlite3
 import statistics
 import sys
@@ -212,12 +219,19 @@ def raw_sqlite(path: Path, rows: int) -> dict[str, float]:
     return out
 
 
-async def main(scenarios: list[str]) -> None:
+async def main(scenarios: list[str], *, gc_freeze: bool = False) -> None:
+    print(
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.machine()}, "
+        f"{len(os.sched_getaffinity(0))} CPUs usable" + ("; DIAGNOSTIC: gc.freeze() after setup" if gc_freeze else "")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}"
         settings = Settings.from_env({"STUDYBOT_DATABASE_URL": url}, env_file=None)
         async with Runtime(settings) as rt:
             presses = await setup(rt, rt.clock.now())
+            if gc_freeze:
+                gc.collect()
+                gc.freeze()
             sent = 0
             for scenario in scenarios:
                 r = await run_scenario(rt, scenario, presses[scenario])
@@ -247,5 +261,6 @@ async def main(scenarios: list[str]) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only these scenarios")
+    parser.add_argument("--gc-freeze", action="store_true", help="diagnostic: gc.freeze() after setup (see above)")
     args = parser.parse_args()
-    asyncio.run(main(args.only or list(SCENARIOS)))
+    asyncio.run(main(args.only or list(SCENARIOS), gc_freeze=args.gc_freeze))

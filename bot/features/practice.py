@@ -13,13 +13,16 @@ from bot.practice.engine import (
     ANSWER_SELECT,
     NEXT_PRACTICE,
     NEXT_REVIEW,
+    answer_job,
     decode_press,
     next_practice_button,
     next_review_button,
     practice_question,
-    press_answer,
+    pressed_question,
+    record,
     resolve_exam,
-    verdict_reply,
+    settled,
+    verdict_text,
 )
 from bot.practice.mocks import MAX_QUESTIONS
 from bot.practice.texts import until
@@ -74,25 +77,34 @@ async def next_practice_pressed(action: Action, aid: ActionId, svc: Services) ->
 
 
 async def answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
-    assert action.now is not None
+    """The hot path of the bench: every step that cannot wait is plain code, and the only awaits are
+    the rare workspace-question lookup and the writer's commit."""
+    now = action.now
+    assert now is not None
     press = decode_press(action, aid)
-    outcome, question, chosen = await press_answer(action, press, svc)
+    question = await pressed_question(svc, action.identity, press.question_id)
+    job, chosen = answer_job(action, press, question)
+    outcome = await record(svc, job)
+    chosen = settled(outcome, chosen)
     if outcome.source == "mock" and outcome.mock_id is not None:
         # In a mock the verdict waits for the report; the member goes straight to the next question.
         return await mock_run.after_answer(
-            svc, action.identity, outcome.mock_id, action.now, expired=outcome.status == "expired"
+            svc, action.identity, outcome.mock_id, now, expired=outcome.status == "expired"
         )
+    correct = bool(outcome.correct)
     note = None
     if outcome.status == "recorded" and outcome.due is not None:
-        note = f"This question comes back in /review {until(outcome.due, action.now)}."
-    reply = verdict_reply(
-        question, press.order, chosen, bool(outcome.correct), again=outcome.status == "duplicate", due_note=note
-    )
+        note = f"This question comes back in /review {until(outcome.due, now)}."
     # Filters of the original /practice are not in the button id (it must stay under 100 characters),
     # so "Next question" continues with the same exam.
     button = next_review_button(None) if outcome.source == "review" else next_practice_button(outcome.exam or "", 0, "")
     return Reply(
-        title=reply.title, text=reply.text, buttons=(button,), ephemeral=True, replace=True, footer=question.id
+        title="Correct" if correct else "Not quite",
+        text=verdict_text(question, press.order, chosen, correct, again=outcome.status == "duplicate", due_note=note),
+        buttons=(button,),
+        ephemeral=True,
+        replace=True,
+        footer=question.id,
     )
 
 

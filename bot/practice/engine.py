@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -25,7 +26,6 @@ from bot.practice.questions import (
     QuestionIndex,
     find_question,
     indexes_to_letters,
-    is_correct,
     letters_to_indexes,
     pool,
     shuffled_order,
@@ -163,18 +163,30 @@ def question_reply(served: Served, *, heading: str, footer: str | None = None, t
     )
 
 
+def verdict_text(
+    question: Question, order: str, chosen: tuple[int, ...], correct: bool, *, again: bool, due_note: str | None
+) -> str:
+    """The verdict with every option's explanation; built for every press of a burst, so kept lean."""
+    if correct:
+        head = "**Correct.**"
+    else:
+        # Letters and these fixed words need no escaping.
+        head = f"**Not quite.** The answer is **{indexes_to_letters(order, texts.answer_indexes(question))}**."
+    if again:
+        head = f"You already answered this one. {head}"
+    text = f"{head}\n\n{texts.explanations(question, order, chosen)}\n\n**Read more**\n{texts.doc_links(question)}"
+    return f"{text}\n\n{esc(due_note)}" if due_note else text
+
+
 def verdict_reply(
     question: Question, order: str, chosen: tuple[int, ...], correct: bool, *, again: bool, due_note: str | None
 ) -> Reply:
-    right = indexes_to_letters(order, question.correct_indexes)
-    # Letters and these fixed words need no escaping; verdicts are built for every press of a burst.
-    head = "**Correct.**" if correct else f"**Not quite.** The answer is **{right}**."
-    if again:
-        head = f"You already answered this one. {head}"
-    parts = [head, "", texts.explanations(question, order, chosen), "", "**Read more**", texts.doc_links(question)]
-    if due_note:
-        parts += ["", esc(due_note)]
-    return Reply(title="Correct" if correct else "Not quite", text="\n".join(parts), ephemeral=True, replace=True)
+    return Reply(
+        title="Correct" if correct else "Not quite",
+        text=verdict_text(question, order, chosen, correct, again=again, due_note=due_note),
+        ephemeral=True,
+        replace=True,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,26 +208,37 @@ def decode_press(action: Action, aid: ActionId) -> Press:
     return Press(attempt_id, aid.field(1), aid.field(2), letters)
 
 
-async def record(svc: Services, job: AnswerJob) -> Outcome:
+def record(svc: Services, job: AnswerJob) -> Awaitable[Outcome]:
+    """The outcome of `job` once it is durable; a plain function handing back the writer's future, so a
+    waiting press holds one coroutine frame fewer (fewer objects for the garbage collector to walk)."""
     writer: AnswerWriter | None = svc.extras.get(WRITER_KEY)
     if writer is None:
-        from bot.practice.review import make_scheduler
-
-        return (await commit_jobs(svc.engine, [job], make_scheduler()))[0]
-    return await writer.record(job)
+        return _record_alone(svc, job)
+    return writer.record(job)
 
 
-async def press_answer(action: Action, press: Press, svc: Services) -> tuple[Outcome, Question, tuple[int, ...]]:
-    """Grade and record one press; raises a UserError for anything that changes nothing."""
-    identity = action.identity
-    assert action.now is not None
+async def _record_alone(svc: Services, job: AnswerJob) -> Outcome:
+    from bot.practice.review import make_scheduler
+
+    return (await commit_jobs(svc.engine, [job], make_scheduler()))[0]
+
+
+async def pressed_question(svc: Services, identity: Identity, question_id: str) -> Question:
+    """The question a press names: shipped ones from memory, a workspace's own from the store."""
     index = question_index(svc)
-    question = index.get(press.question_id)
+    question = index.get(question_id)
     if question is None:
         async with svc.engine.connect() as conn:
-            question = await find_question(conn, index, place_of(identity), press.question_id)
+            question = await find_question(conn, index, place_of(identity), question_id)
     if question is None:
         raise StaleAction("That question no longer exists.", "Run `/practice` for a fresh one.")
+    return question
+
+
+def answer_job(action: Action, press: Press, question: Question) -> tuple[AnswerJob, tuple[int, ...]]:
+    """Check and grade a press without touching the store; raises a UserError for a press that
+    cannot count. Returns the job for the writer and the chosen original indexes."""
+    assert action.now is not None
     if not press.letters:
         what = f"{question.choose} options" if question.type == "multiple" else "an option"
         raise InvalidOption(f"Choose {what} first, then press Submit.", "Pick them in the menu, then press Submit.")
@@ -224,6 +247,7 @@ async def press_answer(action: Action, press: Press, svc: Services) -> tuple[Out
         raise StaleAction("That answer button is out of date.", "Run `/practice` for a fresh question.")
     if len(chosen) != question.choose:
         raise InvalidOption(f"This question needs exactly {question.choose} options; you chose {len(chosen)}.", None)
+    identity = action.identity
     job = AnswerJob(
         attempt_id=press.attempt_id,
         platform=identity.platform,
@@ -231,24 +255,38 @@ async def press_answer(action: Action, press: Press, svc: Services) -> tuple[Out
         user_id=identity.user_id,
         question_id=question.id,
         option_order=press.order,
-        chosen="".join(str(i) for i in chosen),
-        correct=is_correct(question, chosen),
+        chosen="".join(map(str, chosen)),
+        correct=chosen == texts.answer_indexes(question),
         at=action.now,
     )
-    outcome = await record(svc, job)
-    if outcome.status == "unknown":
+    return job, chosen
+
+
+def settled(outcome: Outcome, chosen: tuple[int, ...]) -> tuple[int, ...]:
+    """Raise for an outcome that changed nothing; the chosen indexes to show (a duplicate shows the
+    stored answer, not the second press)."""
+    status = outcome.status
+    if status == "recorded" or status == "expired":
+        return chosen
+    if status == "duplicate":
+        return tuple(int(c) for c in outcome.chosen or "")
+    if status == "unknown":
         raise StaleAction(
             "I don't know that question any more; nothing was recorded.", "Run `/practice` for a new one."
         )
-    if outcome.status == "not_yours":
+    if status == "not_yours":
         raise UserError(
             "That question was served to someone else, so your press was not counted.", "Run `/practice` for your own."
         )
-    if outcome.status == "closed":
-        raise StaleAction("That question is closed; nothing was recorded.", "Run `/practice` for a new one.")
-    if outcome.status == "duplicate":
-        chosen = tuple(int(c) for c in outcome.chosen or "")
-    return outcome, question, chosen
+    raise StaleAction("That question is closed; nothing was recorded.", "Run `/practice` for a new one.")
+
+
+async def press_answer(action: Action, press: Press, svc: Services) -> tuple[Outcome, Question, tuple[int, ...]]:
+    """Grade and record one press; raises a UserError for anything that changes nothing."""
+    question = await pressed_question(svc, action.identity, press.question_id)
+    job, chosen = answer_job(action, press, question)
+    outcome = await record(svc, job)
+    return outcome, question, settled(outcome, chosen)
 
 
 @lru_cache(maxsize=256)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
@@ -25,25 +26,55 @@ def question_text(question: Question, order: str) -> str:
     return "\n".join(lines)
 
 
-@lru_cache(maxsize=8192)
-def _escaped(text: str) -> str:
-    """Content text is escaped once, not on every verdict: a burst of answers re-renders the same options."""
-    return esc(text)
+@dataclass(frozen=True, slots=True)
+class _Rendered:
+    """A question's option texts escaped and joined with their explanations, by original index."""
+
+    question: Question  # kept so the cache entry can be checked against the very object asked about
+    bodies: tuple[str, ...]
+    correct: tuple[bool, ...]
+    answer: tuple[int, ...]  # the correct original indexes, as `Question.correct_indexes`
+
+
+_RENDERED: dict[int, _Rendered] = {}
+_RENDERED_MAX = 8192
+
+
+def _rendered(question: Question) -> _Rendered:
+    """Content text is escaped once per question, not on every verdict: a burst of answers re-renders the
+    same options thousands of times. Keyed by object identity (hashing a pydantic model hashes every
+    field), with the object kept in the entry so a recycled id can never return another question's text."""
+    entry = _RENDERED.get(id(question))
+    if entry is None or entry.question is not question:
+        if len(_RENDERED) >= _RENDERED_MAX:
+            _RENDERED.clear()
+        entry = _RENDERED[id(question)] = _Rendered(
+            question,
+            tuple(f"{esc(o.text)} {esc(o.explanation)}" for o in question.options),
+            tuple(o.correct for o in question.options),
+            question.correct_indexes,
+        )
+    return entry
+
+
+def answer_indexes(question: Question) -> tuple[int, ...]:
+    """`question.correct_indexes` from the same cache (the property rebuilds the tuple on every call)."""
+    return _rendered(question).answer
+
+
+_TAGS = {(False, False): "", (True, False): " (correct)", (False, True): " (your answer)"}
+_TAGS[(True, True)] = " (correct, your answer)"
 
 
 def explanations(question: Question, order: str, chosen: tuple[int, ...]) -> str:
     """Every option with why it is right or wrong, in the order the member saw them."""
-    items = []
-    for pos, i in enumerate(order):
-        option = question.options[int(i)]
-        marks = []
-        if option.correct:
-            marks.append("correct")
-        if int(i) in chosen:
-            marks.append("your answer")
-        tag = f" ({', '.join(marks)})" if marks else ""
-        items.append(f"**{LETTERS[pos]}{tag}**: {_escaped(option.text)} {_escaped(option.explanation)}")
-    return bullets(items)
+    rendered = _rendered(question)
+    lines = []
+    for pos, digit in enumerate(order):
+        i = int(digit)
+        tag = _TAGS[(rendered.correct[i], i in chosen)]
+        lines.append(f"- **{LETTERS[pos]}{tag}**: {rendered.bodies[i]}")
+    return "\n".join(lines)
 
 
 @lru_cache(maxsize=4096)

@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 import sqlite3
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -216,9 +216,7 @@ def _card_state(row: _Found) -> CardState | None:
     )
 
 
-async def commit_jobs(
-    engine: AsyncEngine, jobs: Sequence[AnswerJob], scheduler: Scheduler | Grader
-) -> list[Outcome]:
+async def commit_jobs(engine: AsyncEngine, jobs: Sequence[AnswerJob], scheduler: Scheduler | Grader) -> list[Outcome]:
     """Record `jobs` in one transaction and say what happened to each, in order."""
     grade = scheduler if isinstance(scheduler, Grader) else Grader(scheduler)
     return await _commit_core(engine, jobs, grade)
@@ -375,7 +373,7 @@ def _write_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
     )
 
 
-# -- Through SQLAlchemy Core: PostgreSQL, and any writer that is not running ------------------------------------------------
+# -- Through SQLAlchemy Core: PostgreSQL, and any writer that is not running -----------------------
 
 _CARD_OF_ATTEMPT = and_(
     review_cards.c.member_id == practice_attempts.c.member_id,
@@ -530,16 +528,23 @@ class AnswerWriter:
             self._sqlite.close()
             self._sqlite = None
 
-    async def record(self, job: AnswerJob) -> Outcome:
-        """Queue `job` and wait until the batch holding it has committed."""
+    def record(self, job: AnswerJob) -> Awaitable[Outcome]:
+        """Queue `job`; the returned future resolves once the batch holding it has committed.
+
+        A plain method returning the future rather than a coroutine: thousands of presses wait here at
+        once, and each coroutine frame is one more object for the garbage collector to walk.
+        """
         if self._closed:
             raise RuntimeError("the answer writer is stopped; no more answers can be recorded")
         if self._task is None:
-            return (await commit_jobs(self.engine, [job], self.grade))[0]
+            return self._record_alone(job)
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._queue.append(_Pending(job, future))
         self._poke()
-        return await future
+        return future
+
+    async def _record_alone(self, job: AnswerJob) -> Outcome:
+        return (await commit_jobs(self.engine, [job], self.grade))[0]
 
     def _poke(self) -> None:
         wake = self._wake
