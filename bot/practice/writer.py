@@ -9,14 +9,14 @@ one commit per batch instead of one per answer.
 
 One transaction per batch does everything: it reads each attempt with its member, mock, stored
 answer and review card in one query, inserts the answers, closes the attempts and writes the FSRS
-cards (so stored card state is never behind the review log, across any restart). On SQLite the
-statements go straight to the driver connection of that same transaction as plain tuples: with
-group commit the database is no longer the limit, the event loop is, and SQLAlchemy's per-row
-parameter and result processing was most of the writer's share of it. PostgreSQL keeps the
-SQLAlchemy Core statements (asyncpg is not the bottleneck there and needs no special path).
+cards (so stored card state is never behind the review log, across any restart). With group commit
+the database is no longer the limit, the event loop is; so on a SQLite file a running writer hands
+each batch, as plain tuples, to its own `sqlite3` connection in one synchronous call (`SqliteBatches`
+says why that beats aiosqlite and a thread, and how it waits for locks without blocking the loop).
+PostgreSQL keeps the SQLAlchemy Core statements (`commit_jobs`), which apply the same rules
+(`_decide`) and which also run alone when no writer is running.
 
-The same batch function also runs alone (`commit_jobs`) when no writer is running, and again job by
-job when a batch fails, so one bad job cannot take its neighbours down with it.
+A failed batch is retried job by job, so one bad job cannot take its neighbours down with it.
 """
 
 from __future__ import annotations
