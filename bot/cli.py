@@ -18,6 +18,7 @@ import click
 
 from bot import log as logs
 from bot.catalog import load_catalog
+from bot.catalog.quality import bank_gates
 from bot.errors import ConfigurationError, ContentError
 from bot.requests import Identity
 from bot.settings import Settings
@@ -206,6 +207,12 @@ def content_check(folder: Path | None) -> None:
             click.echo(problem, err=True)
         click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
         raise SystemExit(1) from None
+    gates = bank_gates(catalog)
+    if gates:
+        for problem in gates:
+            click.echo(problem, err=True)
+        click.echo(f"{len(gates)} problem(s) found in the question banks.", err=True)
+        raise SystemExit(1)
     questions = sum(len(b) for b in catalog.questions.values())
     click.echo(
         f"content OK: {len(catalog.exams)} exams ({len(catalog.current_exams)} current), "

@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 Level = Literal["foundational", "associate", "professional", "specialty"]
 Status = Literal["current", "retired"]
 Difficulty = Literal["easy", "medium", "hard"]
-QuestionType = Literal["single", "multiple"]
+QuestionType = Literal["single", "multiple", "ordering", "matching"]
+"""single/multiple pick options; ordering puts every option in sequence; matching pairs each option with a match."""
 
 EXAM_CODE = re.compile(r"^[A-Z]{3}-C\d{2}$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -141,8 +142,12 @@ class FaqFile(Strict):
 
 
 class Option(Strict):
+    """One option; in an ordering question the options are written in their correct order, and in a
+    matching question each option carries the `match` it pairs with."""
+
     text: str = Field(min_length=1, max_length=400)
     correct: bool = False
+    match: str | None = Field(default=None, min_length=1, max_length=150)
     explanation: str = Field(min_length=10)
 
 
@@ -155,10 +160,12 @@ class Question(Strict):
     type: QuestionType = "single"
     choose: int = 1
     stem: str = Field(min_length=20)
-    options: tuple[Option, ...] = Field(min_length=4, max_length=6)
+    options: tuple[Option, ...] = Field(min_length=3, max_length=6)
     links: tuple[str, ...] = Field(min_length=1)
     written_for: str
     checked: dt.date
+    checked_by: str | None = Field(default=None, min_length=2, max_length=80)
+    """Who answered the question blind and then checked its key, explanations and links (not its author)."""
 
     @field_validator("id")
     @classmethod
@@ -178,6 +185,13 @@ class Question(Strict):
     @model_validator(mode="after")
     def _answer_shape(self) -> Question:
         correct = sum(1 for o in self.options if o.correct)
+        if self.type in ("ordering", "matching"):
+            self._sequence_shape(correct)
+            return self
+        if len(self.options) < 4:
+            raise ValueError(f"question {self.id} needs at least 4 options")
+        if any(o.match is not None for o in self.options):
+            raise ValueError(f"question {self.id} is {self.type}: only matching options have a match")
         if self.type == "single" and (correct != 1 or self.choose != 1):
             raise ValueError(f"single-answer question {self.id} needs exactly one correct option")
         if self.type == "multiple":
@@ -189,8 +203,26 @@ class Question(Strict):
             raise ValueError(f"question {self.id} repeats an option")
         return self
 
+    def _sequence_shape(self, correct: int) -> None:
+        """Ordering and matching are graded all or nothing over every option, so none is marked correct."""
+        if correct or self.choose != 1:
+            raise ValueError(f"{self.type} question {self.id} marks no option correct and has no choose")
+        if len({o.text.casefold() for o in self.options}) != len(self.options):
+            raise ValueError(f"question {self.id} repeats an option")
+        matches = [o.match for o in self.options]
+        if self.type == "ordering" and any(m is not None for m in matches):
+            raise ValueError(f"ordering question {self.id}: options are steps in order and have no match")
+        if self.type == "matching":
+            if any(m is None for m in matches):
+                raise ValueError(f"matching question {self.id}: every option needs a match")
+            if len({m.casefold() for m in matches if m}) != len(matches):
+                raise ValueError(f"matching question {self.id} uses a match twice")
+
     @property
     def correct_indexes(self) -> tuple[int, ...]:
+        """Single/multiple: the correct options. Ordering: every option, in order. Matching: every option."""
+        if self.type in ("ordering", "matching"):
+            return tuple(range(len(self.options)))
         return tuple(i for i, o in enumerate(self.options) if o.correct)
 
 
