@@ -143,7 +143,7 @@ async def run_scenario(rt: Runtime, scenario: str, presses: list[list[str]]) -> 
     titles: list[str] = []
     ends: list[float] = []
     total = sum(len(p) for p in presses)
-    writer = rt.services.extras["answer_writer"]
+    writer = rt.services.writer
     batches_before = writer.batches
     started = time.perf_counter()
 

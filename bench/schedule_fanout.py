@@ -138,7 +138,7 @@ async def run(channels: int, processes: int) -> dict[str, float]:
                     ],
                 )
             for rt in runtimes:
-                rt.services.extras["posters"] = {"discord": fake.poster()}
+                rt.services.posters.add(fake.poster())
             clock.set(due)
             started = time.monotonic()
             results = await asyncio.gather(*(rt.schedule.deliver_due() for rt in runtimes))

@@ -41,8 +41,6 @@ def _print_problems(exc: ConfigurationError) -> None:
         click.echo(f"  - {problem}", err=True)
 
 
-
-
 def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
     try:
         return asyncio.run(coro_factory())  # type: ignore[arg-type]

@@ -42,10 +42,17 @@ class Request:
     options: Mapping[str, object] = field(default_factory=lambda: _EMPTY)
     now: dt.datetime | None = None
     delivery_id: str | None = None
+    moderator: bool = False
+    """Filled in by the dispatcher: platform-granted or configured moderator."""
 
     @property
     def command_name(self) -> str:
         return " ".join(self.command)
+
+    @property
+    def at(self) -> dt.datetime:
+        """When the request arrived; the dispatcher stamps every request before a handler sees it."""
+        return _stamped(self.now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,3 +65,16 @@ class Action:
     now: dt.datetime | None = None
     message_id: str | None = None
     delivery_id: str | None = None
+    moderator: bool = False
+    """Filled in by the dispatcher: platform-granted or configured moderator."""
+
+    @property
+    def at(self) -> dt.datetime:
+        """When the press arrived; the dispatcher stamps every action before a handler sees it."""
+        return _stamped(self.now)
+
+
+def _stamped(now: dt.datetime | None) -> dt.datetime:
+    if now is None:
+        raise RuntimeError("handlers receive requests through Core.handle, which stamps the time")
+    return now

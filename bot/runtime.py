@@ -1,41 +1,67 @@
 """The composition root: the one place that builds, and later closes, every resource.
 
 `async with Runtime(settings) as rt:` opens the database (migrating it), loads the content, builds the
-registry and the core; leaving the block disposes of them in reverse order.
+registry, the services and the core, then connects the platforms it was given; leaving the block
+closes them in reverse order.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import logging
-from functools import partial
+from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from types import TracebackType
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import Protocol
 
 from bot.catalog import Catalog, load_catalog
+from bot.catalog.ask import AskEngine
+from bot.catalog.questions import QuestionIndex
 from bot.clock import Clock, SystemClock
 from bot.commands.dispatch import Core
-from bot.features import build_registry, prepare
-from bot.features.admin_config import is_configured_moderator
+from bot.features import build_registry
+from bot.paths.context import PathContext
 from bot.practice.writer import AnswerWriter
+from bot.schedule.ports import Poster, Posters
 from bot.schedule.scheduler import ScheduleService
 from bot.services import Services
 from bot.settings import Settings
 from bot.store import create_engine, upgrade
+from bot.store.moderators import ModeratorCache
 
 log = logging.getLogger(__name__)
 
 
+class Platform(Protocol):
+    """A connected adapter; the runtime only needs its poster."""
+
+    @property
+    def poster(self) -> Poster: ...
+
+
+PlatformFactory = Callable[[Core, Settings], AbstractAsyncContextManager[Platform]]
+"""How the runtime connects an adapter once the core exists (adapters import the core, never the reverse)."""
+
+
 class Runtime:
-    def __init__(self, settings: Settings, *, clock: Clock | None = None, catalog: Catalog | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Clock | None = None,
+        catalog: Catalog | None = None,
+        platforms: Iterable[PlatformFactory] = (),
+        posters: Iterable[Poster] = (),
+    ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         self._catalog = catalog
-        self._engine: AsyncEngine | None = None
+        self._platforms = tuple(platforms)
+        self._posters = tuple(posters)
+        self._stack: AsyncExitStack | None = None
         self._core: Core | None = None
         self._schedule: ScheduleService | None = None
-        self._writer: AnswerWriter | None = None
 
     @property
     def core(self) -> Core:
@@ -49,55 +75,78 @@ class Runtime:
 
     @property
     def schedule(self) -> ScheduleService:
-        """The scheduler; `async with rt.schedule:` starts its wake-ups once the posters are in place."""
+        """The scheduler; `async with rt.schedule:` starts its wake-ups once the platforms are connected."""
         if self._schedule is None:
             raise RuntimeError("the runtime is not open; use `async with Runtime(...)`")
         return self._schedule
 
     async def __aenter__(self) -> Runtime:
         catalog = self._catalog or load_catalog(self.settings.content_dir)
-        self._engine = create_engine(self.settings.database_url)
+        stack = AsyncExitStack()
+        await stack.__aenter__()
         try:
-            await upgrade(self._engine)
+            engine = create_engine(self.settings.database_url)
+            stack.push_async_callback(engine.dispose)
+            await upgrade(engine)
+            writer = AnswerWriter(engine)
+            await writer.start()
+            stack.push_async_callback(writer.stop)  # queued answers are recorded before the engine closes
+            registry = build_registry()
+            posters = Posters()
+            for poster in self._posters:
+                posters.add(poster)
             services = Services(
                 settings=self.settings,
-                engine=self._engine,
+                engine=engine,
                 catalog=catalog,
                 clock=self.clock,
-                registry=build_registry(),
+                questions=QuestionIndex(catalog),
+                ask=AskEngine(catalog),
+                paths=PathContext(catalog),
+                writer=writer,
+                posters=posters,
+                moderators=ModeratorCache(engine),
             )
-            prepare(services)
-            self._schedule = ScheduleService(services)
-            self._core = Core(services, moderator_check=partial(is_configured_moderator, services))
-            services.extras["is_moderator"] = self._core.is_moderator
-            # The single answer writer (group commit); see bot/practice/writer.py.
-            self._writer = AnswerWriter(self._engine)
-            await self._writer.start()
-            services.extras["answer_writer"] = self._writer
+            jobs = [_bind(job.run, services) for job in registry.delivery_jobs]
+            self._schedule = ScheduleService(services, jobs=jobs)
+            services.schedule = self._schedule
+            stack.push_async_callback(self._schedule.stop)
+            self._core = Core(services, registry)
+            for connect in self._platforms:
+                platform = await stack.enter_async_context(connect(self._core, self.settings))
+                posters.add(platform.poster)
         except BaseException:
-            if self._writer is not None:
-                await self._writer.stop()
-            await self._engine.dispose()
+            await stack.__aexit__(None, None, None)
             raise
+        self._stack = stack
         # Everything loaded so far (libraries, content, indexes) lives as long as the process. Moving it
         # out of the collector's reach stops each full collection from walking ~120,000 objects, which
         # under a burst of presses cost as much as the answers themselves (docs/benchmarks.md).
         gc.collect()
         gc.freeze()
-        log.info("runtime ready: %d exams, %d commands", len(catalog.exams), len(services.registry.commands))
+        log.info(
+            "runtime ready",
+            extra={"exams": len(catalog.exams), "commands": len(registry.commands), "platforms": posters.names()},
+        )
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        if self._schedule is not None:
-            await self._schedule.stop()
+        stack, self._stack = self._stack, None
+        try:
+            if stack is not None:
+                await stack.__aexit__(exc_type, exc, tb)
+        finally:
+            self._core = None
             self._schedule = None
-        self._core = None
-        if self._writer is not None:
-            await self._writer.stop()  # answers already queued are recorded before the engine closes
-            self._writer = None
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
-        gc.unfreeze()
+            gc.unfreeze()
+
+
+def _bind(
+    run: Callable[[Services, dt.datetime], Awaitable[int]], services: Services
+) -> Callable[[dt.datetime], Awaitable[int]]:
+    async def job(now: dt.datetime) -> int:
+        return await run(services, now)
+
+    return job

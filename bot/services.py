@@ -1,27 +1,42 @@
-"""What handlers may use: the resources the composition root built, passed in explicitly."""
+"""What handlers may use: every resource the composition root built, as typed fields.
+
+`bot.runtime.Runtime` is the one place that builds a `Services`. A feature that needs something new
+adds a field here and builds it there, so a missing dependency is a type error, not a feature that
+silently switches itself off.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog import Catalog
+from bot.catalog.ask import AskEngine
+from bot.catalog.questions import QuestionIndex
 from bot.clock import Clock
+from bot.paths.context import PathContext
+from bot.practice.writer import AnswerWriter
+from bot.schedule.ports import Posters, ScheduleControl
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.commands.registry import Registry
+from bot.store.moderators import ModeratorCache
 
 
 @dataclass
 class Services:
-    """Built once by `bot.runtime.Runtime`; features keep their own helpers in `extras`."""
-
     settings: Settings
     engine: AsyncEngine
     catalog: Catalog
     clock: Clock
-    registry: Registry
-    extras: dict[str, Any] = field(default_factory=dict)
+    questions: QuestionIndex
+    """Every question by id: the shipped banks in memory, a workspace's own from the store."""
+    ask: AskEngine
+    paths: PathContext
+    """Study-path rules and which exams renew which."""
+    writer: AnswerWriter
+    """The one group-commit writer of practice answers."""
+    posters: Posters
+    """The platforms this process is connected to; filled as each adapter connects."""
+    moderators: ModeratorCache
+    schedule: ScheduleControl = field(init=False)
+    """The scheduler's controls (change notifications, previews); set by the runtime right after."""

@@ -6,41 +6,29 @@ command, so the press names the message id and the button number instead.
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.commands.dispatch import Core
 from bot.errors import NotFound
 from bot.replies import Reply, error_reply
 from bot.requests import Action, Identity
 from bot.schedule.prompts import build_prompt
-from bot.store.schema import schedule_deliveries
+from bot.store import deliveries as outbox
 
 
 async def press_posted(core: Core, user: str, message_id: str, number: int, choose: tuple[int, ...] = ()) -> Reply:
     """Press button `number` (from 1) of posted message `message_id` as console member `user`."""
     svc = core.services
     async with svc.engine.connect() as conn:
-        row = (
-            (
-                await conn.execute(
-                    select(schedule_deliveries).where(
-                        (schedule_deliveries.c.message_id == message_id) & (schedule_deliveries.c.platform == "console")
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
+        row = await outbox.by_message(conn, "console", message_id)
     if row is None:
         exc = NotFound(f"There is no posted message {message_id}.", "Copy the id from the `posted in` line.")
         return error_reply(exc.message, exc.hint)
-    prompt = await build_prompt(svc, row["id"], svc.clock.now())
+    prompt = await build_prompt(svc, row.id, svc.clock.now())
     if not 1 <= number <= len(prompt.buttons):
         return error_reply(f"Press a button by its number, from 1 to {len(prompt.buttons)}.", None)
     values: tuple[str, ...] = ()
     if prompt.select is not None:
         values = tuple(prompt.select.options[i - 1].value for i in choose if 1 <= i <= len(prompt.select.options))
-    identity = Identity("console", row["workspace"], row["channel"], user, user)
+    identity = Identity("console", row.workspace, row.channel, user, user)
     return await core.handle(
         Action(identity, prompt.buttons[number - 1].action_id, values=values, message_id=message_id)
     )

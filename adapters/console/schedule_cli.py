@@ -46,9 +46,7 @@ def deliver_due(now_text: str | None, as_json: bool) -> None:
     clock = FixedClock(now) if now is not None else SystemClock()
 
     async def go() -> dict[str, int]:
-        async with Runtime(settings, clock=clock) as rt:
-            posters = rt.services.extras.setdefault("posters", {})
-            posters.setdefault("console", ConsolePoster())
+        async with Runtime(settings, clock=clock, posters=[ConsolePoster()]) as rt:
             counts = await rt.schedule.deliver_due()
             return counts.as_json()
 
@@ -81,8 +79,7 @@ def press(message_id: str, button: int, user: str, choose: str, member: bool, no
     picks = tuple(int(p) for p in choose.replace(" ", ",").split(",") if p.strip().isdigit())
 
     async def go() -> str:
-        async with Runtime(settings, clock=clock) as rt:
-            rt.services.extras.setdefault("posters", {}).setdefault("console", ConsolePoster())
+        async with Runtime(settings, clock=clock, posters=[ConsolePoster()]) as rt:
             return render(await press_posted(rt.core, user, message_id, button, picks))
 
     click.echo(_run(go))

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
 
 from bot.actions import ActionId, ActionIdError
 from bot.commands.options import coerce_options
 from bot.commands.parse import parse_line
 from bot.commands.registry import Registry
-from bot.commands.spec import Choice, CommandSpec, Permission
+from bot.commands.spec import Choice, Permission
 from bot.errors import NotAModerator, StaleAction, UnknownCommand, UserError, new_reference
 from bot.log import log_context
 from bot.markup import code
@@ -25,24 +24,17 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-ModeratorCheck = Callable[[Identity], Awaitable[bool]]
-
 
 class Core:
     """The platform-neutral bot. Adapters call `handle` and render what it returns."""
 
-    def __init__(self, services: Services, *, moderator_check: ModeratorCheck | None = None) -> None:
+    def __init__(self, services: Services, registry: Registry) -> None:
         self.services = services
-        self.registry: Registry = services.registry
-        self._extra_moderator_check = moderator_check
+        self.registry = registry
 
     async def is_moderator(self, identity: Identity) -> bool:
         """Platform-granted moderators (Manage Server, Slack admins, the local console user) or configured ones."""
-        if identity.is_moderator:
-            return True
-        if self._extra_moderator_check is not None:
-            return await self._extra_moderator_check(identity)
-        return False
+        return await self.services.moderators.is_moderator(identity)
 
     def complete(self, source: str, partial: str) -> list[Choice]:
         """Up to 25 choices from a named source for what the member has typed so far (autocomplete)."""
@@ -51,18 +43,11 @@ class Core:
             return []
         return fn(self.services, partial)[:25]
 
-    def visible(self, is_moderator: bool) -> list[CommandSpec]:
-        return [s for s in self.registry if is_moderator or s.permission is Permission.MEMBER]
-
-    def visible_top_level(self, is_moderator: bool) -> list[str]:
-        names = {s.path[0] for s in self.visible(is_moderator)}
-        return [n for n in self.registry.top_level() if n in names]
-
     async def handle_line(self, identity: Identity, line: str, *, delivery_id: str | None = None) -> Reply:
         """Parse a typed line (console, Slack) and handle it; parse errors become replies too."""
         with log_context(platform=identity.platform, workspace=identity.workspace, channel=identity.channel):
             try:
-                visible = self.visible_top_level(await self.is_moderator(identity))
+                visible = self.registry.visible_top_level(await self.is_moderator(identity))
                 parsed = parse_line(line, self.registry, visible=visible)
             except UserError as exc:
                 return error_reply(exc.message, exc.hint)
@@ -71,9 +56,9 @@ class Core:
         return await self.handle(Request(identity, parsed.path, parsed.options, delivery_id=delivery_id))
 
     async def handle(self, message: Request | Action) -> Reply:
-        now = message.now or self.services.clock.now()
-        message = dataclasses.replace(message, now=now)
         identity = message.identity
+        now = message.now or self.services.clock.now()
+        message = dataclasses.replace(message, now=now, moderator=await self.is_moderator(identity))
         name = message.command_name if isinstance(message, Request) else message.action_id.split(":", 1)[0]
         with log_context(
             platform=identity.platform,
@@ -110,7 +95,7 @@ class Core:
         spec = self.registry.commands.get(request.command)
         if spec is None:
             raise UnknownCommand(f"There is no command {code('/' + request.command_name)}.", "Type `/help`.")
-        if spec.permission is Permission.MODERATOR and not await self.is_moderator(request.identity):
+        if spec.permission is Permission.MODERATOR and not request.moderator:
             raise NotAModerator(spec.name)
         options = coerce_options(spec, request.options)
         return await spec.handler(request, options, self.services)
@@ -123,7 +108,7 @@ class Core:
         spec = self.registry.actions.get(action_id.kind)
         if spec is None:
             raise StaleAction("That button no longer does anything.", "Run the command again for fresh buttons.")
-        if spec.permission is Permission.MODERATOR and not await self.is_moderator(action.identity):
+        if spec.permission is Permission.MODERATOR and not action.moderator:
             raise NotAModerator(action_id.kind)
         try:
             return await spec.handler(action, action_id, self.services)

@@ -15,10 +15,13 @@ from bot.commands.spec import (
     ActionSpec,
     ChoiceSourceFn,
     CommandSpec,
+    DeletionStep,
+    DeliveryJob,
     GroupSpec,
     OptionSpec,
     OptionType,
     Permission,
+    ProfileSection,
 )
 
 # Discord: names 1-32 characters, lower case; we also keep them ASCII so Slack and the console agree.
@@ -40,6 +43,9 @@ class Registry:
     groups: dict[tuple[str, ...], GroupSpec] = field(default_factory=dict)
     actions: dict[str, ActionSpec] = field(default_factory=dict)
     sources: dict[str, ChoiceSourceFn] = field(default_factory=dict)
+    profile_sections: list[ProfileSection] = field(default_factory=list)
+    delivery_jobs: list[DeliveryJob] = field(default_factory=list)
+    deletion_steps: list[DeletionStep] = field(default_factory=list)
 
     def choice_source(self, name: str, source: ChoiceSourceFn) -> None:
         """A dynamic list of choices (exam codes, …) that options name in `choices_source`."""
@@ -91,7 +97,37 @@ class Registry:
         self.actions[spec.kind] = spec
         return spec
 
+    def profile_section(self, section: ProfileSection) -> ProfileSection:
+        self._unique(section.name, self.profile_sections, "profile section")
+        self.profile_sections.append(section)
+        return section
+
+    def delivery_job(self, job: DeliveryJob) -> DeliveryJob:
+        self._unique(job.name, self.delivery_jobs, "delivery job")
+        if not inspect.iscoroutinefunction(job.run):
+            raise RegistrationError(f"delivery job {job.name!r} must be an async function")
+        self.delivery_jobs.append(job)
+        return job
+
+    def deletion_step(self, step: DeletionStep) -> DeletionStep:
+        self._unique(step.name, self.deletion_steps, "deletion step")
+        self.deletion_steps.append(step)
+        return step
+
+    @staticmethod
+    def _unique(name: str, existing: list[ProfileSection] | list[DeliveryJob] | list[DeletionStep], what: str) -> None:
+        if any(item.name == name for item in existing):
+            raise RegistrationError(f"{what} {name!r} is declared twice")
+
     # -- lookups -------------------------------------------------------------------------------
+
+    def visible(self, is_moderator: bool) -> list[CommandSpec]:
+        """The commands this member may run, in declaration order (what `/help` and parsing show)."""
+        return [s for s in self.commands.values() if is_moderator or s.permission is Permission.MEMBER]
+
+    def visible_top_level(self, is_moderator: bool) -> list[str]:
+        names = {s.path[0] for s in self.visible(is_moderator)}
+        return [n for n in self.top_level() if n in names]
 
     def children(self, prefix: tuple[str, ...]) -> list[str]:
         """Names directly under `prefix` (a group or the root), in declaration order."""

@@ -6,16 +6,19 @@ these declarations and from nothing else.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from bot.actions import ActionId
-    from bot.replies import Reply
-    from bot.requests import Action, Request
-    from bot.services import Services
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.actions import ActionId
+from bot.replies import Field, Reply
+from bot.requests import Action, Identity, Request
+from bot.services import Services
+from bot.store.members import Member
 
 
 class OptionType(enum.StrEnum):
@@ -60,9 +63,9 @@ class OptionSpec:
 
 
 Options = Mapping[str, Any]
-ChoiceSourceFn = Callable[["Services", str], list[Choice]]
-Handler = Callable[["Request", Options, "Services"], Awaitable["Reply"]]
-ActionHandler = Callable[["Action", "ActionId", "Services"], Awaitable["Reply"]]
+ChoiceSourceFn = Callable[[Services, str], list[Choice]]
+Handler = Callable[[Request, Options, Services], Awaitable[Reply]]
+ActionHandler = Callable[[Action, ActionId, Services], Awaitable[Reply]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +105,32 @@ class ActionSpec:
     kind: str
     handler: ActionHandler
     permission: Permission = Permission.MEMBER
+
+
+# -- what one feature contributes to another, declared like commands -------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileSection:
+    """Lines a feature adds to `/profile` (the certifications a member holds, …)."""
+
+    name: str
+    fields: Callable[[Request, Member, Services], Awaitable[list[Field]]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryJob:
+    """A feature's share of every delivery run (`deliver-due` and the scheduler's wake-ups): it is
+    given the time and returns how many messages it sent, each claimed once by its own key."""
+
+    name: str
+    run: Callable[[Services, dt.datetime], Awaitable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionStep:
+    """What `/profile delete` must also remove, inside the same transaction, beyond the member's rows
+    (which foreign keys cascade); returns how many rows it removed."""
+
+    name: str
+    run: Callable[[AsyncConnection, Identity], Awaitable[int]]

@@ -19,7 +19,6 @@ from bot.features import (
     profile,
 )
 from bot.paths import loader as paths_content
-from bot.services import Services
 
 FEATURES = (
     choices,
@@ -39,14 +38,6 @@ FEATURES = (
 EXTRA_LOADERS: tuple[ExtraLoader, ...] = (paths_content.LOADER,)
 
 
-def prepare(services: Services) -> None:
-    """Give features that index content a chance to do it at start rather than on first use."""
-    for feature in FEATURES:
-        hook = getattr(feature, "prepare", None)
-        if hook is not None:
-            hook(services)
-
-
 def build_registry() -> Registry:
     registry = Registry()
     for feature in FEATURES:
@@ -54,4 +45,4 @@ def build_registry() -> Registry:
     return registry
 
 
-__all__ = ["EXTRA_LOADERS", "FEATURES", "build_registry", "prepare"]
+__all__ = ["EXTRA_LOADERS", "FEATURES", "build_registry"]

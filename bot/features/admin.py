@@ -11,7 +11,9 @@ import datetime as dt
 import re
 from typing import Any
 
+from bot.catalog.exams import domain_or_error, find_exam
 from bot.catalog.models import Exam
+from bot.catalog.questions import Place
 from bot.commands.registry import Registry
 from bot.commands.spec import Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
 from bot.errors import InvalidOption, NotFound, UserError
@@ -22,19 +24,17 @@ from bot.markup import bold, bullets, code, esc
 from bot.replies import Field, Reply
 from bot.requests import Request
 from bot.schedule import cron as crons
-from bot.schedule.deliveries import matches_domain, question_pool
+from bot.schedule.prompts import build_prompt
 from bot.services import Services
+from bot.store import audit as audit_store
 from bot.store import schedules as store
+from bot.store import workspaces as workspace_store
 from bot.store.schedules import Schedule
 
 GROUP = ("studyadmin", "schedule")
 DIFFICULTIES = (Choice("easy", "easy"), Choice("medium", "medium"), Choice("hard", "hard"))
 DEFAULT_REVEAL_MINUTES = 12 * 60
 _DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?$")
-
-
-class UnknownExam(InvalidOption):
-    pass
 
 
 class CannotPost(UserError):
@@ -64,23 +64,13 @@ def duration_text(minutes: int) -> str:
 
 
 def resolve_exam(svc: Services, text: str) -> Exam:
-    wanted = text.strip()
-    exam = svc.catalog.exam(wanted.upper()) or next(
-        (e for e in svc.catalog.current_exams if wanted.casefold() in (a.casefold() for a in e.aliases)), None
-    )
-    if exam is None:
-        raise UnknownExam(
-            f"I don't know the exam {code(wanted[:20])}.", "Use a code such as `SAA-C03`; `/cert` lists them."
-        )
-    if exam.status != "current":
-        hint = f"Use {code(exam.replaced_by)} instead." if exam.replaced_by else "Pick a current exam."
-        raise UnknownExam(f"{exam.code} is retired, so there are no prompts for it.", hint)
-    return exam
+    """A current exam for prompts (see `bot.catalog.exams.find_exam`)."""
+    return find_exam(svc.ask.resolver, text, purpose="prompts")
 
 
 async def check_channel(svc: Services, req: Request, channel: str) -> None:
     """Ask the platform whether the bot can post there, when its poster can tell (Discord, Slack)."""
-    poster = (svc.extras.get("posters") or {}).get(req.identity.platform)
+    poster = svc.posters.get(req.identity.platform)
     checker = getattr(poster, "check_channel", None)
     if checker is None:
         return
@@ -95,18 +85,13 @@ async def check_channel(svc: Services, req: Request, channel: str) -> None:
 async def validate(svc: Services, req: Request, values: dict[str, Any]) -> None:
     """Check a whole schedule configuration; raises a UserError and writes nothing when it can't work."""
     trigger = crons.make_trigger(values["cron"], values["timezone"])
-    crons.check_gap(trigger, req.now or svc.clock.now())
+    crons.check_gap(trigger, req.at)
     exam = resolve_exam(svc, values["exam"])
     async with svc.engine.connect() as conn:
-        questions = await question_pool(conn, svc, req.identity.platform, req.identity.workspace, exam.code)
-    names = [d.name for d in exam.domains]
+        questions = await svc.questions.pool(conn, Place(req.identity.platform, req.identity.workspace), exam.code)
     if values.get("domain"):
-        if not any(matches_domain(names, values["domain"], d) for d in names):
-            raise InvalidOption(
-                f"{exam.code} has no domain {code(values['domain'][:60])}.",
-                "Its domains: " + esc("; ".join(names)) + ".",
-            )
-        questions = [q for q in questions if matches_domain(names, values["domain"], q.domain)]
+        domain = domain_or_error(exam, values["domain"])
+        questions = [q for q in questions if q.domain.casefold() == domain.name.casefold()]
     if values.get("difficulty"):
         questions = [q for q in questions if q.difficulty == values["difficulty"]]
     if not questions:
@@ -119,13 +104,13 @@ async def validate(svc: Services, req: Request, values: dict[str, Any]) -> None:
 
 async def default_zone(svc: Services, req: Request) -> str:
     async with svc.engine.connect() as conn:
-        settings = await store.get_settings(conn, req.identity.platform, req.identity.workspace)
+        settings = await workspace_store.get_settings(conn, req.identity.platform, req.identity.workspace)
     return settings.timezone or svc.settings.default_timezone
 
 
 async def default_reveal(svc: Services, req: Request) -> int:
     async with svc.engine.connect() as conn:
-        settings = await store.get_settings(conn, req.identity.platform, req.identity.workspace)
+        settings = await workspace_store.get_settings(conn, req.identity.platform, req.identity.workspace)
     return settings.reveal_minutes or DEFAULT_REVEAL_MINUTES
 
 
@@ -165,8 +150,7 @@ async def owned(svc: Services, req: Request, schedule_id: int) -> Schedule:
 
 
 async def _audit(conn: Any, req: Request, action: str, target: str, before: object, after: object) -> None:
-    assert req.now is not None
-    await store.audit(
+    await audit_store.audit(
         conn,
         platform=req.identity.platform,
         workspace=req.identity.workspace,
@@ -176,21 +160,18 @@ async def _audit(conn: Any, req: Request, action: str, target: str, before: obje
         target=target,
         before=before,
         after=after,
-        now=req.now,
+        now=req.at,
     )
 
 
 async def _changed(svc: Services) -> None:
-    service = svc.extras.get("schedule")
-    if service is not None:
-        await service.changed()
+    await svc.schedule.changed()
 
 
 # -- handlers ------------------------------------------------------------------------------------
 
 
 async def add(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     zone = resolve_timezone(opts["timezone"]) if "timezone" in opts else await default_zone(svc, req)
     values: dict[str, Any] = {
         "channel": opts["channel"],
@@ -207,7 +188,7 @@ async def add(req: Request, opts: Options, svc: Services) -> Reply:
     async with svc.engine.begin() as conn:
         schedule = await store.create(
             conn,
-            req.now,
+            req.at,
             platform=req.identity.platform,
             workspace=req.identity.workspace,
             created_by=req.identity.user_id,
@@ -215,11 +196,10 @@ async def add(req: Request, opts: Options, svc: Services) -> Reply:
         )
         await _audit(conn, req, "schedule.add", f"schedule #{schedule.id}", None, schedule.public())
     await _changed(svc)
-    return shown("Schedule added", f"Prompts will appear in {code(schedule.channel)}.", schedule, req.now)
+    return shown("Schedule added", f"Prompts will appear in {code(schedule.channel)}.", schedule, req.at)
 
 
 async def list_(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     async with svc.engine.connect() as conn:
         found = await store.in_workspace(conn, req.identity.platform, req.identity.workspace)
     if not found:
@@ -229,13 +209,12 @@ async def list_(req: Request, opts: Options, svc: Services) -> Reply:
             "`/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin`.",
             ephemeral=True,
         )
-    fields = tuple(describe(s, req.now) for s in found[:25])
+    fields = tuple(describe(s, req.at) for s in found[:25])
     more = f"\n{len(found) - 25} more not shown." if len(found) > 25 else ""
     return Reply(title="Schedules", text=f"{len(found)} schedule(s) here.{more}", fields=fields, ephemeral=True)
 
 
 async def edit(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     current = await owned(svc, req, opts["id"])
     changes = {k: v for k, v in opts.items() if k != "id"}
     if not changes:
@@ -258,50 +237,47 @@ async def edit(req: Request, opts: Options, svc: Services) -> Reply:
             values[name] = None if changes[name].casefold() in ("none", "any", "all") else changes[name]
     await validate(svc, req, values)
     if (values["cron"], values["timezone"]) != (current.cron, current.timezone):
-        values["active_from"] = req.now  # runs of the old timing that were missed are not owed
+        values["active_from"] = req.at  # runs of the old timing that were missed are not owed
     async with svc.engine.begin() as conn:
-        schedule = await store.change(conn, current.id, req.now, **values)
+        schedule = await store.change(conn, current.id, req.at, **values)
         await _audit(conn, req, "schedule.edit", f"schedule #{current.id}", current.public(), schedule.public())
     await _changed(svc)
-    return shown("Schedule changed", "Saved.", schedule, req.now)
+    return shown("Schedule changed", "Saved.", schedule, req.at)
 
 
 async def pause(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     current = await owned(svc, req, opts["id"])
     if current.paused:
-        return shown("Already paused", "Nothing changed.", current, req.now)
+        return shown("Already paused", "Nothing changed.", current, req.at)
     async with svc.engine.begin() as conn:
-        schedule = await store.change(conn, current.id, req.now, paused=True, pause_reason=None)
+        schedule = await store.change(conn, current.id, req.at, paused=True, pause_reason=None)
         await _audit(conn, req, "schedule.pause", f"schedule #{current.id}", current.public(), schedule.public())
     await _changed(svc)
-    return shown("Schedule paused", "No prompts until you resume it.", schedule, req.now)
+    return shown("Schedule paused", "No prompts until you resume it.", schedule, req.at)
 
 
 async def resume(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     current = await owned(svc, req, opts["id"])
     if not current.paused:
-        return shown("Not paused", "Nothing changed.", current, req.now)
+        return shown("Not paused", "Nothing changed.", current, req.at)
     await check_channel(svc, req, current.channel)
     async with svc.engine.begin() as conn:
         # Runs that fell in the pause are not owed, so they are neither posted nor reported as skipped.
         schedule = await store.change(
-            conn, current.id, req.now, paused=False, pause_reason=None, failures=0, active_from=req.now
+            conn, current.id, req.at, paused=False, pause_reason=None, failures=0, active_from=req.at
         )
         await _audit(conn, req, "schedule.resume", f"schedule #{current.id}", current.public(), schedule.public())
     await _changed(svc)
-    return shown("Schedule resumed", "Prompts continue at the next run.", schedule, req.now)
+    return shown("Schedule resumed", "Prompts continue at the next run.", schedule, req.at)
 
 
 async def remove(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     current = await owned(svc, req, opts["id"])
     async with svc.engine.begin() as conn:
         await store.remove(conn, current.id)
         await _audit(conn, req, "schedule.remove", f"schedule #{current.id}", current.public(), None)
     await _changed(svc)
-    reply = shown("Schedule removed", "It will not post again; past prompts still get their reveal.", current, req.now)
+    reply = shown("Schedule removed", "It will not post again; past prompts still get their reveal.", current, req.at)
     return Reply(
         title=reply.title,
         text=reply.text,
@@ -314,28 +290,21 @@ async def remove(req: Request, opts: Options, svc: Services) -> Reply:
 
 async def preview(req: Request, opts: Options, svc: Services) -> Reply:
     """Post one prompt of the schedule now, so moderators see exactly what members will see."""
-    assert req.now is not None
     current = await owned(svc, req, opts["id"])
-    service = svc.extras.get("schedule")
-    if service is None:
-        raise UserError("The scheduler is not running in this process.", "Start studybot with `studybot run`.")
-    deliverer = service.deliverer
-    if deliverer.poster(current.platform) is None:
+    if svc.posters.get(current.platform) is None:
         # No way to post from here (a console without a poster): show the prompt as this reply instead.
-        from bot.schedule.prompts import build_prompt
-
-        job_id, _result = await deliverer.preview(current, req.now, post=False)
-        prompt = await build_prompt(svc, job_id, req.now)
+        job_id, _result = await svc.schedule.preview(current, req.at, post=False)
+        prompt = await build_prompt(svc, job_id, req.at)
         return Reply(
             title=prompt.title,
             text=prompt.text,
             buttons=prompt.buttons,
             select=prompt.select,
             footer=prompt.footer,
-            fields=(describe(current, req.now),),
+            fields=(describe(current, req.at),),
         )
     try:
-        job_id, result = await deliverer.preview(current, req.now)
+        job_id, result = await svc.schedule.preview(current, req.at)
     except LookupError:
         raise NotFound("No question matches this schedule's exam, domain and difficulty.", None) from None
     if not result.ok:
@@ -344,7 +313,7 @@ async def preview(req: Request, opts: Options, svc: Services) -> Reply:
             "Check that the bot is in the channel and may send messages.",
         )
     return shown(
-        "Preview posted", f"A prompt is in {code(current.channel)} now; its reveal follows as usual.", current, req.now
+        "Preview posted", f"A prompt is in {code(current.channel)} now; its reveal follows as usual.", current, req.at
     )
 
 

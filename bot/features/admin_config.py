@@ -16,31 +16,22 @@ from bot.features.choices import EXAM_CODES
 from bot.features.profile import resolve_timezone
 from bot.markup import bullets, code, esc
 from bot.replies import Field, Reply
-from bot.requests import Identity, Request
+from bot.requests import Request
 from bot.schedule.texts import countdown
 from bot.services import Services
-from bot.store import schedules as store
-from bot.store.schedules import GroupTarget
+from bot.store import audit as audit_store
+from bot.store import moderators as moderator_store
+from bot.store import workspaces as workspace_store
+from bot.store.workspaces import GroupTarget
 
 MAX_AUDIT = 50
 _CLEAR = {"none", "off", "clear", "-"}
-
-
-# -- moderator check plugged into the core ------------------------------------------------------
-
-
-async def is_configured_moderator(svc: Services, identity: Identity) -> bool:
-    """Configured moderators: the member's own id or one of their roles / user groups is listed."""
-    async with svc.engine.connect() as conn:
-        subjects = set(await store.moderator_subjects(conn, identity.platform, identity.workspace))
-    return identity.user_id in subjects or any(role in subjects for role in identity.roles)
 
 
 # -- group target --------------------------------------------------------------------------------
 
 
 async def group_target(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     exam = resolve_exam(svc, opts["exam"])
     try:
         day = dt.date.fromisoformat(opts["date"].strip())
@@ -49,15 +40,15 @@ async def group_target(req: Request, opts: Options, svc: Services) -> Reply:
             f"{code(opts['date'][:20])} is not a date.", "Write it as YYYY-MM-DD, like 2027-03-01."
         ) from None
     zone = await default_zone(svc, req)
-    today = req.now.astimezone(ZoneInfo(zone)).date()
+    today = req.at.astimezone(ZoneInfo(zone)).date()
     if day < today:
         raise InvalidOption(f"{day.isoformat()} is in the past.", "Give the date the group plans to sit the exam.")
     channel = opts.get("channel", req.identity.channel)
     ident = req.identity
     target = GroupTarget(exam.code, day)
     async with svc.engine.begin() as conn:
-        before = await store.get_target(conn, ident.platform, ident.workspace, channel)
-        await store.put_target(conn, ident.platform, ident.workspace, channel, target, ident.user_id, req.now)
+        before = await workspace_store.get_target(conn, ident.platform, ident.workspace, channel)
+        await workspace_store.put_target(conn, ident.platform, ident.workspace, channel, target, ident.user_id, req.at)
         await _audit(conn, req, "group.target", f"channel {channel}", before and asdict(before), asdict(target))
     return Reply(
         title="Group target set",
@@ -72,13 +63,13 @@ async def group_target(req: Request, opts: Options, svc: Services) -> Reply:
 
 
 async def moderators_add(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     who = opts["who"]
     ident = req.identity
     async with svc.engine.begin() as conn:
-        added = await store.add_moderator(conn, ident.platform, ident.workspace, who, ident.user_id, req.now)
+        added = await moderator_store.add_moderator(conn, ident.platform, ident.workspace, who, ident.user_id, req.at)
         if added:
             await _audit(conn, req, "moderators.add", who, None, {"moderator": who})
+    svc.moderators.forget(ident.platform, ident.workspace)
     text = (
         f"{code(who)} is now a moderator here." if added else f"{code(who)} was already a moderator; nothing changed."
     )
@@ -86,13 +77,13 @@ async def moderators_add(req: Request, opts: Options, svc: Services) -> Reply:
 
 
 async def moderators_remove(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     who = opts["who"]
     ident = req.identity
     async with svc.engine.begin() as conn:
-        removed = await store.remove_moderator(conn, ident.platform, ident.workspace, who)
+        removed = await moderator_store.remove_moderator(conn, ident.platform, ident.workspace, who)
         if removed:
             await _audit(conn, req, "moderators.remove", who, {"moderator": who}, None)
+    svc.moderators.forget(ident.platform, ident.workspace)
     if not removed:
         raise NotFound(f"{code(who)} is not a configured moderator.", "See `/studyadmin moderators list`.")
     return Reply(
@@ -104,7 +95,7 @@ async def moderators_remove(req: Request, opts: Options, svc: Services) -> Reply
 
 async def moderators_list(req: Request, opts: Options, svc: Services) -> Reply:
     async with svc.engine.connect() as conn:
-        subjects = await store.moderator_subjects(conn, req.identity.platform, req.identity.workspace)
+        subjects = await moderator_store.moderator_subjects(conn, req.identity.platform, req.identity.workspace)
     base = {
         "discord": "Members with Manage Server",
         "slack": "Workspace admins and owners",
@@ -122,10 +113,9 @@ async def moderators_list(req: Request, opts: Options, svc: Services) -> Reply:
 
 
 async def settings_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     ident = req.identity
     async with svc.engine.connect() as conn:
-        current = await store.get_settings(conn, ident.platform, ident.workspace)
+        current = await workspace_store.get_settings(conn, ident.platform, ident.workspace)
     new = current
     if "timezone" in opts:
         new = replace(new, timezone=resolve_timezone(opts["timezone"]))
@@ -137,7 +127,7 @@ async def settings_command(req: Request, opts: Options, svc: Services) -> Reply:
     changed = new != current
     if changed:
         async with svc.engine.begin() as conn:
-            await store.put_settings(conn, ident.platform, ident.workspace, new, req.now)
+            await workspace_store.put_settings(conn, ident.platform, ident.workspace, new, req.at)
             await _audit(conn, req, "settings", "workspace", asdict(current), asdict(new))
     fields = (
         Field("Default timezone", esc(new.timezone or f"{svc.settings.default_timezone} (studybot's default)"), True),
@@ -165,7 +155,7 @@ def _short(value: str | None) -> str:
 async def audit_command(req: Request, opts: Options, svc: Services) -> Reply:
     limit = int(opts.get("limit", 10))
     async with svc.engine.connect() as conn:
-        entries = await store.audit_entries(conn, req.identity.platform, req.identity.workspace, limit)
+        entries = await audit_store.audit_entries(conn, req.identity.platform, req.identity.workspace, limit)
     if not entries:
         return Reply(title="Audit log", text="No configuration changes yet.", ephemeral=True)
     lines = [

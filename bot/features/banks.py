@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from bot.catalog.questions import Place
 from bot.commands.registry import Registry
 from bot.commands.spec import Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
 from bot.features import admin_group
 from bot.markup import esc
 from bot.practice.imports import parse_bank, store_bank
-from bot.practice.questions import Place
 from bot.replies import Reply
 from bot.requests import Request
 from bot.services import Services
@@ -29,12 +29,11 @@ EXAMPLE = (
 
 
 async def import_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
-    bank = parse_bank(opts["text"], svc.catalog, today=req.now.date())
+    bank = parse_bank(opts["text"], svc.catalog, today=req.at.date())
     mode = opts.get("mode", "append")
     async with svc.engine.begin() as conn:
         result = await store_bank(
-            conn, Place(req.identity.platform, req.identity.workspace), bank, mode, req.identity.user_name, req.now
+            conn, Place(req.identity.platform, req.identity.workspace), bank, mode, req.identity.user_name, req.at
         )
     return Reply(
         title="Question bank imported",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from bot.actions import ActionId
-from bot.catalog.ask import Answer, AskEngine
+from bot.catalog.ask import Answer
+from bot.catalog.exams import UnknownExam, find_exam
 from bot.catalog.facts import LEVEL_NAMES, caveats, fact, heading, source_line, status_line
 from bot.catalog.models import Exam
-from bot.catalog.search import ExamResolver
 from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, CommandSpec, Options, OptionSpec, OptionType
-from bot.errors import NotFound, StaleAction
+from bot.errors import StaleAction
 from bot.features.choices import EXAM_CODES
 from bot.markup import bullets, code, esc
 from bot.replies import Button, Field, Reply
@@ -18,22 +18,6 @@ from bot.services import Services
 
 OPEN_EXAM = "cert"
 OPEN_FAQ = "faq"
-ENGINE = "ask_engine"
-
-
-def prepare(svc: Services) -> None:
-    """Index the content once at start, so the first `/ask` is as fast as the rest."""
-    svc.extras[ENGINE] = AskEngine(svc.catalog)
-
-
-def engine(svc: Services) -> AskEngine:
-    if ENGINE not in svc.extras:
-        prepare(svc)
-    return svc.extras[ENGINE]  # type: ignore[no-any-return]
-
-
-def resolver(svc: Services) -> ExamResolver:
-    return engine(svc).resolver
 
 
 def exam_button(exam: Exam) -> Button:
@@ -92,20 +76,18 @@ async def cert_command(req: Request, opts: Options, svc: Services) -> Reply:
     name = opts.get("exam")
     if not name:
         return catalog_reply(svc)
-    found = resolver(svc).resolve(name)
-    if found.exam is not None:
-        return exam_reply(found.exam, svc)
-    if found.candidates:
+    try:
+        exam = find_exam(svc.ask.resolver, name, retired=True)
+    except UnknownExam as exc:
+        if not exc.candidates:
+            raise
         return Reply(
             title="Which exam do you mean?",
             text=f"{code(name[:60])} could be several exams:",
-            buttons=tuple(exam_button(e) for e in found.candidates),
+            buttons=tuple(exam_button(e) for e in exc.candidates),
             ephemeral=True,
         )
-    raise NotFound(
-        f"I don't know an AWS exam called {code(name[:60])}.",
-        "Try a code like `SAA-C03`, a short name like `saa` or `cloud practitioner`, or `/cert` for the list.",
-    )
+    return exam_reply(exam, svc)
 
 
 async def open_exam(action: Action, aid: ActionId, svc: Services) -> Reply:
@@ -124,7 +106,7 @@ def answer_reply(answer: Answer) -> Reply:
 
 
 async def ask_command(req: Request, opts: Options, svc: Services) -> Reply:
-    return answer_reply(engine(svc).answer(opts["question"]))
+    return answer_reply(svc.ask.answer(opts["question"]))
 
 
 async def open_faq(action: Action, aid: ActionId, svc: Services) -> Reply:
@@ -132,7 +114,7 @@ async def open_faq(action: Action, aid: ActionId, svc: Services) -> Reply:
     entry = next((e for e in svc.catalog.faq if e.id == wanted), None)
     if entry is None:
         raise StaleAction("That topic is no longer in the FAQ.", "Ask again with `/ask`.")
-    return answer_reply(engine(svc).faq_answer(entry))
+    return answer_reply(svc.ask.faq_answer(entry))
 
 
 def register(registry: Registry) -> None:

@@ -2,58 +2,65 @@
 
 from __future__ import annotations
 
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.actions import ActionId
+from bot.catalog.questions import Place
 from bot.commands.registry import Registry
-from bot.commands.spec import ActionSpec
+from bot.commands.spec import ActionSpec, DeletionStep
 from bot.errors import InvalidOption, StaleAction
 from bot.replies import Reply
-from bot.requests import Action
+from bot.requests import Action, Identity
 from bot.schedule import texts
-from bot.schedule.prompts import UPDATER_KEY, find_question, record_press
+from bot.schedule.prompts import record_press
 from bot.services import Services
-from bot.store.schema import schedule_deliveries
+from bot.store import deliveries as outbox
+from bot.store.schema import prompt_answers, schedule_deliveries
 
 
 async def pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
-    assert action.now is not None
     try:
         delivery_id = int(aid.field(0))
     except ValueError:
         raise StaleAction("That answer button is damaged.", None) from None
     letters = (aid.fields[1] if len(aid.fields) > 1 else "") or "".join(action.values)
-    from sqlalchemy import select
-
+    identity = action.identity
     async with svc.engine.connect() as conn:
-        row = (
-            (await conn.execute(select(schedule_deliveries).where(schedule_deliveries.c.id == delivery_id)))
-            .mappings()
-            .first()
-        )
-        if row is None:
+        row = await outbox.get(conn, delivery_id)
+        if row is None or (row.platform, row.workspace) != (identity.platform, identity.workspace):
             raise StaleAction("That question is no longer open.", "Wait for the next one.")
-        question = await find_question(conn, svc, row["platform"], row["workspace"], row["question_id"])
+        question = await svc.questions.find(conn, Place(row.platform, row.workspace), row.question_id)
     if question is None:
         raise StaleAction("That question no longer exists.", None)
     if not letters:
-        raise InvalidOption(
-            f"Choose {question.choose} options in the menu first, then press Submit.",
-            None,
-        )
+        raise InvalidOption(f"Choose {question.choose} options in the menu first, then press Submit.", None)
     positions = {texts.LETTERS.find(letter) for letter in letters.upper()}
     if any(p < 0 or p >= len(question.options) for p in positions):
         raise StaleAction("That answer button is out of date.", None)
     if len(positions) != question.choose:
         raise InvalidOption(f"This question needs exactly {question.choose} options; you chose {len(positions)}.", None)
     chosen = "".join(str(p) for p in sorted(positions))
-    changed = await record_press(
-        svc, delivery_id, action.identity.user_id, action.identity.user_name, chosen, action.now
-    )
-    updater = svc.extras.get(UPDATER_KEY)
-    if updater is not None:
-        updater.touch(delivery_id)
+    changed = await record_press(svc, identity, delivery_id, chosen, action.at)
+    svc.schedule.touch(delivery_id)
     return texts.recorded_reply(chosen, changed)
+
+
+async def forget_group_answers(conn: AsyncConnection, identity: Identity) -> int:
+    """`/profile delete`: a member's answers to group prompts are keyed by user id, not by member row,
+    so the cascade from the member does not reach them."""
+    prompts = select(schedule_deliveries.c.id).where(
+        (schedule_deliveries.c.platform == identity.platform) & (schedule_deliveries.c.workspace == identity.workspace)
+    )
+    result = await conn.execute(
+        delete(prompt_answers).where(
+            (prompt_answers.c.user_id == identity.user_id) & prompt_answers.c.delivery_id.in_(prompts)
+        )
+    )
+    return int(result.rowcount or 0)
 
 
 def register(registry: Registry) -> None:
     registry.action(ActionSpec(texts.PRESS, pressed))
     registry.action(ActionSpec(texts.PRESS_SELECT, pressed))
+    registry.deletion_step(DeletionStep("group prompt answers", forget_group_answers))

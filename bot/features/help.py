@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from bot.commands.parse import usage_line
 from bot.commands.registry import Registry
 from bot.commands.spec import CommandSpec, Options, OptionSpec, OptionType, Permission
@@ -12,14 +14,8 @@ from bot.requests import Request
 from bot.services import Services
 
 
-async def _is_moderator(req: Request, svc: Services) -> bool:
-    check = svc.extras.get("is_moderator")
-    return bool(req.identity.is_moderator or (check is not None and await check(req.identity)))
-
-
-async def help_command(req: Request, opts: Options, svc: Services) -> Reply:
-    moderator = await _is_moderator(req, svc)
-    visible = [s for s in svc.registry if moderator or s.permission is Permission.MEMBER]
+async def help_command(registry: Registry, req: Request, opts: Options, svc: Services) -> Reply:
+    visible = registry.visible(req.moderator)
     wanted = str(opts.get("command", "")).strip().lstrip("/").casefold()
     if wanted:
         matches = [s for s in visible if s.name == wanted or s.name.startswith(wanted + " ")]
@@ -61,7 +57,7 @@ def register(registry: Registry) -> None:
         CommandSpec(
             ("help",),
             "List the commands, or explain one",
-            help_command,
+            partial(help_command, registry),
             examples=("/help", "/help profile"),
             options=(OptionSpec("command", OptionType.STRING, "A command to explain, like profile", rest=True),),
         )

@@ -10,16 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
-from collections.abc import Awaitable, Callable
 
+from bot.catalog.exams import find_exam
 from bot.catalog.models import Exam
 from bot.commands.registry import Registry
-from bot.commands.spec import CommandSpec, GroupSpec, Options, OptionSpec, OptionType
-from bot.errors import Conflict, InvalidOption, NotFound
-from bot.features.certs import resolver
+from bot.commands.spec import CommandSpec, DeliveryJob, GroupSpec, Options, OptionSpec, OptionType, ProfileSection
+from bot.errors import Conflict, InvalidOption
 from bot.features.choices import EXAM_CODES
 from bot.markup import bold, bullets, code, esc
-from bot.paths.context import path_rules, renewing_map
 from bot.paths.expiry import Expiry, Held, add_years, expiries
 from bot.paths.reminders import deliver_reminders
 from bot.replies import Field, Reply
@@ -30,14 +28,9 @@ from bot.store import members as member_store
 from bot.store.members import Member
 
 GROUP = ("mycerts",)
-PROFILE_FIELDS = "profile_fields"
-# The scheduler's delivery run calls this extras hook: async (services, now) -> reminders sent.
-REMINDERS_HOOK = "deliver_reminders"
 # AWS Certification began on 30 April 2013; no pass can be older.
 PROGRAM_START = dt.date(2013, 4, 30)
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-ProfileFields = Callable[[Request, Member, Services], Awaitable[list[Field]]]
 
 
 def member_today(svc: Services, member: Member | None, now: dt.datetime) -> dt.date:
@@ -52,16 +45,7 @@ def member_today(svc: Services, member: Member | None, now: dt.datetime) -> dt.d
 
 def resolve_any_exam(svc: Services, text: str) -> Exam:
     """An exam by code or name, retired ones included: people still hold SOA-C02 or SCS-C02."""
-    found = resolver(svc).resolve(text)
-    if found.exam is not None:
-        return found.exam
-    if found.candidates:
-        names = ", ".join(f"{code(e.code)} ({esc(e.short_name)})" for e in found.candidates)
-        raise InvalidOption(f"{code(text[:60])} could be several exams: {names}.", "Give the exam code.")
-    raise NotFound(
-        f"I don't know an AWS exam called {code(text[:60])}.",
-        "Use a code like `SAA-C03` or a name like `cloud practitioner`; `/cert` lists them.",
-    )
+    return find_exam(svc.ask.resolver, text, retired=True)
 
 
 def parse_day(text: str) -> dt.date:
@@ -136,11 +120,10 @@ async def _load(svc: Services, identity: Identity, now: dt.datetime) -> tuple[Me
 
 
 async def add_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     exam = resolve_any_exam(svc, opts["exam"])
     async with svc.engine.begin() as conn:
-        member = await member_store.ensure(conn, req.identity, req.now)
-        today = member_today(svc, member, req.now)
+        member = await member_store.ensure(conn, req.identity, req.at)
+        today = member_today(svc, member, req.at)
         passed = parse_day(opts["passed"]) if "passed" in opts else today
         check_pass_date(exam, passed, today)
         before = await cert_store.for_member(conn, member.id)
@@ -151,10 +134,10 @@ async def add_command(req: Request, opts: Options, svc: Services) -> Reply:
                 f"To change the date, `/mycerts remove exam:{exam.code}` and add it again.",
             )
         expires = add_years(passed, exam.validity_years)
-        if not await cert_store.add(conn, member.id, exam.code, passed, expires, req.now):
+        if not await cert_store.add(conn, member.id, exam.code, passed, expires, req.at):
             raise Conflict(f"{code(exam.code)} is already in your certifications.", None)
         after = await cert_store.for_member(conn, member.id)
-    renewing = renewing_map(svc)
+    renewing = svc.paths.renewing
     old = expiries(held_of(before), renewing, svc.catalog.exams)
     new = expiries(held_of(after), renewing, svc.catalog.exams)
     row = next(r for r in after if r.exam == exam.code)
@@ -189,8 +172,7 @@ async def remove_command(req: Request, opts: Options, svc: Services) -> Reply:
 
 
 async def list_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
-    member, rows = await _load(svc, req.identity, req.now)
+    member, rows = await _load(svc, req.identity, req.at)
     if not rows:
         return Reply(
             title="Your certifications",
@@ -198,8 +180,8 @@ async def list_command(req: Request, opts: Options, svc: Services) -> Reply:
             "`/path` then marks it done, and you get a reminder 90, 30 and 7 days before it expires.",
             ephemeral=True,
         )
-    today = member_today(svc, member, req.now)
-    dates = expiries(held_of(rows), renewing_map(svc), svc.catalog.exams)
+    today = member_today(svc, member, req.at)
+    dates = expiries(held_of(rows), svc.paths.renewing, svc.catalog.exams)
     ordered = sorted(rows, key=lambda r: (dates[r.exam].expires_on, r.exam))
     fields = tuple(cert_field(svc, r, dates[r.exam], today) for r in ordered[:25])
     active = sum(1 for r in rows if not dates[r.exam].expired(today))
@@ -213,40 +195,19 @@ async def list_command(req: Request, opts: Options, svc: Services) -> Reply:
 
 async def profile_fields(req: Request, member: Member, svc: Services) -> list[Field]:
     """The certifications line of `/profile`."""
-    assert req.now is not None
     async with svc.engine.connect() as conn:
         rows = await cert_store.for_member(conn, member.id)
     if not rows:
         return []  # nothing to show; `/mycerts add` is how to start
-    today = member_today(svc, member, req.now)
-    dates = expiries(held_of(rows), renewing_map(svc), svc.catalog.exams)
+    today = member_today(svc, member, req.at)
+    dates = expiries(held_of(rows), svc.paths.renewing, svc.catalog.exams)
     lines = [f"{code(r.exam)}: {status_line(dates[r.exam], today)}" for r in rows]
     return [Field("Certifications", bullets(lines))]
 
 
-def add_profile_fields(svc: Services, fields: ProfileFields) -> None:
-    """Chain onto `/profile`'s one hook, keeping whatever another feature put there first."""
-    previous: ProfileFields | None = svc.extras.get(PROFILE_FIELDS)
-
-    async def chained(req: Request, member: Member, services: Services) -> list[Field]:
-        out = list(await previous(req, member, services)) if previous is not None else []
-        return out + list(await fields(req, member, services))
-
-    svc.extras[PROFILE_FIELDS] = chained
-
-
-async def reminders_hook(svc: Services, now: dt.datetime) -> int:
-    """What `studybot schedule deliver-due` and the scheduler call: send due expiry reminders."""
-    posters = svc.extras.get("posters") or {}
-    return sum(1 for sent in await deliver_reminders(svc, posters, now) if sent.result.ok)
-
-
-def prepare(svc: Services) -> None:
-    """Load the path rules at start (a broken content/paths fails start-up), join `/profile`, and
-    hand the expiry reminders to the scheduler's delivery run."""
-    path_rules(svc)
-    add_profile_fields(svc, profile_fields)
-    svc.extras[REMINDERS_HOOK] = reminders_hook
+async def send_reminders(svc: Services, now: dt.datetime) -> int:
+    """The delivery run's share for certifications: send due expiry reminders."""
+    return sum(1 for sent in await deliver_reminders(svc, svc.posters, now) if sent.result.ok)
 
 
 EXAM_OPTION = OptionSpec(
@@ -260,6 +221,8 @@ EXAM_OPTION = OptionSpec(
 
 
 def register(registry: Registry) -> None:
+    registry.profile_section(ProfileSection("certifications", profile_fields))
+    registry.delivery_job(DeliveryJob("expiry reminders", send_reminders))
     registry.group(GroupSpec(GROUP, "The AWS certifications you hold, their expiry and renewal"))
     registry.command(
         CommandSpec(

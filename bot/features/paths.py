@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Callable
-from typing import Any
 
 from bot.actions import ActionId, ActionIdError
 from bot.commands.parse import suggest
 from bot.commands.registry import Registry
-from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType
+from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType, ProfileSection
 from bot.errors import InvalidOption, StaleAction
-from bot.features.certs import resolver
-from bot.features.mycerts import add_profile_fields, held_of, member_today, resolve_any_exam
+from bot.features.mycerts import held_of, member_today, resolve_any_exam
 from bot.markup import bold, bullets, code, esc, italic
-from bot.paths.context import path_rules, renewing_map
 from bot.paths.expiry import expiries
 from bot.paths.loader import PathRules
 from bot.paths.names import lookup
@@ -30,20 +26,14 @@ from bot.requests import Action, Identity, Request
 from bot.services import Services
 from bot.store import certifications as cert_store
 from bot.store import members as member_store
-from bot.store import schedules as schedule_store
+from bot.store import workspaces as workspace_store
 
 ROLE_PICKED = "path-role"
 BAND_PICKED = "path-band"
 ROLES_SOURCE = "path_roles"
 GOALS_SOURCE = "path_goals"
-# By default the channel's group target is read from the schedules store (`/studyadmin group target`).
-# A feature may override it with an extras hook: async (identity) -> object with `exam` and
-# `exam_date` (or `date`), or None.
-GROUP_TARGET = "group_target"
 EXPIRING_DAYS = 90
 MAX_YEARS = 60
-
-GroupTargetHook = Callable[[Identity], Awaitable[Any]]
 
 
 # -- reading what the member typed ---------------------------------------------------------------
@@ -66,7 +56,7 @@ def resolve_goal(svc: Services, rules: PathRules, text: str) -> tuple[str | None
     found = lookup(text, rules.goal_names)
     if found is not None:
         return found, None
-    match = resolver(svc).resolve(text)
+    match = svc.ask.resolver.resolve(text)
     if match.exam is not None:
         aim(match.exam.code, svc.catalog.exams)  # a retired exam with no successor is refused here
         return None, match.exam.code
@@ -134,18 +124,10 @@ def ask_band(rules: PathRules, role_id: str, goal: str | None, held: frozenset[s
 
 
 async def _group_target(svc: Services, identity: Identity) -> tuple[str, dt.date] | None:
-    """The channel's target from `/studyadmin group target`, or from a hook when one is installed."""
-    hook: GroupTargetHook | None = svc.extras.get(GROUP_TARGET)
-    if hook is not None:
-        target = await hook(identity)
-    else:
-        async with svc.engine.connect() as conn:
-            target = await schedule_store.get_target(conn, identity.platform, identity.workspace, identity.channel)
-    if target is None:
-        return None
-    day = getattr(target, "exam_date", None) or getattr(target, "date", None)
-    exam = getattr(target, "exam", None)
-    return (str(exam), day) if exam and isinstance(day, dt.date) else None
+    """The channel's target from `/studyadmin group target`."""
+    async with svc.engine.connect() as conn:
+        target = await workspace_store.get_target(conn, identity.platform, identity.workspace, identity.channel)
+    return (target.exam, target.exam_date) if target is not None else None
 
 
 def _step_field(number: int, step: Step, svc: Services) -> Field:
@@ -223,7 +205,7 @@ async def build_plan(
     held: frozenset[str] | None,
     replace: bool = False,
 ) -> Reply:
-    rules = path_rules(svc)
+    rules = svc.paths.rules
     async with svc.engine.connect() as conn:
         member = await member_store.find(conn, identity)
         rows = await cert_store.for_member(conn, member.id) if member else []
@@ -231,7 +213,7 @@ async def build_plan(
     expired: dict[str, dt.date] = {}
     expiring: dict[str, tuple[int, dt.date]] = {}
     if held is None:
-        dates = expiries(held_of(rows), renewing_map(svc), svc.catalog.exams)
+        dates = expiries(held_of(rows), svc.paths.renewing, svc.catalog.exams)
         active = frozenset(r.exam for r in rows if not dates[r.exam].expired(today))
         for r in rows:
             expiry = dates[r.exam]
@@ -249,17 +231,16 @@ async def build_plan(
 
 
 async def path_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
-    rules = path_rules(svc)
+    rules = svc.paths.rules
     role = resolve_role(rules, opts["role"]) if "role" in opts else None
     years: int | None = opts.get("years")
     goal, target = resolve_goal(svc, rules, opts["goal"]) if "goal" in opts else (None, None)
     held = parse_held(svc, opts["held"]) if "held" in opts else None
     async with svc.engine.begin() as conn:
-        member = await member_store.ensure(conn, req.identity, req.now)
+        member = await member_store.ensure(conn, req.identity, req.at)
         changes = {k: v for k, v in (("role", role), ("years", years)) if v is not None}
         if changes:
-            await member_store.update_profile(conn, member.id, req.now, **changes)
+            await member_store.update_profile(conn, member.id, req.at, **changes)
     role = role or (member.role if member.role in rules.roles else None)
     years = years if years is not None else member.years
     goal_field = goal or target
@@ -267,34 +248,33 @@ async def path_command(req: Request, opts: Options, svc: Services) -> Reply:
         return ask_role(rules, goal_field, held)
     if years is None:
         return ask_band(rules, role, goal_field, held)
-    return await build_plan(svc, req.identity, req.now, role=role, years=years, goal=goal, target=target, held=held)
+    return await build_plan(svc, req.identity, req.at, role=role, years=years, goal=goal, target=target, held=held)
 
 
 async def _after_press(
     action: Action, svc: Services, role: str, years: int | None, goal_field: str, held_field: str
 ) -> Reply:
-    assert action.now is not None
-    rules = path_rules(svc)
+    rules = svc.paths.rules
     goal_text, held = _uncarry(goal_field, held_field)
     goal, target = (goal_text, None) if goal_text in rules.goals else (None, goal_text)
     if target is not None and target not in svc.catalog.exams:
         target = None
     async with svc.engine.begin() as conn:
-        member = await member_store.ensure(conn, action.identity, action.now)
+        member = await member_store.ensure(conn, action.identity, action.at)
         changes: dict[str, object] = {"role": role}
         if years is not None:
             changes["years"] = years
-        await member_store.update_profile(conn, member.id, action.now, **changes)
+        await member_store.update_profile(conn, member.id, action.at, **changes)
     years = years if years is not None else member.years
     if years is None:
         return dataclasses.replace(ask_band(rules, role, goal_text, held), replace=True)
     return await build_plan(
-        svc, action.identity, action.now, role=role, years=years, goal=goal, target=target, held=held, replace=True
+        svc, action.identity, action.at, role=role, years=years, goal=goal, target=target, held=held, replace=True
     )
 
 
 async def role_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
-    rules = path_rules(svc)
+    rules = svc.paths.rules
     role = aid.field(0)
     if role not in rules.roles:
         raise StaleAction("That role is no longer offered.", "Type `/path` for the current roles.")
@@ -302,7 +282,7 @@ async def role_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
 
 
 async def band_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
-    rules = path_rules(svc)
+    rules = svc.paths.rules
     role, band = aid.field(0), rules.band(aid.field(1))
     if role not in rules.roles or band is None:
         raise StaleAction("That choice is no longer offered.", "Type `/path` to start again.")
@@ -314,7 +294,7 @@ async def band_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
 
 def role_choices(svc: Services, partial: str) -> list[Choice]:
     typed = partial.strip().casefold()
-    roles = path_rules(svc).roles.values()
+    roles = svc.paths.rules.roles.values()
     return [
         Choice(r.label, r.id)
         for r in roles
@@ -326,7 +306,7 @@ def goal_choices(svc: Services, partial: str) -> list[Choice]:
     typed = partial.strip().casefold()
     out = [
         Choice(g.label, g.id)
-        for g in path_rules(svc).goals.values()
+        for g in svc.paths.rules.goals.values()
         if not typed or typed in f"{g.id} {g.label}".casefold()
     ]
     for exam in sorted(svc.catalog.current_exams, key=lambda e: e.code):
@@ -337,20 +317,15 @@ def goal_choices(svc: Services, partial: str) -> list[Choice]:
 
 async def profile_answers(req: Request, member: member_store.Member, svc: Services) -> list[Field]:
     """The answers `/path` remembers, shown in `/profile`."""
-    role = path_rules(svc).roles.get(member.role or "")
+    role = svc.paths.rules.roles.get(member.role or "")
     if role is None:
         return []
     years = "experience not given" if member.years is None else f"{member.years} year(s) hands-on"
     return [Field("Study path", f"{esc(role.label)}, {years} (`/path` to see it)", True)]
 
 
-def prepare(svc: Services) -> None:
-    """Load the rules at start, and show the remembered answers in `/profile`."""
-    path_rules(svc)
-    add_profile_fields(svc, profile_answers)
-
-
 def register(registry: Registry) -> None:
+    registry.profile_section(ProfileSection("study path", profile_answers))
     registry.choice_source(ROLES_SOURCE, role_choices)
     registry.choice_source(GOALS_SOURCE, goal_choices)
     registry.command(

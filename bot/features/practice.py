@@ -7,7 +7,7 @@ from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType
 from bot.errors import StaleAction
 from bot.features.choices import EXAM_CODES
-from bot.practice import due, engine, mock_run, stats
+from bot.practice import due, mock_run, stats
 from bot.practice.engine import (
     ANSWER,
     ANSWER_SELECT,
@@ -30,20 +30,20 @@ from bot.replies import Button, Reply
 from bot.requests import Action, Identity, Request
 from bot.services import Services
 from bot.store import members as member_store
+from bot.store import workspaces as workspace_store
 
 DIFFICULTIES = (Choice("easy", "easy"), Choice("medium", "medium"), Choice("hard", "hard"))
 PERIODS = (Choice("week", "week"), Choice("month", "month"), Choice("all", "all"))
-CHANNEL_TARGET = "channel_target_exam"  # extras hook: async (identity) -> exam code | None
 
 
 async def _default_exam(svc: Services, identity: Identity) -> str | None:
-    """The member's target exam, else the channel's (when a feature provides that hook)."""
+    """The member's target exam, else the channel's group target (`/studyadmin group target`)."""
     async with svc.engine.connect() as conn:
         member = await member_store.find(conn, identity)
-    if member is not None and member.target_exam:
-        return member.target_exam
-    hook = svc.extras.get(CHANNEL_TARGET)
-    return await hook(identity) if hook is not None else None
+        if member is not None and member.target_exam:
+            return member.target_exam
+        target = await workspace_store.get_target(conn, identity.platform, identity.workspace, identity.channel)
+    return target.exam if target is not None else None
 
 
 def _pick_exam(svc: Services) -> Reply:
@@ -60,26 +60,24 @@ def _pick_exam(svc: Services) -> Reply:
 
 
 async def practice_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     code = opts.get("exam") or await _default_exam(svc, req.identity)
     if code is None:
         return _pick_exam(svc)
     exam = resolve_exam(svc, code)
-    return await practice_question(svc, req.identity, req.now, exam, opts.get("domain"), opts.get("difficulty"))
+    return await practice_question(svc, req.identity, req.at, exam, opts.get("domain"), opts.get("difficulty"))
 
 
 async def next_practice_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
-    assert action.now is not None
     exam = resolve_exam(svc, aid.field(0))
     number = int(aid.field(1)) if aid.field(1).isdigit() else 0
     domain = exam.domains[number - 1].name if 1 <= number <= len(exam.domains) else None
-    return await practice_question(svc, action.identity, action.now, exam, domain, aid.field(2) or None)
+    return await practice_question(svc, action.identity, action.at, exam, domain, aid.field(2) or None)
 
 
 async def answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
     """The hot path of the bench: every step that cannot wait is plain code, and the only awaits are
     the rare workspace-question lookup and the writer's commit."""
-    now = action.now
+    now = action.at
     assert now is not None
     press = decode_press(action, aid)
     question = await pressed_question(svc, action.identity, press.question_id)
@@ -109,40 +107,34 @@ async def answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
 
 
 async def review_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
-    return await due.next_review(svc, req.identity, req.now, exam)
+    return await due.next_review(svc, req.identity, req.at, exam)
 
 
 async def next_review_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
-    assert action.now is not None
     exam = resolve_exam(svc, aid.field(0)) if aid.field(0) else None
-    return await due.next_review(svc, action.identity, action.now, exam)
+    return await due.next_review(svc, action.identity, action.at, exam)
 
 
 async def mock_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     exam = resolve_exam(svc, opts["exam"])
-    return await mock_run.start_or_resume(svc, req.identity, req.now, exam, opts.get("questions"), opts.get("minutes"))
+    return await mock_run.start_or_resume(svc, req.identity, req.at, exam, opts.get("questions"), opts.get("minutes"))
 
 
 async def end_mock_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
-    assert action.now is not None
     if not aid.field(0).isdigit():
         raise StaleAction("That button is damaged.", "Use `/mock` to see your mock.")
-    return await mock_run.end_now(svc, action.identity, int(aid.field(0)), action.now)
+    return await mock_run.end_now(svc, action.identity, int(aid.field(0)), action.at)
 
 
 async def stats_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
-    return await stats.stats(svc, req.identity, req.now, exam)
+    return await stats.stats(svc, req.identity, req.at, exam)
 
 
 async def leaderboard_command(req: Request, opts: Options, svc: Services) -> Reply:
-    assert req.now is not None
     exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
-    return await stats.board(svc, req.identity, req.now, opts.get("period", "week"), exam)
+    return await stats.board(svc, req.identity, req.at, opts.get("period", "week"), exam)
 
 
 def _exam_option(required: bool = False) -> OptionSpec:
@@ -218,8 +210,3 @@ def register(registry: Registry) -> None:
     registry.action(ActionSpec(NEXT_PRACTICE, next_practice_pressed))
     registry.action(ActionSpec(NEXT_REVIEW, next_review_pressed))
     registry.action(ActionSpec(mock_run.END_MOCK, end_mock_pressed))
-
-
-def prepare(services: Services) -> None:
-    """Index the shipped questions by id at start, so the first press does not pay for it."""
-    engine.question_index(services)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from functools import partial
 
 from bot.actions import ActionId
 from bot.commands.parse import suggest
@@ -34,7 +35,7 @@ def resolve_timezone(name: str) -> str:
     )
 
 
-async def profile_command(req: Request, opts: Options, svc: Services) -> Reply:
+async def profile_command(registry: Registry, req: Request, opts: Options, svc: Services) -> Reply:
     action = opts.get("action", "show")
     if action == "delete":
         if "timezone" in opts:
@@ -50,20 +51,18 @@ async def profile_command(req: Request, opts: Options, svc: Services) -> Reply:
             ),
             ephemeral=True,
         )
-    assert req.now is not None
     async with svc.engine.begin() as conn:
-        member = await member_store.ensure(conn, req.identity, req.now)
+        member = await member_store.ensure(conn, req.identity, req.at)
         if "timezone" in opts:
             zone = resolve_timezone(opts["timezone"])
-            await member_store.update_profile(conn, member.id, req.now, timezone=zone)
+            await member_store.update_profile(conn, member.id, req.at, timezone=zone)
             member = await member_store.find(conn, req.identity)
             assert member is not None
-    extras = svc.extras.get("profile_fields")
     fields = [Field("Timezone", esc(member.timezone or f"not set (using {svc.settings.default_timezone})"), True)]
     if member.target_exam:
         fields.append(Field("Target exam", code(member.target_exam), True))
-    if extras is not None:
-        fields.extend(await extras(req, member, svc))
+    for section in registry.profile_sections:
+        fields.extend(await section.fields(req, member, svc))
     text = "Saved." if "timezone" in opts else "Set your timezone with `/profile timezone:Europe/Berlin`."
     return Reply(title=f"Profile of {req.identity.user_name}", text=text, fields=tuple(fields), ephemeral=True)
 
@@ -73,10 +72,11 @@ def _owner_check(action: Action, aid: ActionId) -> None:
         raise StaleAction("That button belongs to someone else's profile.", "Use `/profile action:delete` yourself.")
 
 
-async def delete_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+async def delete_pressed(registry: Registry, action: Action, aid: ActionId, svc: Services) -> Reply:
     _owner_check(action, aid)
     async with svc.engine.begin() as conn:
-        deleted = await member_store.delete_member(conn, action.identity)
+        removed = [await step.run(conn, action.identity) for step in registry.deletion_steps]
+        deleted = await member_store.delete_member(conn, action.identity) or any(removed)
     text = "Everything studybot stored about you is deleted." if deleted else "There was nothing stored about you."
     return Reply(title="Deleted", text=text, ephemeral=True, replace=True)
 
@@ -91,7 +91,7 @@ def register(registry: Registry) -> None:
         CommandSpec(
             ("profile",),
             "Show your profile, set your timezone, or delete your data",
-            profile_command,
+            partial(profile_command, registry),
             examples=("/profile", "/profile timezone:Europe/Berlin", "/profile delete"),
             options=(
                 OptionSpec(
@@ -104,5 +104,5 @@ def register(registry: Registry) -> None:
             ),
         )
     )
-    registry.action(ActionSpec(DELETE, delete_pressed))
+    registry.action(ActionSpec(DELETE, partial(delete_pressed, registry)))
     registry.action(ActionSpec(KEEP, keep_pressed))

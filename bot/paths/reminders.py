@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.catalog import Catalog
 from bot.markup import bold, code, esc
-from bot.paths.context import renewing_map
 from bot.paths.expiry import Held, add_years, expiries
 from bot.replies import Reply
 from bot.schedule.ports import Poster, PostResult
@@ -146,7 +145,7 @@ async def deliver_reminders(services: Services, posters: Mapping[str, Poster], n
 
     Reminders for a platform without a poster stay unclaimed, for a run where it is connected.
     """
-    renewing = renewing_map(services)
+    renewing = services.paths.renewing
     async with services.engine.connect() as conn:
         due = await due_reminders(conn, now, renewing=renewing)
     sent: list[Delivered] = []

@@ -7,8 +7,7 @@ import datetime as dt
 from bot.catalog.models import Exam
 from bot.markup import bold, esc
 from bot.practice import texts
-from bot.practice.engine import member_zone, place_of, question_index, question_reply, serve
-from bot.practice.questions import find_question
+from bot.practice.engine import member_zone, place_of, question_reply, serve
 from bot.replies import Reply
 from bot.requests import Identity
 from bot.services import Services
@@ -24,9 +23,9 @@ async def next_review(svc: Services, identity: Identity, now: dt.datetime, exam:
     async with svc.engine.begin() as conn:
         member = await member_store.ensure(conn, identity, now)
         due = await store.due_card_questions(conn, member.id, now, code, limit=LOOKAHEAD)
-        index = question_index(svc)
+        index = svc.questions
         for question_id, exam_code, due_at in due:
-            question = await find_question(conn, index, place_of(identity), question_id)
+            question = await index.find(conn, place_of(identity), question_id)
             card_exam = svc.catalog.exam(exam_code)
             if question is None or card_exam is None:
                 continue

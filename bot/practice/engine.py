@@ -16,21 +16,20 @@ from functools import lru_cache
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import ActionId
+from bot.catalog.exams import find_domain, find_exam
 from bot.catalog.models import Exam, Question
+from bot.catalog.questions import Place
 from bot.errors import InvalidOption, NotFound, StaleAction, UserError
 from bot.markup import code, esc
 from bot.practice import texts
 from bot.practice.questions import (
     LETTERS,
-    Place,
-    QuestionIndex,
-    find_question,
+    grade,
     indexes_to_letters,
     letters_to_indexes,
-    pool,
     shuffled_order,
 )
-from bot.practice.writer import AnswerJob, AnswerWriter, Outcome, commit_jobs
+from bot.practice.writer import AnswerJob, Outcome
 from bot.replies import Button, Reply, Select, SelectOption
 from bot.requests import Action, Identity
 from bot.services import Services
@@ -41,8 +40,6 @@ ANSWER = "pa"
 ANSWER_SELECT = "pas"
 NEXT_PRACTICE = "pq"
 NEXT_REVIEW = "rv"
-WRITER_KEY = "answer_writer"
-INDEX_KEY = "question_index"
 
 
 def member_key(identity: Identity) -> str:
@@ -53,38 +50,13 @@ def place_of(identity: Identity) -> Place:
     return Place(identity.platform, identity.workspace)
 
 
-def question_index(svc: Services) -> QuestionIndex:
-    """Built once per runtime and kept in the services, never at module level."""
-    index = svc.extras.get(INDEX_KEY)
-    if index is None or index.catalog is not svc.catalog:
-        index = svc.extras[INDEX_KEY] = QuestionIndex(svc.catalog)
-    return index
-
-
 def member_zone(member: member_store.Member | None, svc: Services) -> str:
     return (member.timezone if member else None) or svc.settings.default_timezone
 
 
-class UnknownExam(InvalidOption):
-    pass
-
-
-def resolve_exam(svc: Services, code_text: str) -> Exam:
-    exam = svc.catalog.exam(code_text.strip())
-    if exam is None:
-        exam = next(
-            (e for e in svc.catalog.current_exams if code_text.casefold() in (a.casefold() for a in e.aliases)), None
-        )
-    if exam is None:
-        raise UnknownExam(
-            f"I don't know the exam {code(code_text[:20])}.", "Use a code such as `SAA-C03`; see `/cert`."
-        )
-    if exam.status != "current":
-        raise UnknownExam(
-            f"{exam.code} is retired, so there is no practice for it.",
-            f"Practise for {code(exam.replaced_by)} instead." if exam.replaced_by else None,
-        )
-    return exam
+def resolve_exam(svc: Services, text: str) -> Exam:
+    """A current exam to practise for (see `bot.catalog.exams.find_exam`)."""
+    return find_exam(svc.ask.resolver, text, purpose="practice")
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,25 +183,16 @@ def decode_press(action: Action, aid: ActionId) -> Press:
 def record(svc: Services, job: AnswerJob) -> Awaitable[Outcome]:
     """The outcome of `job` once it is durable; a plain function handing back the writer's future, so a
     waiting press holds one coroutine frame fewer (fewer objects for the garbage collector to walk)."""
-    writer: AnswerWriter | None = svc.extras.get(WRITER_KEY)
-    if writer is None:
-        return _record_alone(svc, job)
-    return writer.record(job)
-
-
-async def _record_alone(svc: Services, job: AnswerJob) -> Outcome:
-    from bot.practice.review import make_scheduler
-
-    return (await commit_jobs(svc.engine, [job], make_scheduler()))[0]
+    return svc.writer.record(job)
 
 
 async def pressed_question(svc: Services, identity: Identity, question_id: str) -> Question:
     """The question a press names: shipped ones from memory, a workspace's own from the store."""
-    index = question_index(svc)
+    index = svc.questions
     question = index.get(question_id)
     if question is None:
         async with svc.engine.connect() as conn:
-            question = await find_question(conn, index, place_of(identity), question_id)
+            question = await index.find(conn, place_of(identity), question_id)
     if question is None:
         raise StaleAction("That question no longer exists.", "Run `/practice` for a fresh one.")
     return question
@@ -238,7 +201,6 @@ async def pressed_question(svc: Services, identity: Identity, question_id: str) 
 def answer_job(action: Action, press: Press, question: Question) -> tuple[AnswerJob, tuple[int, ...]]:
     """Check and grade a press without touching the store; raises a UserError for a press that
     cannot count. Returns the job for the writer and the chosen original indexes."""
-    assert action.now is not None
     if not press.letters:
         what = f"{question.choose} options" if question.type == "multiple" else "an option"
         raise InvalidOption(f"Choose {what} first, then press Submit.", "Pick them in the menu, then press Submit.")
@@ -256,8 +218,8 @@ def answer_job(action: Action, press: Press, question: Question) -> tuple[Answer
         question_id=question.id,
         option_order=press.order,
         chosen="".join(map(str, chosen)),
-        correct=chosen == texts.answer_indexes(question),
-        at=action.now,
+        correct=grade(question, chosen),
+        at=action.at,
     )
     return job, chosen
 
@@ -322,13 +284,13 @@ async def practice_question(
 ) -> Reply:
     domain = None
     if domain_name:
-        domain = exam.domain(domain_name) or _domain_by_prefix(exam, domain_name)
+        domain = find_domain(exam, domain_name)
         if domain is None:
             shown = "; ".join(d.name for d in exam.domains)
             raise InvalidOption(f"{exam.code} has no domain {code(domain_name[:60])}.", f"Its domains: {esc(shown)}.")
     async with svc.engine.begin() as conn:
         member = await member_store.ensure(conn, identity, now)
-        questions = await pool(conn, svc.catalog, place_of(identity), exam.code)
+        questions = await svc.questions.pool(conn, place_of(identity), exam.code)
         if domain is not None:
             questions = [q for q in questions if q.domain.casefold() == domain.name.casefold()]
         if difficulty:
@@ -346,17 +308,6 @@ async def practice_question(
         question = pick(questions, seen, f"{member.id}|{served}")
         attempt = await serve(conn, svc, identity, member.id, exam, question, "practice", now)
     return question_reply(attempt, heading=f"{exam.code} · {question.domain}")
-
-
-def _domain_by_prefix(exam: Exam, text: str):  # type: ignore[no-untyped-def]
-    """`domain:security` finds "Design Secure Architectures": any domain whose name contains the words."""
-    words = text.casefold().replace("-", " ").split()
-    found = [d for d in exam.domains if all(w[:5] in d.name.casefold() for w in words)]
-    if len(found) == 1:
-        return found[0]
-    if text.isdigit() and 1 <= int(text) <= len(exam.domains):
-        return exam.domains[int(text) - 1]
-    return None
 
 
 def domain_number(exam: Exam, name: str) -> int:

@@ -24,8 +24,9 @@ from bot.catalog import Catalog, load_catalog
 from bot.catalog.loader import _line_of as line_of  # the loader's YAML-node → line mapping, shared
 from bot.catalog.loader import check_bank
 from bot.catalog.models import QuestionBank
+from bot.catalog.questions import Place
 from bot.errors import UserError
-from bot.practice.questions import LETTERS, Place
+from bot.practice.questions import LETTERS
 from bot.settings import Settings
 from bot.store.schema import workspace_questions
 

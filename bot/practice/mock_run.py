@@ -18,14 +18,12 @@ from bot.markup import bold, bullets, code, esc
 from bot.practice import texts
 from bot.practice.engine import (
     Served,
-    find_question,
     member_key,
     place_of,
-    question_index,
     question_reply,
 )
 from bot.practice.mocks import DEFAULT_QUESTIONS, default_minutes, draw
-from bot.practice.questions import pool, shuffled_order
+from bot.practice.questions import shuffled_order
 from bot.practice.scoring import domain_scores, passing_mark, scaled_estimate
 from bot.replies import Button, Field, Reply
 from bot.requests import Identity
@@ -50,7 +48,7 @@ async def start_or_resume(
             if running.exam != exam.code:
                 note = f"Your {running.exam} mock is still running; finish or end it before starting {exam.code}."
             return await current_question(conn, svc, identity, running, now, note)
-        questions = await pool(conn, svc.catalog, place_of(identity), exam.code)
+        questions = await svc.questions.pool(conn, place_of(identity), exam.code)
         if not questions:
             raise NotFound(f"There are no {exam.code} questions yet, so no mock.", "Try another exam.")
         wanted = count or min(DEFAULT_QUESTIONS, len(questions))
@@ -98,7 +96,7 @@ async def current_question(
     if nxt is None:
         await store.finish_mock(conn, mock.id, now, "completed")
         return await report(conn, svc, identity, mock.id)
-    question = await find_question(conn, question_index(svc), place_of(identity), nxt.attempt.question_id)
+    question = await svc.questions.find(conn, place_of(identity), nxt.attempt.question_id)
     exam = svc.catalog.exam(mock.exam)
     if question is None or exam is None:  # a workspace question removed mid-mock: skip past it
         await store.finish_mock(conn, mock.id, now, "stopped")
@@ -196,10 +194,10 @@ async def report(conn: AsyncConnection, svc: Services, identity: Identity, mock_
         fields.append(Field("Domains", bullets(lines)))
     missed = [i for i in items if not i.correct]
     if missed:
-        index = question_index(svc)
+        index = svc.questions
         lines = []
         for item in missed[:15]:
-            q = await find_question(conn, index, place_of(identity), item.attempt.question_id)
+            q = await index.find(conn, place_of(identity), item.attempt.question_id)
             stem = q.stem if q else item.attempt.question_id
             shown = stem if len(stem) <= 90 else stem[:87] + "…"
             status = "unanswered" if item.chosen is None else "wrong"

@@ -1,38 +1,31 @@
-"""Where questions come from (the shipped banks plus a workspace's own) and how options are shuffled."""
+"""Answers: the order a member sees options in, the letters they answer with, and grading.
+
+`grade` is the one place an answer is judged right or wrong, for private practice, mocks, reviews and
+group prompts alike. An answer is stored as original option indexes: sorted for single and multiple
+response ("02"), and in the member's sequence for ordering and matching ("2013"), where the key is
+the options as written ("0123"): ordering lists the steps in order, matching pairs option i with
+the match written beside option i.
+"""
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from bot.catalog import Catalog
 from bot.catalog.models import Question
-from bot.store.schema import workspace_questions
 
 LETTERS = "ABCDEF"
 
 
-@dataclass(frozen=True, slots=True)
-class Place:
-    """A workspace: questions imported by its moderators are visible only there."""
-
-    platform: str
-    workspace: str
-
-
-def shuffled_order(member_key: str, question: Question) -> str:
+def shuffled_order(member_key: str, question: Question, salt: str = "") -> str:
     """The order a member sees the options in, as original indexes ("2013").
 
     Seeded by member and question, so the same member sees the same order every time (a retry is
-    about recall, not about finding where the answer moved to) while neighbours see different ones.
+    about recall, not about finding where the answer moved to) while neighbours see different ones;
+    a `salt` (a review's date) gives a fresh order where positions must not be memorised.
     """
     order = list(range(len(question.options)))
-    random.Random(f"{member_key}|{question.id}").shuffle(order)
+    random.Random(f"{member_key}|{question.id}{salt}").shuffle(order)
     return "".join(str(i) for i in order)
 
 
@@ -52,56 +45,16 @@ def indexes_to_letters(order: str, indexes: Iterable[int]) -> str:
     return "".join(sorted(LETTERS[order.index(str(i))] for i in indexes))
 
 
-def is_correct(question: Question, chosen: tuple[int, ...]) -> bool:
-    return chosen == question.correct_indexes
+def key_of(question: Question) -> str:
+    """The right answer in the stored encoding."""
+    if question.type in ("ordering", "matching"):
+        return "".join(str(i) for i in range(len(question.options)))
+    return "".join(str(i) for i in question.correct_indexes)
 
 
-async def workspace_bank(conn: AsyncConnection, place: Place, exam: str | None = None) -> list[Question]:
-    """A workspace's own questions, optionally for one exam."""
-    stmt = select(workspace_questions.c.body).where(
-        (workspace_questions.c.platform == place.platform) & (workspace_questions.c.workspace == place.workspace)
-    )
-    if exam is not None:
-        stmt = stmt.where(workspace_questions.c.exam == exam)
-    rows = (await conn.execute(stmt.order_by(workspace_questions.c.question_id))).scalars().all()
-    return [Question.model_validate(json.loads(body)) for body in rows]
-
-
-class QuestionIndex:
-    """Shipped questions by id; `Catalog.question` scans every bank, too slow for every press."""
-
-    def __init__(self, catalog: Catalog) -> None:
-        self.catalog = catalog
-        self.by_id = {q.id: (exam, q) for exam, bank in catalog.questions.items() for q in bank}
-
-    def get(self, question_id: str) -> Question | None:
-        found = self.by_id.get(question_id)
-        return found[1] if found else None
-
-    def exam_of(self, question_id: str) -> str | None:
-        found = self.by_id.get(question_id)
-        return found[0] if found else None
-
-
-async def find_question(
-    conn: AsyncConnection | None, index: QuestionIndex, place: Place, question_id: str
-) -> Question | None:
-    """A shipped question from memory, else the workspace's own from the store."""
-    found = index.get(question_id)
-    if found is not None or conn is None:
-        return found
-    body = (
-        await conn.execute(
-            select(workspace_questions.c.body).where(
-                (workspace_questions.c.platform == place.platform)
-                & (workspace_questions.c.workspace == place.workspace)
-                & (workspace_questions.c.question_id == question_id)
-            )
-        )
-    ).scalar_one_or_none()
-    return Question.model_validate(json.loads(body)) if body is not None else None
-
-
-async def pool(conn: AsyncConnection, catalog: Catalog, place: Place, exam: str) -> list[Question]:
-    """Every question a member in `place` can be asked for `exam`."""
-    return [*catalog.questions.get(exam, ()), *await workspace_bank(conn, place, exam)]
+def grade(question: Question, chosen: str | tuple[int, ...]) -> bool:
+    """Right or wrong, all or nothing as the exams grade; `chosen` as stored ("02") or as indexes."""
+    text = chosen if isinstance(chosen, str) else "".join(str(i) for i in chosen)
+    if question.type in ("ordering", "matching"):
+        return text == key_of(question)
+    return "".join(sorted(text)) == key_of(question)

@@ -17,24 +17,21 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
-import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from bot.catalog.models import Question
 from bot.schedule import texts
 from bot.schedule.cron import make_trigger, occurrences, wall_key
-from bot.schedule.ports import Poster, PostOutcome, PostResult
-from bot.schedule.ratelimit import RateLimiter, limiter_for
+from bot.schedule.picking import pick_question
+from bot.schedule.ports import PostOutcome, PostResult
+from bot.schedule.prompts import DEFAULT_REVEAL_MINUTES, build_prompt, build_reveal, close_prompt, feed_practice
+from bot.schedule.sending import Sender
 from bot.services import Services
+from bot.store import deliveries as outbox
 from bot.store import schedules as schedule_store
+from bot.store.deliveries import Delivery
 from bot.store.schedules import Schedule
-from bot.store.schema import prompt_answers, schedule_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -42,11 +39,10 @@ LEASE = dt.timedelta(minutes=2)
 LOOKBACK = dt.timedelta(days=8)  # how far back a start-up looks for missed prompts to record
 REVEAL_RETRY = dt.timedelta(hours=24)  # a reveal that keeps failing is given up after this
 PAUSE_AFTER = 3  # permanent failures in a row before a schedule is paused
-RECENT = 200  # how many past prompts of a channel count as "recent" when picking a question
 FAN_OUT = 256  # posts in flight at once; the rate limiter decides when each actually goes
 
-# The hook study-path expiry reminders register in `services.extras`: (services, now) -> posted count.
-REMINDERS_HOOK = "deliver_reminders"
+DeliveryJob = Callable[[dt.datetime], Awaitable[int]]
+"""Another feature's share of a delivery run (expiry reminders): given the time, returns how many it sent."""
 
 
 @dataclass
@@ -71,78 +67,6 @@ def prompt_key(schedule_id: int, fire: dt.datetime, zone: str) -> str:
     return f"p:{schedule_id}:{wall_key(fire, zone)}"
 
 
-async def insert_claim(conn: AsyncConnection, values: dict[str, Any]) -> int | None:
-    """Insert a delivery row unless its key exists; the new id when this call won, else None."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = (
-        dialect.insert(schedule_deliveries)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(schedule_deliveries.c.id)
-    )
-    return (await conn.execute(stmt)).scalar_one_or_none()
-
-
-def _questions(svc: Services, exam: str) -> list[Question]:
-    return list(svc.catalog.questions.get(exam, ()))
-
-
-async def question_pool(
-    conn: AsyncConnection, svc: Services, platform: str, workspace: str, exam: str
-) -> list[Question]:
-    """The shipped bank plus the workspace's own questions when the practice engine provides them."""
-    try:
-        from bot.practice.questions import Place, pool
-    except ImportError:  # the practice engine is optional for prompts; the shipped bank always works
-        return _questions(svc, exam)
-    return await pool(conn, svc.catalog, Place(platform, workspace), exam)
-
-
-def matches_domain(exam_domains: list[str], wanted: str, question_domain: str) -> bool:
-    """`domain:security` matches "Design Secure Architectures", as in /practice."""
-    words = wanted.casefold().replace("-", " ").split()
-    if wanted.isdigit() and 1 <= int(wanted) <= len(exam_domains):
-        return question_domain.casefold() == exam_domains[int(wanted) - 1].casefold()
-    return all(w[:5] in question_domain.casefold() for w in words)
-
-
-async def pick_question(conn: AsyncConnection, svc: Services, schedule: Schedule | Any, seed: str) -> Question | None:
-    """A question honouring exam, domain and difficulty that this channel has not seen lately."""
-    questions = await question_pool(conn, svc, schedule.platform, schedule.workspace, schedule.exam)
-    exam = svc.catalog.exam(schedule.exam)
-    names = [d.name for d in exam.domains] if exam else []
-    if schedule.domain:
-        questions = [q for q in questions if matches_domain(names, schedule.domain, q.domain)]
-    if schedule.difficulty:
-        questions = [q for q in questions if q.difficulty == schedule.difficulty]
-    if not questions:
-        return None
-    recent = (
-        (
-            await conn.execute(
-                select(schedule_deliveries.c.question_id)
-                .where(
-                    (schedule_deliveries.c.kind == "prompt")
-                    & (schedule_deliveries.c.platform == schedule.platform)
-                    & (schedule_deliveries.c.workspace == schedule.workspace)
-                    & (schedule_deliveries.c.channel == schedule.channel)
-                    & (schedule_deliveries.c.state != "skipped")
-                )
-                .order_by(schedule_deliveries.c.due_at.desc())
-                .limit(RECENT)
-            )
-        )
-        .scalars()
-        .all()
-    )
-    rng = random.Random(seed)
-    fresh = [q for q in questions if q.id not in set(recent)]
-    if fresh:
-        return rng.choice(fresh)
-    age = {qid: pos for pos, qid in reversed(list(enumerate(recent)))}
-    return max(questions, key=lambda q: age.get(q.id, RECENT))
-
-
 @dataclass(frozen=True, slots=True)
 class Job:
     """A claimed delivery waiting to be posted."""
@@ -156,35 +80,33 @@ class Job:
     schedule_id: int | None
     nonce: str
 
+    @classmethod
+    def of(cls, row: Delivery) -> Job:
+        return cls(row.id, row.key, row.kind, row.platform, row.workspace, row.channel, row.schedule_id, row.nonce)
+
 
 class Deliverer:
-    """Delivers whatever is due, once; shared by APScheduler's wake-ups and `deliver-due`."""
+    """Delivers whatever is due, once; shared by the scheduler's wake-ups and `deliver-due`."""
 
-    def __init__(self, svc: Services, *, lease: dt.timedelta = LEASE, pause_after: int = PAUSE_AFTER) -> None:
+    def __init__(
+        self,
+        svc: Services,
+        sender: Sender,
+        *,
+        jobs: Sequence[DeliveryJob] = (),
+        lease: dt.timedelta = LEASE,
+        pause_after: int = PAUSE_AFTER,
+    ) -> None:
         self.svc = svc
+        self.sender = sender
+        self.jobs = tuple(jobs)
         self.lease = lease
         self.pause_after = pause_after
-        self.limiters: dict[str, RateLimiter] = {}
         self._lock = asyncio.Lock()
 
     @property
     def grace(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.svc.settings.grace_minutes)
-
-    def poster(self, platform: str) -> Poster | None:
-        posters: dict[str, Poster] = self.svc.extras.get("posters") or {}
-        return posters.get(platform)
-
-    def limiter(self, platform: str) -> RateLimiter:
-        if platform not in self.limiters:
-            self.limiters[platform] = limiter_for(platform)
-        return self.limiters[platform]
-
-    async def send(self, platform: str, channel: str, call: Callable[[Poster], Awaitable[PostResult]]) -> PostResult:
-        poster = self.poster(platform)
-        if poster is None:
-            return PostResult(PostOutcome.FAILED, detail=f"no {platform} connection in this process")
-        return await self.limiter(platform).send(channel, lambda: call(poster))
 
     # -- the one entry point ---------------------------------------------------------------------
 
@@ -196,21 +118,9 @@ class Deliverer:
             jobs += await self._claim_prompts(now, counts)
             await self._post_all(jobs, now, counts)
             await self._post_all(await self._claim_reveals(now), now, counts)
-            counts.reminders += await self._reminders(now)
+            for job in self.jobs:
+                counts.reminders += await job(now)
             return counts
-
-    async def _reminders(self, now: dt.datetime) -> int:
-        """Certification expiry reminders (bot.paths), claimed once each by their own keys."""
-        hook = self.svc.extras.get(REMINDERS_HOOK)
-        if hook is not None:
-            return int(await hook(self.svc, now))
-        try:
-            from bot.paths.reminders import deliver_reminders
-        except ImportError:
-            return 0
-        posters = self.svc.extras.get("posters") or {}
-        sent = await deliver_reminders(self.svc, posters, now)
-        return sum(1 for delivered in sent if delivered.result.ok)
 
     async def preview(self, schedule: Schedule, now: dt.datetime, *, post: bool = True) -> tuple[int, PostResult]:
         """Claim and post one prompt of `schedule` now, outside its cron; its reveal follows as usual.
@@ -234,15 +144,7 @@ class Deliverer:
         jobs: list[Job] = []
         async with self.svc.engine.begin() as conn:
             for schedule in await schedule_store.active(conn):
-                last = (
-                    await conn.execute(
-                        select(func.max(schedule_deliveries.c.due_at)).where(
-                            (schedule_deliveries.c.schedule_id == schedule.id)
-                            & (schedule_deliveries.c.kind == "prompt")
-                            & ~schedule_deliveries.c.key.like("preview:%")
-                        )
-                    )
-                ).scalar_one_or_none()
+                last = await outbox.last_prompt_due(conn, schedule.id)
                 since = max(schedule.active_from, now - LOOKBACK, *([last] if last else []))
                 try:
                     trigger = make_trigger(schedule.cron, schedule.timezone)
@@ -265,91 +167,45 @@ class Deliverer:
         return jobs
 
     async def _claim_prompt(
-        self, conn: AsyncConnection, schedule: Schedule, key: str, due: dt.datetime, now: dt.datetime
+        self, conn: Any, schedule: Schedule, key: str, due: dt.datetime, now: dt.datetime
     ) -> Job | None:
         question = await pick_question(conn, self.svc, schedule, key)
         if question is None:
             log.warning("schedule %s: no question matches exam/domain/difficulty; nothing posted", schedule.id)
             return None
         nonce = nonce_for(key)
-        new_id = await insert_claim(conn, self._row(schedule, key, "prompt", question.id, due, now, nonce, "claimed"))
+        new_id = await outbox.insert_claim(conn, _row(schedule, key, question.id, due, now, "claimed"))
         if new_id is None:
             return None
         return Job(new_id, key, "prompt", schedule.platform, schedule.workspace, schedule.channel, schedule.id, nonce)
 
-    async def _record_skip(
-        self, conn: AsyncConnection, schedule: Schedule, key: str, due: dt.datetime, now: dt.datetime
-    ) -> bool:
-        row = self._row(schedule, key, "prompt", "", due, now, nonce_for(key), "skipped")
+    async def _record_skip(self, conn: Any, schedule: Schedule, key: str, due: dt.datetime, now: dt.datetime) -> bool:
+        row = _row(schedule, key, "", due, now, "skipped")
         row["detail"] = "missed while the bot was down, outside the grace window"
-        return await insert_claim(conn, row) is not None
-
-    @staticmethod
-    def _row(
-        schedule: Schedule,
-        key: str,
-        kind: str,
-        question_id: str,
-        due: dt.datetime,
-        now: dt.datetime,
-        nonce: str,
-        state: str,
-    ) -> dict[str, Any]:
-        return {
-            "key": key,
-            "kind": kind,
-            "schedule_id": schedule.id,
-            "platform": schedule.platform,
-            "workspace": schedule.workspace,
-            "channel": schedule.channel,
-            "exam": schedule.exam,
-            "question_id": question_id,
-            "due_at": due,
-            "state": state,
-            "nonce": nonce,
-            "claimed_at": now,
-        }
+        return await outbox.insert_claim(conn, row) is not None
 
     # -- reveals ---------------------------------------------------------------------------------
 
     async def _claim_reveals(self, now: dt.datetime) -> list[Job]:
-        reveal = schedule_deliveries.alias("reveal")
         jobs: list[Job] = []
         async with self.svc.engine.begin() as conn:
-            due = (
-                (
-                    await conn.execute(
-                        select(schedule_deliveries)
-                        .outerjoin(reveal, reveal.c.prompt_id == schedule_deliveries.c.id)
-                        .where(
-                            (schedule_deliveries.c.kind == "prompt")
-                            & (schedule_deliveries.c.state == "posted")
-                            & (schedule_deliveries.c.reveal_at <= now)
-                            & reveal.c.id.is_(None)
-                        )
-                        .order_by(schedule_deliveries.c.reveal_at)
-                    )
-                )
-                .mappings()
-                .all()
-            )
-            for prompt in due:
-                key = f"r:{prompt['id']}"
-                values = {
-                    name: prompt[name]
-                    for name in ("schedule_id", "platform", "workspace", "channel", "exam", "question_id")
-                }
-                nonce = nonce_for(key)
-                new_id = await insert_claim(
+            for prompt in await outbox.due_reveals(conn, now):
+                key = f"r:{prompt.id}"
+                new_id = await outbox.insert_claim(
                     conn,
                     {
-                        **values,
+                        "schedule_id": prompt.schedule_id,
+                        "platform": prompt.platform,
+                        "workspace": prompt.workspace,
+                        "channel": prompt.channel,
+                        "exam": prompt.exam,
+                        "question_id": prompt.question_id,
                         "key": key,
                         "kind": "reveal",
-                        "prompt_id": prompt["id"],
-                        "due_at": prompt["reveal_at"],
+                        "prompt_id": prompt.id,
+                        "due_at": prompt.reveal_at,
                         "state": "claimed",
-                        "nonce": nonce,
+                        "nonce": nonce_for(key),
                         "claimed_at": now,
                     },
                 )
@@ -359,11 +215,11 @@ class Deliverer:
                             new_id,
                             key,
                             "reveal",
-                            prompt["platform"],
-                            prompt["workspace"],
-                            prompt["channel"],
-                            prompt["schedule_id"],
-                            nonce,
+                            prompt.platform,
+                            prompt.workspace,
+                            prompt.channel,
+                            prompt.schedule_id,
+                            nonce_for(key),
                         )
                     )
         return jobs
@@ -374,52 +230,17 @@ class Deliverer:
         """Claims left behind by a process that died; each taken over by exactly one process."""
         jobs: list[Job] = []
         async with self.svc.engine.begin() as conn:
-            stale = (
-                (
-                    await conn.execute(
-                        select(schedule_deliveries).where(
-                            (schedule_deliveries.c.state == "claimed")
-                            & (schedule_deliveries.c.claimed_at < now - self.lease)
-                        )
-                    )
-                )
-                .mappings()
-                .all()
-            )
-            for row in stale:
-                taken = await conn.execute(
-                    update(schedule_deliveries)
-                    .where(
-                        (schedule_deliveries.c.id == row["id"])
-                        & (schedule_deliveries.c.claimed_at == row["claimed_at"])
-                    )
-                    .values(claimed_at=now)
-                )
-                if not taken.rowcount:
+            for row in await outbox.stale_claims(conn, now - self.lease):
+                if not await outbox.take_over(conn, row, now):
                     continue  # another process took it over first
-                if row["message_id"]:
-                    await self._mark_posted(conn, row["id"], row["kind"], row["message_id"], now, row["schedule_id"])
+                if row.message_id:
+                    await self._mark_posted(conn, row.id, row.kind, row.message_id, now, row.schedule_id)
                     continue
-                limit = self.grace if row["kind"] == "prompt" else REVEAL_RETRY
-                if now - row["due_at"] > limit:
-                    await conn.execute(
-                        update(schedule_deliveries)
-                        .where(schedule_deliveries.c.id == row["id"])
-                        .values(state="failed", detail=f"not posted within {limit} of its time")
-                    )
+                limit = self.grace if row.kind == "prompt" else REVEAL_RETRY
+                if now - row.due_at > limit:
+                    await outbox.mark_failed(conn, row.id, f"not posted within {limit} of its time")
                     continue
-                jobs.append(
-                    Job(
-                        row["id"],
-                        row["key"],
-                        row["kind"],
-                        row["platform"],
-                        row["workspace"],
-                        row["channel"],
-                        row["schedule_id"],
-                        row["nonce"],
-                    )
-                )
+                jobs.append(Job.of(row))
         return jobs
 
     # -- posting ---------------------------------------------------------------------------------
@@ -434,8 +255,6 @@ class Deliverer:
         await asyncio.gather(*(one(job) for job in jobs))
 
     async def _post(self, job: Job, now: dt.datetime, counts: Counts) -> PostResult:
-        from bot.schedule.prompts import build_prompt, build_reveal, close_prompt, feed_practice
-
         try:
             if job.kind == "prompt":
                 reply = await build_prompt(self.svc, job.id, now)
@@ -447,7 +266,7 @@ class Deliverer:
             await self._finish(job, PostResult(PostOutcome.FAILED, detail="could not build the message"), now)
             counts.failed += 1
             return PostResult(PostOutcome.FAILED)
-        result = await self.send(
+        result = await self.sender.send(
             job.platform,
             job.channel,
             lambda poster: poster.post(job.workspace, job.channel, reply, nonce=job.nonce),
@@ -459,7 +278,7 @@ class Deliverer:
                 counts.prompts += 1
             else:
                 counts.reveals += 1
-                await close_prompt(self, job.id)
+                await close_prompt(self.svc, self.sender, job.id)
         else:
             counts.failed += 1
         return result
@@ -470,48 +289,34 @@ class Deliverer:
             if result.ok:
                 await self._mark_posted(conn, job.id, job.kind, result.message_id or "", now, job.schedule_id)
             elif result.permanent:
-                await conn.execute(
-                    update(schedule_deliveries)
-                    .where(schedule_deliveries.c.id == job.id)
-                    .values(state="failed", detail=_describe(result))
-                )
-                if result.permanent and job.schedule_id is not None:
+                await outbox.mark_failed(conn, job.id, _describe(result))
+                if job.schedule_id is not None:
                     if await schedule_store.record_failure(conn, job.schedule_id, self.pause_after, _describe(result)):
                         paused = await schedule_store.get(conn, job.schedule_id)
             else:
                 # Rate limited after every retry, or a passing failure: leave the claim, so it is
                 # taken over and retried after the lease (prompts within the grace window only).
-                await conn.execute(
-                    update(schedule_deliveries)
-                    .where(schedule_deliveries.c.id == job.id)
-                    .values(detail=_describe(result))
-                )
+                await outbox.note(conn, job.id, _describe(result))
         if paused is not None:
             log.warning("schedule %s paused: %s", paused.id, paused.pause_reason)
             await self._tell_creator(paused)
 
     async def _mark_posted(
-        self,
-        conn: AsyncConnection,
-        delivery_id: int,
-        kind: str,
-        message_id: str,
-        now: dt.datetime,
-        schedule_id: int | None,
+        self, conn: Any, delivery_id: int, kind: str, message_id: str, now: dt.datetime, schedule_id: int | None
     ) -> None:
-        values: dict[str, Any] = {"state": "posted", "message_id": message_id or None, "posted_at": now}
+        reveal_at = None
         if kind == "prompt":
-            minutes = 12 * 60
+            minutes = DEFAULT_REVEAL_MINUTES
             if schedule_id is not None:
                 found = await schedule_store.get(conn, schedule_id)
                 minutes = found.reveal_minutes if found else minutes
-            values["reveal_at"] = now + dt.timedelta(minutes=minutes)
-        await conn.execute(update(schedule_deliveries).where(schedule_deliveries.c.id == delivery_id).values(**values))
+            reveal_at = now + dt.timedelta(minutes=minutes)
+        await outbox.mark_posted(conn, delivery_id, message_id, now, reveal_at)
         if schedule_id is not None:
             await schedule_store.record_success(conn, schedule_id)
 
     async def _tell_creator(self, schedule: Schedule) -> None:
-        poster = self.poster(schedule.platform)
+        poster = self.sender.poster(schedule.platform)
         if poster is None:
             return
         reply = texts.paused_dm(schedule.id, schedule.channel, schedule.pause_reason or "")
@@ -520,22 +325,28 @@ class Deliverer:
             log.warning("could not tell %s that schedule %s was paused: %s", schedule.created_by, schedule.id, result)
 
     async def next_reveal(self) -> dt.datetime | None:
-        """When the earliest pending reveal falls due, for APScheduler's next wake-up."""
-        reveal = schedule_deliveries.alias("reveal")
+        """When the earliest pending reveal falls due, for the scheduler's next wake-up."""
         async with self.svc.engine.connect() as conn:
-            return (
-                await conn.execute(
-                    select(func.min(schedule_deliveries.c.reveal_at))
-                    .outerjoin(reveal, reveal.c.prompt_id == schedule_deliveries.c.id)
-                    .where(
-                        and_(
-                            schedule_deliveries.c.kind == "prompt",
-                            schedule_deliveries.c.state == "posted",
-                            reveal.c.id.is_(None),
-                        )
-                    )
-                )
-            ).scalar_one_or_none()
+            return await outbox.next_reveal_at(conn)
+
+
+def _row(
+    schedule: Schedule, key: str, question_id: str, due: dt.datetime, now: dt.datetime, state: str
+) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": "prompt",
+        "schedule_id": schedule.id,
+        "platform": schedule.platform,
+        "workspace": schedule.workspace,
+        "channel": schedule.channel,
+        "exam": schedule.exam,
+        "question_id": question_id,
+        "due_at": due,
+        "state": state,
+        "nonce": nonce_for(key),
+        "claimed_at": now,
+    }
 
 
 def _describe(result: PostResult) -> str:
@@ -550,4 +361,4 @@ def _describe(result: PostResult) -> str:
     return f"{text} ({result.detail})" if result.detail else text
 
 
-__all__ = ["Counts", "Deliverer", "insert_claim", "nonce_for", "pick_question", "prompt_answers", "prompt_key"]
+__all__ = ["Counts", "Deliverer", "DeliveryJob", "nonce_for", "prompt_key"]

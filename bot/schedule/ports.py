@@ -7,11 +7,13 @@ can pause a channel or wait out a Retry-After without guessing from an error str
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 from typing import Protocol
 
 from bot.replies import Reply
+from bot.store.schedules import Schedule
 
 
 class PostOutcome(enum.StrEnum):
@@ -56,3 +58,40 @@ class Poster(Protocol):
     async def direct_message(self, workspace: str, user_id: str, reply: Reply) -> PostResult:
         """Send `reply` to one member privately."""
         ...
+
+
+class Posters:
+    """The posters of the platforms this process is connected to, by platform name.
+
+    Built empty by the runtime and filled as each platform connects, so the deliverer, moderator
+    commands and reminders all see the same connections without a string-keyed bag.
+    """
+
+    def __init__(self) -> None:
+        self._by_platform: dict[str, Poster] = {}
+
+    def add(self, poster: Poster) -> None:
+        self._by_platform[poster.platform] = poster
+
+    def remove(self, platform: str) -> None:
+        self._by_platform.pop(platform, None)
+
+    def get(self, platform: str) -> Poster | None:
+        return self._by_platform.get(platform)
+
+    def __contains__(self, platform: object) -> bool:
+        return platform in self._by_platform
+
+    def names(self) -> list[str]:
+        return list(self._by_platform)
+
+
+class ScheduleControl(Protocol):
+    """What commands may ask of the scheduler: it re-reads schedules after a change, posts a preview,
+    and refreshes a prompt's answer count after a press."""
+
+    async def changed(self) -> None: ...
+
+    async def preview(self, schedule: Schedule, now: dt.datetime, *, post: bool = True) -> tuple[int, PostResult]: ...
+
+    def touch(self, delivery_id: int) -> None: ...

@@ -12,35 +12,44 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from types import TracebackType
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from bot.schedule.counts import CountUpdater
 from bot.schedule.cron import make_trigger
-from bot.schedule.deliveries import Counts, Deliverer
-from bot.schedule.prompts import UPDATER_KEY, CountUpdater
+from bot.schedule.deliveries import Counts, Deliverer, DeliveryJob
+from bot.schedule.ports import PostResult
+from bot.schedule.sending import Sender
 from bot.services import Services
 from bot.store import schedules as schedule_store
+from bot.store.schedules import Schedule
 
 log = logging.getLogger(__name__)
 
-SERVICE_KEY = "schedule"
 RESYNC = dt.timedelta(minutes=1)
 
 
 class ScheduleService:
     """The deliverer, the live-count updater and (when started) the APScheduler wake-ups."""
 
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, *, jobs: Sequence[DeliveryJob] = ()) -> None:
         self.svc = svc
-        self.deliverer = Deliverer(svc)
-        self.counts = CountUpdater(self.deliverer)
+        self.sender = Sender(svc.posters)
+        self.deliverer = Deliverer(svc, self.sender, jobs=jobs)
+        self.counts = CountUpdater(svc, self.sender)
         self._scheduler: AsyncIOScheduler | None = None
         self._fingerprint: tuple[object, ...] = ()
-        svc.extras[SERVICE_KEY] = self
-        svc.extras[UPDATER_KEY] = self.counts
+
+    async def preview(self, schedule: Schedule, now: dt.datetime, *, post: bool = True) -> tuple[int, PostResult]:
+        return await self.deliverer.preview(schedule, now, post=post)
+
+    def touch(self, delivery_id: int) -> None:
+        """A member answered a group prompt: refresh its "N answered"."""
+        self.counts.touch(delivery_id)
 
     @property
     def running(self) -> bool:

@@ -29,7 +29,7 @@ async def test_help_lists_commands_and_hides_moderator_ones_from_members(runtime
     async def secret(req: Request, opts: object, svc: Services) -> Reply:
         return Reply(text="secret")
 
-    registry = runtime.services.registry
+    registry = runtime.core.registry
     admin_group.register(registry)  # declared once, whichever feature needs it first
     registry.command(CommandSpec(("studyadmin", "ping"), "Moderators only", secret, permission=Permission.MODERATOR))
     core = runtime.core
@@ -53,7 +53,7 @@ async def test_internal_errors_show_a_reference_not_a_traceback(
     async def broken(req: Request, opts: object, svc: Services) -> Reply:
         raise RuntimeError("database on fire")
 
-    runtime.services.registry.command(CommandSpec(("broken",), "Always fails", broken))
+    runtime.core.registry.command(CommandSpec(("broken",), "Always fails", broken))
     with caplog.at_level(logging.ERROR):
         reply = await runtime.core.handle_line(person(), "/broken")
     assert "Something went wrong" in reply.text and "fire" not in reply.text and "Traceback" not in reply.text

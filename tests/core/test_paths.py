@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import func, select
@@ -12,10 +11,10 @@ from sqlalchemy import func, select
 from bot.actions import ActionId
 from bot.commands.dispatch import Core
 from bot.replies import Reply
-from bot.requests import Action, Identity
+from bot.requests import Action
 from bot.runtime import Runtime
 from bot.store import members as member_store
-from bot.store import schedules as schedule_store
+from bot.store import workspaces as workspace_store
 from bot.store.schema import held_certifications, members
 from tests.conftest import START, person
 
@@ -181,17 +180,10 @@ async def test_retired_versions_count_and_expired_ones_come_back(core: Core) -> 
     assert "SAA-C02" in warnings
 
 
-@dataclass(frozen=True)
-class Target:
-    exam: str
-    exam_date: dt.date
-
-
 async def test_a_channel_group_target_shows_its_countdown(runtime: Runtime) -> None:
-    async def target(identity: Identity) -> Target | None:
-        return Target("SAA-C03", dt.date(2027, 1, 15)) if identity.channel == "study" else None
-
-    runtime.services.extras["group_target"] = target
+    async with runtime.services.engine.begin() as conn:
+        target = workspace_store.GroupTarget("SAA-C03", dt.date(2027, 1, 15))
+        await workspace_store.put_target(conn, "console", "w1", "study", target, "mod", START)
     core = runtime.core
     here = await core.handle_line(person(channel="study"), "/path role:developer years:1")
     value = field(here, "Group target")
@@ -212,8 +204,8 @@ async def test_every_example_succeeds_on_a_fresh_database(core: Core) -> None:
 
 async def test_the_group_target_set_by_moderators_is_read_from_the_store(runtime: Runtime) -> None:
     async with runtime.services.engine.begin() as conn:
-        target = schedule_store.GroupTarget("SCS-C03", dt.date(2027, 3, 1))
-        await schedule_store.put_target(conn, "console", "w1", "sec", target, "mod", START)
+        target = workspace_store.GroupTarget("SCS-C03", dt.date(2027, 3, 1))
+        await workspace_store.put_target(conn, "console", "w1", "sec", target, "mod", START)
     reply = await runtime.core.handle_line(person(channel="sec"), "/path role:developer years:1")
     value = field(reply, "Group target")
     assert value is not None and "SCS-C03" in value and "not in your path" in value

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.catalog import Catalog
+from bot.catalog.questions import Place, workspace_bank
 from bot.practice.imports import ImportRejected, parse_bank, store_bank
-from bot.practice.questions import Place, workspace_bank
 from bot.practice.review import make_scheduler
 from bot.practice.writer import AnswerJob, AnswerWriter, commit_jobs
 from bot.store import create_engine, upgrade

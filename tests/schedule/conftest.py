@@ -50,7 +50,7 @@ async def open_runtime(
 ) -> AsyncIterator[Runtime]:
     """A runtime whose console platform posts to `poster`; the scheduler's wake-ups are not started."""
     async with Runtime(make_settings(url, **env), clock=clock, catalog=catalog) as rt:
-        rt.services.extras["posters"] = {poster.platform: poster}
+        rt.services.posters.add(poster)
         yield rt
 
 

@@ -59,7 +59,7 @@ async def test_a_member_is_refused_everything_and_nothing_changes(runtime: Runti
         (ADD.replace("preset:weekdays-9am", 'cron:"* 9 * * *"'), "more than once every 30 minutes"),
         (ADD.replace("preset:weekdays-9am", ""), "give `cron` or `preset`"),
         (ADD.replace("Europe/Berlin", "Europe/Berln"), "Europe/Berlin"),
-        (ADD.replace("SAA-C03", "XYZ-C01"), "don't know the exam"),
+        (ADD.replace("SAA-C03", "XYZ-C01"), "don't know an AWS exam"),
         (ADD.replace("SAA-C03", "SAA-C02"), "retired"),
         (ADD + " domain:astrology", "no domain"),
         (ADD + " reveal_after:soon", "like `12h`"),

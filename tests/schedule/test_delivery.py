@@ -178,7 +178,7 @@ async def test_reveal_after_restart_and_crash_recovery(sqlite_url: str, catalog:
     crashed = FakePoster(fail=lambda _channel: PostResult(PostOutcome.RATE_LIMITED, retry_after=0.0))
     async with open_runtime(sqlite_url, clock, catalog, crashed) as rt:
         await rt.core.handle_line(MOD, ADD)
-        rt.schedule.deliverer.limiter("console").max_attempts = 1
+        rt.schedule.sender.limiter("console").max_attempts = 1
         clock.set(at("2026-11-30T09:00:00+01:00"))
         assert (await rt.schedule.deliver_due()).prompts == 0  # claimed, never posted: as if it crashed
     (row,) = await _peek(sqlite_url, catalog)

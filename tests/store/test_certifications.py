@@ -130,9 +130,9 @@ async def test_the_scheduler_hook_delivers_reminders_through_the_running_posters
     poster = RecordingPoster()
     async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
         await rt.core.handle_line(person(), f"/mycerts add exam:CLF-C02 passed:{passed_for(6)}")
-        hook = rt.services.extras["deliver_reminders"]
-        assert await hook(rt.services, START) == 0  # no platform running: nothing claimed
-        rt.services.extras["posters"] = {"console": poster}
-        assert await hook(rt.services, START) == 1
-        assert await hook(rt.services, START) == 0
+        (job,) = [j for j in rt.core.registry.delivery_jobs if j.name == "expiry reminders"]
+        assert await job.run(rt.services, START) == 0  # no platform running: nothing claimed
+        rt.services.posters.add(poster)
+        assert await job.run(rt.services, START) == 1
+        assert await job.run(rt.services, START) == 0
         assert poster.sent[0][2].title == "CLF-C02 expires in 6 days"

@@ -112,8 +112,7 @@ async def lab(
 ) -> AsyncIterator[tuple[DiscordAdapter, lab_features.Lab]]:
     """An adapter whose registry also holds the test-only lab commands (synced before it opens)."""
     state = lab_features.Lab()
-    runtime.services.extras["lab"] = state
-    lab_features.register(runtime.core.registry)
+    lab_features.register(runtime.core.registry, state)
     await sync_commands(fake.token, runtime.core.registry)
     opened = await open_adapter(runtime, fake, spy, defer_after=0.3)
     try:

@@ -40,9 +40,11 @@ class Lab:
         self.mention: str | None = None  # the role `/labping` replies would mention
 
 
+_STATE: list[Lab] = []
+
+
 def _lab(svc: Services) -> Lab:
-    lab: Lab = svc.extras["lab"]
-    return lab
+    return _STATE[-1]
 
 
 async def echo(req: Request, opts: Options, svc: Services) -> Reply:
@@ -79,7 +81,8 @@ async def ping(req: Request, opts: Options, svc: Services) -> Reply:
     return Reply(text="Heads up, @everyone!", mention=_lab(svc).mention)
 
 
-def register(registry: Registry) -> None:
+def register(registry: Registry, state: Lab) -> None:
+    _STATE[:] = [state]
     registry.group(GroupSpec(("labadmin",), "Lab moderation", Permission.MODERATOR))
     registry.command(
         CommandSpec(

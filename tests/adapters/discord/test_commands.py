@@ -27,7 +27,7 @@ TYPES = {3, 4, 5, 6, 7, 8, 9, 10}
 def _registries() -> list[Registry]:
     real = build_registry()
     with_lab = build_registry()
-    lab.register(with_lab)
+    lab.register(with_lab, lab.Lab())
     return [real, with_lab]
 
 
@@ -84,7 +84,7 @@ def test_dry_run_payload_obeys_discords_rules(registry: Registry) -> None:
 
 def test_payload_follows_the_declarations() -> None:
     registry = build_registry()
-    lab.register(registry)
+    lab.register(registry, lab.Lab())
     payload = {c["name"]: c for c in command_payload(registry)}
     assert list(payload) == registry.top_level()
     for spec in registry:

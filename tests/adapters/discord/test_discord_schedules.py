@@ -59,9 +59,9 @@ async def study_group(runtime: Runtime, fake: FakeDiscord, synced: None) -> Asyn
     """
     role = fake.add_role("Study Group")  # before connecting, so the guild the client caches has it
     adapter = await open_adapter(runtime, fake)
-    runtime.services.extras["posters"] = {"discord": adapter.poster}
+    runtime.services.posters.add(adapter.poster)
     virtual = VirtualTime()
-    runtime.schedule.deliverer.limiters["discord"] = RateLimiter(
+    runtime.schedule.sender.limiters["discord"] = RateLimiter(
         LIMITS["discord"], clock=virtual.clock, sleep=virtual.sleep
     )
     try:
@@ -241,14 +241,14 @@ async def test_a_post_retried_after_a_crash_is_dropped_by_its_nonce(
     clock.set(SUNDAY)
     await ask(fake, "studyadmin schedule add", {"channel": "study", **WEEKDAYS})
     clock.set(MONDAY_9)
-    runtime.services.extras["posters"] = {"discord": DiesAfterPosting(adapter.poster)}
+    runtime.services.posters.add(DiesAfterPosting(adapter.poster))
     with pytest.raises(ConnectionAbortedError):
         await runtime.schedule.deliver_due()
     row = await prompt_row(runtime)
     assert row["state"] == "claimed" and row["message_id"] is None  # posted, but nobody knows
 
     # Back up three minutes later: the stale claim is taken over and posted again with the same nonce.
-    runtime.services.extras["posters"] = {"discord": adapter.poster}
+    runtime.services.posters.add(adapter.poster)
     clock.set(MONDAY_9 + dt.timedelta(minutes=3))
     assert (await runtime.schedule.deliver_due()).prompts == 1
     first, retried = channel_posts(fake, fake.channel_id)

@@ -79,8 +79,8 @@ def paced() -> VirtualTime:
 @pytest.fixture
 def posting(slack_runtime: Runtime, http_slack: SlackAdapter, fake_slack: FakeSlack, paced: VirtualTime) -> Runtime:
     """The runtime with the adapter's real Poster in place, as `studybot run` wires it."""
-    slack_runtime.services.extras["posters"] = {"slack": http_slack.poster}
-    limiters = slack_runtime.schedule.deliverer.limiters
+    slack_runtime.services.posters.add(http_slack.poster)
+    limiters = slack_runtime.schedule.sender.limiters
     limiters["slack"] = RateLimiter(LIMITS["slack"], clock=paced.clock, sleep=paced.sleep)
     for user, name in MEMBERS.items():
         if user not in fake_slack.users:

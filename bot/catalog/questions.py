@@ -1,0 +1,70 @@
+"""Looking a question up: the shipped banks by id in memory, a workspace's own questions from the store.
+
+This is the one place a question id becomes a `Question`; practice, mocks, reviews and group prompts all
+ask the `QuestionIndex` that the runtime builds once.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.catalog.loader import Catalog
+from bot.catalog.models import Question
+from bot.store.schema import workspace_questions
+
+W = workspace_questions.c
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """A workspace: questions imported by its moderators are visible only there."""
+
+    platform: str
+    workspace: str
+
+
+async def workspace_bank(conn: AsyncConnection, place: Place, exam: str | None = None) -> list[Question]:
+    """A workspace's own questions, optionally for one exam."""
+    stmt = select(W.body).where((W.platform == place.platform) & (W.workspace == place.workspace))
+    if exam is not None:
+        stmt = stmt.where(W.exam == exam)
+    rows = (await conn.execute(stmt.order_by(W.question_id))).scalars().all()
+    return [Question.model_validate(json.loads(body)) for body in rows]
+
+
+class QuestionIndex:
+    """Shipped questions by id, built once per runtime (scanning every bank is too slow for a press)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+        self.by_id = {q.id: (exam, q) for exam, bank in catalog.questions.items() for q in bank}
+
+    def get(self, question_id: str) -> Question | None:
+        found = self.by_id.get(question_id)
+        return found[1] if found else None
+
+    def exam_of(self, question_id: str) -> str | None:
+        found = self.by_id.get(question_id)
+        return found[0] if found else None
+
+    async def find(self, conn: AsyncConnection | None, place: Place, question_id: str) -> Question | None:
+        """A shipped question from memory, else the workspace's own from the store."""
+        found = self.get(question_id)
+        if found is not None or conn is None:
+            return found
+        body = (
+            await conn.execute(
+                select(W.body).where(
+                    (W.platform == place.platform) & (W.workspace == place.workspace) & (W.question_id == question_id)
+                )
+            )
+        ).scalar_one_or_none()
+        return Question.model_validate(json.loads(body)) if body is not None else None
+
+    async def pool(self, conn: AsyncConnection, place: Place, exam: str) -> list[Question]:
+        """Every question a member in `place` can be asked for `exam`."""
+        return [*self.catalog.questions.get(exam, ()), *await workspace_bank(conn, place, exam)]
