@@ -88,7 +88,7 @@ class Settings(BaseSettings):
         aliases = {f.alias for f in cls.model_fields.values() if f.alias}
         data = {k: v for k, v in merged.items() if k in aliases and v != ""}
         try:
-            return cls(**data)
+            return cls.model_validate(data)
         except ValidationError as exc:
             problems = []
             for error in exc.errors():

@@ -183,9 +183,7 @@ def load_catalog(root: Path | None = None, *, extra_loaders: Iterable[ExtraLoade
         bank, node = _load(path, QuestionBank, problems)
         if bank is None:
             continue
-        check_bank(
-            bank, exams, seen_q, lambda i, f, m, p=path, n=node: problems.add(p, _line_of(n, ("questions", i, f)), m)
-        )
+        check_bank(bank, exams, seen_q, _bank_reporter(problems, path, node))
         if path.stem != bank.exam:
             problems.add(path, _line_of(node, ("exam",)), f"file name must be {bank.exam}.yaml")
         questions[bank.exam] = bank.questions
@@ -204,6 +202,13 @@ def load_catalog(root: Path | None = None, *, extra_loaders: Iterable[ExtraLoade
     if problems.items or ask is None:
         raise ContentError(problems.items)
     return Catalog(root=root, exams=exams, faq=tuple(faq), questions=questions, ask=ask, extra=extra)
+
+
+def _bank_reporter(problems: _Problems, path: Path, node: yaml.Node | None) -> Callable[[int, str, str], None]:
+    def report(index: int, field_name: str, message: str) -> None:
+        problems.add(path, _line_of(node, ("questions", index, field_name)), message)
+
+    return report
 
 
 def check_bank(

@@ -158,12 +158,12 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
                 if any(used[start : start + size]):
                     continue
                 phrase = " ".join(words[start : start + size])
-                code = resolver.names.get(phrase)
-                if fuzzy and code is None and size >= 2 and len(phrase) >= 10:
+                named = resolver.names.get(phrase)
+                if fuzzy and named is None and size >= 2 and len(phrase) >= 10:
                     best = process.extractOne(phrase, resolver._keys, scorer=fuzz.ratio, score_cutoff=90)
-                    code = resolver.names[best[0]] if best else None
-                if code is not None:
-                    found.setdefault(code, resolver.exams[code])
+                    named = resolver.names[best[0]] if best else None
+                if named is not None:
+                    found.setdefault(named, resolver.exams[named])
                     used[start : start + size] = [True] * size
     # "<name> associate|professional|specialty" names an exam only when the name belongs to one of that
     # level: "java developer associate" and "kubernetes professional" do not exist, even where part of
@@ -184,9 +184,9 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
         strangers = [w for w in run if w not in resolver.vocabulary and w not in known_words]
         if used[index] and not strangers:
             continue
-        match = resolver.resolve(phrase).exam
-        if match is not None and match.level == level and not strangers:
-            found.setdefault(match.code, match)
+        leveled = resolver.resolve(phrase).exam
+        if leveled is not None and leveled.level == level and not strangers:
+            found.setdefault(leveled.code, leveled)
         else:
             unknown.append(phrase)
     return Mentions(tuple(found.values()), tuple(unknown))

@@ -56,8 +56,8 @@ async def profile_command(registry: Registry, req: Request, opts: Options, svc: 
         if "timezone" in opts:
             zone = resolve_timezone(opts["timezone"])
             await member_store.update_profile(conn, member.id, req.at, timezone=zone)
-            member = await member_store.find(conn, req.identity)
-            assert member is not None
+            changed = await member_store.find(conn, req.identity)
+            member = changed or member
     fields = [Field("Timezone", esc(member.timezone or f"not set (using {svc.settings.default_timezone})"), True)]
     if member.target_exam:
         fields.append(Field("Target exam", code(member.target_exam), True))

@@ -24,7 +24,7 @@ from bot.catalog import Catalog
 from bot.markup import bold, code, esc
 from bot.paths.expiry import Held, add_years, expiries
 from bot.replies import Reply
-from bot.schedule.ports import Poster, PostResult
+from bot.schedule.ports import Posters, PostResult
 from bot.services import Services
 from bot.store import certifications as cert_store
 from bot.store.claims import claim, is_claimed
@@ -140,7 +140,7 @@ def reminder_reply(reminder: DueReminder, catalog: Catalog) -> Reply:
     return Reply(title=f"{reminder.exam} expires {when}", text="\n\n".join(lines))
 
 
-async def deliver_reminders(services: Services, posters: Mapping[str, Poster], now: dt.datetime) -> list[Delivered]:
+async def deliver_reminders(services: Services, posters: Posters, now: dt.datetime) -> list[Delivered]:
     """Claim each due reminder, then send it as a direct message through its platform's poster.
 
     Reminders for a platform without a poster stay unclaimed, for a run where it is connected.

@@ -57,11 +57,11 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
         if known is None:
             continue
         scores = domain_scores(known, domains)
-        for d in scores:
-            if d.answered:
-                domain_lines.append(f"{code(e)} {esc(d.name)}: {texts.percent(d.share)} of {d.answered}")
-                if d.answered >= WEAK_MIN_ANSWERS:
-                    weak.append((d.share, e, d.name, d.answered))
+        for score in scores:
+            if score.answered:
+                domain_lines.append(f"{code(e)} {esc(score.name)}: {texts.percent(score.share)} of {score.answered}")
+                if score.answered >= WEAK_MIN_ANSWERS:
+                    weak.append((score.share, e, score.name, score.answered))
         r = readiness(scores)
         if r.share is not None:
             ready_lines.append(

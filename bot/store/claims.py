@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -14,10 +15,8 @@ from bot.store.schema import claims
 async def claim(conn: AsyncConnection, key: str, now: dt.datetime) -> bool:
     """Insert `key`; True when this call claimed it, False when someone already had."""
     values = {"key": key, "claimed_at": now}
-    if conn.dialect.name == "postgresql":
-        stmt = postgresql.insert(claims).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    else:
-        stmt = sqlite.insert(claims).values(**values).on_conflict_do_nothing(index_elements=["key"])
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(claims).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await conn.execute(stmt)
     return bool(result.rowcount)
 

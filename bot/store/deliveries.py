@@ -45,7 +45,7 @@ class Delivery:
     detail: str | None
 
     @classmethod
-    def of(cls, row: Mapping[str, Any]) -> Delivery:
+    def of(cls, row: Mapping[Any, Any]) -> Delivery:
         return cls(**{f.name: row[f.name] for f in fields(cls)})
 
 
