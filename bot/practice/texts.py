@@ -1,8 +1,13 @@
-"""How questions, verdicts and times read to a member; wording lives here so it is reviewed in one place."""
+"""How a question and its verdict read, for private practice, mocks, reviews and group prompts alike.
+
+Wording lives here so it is reviewed in one place; group prompts show the options in written order, a
+member's own practice in that member's shuffled order, through the same functions.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import urlparse
@@ -31,7 +36,8 @@ class _Rendered:
     """A question's option texts escaped and joined with their explanations, by original index."""
 
     question: Question  # kept so the cache entry can be checked against the very object asked about
-    bodies: tuple[str, ...]
+    texts: tuple[str, ...]
+    whys: tuple[str, ...]
     correct: tuple[bool, ...]
     answer: tuple[int, ...]  # the correct original indexes, as `Question.correct_indexes`
 
@@ -50,7 +56,8 @@ def _rendered(question: Question) -> _Rendered:
             _RENDERED.clear()
         entry = _RENDERED[id(question)] = _Rendered(
             question,
-            tuple(f"{esc(o.text)} {esc(o.explanation)}" for o in question.options),
+            tuple(esc(o.text) for o in question.options),
+            tuple(esc(o.explanation) for o in question.options),
             tuple(o.correct for o in question.options),
             question.correct_indexes,
         )
@@ -66,15 +73,24 @@ _TAGS = {(False, False): "", (True, False): " (correct)", (False, True): " (your
 _TAGS[(True, True)] = " (correct, your answer)"
 
 
-def explanations(question: Question, order: str, chosen: tuple[int, ...]) -> str:
-    """Every option with why it is right or wrong, in the order the member saw them."""
+def explanations(
+    question: Question, order: str, chosen: tuple[int, ...] = (), notes: Sequence[str] | None = None
+) -> str:
+    """Every option with why it is right or wrong, in the order the member saw them; `notes` (markup,
+    by original index) go after an option's text, as a reveal's share of answers does."""
     rendered = _rendered(question)
     lines = []
     for pos, digit in enumerate(order):
         i = int(digit)
         tag = _TAGS[(rendered.correct[i], i in chosen)]
-        lines.append(f"- **{LETTERS[pos]}{tag}**: {rendered.bodies[i]}")
+        note = f" {notes[i]}" if notes is not None and notes[i] else ""
+        lines.append(f"- **{LETTERS[pos]}{tag}**: {rendered.texts[i]}{note} {rendered.whys[i]}")
     return "\n".join(lines)
+
+
+def written_order(question: Question) -> str:
+    """The options as the question was written: how a group prompt shows them to everyone."""
+    return "".join(str(i) for i in range(len(question.options)))
 
 
 @lru_cache(maxsize=4096)

@@ -9,10 +9,12 @@ from zoneinfo import ZoneInfo
 
 from bot.actions import ActionId
 from bot.catalog.models import Question
-from bot.markup import bold, bullets, code, esc
+from bot.markup import bold, code, esc
+from bot.practice import texts as practice_texts
+from bot.practice.questions import LETTERS
 from bot.replies import Button, Reply, Select, SelectOption
+from bot.words import plural
 
-LETTERS = "ABCDEF"
 PRESS = "gp"  # a press on a group prompt: (delivery id, letter)
 PRESS_SELECT = "gps"  # the menu of a "choose N" group prompt: (delivery id,)
 RIGHT_LIST = 10
@@ -53,10 +55,7 @@ def prompt_reply(view: PromptView) -> Reply:
     lines = [f"{code(view.exam)} · {esc(view.domain)} · {q.difficulty}"]
     if view.countdown:
         lines.append(view.countdown)
-    lines += ["", esc(q.stem), ""]
-    if q.type == "multiple":
-        lines += [bold(f"Choose {q.choose}."), ""]
-    lines += [f"{bold(LETTERS[i] + '.')} {esc(o.text)}" for i, o in enumerate(q.options)]
+    lines += ["", practice_texts.question_text(q, practice_texts.written_order(q))]
     answered = f"{view.answered} answered"
     if view.closed:
         return Reply(
@@ -105,12 +104,11 @@ def reveal_reply(exam: str, question: Question, answers: list[tuple[str, str]]) 
     shares: Counter[int] = Counter(int(i) for _name, chosen in answers for i in chosen)
     picks: Counter[str] = Counter(chosen for _name, chosen in answers)
     lines = [f"{code(exam)} · {bold('Answer: ' + letters(right))}", "", esc(question.stem), ""]
-    items = []
-    for i, option in enumerate(question.options):
-        share = f"{shares[i] * 100 // total}% ({shares[i]})" if total else "0%"
-        tag = " (correct)" if option.correct else ""
-        items.append(f"{bold(LETTERS[i] + tag)}: {esc(option.text)} ({share} of answers) {esc(option.explanation)}")
-    lines.append(bullets(items))
+    notes = [
+        f"({shares[i] * 100 // total}% of answers, {plural(shares[i], 'member')})" if total else ""
+        for i in range(len(question.options))
+    ]
+    lines.append(practice_texts.explanations(question, practice_texts.written_order(question), notes=notes))
     lines.append("")
     if not total:
         lines.append("Nobody answered this time.")
