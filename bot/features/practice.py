@@ -17,10 +17,12 @@ from bot.practice.engine import (
     decode_press,
     next_practice_button,
     next_review_button,
+    partial_sequence,
     practice_question,
     pressed_question,
     record,
     resolve_exam,
+    sequence_step_reply,
     settled,
     verdict_text,
 )
@@ -81,6 +83,9 @@ async def answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
     assert now is not None
     press = decode_press(action, aid)
     question = await pressed_question(svc, action.identity, press.question_id)
+    picked = partial_sequence(press, question)
+    if picked is not None:
+        return sequence_step_reply(press, question, picked)
     job, chosen = answer_job(action, press, question)
     outcome = await record(svc, job)
     chosen = settled(outcome, chosen)

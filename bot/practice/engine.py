@@ -98,10 +98,46 @@ async def serve(
     return Served(attempt_id, question, order, exam)
 
 
+SEQUENCES = ("ordering", "matching")
+
+
+def sequence_buttons(attempt_id: int, question: Question, order: str, picked: str) -> tuple[Button, ...]:
+    """One button per letter not yet used, each carrying the letters picked so far; "Start again" undoes.
+
+    The whole partial answer lives in the button, so a restart loses nothing and nothing is stored
+    until the last step, which is graded all or nothing like any other answer.
+    """
+    fields = (str(attempt_id), question.id, order)
+    buttons = [
+        Button(LETTERS[pos], ActionId(ANSWER, (*fields, picked + LETTERS[pos])).encode(), "primary")
+        for pos in range(len(order))
+        if LETTERS[pos] not in picked
+    ]
+    if picked:
+        buttons.append(Button("Start again", ActionId(ANSWER, (*fields, "-")).encode()))
+    return tuple(buttons)
+
+
+def sequence_step_reply(press: Press, question: Question, picked: str) -> Reply:
+    """An ordering or matching answer after some of its steps: the question again, what is picked so far."""
+    text = f"{texts.question_text(question, press.order)}\n\n{texts.sequence_progress(question, press.order, picked)}"
+    return Reply(
+        title="Your answer so far" if picked else "Start again",
+        text=text,
+        buttons=sequence_buttons(press.attempt_id, question, press.order, picked),
+        footer=f"{question.difficulty} · {question.id}",
+        ephemeral=True,
+        replace=True,
+    )
+
+
 def answer_components(served: Served) -> tuple[tuple[Button, ...], Select | None]:
-    """Letter buttons for one answer; a select plus a submit button for "choose N"."""
+    """Letter buttons for one answer; a select plus a submit button for "choose N"; step-by-step
+    letter buttons for ordering and matching."""
     q = served.question
     fields = (str(served.attempt_id), q.id, served.order)
+    if q.type in SEQUENCES:
+        return sequence_buttons(served.attempt_id, q, served.order, ""), None
     if q.type == "single":
         buttons = tuple(
             Button(LETTERS[pos], ActionId(ANSWER, (*fields, LETTERS[pos])).encode(), "primary")
@@ -124,6 +160,8 @@ def question_reply(served: Served, *, heading: str, footer: str | None = None, t
     buttons, select = answer_components(served)
     q = served.question
     body = texts.question_text(q, served.order)
+    if q.type in SEQUENCES:
+        body += "\n\n" + texts.sequence_progress(q, served.order, "")
     default_footer = f"{q.difficulty} · {q.id}"
     return Reply(
         title=heading,
@@ -139,6 +177,13 @@ def verdict_text(
     question: Question, order: str, chosen: tuple[int, ...], correct: bool, *, again: bool, due_note: str | None
 ) -> str:
     """The verdict with every option's explanation; built for every press of a burst, so kept lean."""
+    if question.type in SEQUENCES:
+        head = "**Correct.**" if correct else "**Not quite.** Every step must be right to count."
+        if again:
+            head = f"You already answered this one. {head}"
+        body = texts.sequence_verdict(question, order, chosen)
+        text = f"{head}\n\n{body}\n\n**Read more**\n{texts.doc_links(question)}"
+        return f"{text}\n\n{esc(due_note)}" if due_note else text
     if correct:
         head = "**Correct.**"
     else:
@@ -201,6 +246,11 @@ async def pressed_question(svc: Services, identity: Identity, question_id: str) 
 def answer_job(action: Action, press: Press, question: Question) -> tuple[AnswerJob, tuple[int, ...]]:
     """Check and grade a press without touching the store; raises a UserError for a press that
     cannot count. Returns the job for the writer and the chosen original indexes."""
+    if question.type in SEQUENCES:
+        chosen_seq = sequence_indexes(press, question)
+        if chosen_seq is None:
+            raise StaleAction("That answer button is out of date.", "Run `/practice` for a fresh question.")
+        return _job(action, press, question, chosen_seq), chosen_seq
     if not press.letters:
         what = f"{question.choose} options" if question.type == "multiple" else "an option"
         raise InvalidOption(f"Choose {what} first, then press Submit.", "Pick them in the menu, then press Submit.")
@@ -209,8 +259,39 @@ def answer_job(action: Action, press: Press, question: Question) -> tuple[Answer
         raise StaleAction("That answer button is out of date.", "Run `/practice` for a fresh question.")
     if len(chosen) != question.choose:
         raise InvalidOption(f"This question needs exactly {question.choose} options; you chose {len(chosen)}.", None)
+    return _job(action, press, question, chosen), chosen
+
+
+def sequence_indexes(press: Press, question: Question) -> tuple[int, ...] | None:
+    """A complete ordering or matching answer as original indexes in the member's sequence; None when
+    the letters are not one of each shown option."""
+    letters = press.letters.upper()
+    n = len(question.options)
+    if len(press.order) != n or len(letters) != n or len(set(letters)) != n:
+        return None
+    positions = [LETTERS.find(letter) for letter in letters]
+    if any(p < 0 or p >= n for p in positions):
+        return None
+    return tuple(int(press.order[p]) for p in positions)
+
+
+def partial_sequence(press: Press, question: Question) -> str | None:
+    """The letters picked so far when an ordering or matching answer is not complete yet, else None."""
+    if question.type not in SEQUENCES:
+        return None
+    picked = "" if press.letters == "-" else press.letters.upper()
+    if len(picked) >= len(question.options):
+        return None
+    if len(set(picked)) != len(picked) or any(
+        LETTERS.find(c) < 0 or LETTERS.find(c) >= len(press.order) for c in picked
+    ):
+        raise StaleAction("That answer button is out of date.", "Run `/practice` for a fresh question.")
+    return picked
+
+
+def _job(action: Action, press: Press, question: Question, chosen: tuple[int, ...]) -> AnswerJob:
     identity = action.identity
-    job = AnswerJob(
+    return AnswerJob(
         attempt_id=press.attempt_id,
         platform=identity.platform,
         workspace=identity.workspace,
@@ -221,7 +302,6 @@ def answer_job(action: Action, press: Press, question: Question) -> tuple[Answer
         correct=grade(question, chosen),
         at=action.at,
     )
-    return job, chosen
 
 
 def settled(outcome: Outcome, chosen: tuple[int, ...]) -> tuple[int, ...]:

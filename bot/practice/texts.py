@@ -27,7 +27,56 @@ def question_text(question: Question, order: str) -> str:
     lines = [esc(question.stem), ""]
     if question.type == "multiple":
         lines += [bold(f"Choose {question.choose}."), ""]
-    lines.append(options_text(question, order))
+    if question.type == "matching":
+        # Items keep their written order and are numbered; their matches are shuffled and lettered.
+        lines += [bold("Items"), *(f"{n}. {esc(o.text)}" for n, o in enumerate(question.options, start=1)), ""]
+        lines += [bold("Matches"), matches_text(question, order)]
+    else:
+        if question.type == "ordering":
+            lines += [bold("Put every step in order, first to last."), ""]
+        lines.append(options_text(question, order))
+    return "\n".join(lines)
+
+
+def matches_text(question: Question, order: str) -> str:
+    return "\n".join(
+        f"{bold(LETTERS[pos] + '.')} {esc(question.options[int(i)].match or '')}" for pos, i in enumerate(order)
+    )
+
+
+def sequence_progress(question: Question, order: str, picked: str) -> str:
+    """Where a member is in answering an ordering or matching question, and what to press next."""
+    total = len(question.options)
+    step = len(picked) + 1
+    if question.type == "ordering":
+        so_far = f"Your order so far: {bold(' → '.join(picked))}. " if picked else ""
+        return f"{so_far}Press the step that comes {bold(_ordinal(step))} ({step} of {total})."
+    done = [f"{n} → {letter}" for n, letter in enumerate(picked, start=1)]
+    so_far = f"Matched so far: {bold(', '.join(done))}. " if done else ""
+    item = esc(question.options[len(picked)].text)
+    return f"{so_far}Which match goes with item {bold(str(step))} ({item})?"
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}.get(n, f"number {n}")
+
+
+def sequence_verdict(question: Question, order: str, chosen: tuple[int, ...]) -> str:
+    """The right sequence or pairs with why, beside what the member gave (all or nothing)."""
+    if question.type == "ordering":
+        given = " → ".join(LETTERS[order.index(str(i))] for i in chosen)
+        lines = [f"Your order: {bold(given)}.", "", bold("The right order")]
+        for n, option in enumerate(question.options, start=1):
+            letter = LETTERS[order.index(str(n - 1))]
+            lines.append(f"{n}. {bold(letter)}: {esc(option.text)}. {esc(option.explanation)}")
+        return "\n".join(lines)
+    lines = [bold("The right pairs")]
+    for n, option in enumerate(question.options, start=1):
+        right = LETTERS[order.index(str(n - 1))]
+        given = LETTERS[order.index(str(chosen[n - 1]))] if n - 1 < len(chosen) else "?"
+        verdict = "right" if given == right else f"you gave {given}"
+        pair = f"{esc(option.text)} → {bold(right)} {esc(option.match or '')}"
+        lines.append(f"- {n}. {pair} ({verdict}). {esc(option.explanation)}")
     return "\n".join(lines)
 
 
