@@ -9,7 +9,7 @@ build markup with the helpers below so that text from members or content can nev
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -155,3 +155,103 @@ def to_plain(text: str) -> str:
         else:
             lines.extend(f"• {plain_spans(item)}" for item in block.items)
     return "\n".join(lines)
+
+
+# -- splitting long markup for platforms with message limits ---------------------------------------
+
+SpanRenderer = Callable[[Span], str]
+"""A platform's rendering of one whole span (escaped text, `**bold**`, `<url|text>`, …)."""
+
+
+def _lines(text: str) -> list[tuple[bool, list[Span]]]:
+    """Markup as (is a bullet, spans) lines; (False, []) is the blank line between blocks."""
+    lines: list[tuple[bool, list[Span]]] = []
+    for block in parse(text):
+        if lines:
+            lines.append((False, []))
+        if isinstance(block, Paragraph):
+            current: list[Span] = []
+            for span in block.spans:
+                for index, part in enumerate(span.text.split("\n")):
+                    if index:
+                        lines.append((False, current))
+                        current = []
+                    if part:
+                        current.append(Span(span.kind, part, span.url))
+            lines.append((False, current))
+        else:
+            lines.extend((True, list(item)) for item in block.items)
+    return lines
+
+
+def _cut(raw: str, fits: Callable[[str], bool]) -> int:
+    """The longest prefix length of `raw` that `fits`, moved back to a space when one is near."""
+    low, high = 1, len(raw)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(raw[:middle]):
+            low = middle
+        else:
+            high = middle - 1
+    space = raw.rfind(" ", 0, low)
+    return space + 1 if space > 0 and space >= low // 4 else low
+
+
+def _atoms(span: Span, limit: int, render: SpanRenderer, measure: Callable[[str], int]) -> list[str]:
+    """One span as rendered pieces of at most `limit`, each a whole span of its own kind.
+
+    Policy for what cannot fit: a long span is cut into several spans of the same style (a link into
+    several links to the same address); a link whose address alone is over the limit is shown as its
+    text and address in plain text, cut like text. Nothing is dropped.
+    """
+    whole = render(span)
+    if measure(whole) <= limit:
+        return [whole]
+    if span.kind == "link" and measure(render(Span("link", span.text[:1], span.url))) > limit:
+        shown = span.text if span.text == span.url else f"{span.text} ({span.url})"
+        return _atoms(Span("text", shown), limit, render, measure)
+    pieces: list[str] = []
+    rest = span.text
+
+    def fits(head: str) -> bool:
+        return measure(render(Span(span.kind, head, span.url))) <= limit
+
+    while rest:
+        if not fits(rest[:1]):
+            if span.kind == "link":  # even one character of its text does not fit beside the address
+                pieces.extend(_atoms(Span("text", f"{rest} ({span.url})"), limit, render, measure))
+                break
+            raise ValueError(f"a limit of {limit} cannot hold one character of {span.kind}")
+        size = _cut(rest, fits)
+        head, rest = rest[:size], rest[size:]
+        if head.strip() or span.kind == "code":
+            pieces.append(render(Span(span.kind, head, span.url)))
+    return pieces
+
+
+def chunk(
+    text: str, limit: int, render: SpanRenderer, *, measure: Callable[[str], int] = len, bullet: str = "- "
+) -> list[str]:
+    """Markup rendered and split into pieces of at most `limit` (as `measure` counts), between lines
+    where possible and between spans otherwise, so no piece ever holds half a bold phrase or link."""
+    chunks: list[str] = []
+    current = ""
+    for is_bullet, spans_ in _lines(text):
+        pieces: list[str] = []
+        piece = bullet if is_bullet else ""
+        for span in spans_:
+            for atom in _atoms(span, limit - (measure(bullet) if is_bullet else 0), render, measure):
+                if piece and measure(piece) + measure(atom) > limit:
+                    pieces.append(piece)
+                    piece = ""
+                piece += atom
+        pieces.append(piece)
+        for piece in pieces:
+            candidate = piece if not current else f"{current}\n{piece}"
+            if measure(candidate) <= limit:
+                current = candidate
+            else:
+                chunks.append(current)
+                current = piece
+    chunks.append(current)
+    return [c.strip("\n") for c in chunks if c.strip()]

@@ -69,3 +69,14 @@ def error_reply(message: str, hint: str | None = None) -> Reply:
     """How every user error looks, on every platform."""
     text = message if hint is None else f"{message}\n{hint}"
     return Reply(text=text, title="That didn't work", ephemeral=True)
+
+
+def internal_error_reply(ref: str) -> Reply:
+    """What a member sees when something broke on our side: never a traceback, always a reference
+    they can quote to whoever runs the bot (the same reference is in the log)."""
+    return Reply(
+        title="Something went wrong",
+        text=f"Something went wrong on our side, sorry. Reference **{ref}**: "
+        "please pass it on to whoever runs this bot.",
+        ephemeral=True,
+    )

@@ -28,7 +28,7 @@ from bot.commands.dispatch import Core
 from bot.commands.spec import CommandSpec
 from bot.errors import ConfigurationError, new_reference
 from bot.log import log_context
-from bot.replies import Reply, error_reply
+from bot.replies import error_reply, internal_error_reply
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,12 +86,7 @@ def _context(interaction: discord.Interaction, command: str) -> Any:
 
 
 async def _try_apologise(interaction: discord.Interaction, error: BaseException, ref: str) -> None:
-    reply = Reply(
-        title="Something went wrong",
-        text=f"Something went wrong on our side, sorry. Reference **{ref}**: "
-        "please pass it on to whoever runs this bot.",
-        ephemeral=True,
-    )
+    reply = internal_error_reply(ref)
     try:
         await apologise(interaction, reply)
     except discord.HTTPException:

@@ -39,7 +39,7 @@ from adapters.discord.payloads import (
     SelectOptionPayload,
     StringSelectPayload,
 )
-from bot.markup import Bullets, Paragraph, Span, parse, to_plain
+from bot.markup import Bullets, Paragraph, Span, chunk, parse, to_plain
 from bot.replies import Button, Reply, Select
 
 log = logging.getLogger(__name__)
@@ -137,27 +137,6 @@ def truncate(text: str, limit: int) -> str:
     return head + ELLIPSIS
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Cut `text` into pieces of at most `limit` units, at blank lines, then lines, then spaces."""
-    text = text.strip()
-    pieces: list[str] = []
-    while units(text) > limit:
-        end = _fitting(text, limit)
-        cut = -1
-        for separator in ("\n\n", "\n", " "):
-            found = text.rfind(separator, 0, end)
-            if found > end // 4:  # a cut near the start would leave a uselessly short piece
-                cut = found
-                break
-        if cut <= 0:
-            cut = end
-        pieces.append(text[:cut].rstrip())
-        text = text[cut:].strip()
-    if text:
-        pieces.append(text)
-    return pieces
-
-
 # -- markup ----------------------------------------------------------------------------------------
 
 
@@ -177,9 +156,17 @@ def _span(span: Span) -> str:
         case "link":
             if span.url == span.text:
                 return span.url
-            return f"[{escape(span.text)}]({span.url})"
+            # Brackets in the text would end the link text early: escape them too.
+            label = escape(span.text).replace("[", "\\[").replace("]", "\\]")
+            return f"[{label}]({span.url})"
         case _:
             return escape(span.text)
+
+
+def markdown_chunks(markup: str, limit: int) -> list[str]:
+    """The markup as Discord markdown in pieces of at most `limit` units, never splitting a span's
+    markup (see `bot.markup.chunk`)."""
+    return chunk(markup, limit, _span, measure=units)
 
 
 def to_markdown(markup: str) -> str:
@@ -252,11 +239,11 @@ def _fields(reply: Reply) -> list[EmbedFieldPayload]:
     out: list[EmbedFieldPayload] = []
     for item in reply.fields:
         name = truncate(escape(item.name.strip()), FIELD_NAME_LIMIT) or BLANK
-        chunks = split_text(to_markdown(item.value), FIELD_VALUE_LIMIT) or [BLANK]
+        chunks = markdown_chunks(item.value, FIELD_VALUE_LIMIT) or [BLANK]
         inline = item.inline and len(chunks) == 1
-        for index, chunk in enumerate(chunks):
+        for index, piece in enumerate(chunks):
             label = name if index == 0 else truncate(name + CONTINUED, FIELD_NAME_LIMIT)
-            out.append({"name": label, "value": chunk, "inline": inline})
+            out.append({"name": label, "value": piece, "inline": inline})
     return out
 
 
@@ -264,8 +251,8 @@ def _embed_messages(reply: Reply) -> list[list[EmbedPayload]]:
     packer = _Packer()
     if reply.title and reply.title.strip():
         packer.title(truncate(escape(reply.title.strip()), TITLE_LIMIT))
-    for chunk in split_text(to_markdown(reply.text), DESCRIPTION_LIMIT):
-        packer.description(chunk)
+    for piece in markdown_chunks(reply.text, DESCRIPTION_LIMIT):
+        packer.description(piece)
     for item in _fields(reply):
         packer.field(item)
     if reply.footer and reply.footer.strip():
@@ -392,12 +379,12 @@ def render(
             _mark_cut_embed(groups[-1][-1])
         messages = [RenderedMessage(embeds=tuple(group)) for group in groups]
     else:
-        chunks = split_text(to_markdown(reply.text), room)
+        chunks = markdown_chunks(reply.text, room)
         if len(chunks) > max_messages:
             log.warning("a reply needs %d messages; cutting it to %d", len(chunks), max_messages)
             chunks = chunks[:max_messages]
             chunks[-1] = truncate(chunks[-1] + CUT_MARK, room)
-        messages = [RenderedMessage(content=chunk) for chunk in chunks]
+        messages = [RenderedMessage(content=piece) for piece in chunks]
     if not messages:
         messages = [RenderedMessage(content=None if components or prefix else BLANK)]
     last = messages[-1]

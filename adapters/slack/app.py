@@ -42,7 +42,7 @@ from adapters.slack.translate import (
 from bot.commands.dispatch import Core
 from bot.errors import ConfigurationError, new_reference
 from bot.log import log_context
-from bot.replies import Reply
+from bot.replies import Reply, internal_error_reply
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -254,13 +254,7 @@ class SlackAdapter:
         except RenderError:
             ref = new_reference()
             log.exception("slack: reply could not be rendered (ref %s)", ref, extra={"ref": ref})
-            return render(
-                Reply(
-                    title="Something went wrong",
-                    text=f"Something went wrong on our side, sorry. Reference **{ref}**.",
-                    ephemeral=True,
-                )
-            )
+            return render(internal_error_reply(ref))
 
     async def _send(self, reply: Reply, body: Mapping[str, Any], respond: Respond, *, interactive: bool) -> None:
         """Answer through the response URL; post with the bot token only when there is none (or it failed)."""

@@ -34,7 +34,7 @@ from adapters.slack.payloads import (
     SectionBlock,
     SelectElement,
 )
-from bot.markup import Bullets, Paragraph, Span, parse, to_plain
+from bot.markup import Span, chunk, to_plain
 from bot.replies import Button, Field, Reply, Select
 
 log = logging.getLogger(__name__)
@@ -146,97 +146,19 @@ def _link_target(url: str) -> str:
     return escape(url).replace("|", "%7C")
 
 
-def _atoms(span: Span, limit: int) -> list[str]:
-    """One span as rendered pieces, each at most `limit` characters and each well-formed on its own."""
+def _span(span: Span) -> str:
+    """One whole span as mrkdwn; an address Slack cannot link inside `<…>` goes out as text."""
     text = span.text.replace("`", "'") if span.kind == "code" else span.text
     if span.kind == "link" and span.url:
         target = _link_target(span.url)
-        if text == span.url:
-            whole = f"<{target}>"
-            if len(whole) <= limit:
-                return [whole]
-        else:
-            overhead = len(target) + 3
-            if overhead < limit // 2:
-                return [f"<{target}|{piece}>" for piece in _split_escaped(text, limit - overhead)]
-        # An address too long for any section goes out as text; Slack still links it by itself.
-        return _split_escaped(f"{text} ({span.url})" if text != span.url else text, limit)
-    overhead = 2 if span.kind in ("bold", "italic", "code") else 0
-    return [_wrap(span.kind, piece) for piece in _split_escaped(text, limit - overhead)]
-
-
-def _split_escaped(raw: str, limit: int) -> list[str]:
-    """Escape `raw` into pieces of at most `limit` characters, preferring to break after a space."""
-    pieces: list[str] = []
-    current: list[str] = []
-    size = 0
-    last_space = -1
-    for ch in raw:
-        piece = escape(ch)
-        if size + len(piece) > limit and current:
-            if last_space > len(current) // 2:
-                head, tail = current[: last_space + 1], current[last_space + 1 :]
-            else:
-                head, tail = current, []
-            pieces.append("".join(head))
-            current = list(tail)
-            size = sum(len(p) for p in current)
-            last_space = -1
-        current.append(piece)
-        size += len(piece)
-        if ch == " ":
-            last_space = len(current) - 1
-    if current:
-        pieces.append("".join(current))
-    return pieces
-
-
-def _lines(text: str) -> list[list[Span]]:
-    """Markup as lines of spans; an empty list is a blank line between paragraphs and lists."""
-    lines: list[list[Span]] = []
-    for block in parse(text):
-        if lines:
-            lines.append([])
-        if isinstance(block, Paragraph):
-            current: list[Span] = []
-            for span in block.spans:
-                parts = span.text.split("\n")
-                for index, part in enumerate(parts):
-                    if index:
-                        lines.append(current)
-                        current = []
-                    if part:
-                        current.append(Span(span.kind, part, span.url))
-            lines.append(current)
-        elif isinstance(block, Bullets):
-            for item in block.items:
-                lines.append([Span("text", BULLET), *item])
-    return lines
+        return f"<{target}>" if text == span.url else f"<{target}|{escape(text)}>"
+    return _wrap(span.kind, escape(text))
 
 
 def mrkdwn_chunks(text: str, limit: int = SECTION_TEXT) -> list[str]:
-    """Markup as mrkdwn strings of at most `limit` characters, split between lines where possible."""
-    chunks: list[str] = []
-    current = ""
-    for line in _lines(text):
-        pieces: list[str] = []
-        piece = ""
-        for span in line:
-            for atom in _atoms(span, limit):
-                if len(piece) + len(atom) > limit:
-                    pieces.append(piece)
-                    piece = ""
-                piece += atom
-        pieces.append(piece)
-        for piece in pieces:
-            candidate = piece if not current else f"{current}\n{piece}"
-            if len(candidate) <= limit:
-                current = candidate
-            else:
-                chunks.append(current)
-                current = piece
-    chunks.append(current)
-    return [c.strip("\n") for c in chunks if c.strip()]
+    """Markup as mrkdwn strings of at most `limit` characters, split between lines where possible
+    (see `bot.markup.chunk`)."""
+    return chunk(text, limit, _span, bullet=BULLET)
 
 
 def to_mrkdwn(text: str) -> str:
@@ -358,13 +280,19 @@ def actions_blocks(reply: Reply) -> list[ActionsBlock]:
     """The select first (as on the console: choose, then press), then buttons, 25 elements a block."""
     elements: list[ButtonElement | SelectElement] = []
     if reply.select is not None:
-        elements.append(select(reply.select))
+        try:
+            elements.append(select(reply.select))
+        except RenderError as exc:
+            log.warning("dropping a select: %s", exc)
     seen: dict[str, int] = {}
     for spec in reply.buttons:
         # Slack rejects two equal action ids in one block; a repeat gets a suffix and keeps its value.
         count = seen.get(spec.action_id, 0)
         seen[spec.action_id] = count + 1
-        elements.append(button(spec, None if count == 0 else f"{spec.action_id}~{count + 1}"))
+        try:
+            elements.append(button(spec, None if count == 0 else f"{spec.action_id}~{count + 1}"))
+        except RenderError as exc:
+            log.warning("dropping button %r: %s", spec.label[:40], exc)
     return [
         {"type": "actions", "elements": elements[start : start + ACTIONS_ELEMENTS]}
         for start in range(0, len(elements), ACTIONS_ELEMENTS)

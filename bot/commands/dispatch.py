@@ -18,7 +18,7 @@ from bot.commands.spec import Choice, Permission
 from bot.errors import NotAModerator, StaleAction, UnknownCommand, UserError, new_reference
 from bot.log import log_context
 from bot.markup import code
-from bot.replies import Reply, error_reply
+from bot.replies import Reply, error_reply, internal_error_reply
 from bot.requests import Action, Identity, Request
 from bot.services import Services
 
@@ -84,12 +84,7 @@ class Core:
         ref = new_reference()
         with log_context(ref=ref):
             log.exception("internal error while handling %s", name, extra={"ref": ref})
-        return Reply(
-            title="Something went wrong",
-            text=f"Something went wrong on our side, sorry. Reference **{ref}**: "
-            "please pass it on to whoever runs this bot.",
-            ephemeral=True,
-        )
+        return internal_error_reply(ref)
 
     async def _run_command(self, request: Request) -> Reply:
         spec = self.registry.commands.get(request.command)

@@ -16,7 +16,7 @@ from adapters.discord.render import (
     RenderedMessage,
     render,
     render_one,
-    split_text,
+    markdown_chunks,
     to_markdown,
     truncate,
     units,
@@ -107,16 +107,16 @@ def test_truncate_at_and_over_the_limit() -> None:
     assert truncate("abc\\" + "d" * 10, 5) == "abc…"  # never leaves a backslash escaping the ellipsis
 
 
-def test_split_text_keeps_every_word_and_prefers_line_breaks() -> None:
+def test_markdown_chunks_keep_every_word_and_prefer_line_breaks() -> None:
     text = "\n\n".join(words(50, f"p{n}-") for n in range(10))
-    pieces = split_text(text, 500)
+    pieces = markdown_chunks(text, 500)
     assert all(units(p) <= 500 for p in pieces)
     assert " ".join(pieces).split() == text.split()
     assert all(p.startswith("p") for p in pieces)  # cut at paragraph starts, not inside words
 
 
-def test_split_text_cuts_a_word_longer_than_the_limit() -> None:
-    assert split_text("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
+def test_markdown_chunks_cut_a_word_longer_than_the_limit() -> None:
+    assert markdown_chunks("x" * 25, 10) == ["x" * 10, "x" * 10, "x" * 5]
 
 
 # -- content -------------------------------------------------------------------------------------------

@@ -161,12 +161,16 @@ def test_button_text_at_and_over_75(length: int, cut: bool) -> None:
     assert len(button["text"]["text"]) == 75 and button["text"]["text"].endswith("…") is cut
 
 
-def test_action_id_at_255_and_refused_at_256() -> None:
+def test_action_id_at_255_and_dropped_with_a_warning_at_256(caplog: pytest.LogCaptureFixture) -> None:
     at = render(Reply(buttons=(Button("ok", "a" * 255),)))
     element = actions(check(at))[0]["elements"][0]
     assert element["action_id"] == element["value"] == "a" * 255
     with pytest.raises(RenderError, match="255"):
-        render(Reply(buttons=(Button("ok", "a" * 256),)))
+        r.button(Button("ok", "a" * 256))
+    # The stated policy on every platform: an id over a limit drops its control, the rest is sent.
+    over = check(render(Reply(text="still here", buttons=(Button("ok", "a" * 256), Button("fine", "k:2")))))
+    assert [e["value"] for e in actions(over)[0]["elements"]] == ["k:2"]
+    assert "still here" in str(over) and "dropping button" in caplog.text
 
 
 def test_button_value_at_2000_and_refused_at_2001() -> None:
@@ -216,10 +220,12 @@ def test_option_text_at_and_over_75(length: int, cut: bool) -> None:
     assert len(option["description"]["text"]) == 75
 
 
-def test_option_value_at_150_and_refused_at_151() -> None:
+def test_option_value_at_150_and_dropped_with_a_warning_at_151(caplog: pytest.LogCaptureFixture) -> None:
     check(render(Reply(select=Select("pick:1", (SelectOption("o", "v" * 150),)))))
     with pytest.raises(RenderError, match="150"):
-        render(Reply(select=Select("pick:1", (SelectOption("o", "v" * 151),))))
+        r.select(Select("pick:1", (SelectOption("o", "v" * 151),)))
+    over = render(Reply(text="body", select=Select("pick:1", (SelectOption("o", "v" * 151),))))
+    assert not [b for b in over["blocks"] if b["type"] == "actions"] and "dropping a select" in caplog.text
 
 
 def test_a_multi_select_allows_as_many_as_the_core_says() -> None:
