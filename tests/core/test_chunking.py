@@ -68,10 +68,10 @@ def test_nothing_is_lost_when_split(markup: str, limit: int) -> None:
 
 
 def test_a_long_reply_with_bold_and_links_across_the_split_renders_whole_on_discord() -> None:
+    url = "https://docs.aws.amazon.com/vpc/latest/userguide/"
     sentence = (
         f"{bold('This bold phrase crosses the limit of a Discord message')} and a "
-        f"{link('long documentation link text that would be cut', 'https://docs.aws.amazon.com/vpc/latest/userguide/')} "
-        "follows it. "
+        f"{link('long documentation link text that would be cut', url)} follows it. "
     )
     text = sentence * 45  # about 7,000 characters of content, no title: plain messages
     messages = render(Reply(text=text))
