@@ -101,7 +101,7 @@ class Runtime:
                 catalog=catalog,
                 clock=self.clock,
                 questions=QuestionIndex(catalog),
-                ask=AskEngine(catalog),
+                ask=_ask_engine(catalog),
                 paths=PathContext(catalog),
                 writer=writer,
                 posters=posters,
@@ -141,6 +141,19 @@ class Runtime:
             self._core = None
             self._schedule = None
             gc.unfreeze()
+
+
+_ASK_ENGINES: dict[int, tuple[Catalog, AskEngine]] = {}
+
+
+def _ask_engine(catalog: Catalog) -> AskEngine:
+    """One index per loaded catalog for the life of the process: content never changes once loaded,
+    and a process that opens runtimes again (tests, `studybot exec` loops) need not index it again."""
+    found = _ASK_ENGINES.get(id(catalog))
+    if found is None or found[0] is not catalog:
+        _ASK_ENGINES.clear()
+        found = _ASK_ENGINES[id(catalog)] = (catalog, AskEngine(catalog))
+    return found[1]
 
 
 def _bind(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -17,6 +18,7 @@ from bot.commands.dispatch import Core
 from bot.requests import Identity
 from bot.runtime import Runtime
 from bot.settings import Settings
+from bot.store import create_engine, upgrade
 
 # Monday 2026-11-23 08:00 UTC.
 START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
@@ -122,9 +124,28 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         _drop_pg(base, name)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database migrated once per session; each test gets its own copy (migrations are tested on
+    fresh databases through `database_url` in tests/store)."""
+    path = tmp_path_factory.mktemp("template") / "studybot.sqlite3"
+
+    async def migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'studybot.sqlite3'}"
+def sqlite_url(tmp_path: Path, migrated_sqlite: Path) -> str:
+    target = tmp_path / "studybot.sqlite3"
+    shutil.copyfile(migrated_sqlite, target)
+    return f"sqlite+aiosqlite:///{target}"
 
 
 def make_settings(url: str, **extra: str) -> Settings:

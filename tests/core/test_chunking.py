@@ -33,11 +33,31 @@ def _plain(text: str) -> str:
 
 
 def _balanced_discord(piece: str) -> bool:
-    """Unescaped `**` come in pairs and no piece holds the tail of a link whose `[text` went elsewhere."""
-    unescaped = re.sub(r"\\.", "", piece)
-    unescaped = re.sub(r"``? [^`]* ``?|`[^`]*`", "", unescaped)  # code spans hold literal text
-    links = re.sub(r"\[[^\]]*\]\(https://[^)\s]+\)", "", unescaped)
-    return unescaped.count("**") % 2 == 0 and "](http" not in links
+    """Read the piece as Discord does (backslash escapes, code spans, `**`): bold marks come in pairs and
+    no piece holds the tail of a link whose `[text` went elsewhere."""
+    bold_open = False
+    outside: list[str] = []
+    i = 0
+    while i < len(piece):
+        if piece[i] == "\\":
+            i += 2
+            continue
+        if piece.startswith("`` ", i):
+            end = piece.find(" ``", i + 3)
+            i = len(piece) if end < 0 else end + 3
+            continue
+        if piece[i] == "`":
+            end = piece.find("`", i + 1)
+            i = len(piece) if end < 0 else end + 1
+            continue
+        if piece.startswith("**", i):
+            bold_open = not bold_open
+            i += 2
+            continue
+        outside.append(piece[i])
+        i += 1
+    rest = re.sub(r"\[[^\]]*\]\(https://[^)\s]+\)", "", "".join(outside))
+    return not bold_open and "](http" not in rest
 
 
 @settings(max_examples=150, deadline=None)
