@@ -31,8 +31,11 @@ class ConsolePoster:
         out.write(text + "\n")
         out.flush()
 
+    def planned_id(self, nonce: str) -> str:
+        return f"console-{nonce[:10]}"
+
     async def post(self, workspace: str, channel: str, reply: Reply, *, nonce: str | None = None) -> PostResult:
-        message_id = f"console-{(nonce or uuid.uuid4().hex)[:10]}"
+        message_id = self.planned_id(nonce or uuid.uuid4().hex)
         self.posted.append((channel, message_id, reply))
         lines = [f"--- posted in #{channel} ({workspace}), message {message_id} ---", render(reply)]
         if reply.has_components:

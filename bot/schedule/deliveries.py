@@ -24,7 +24,7 @@ from typing import Any
 from bot.schedule import texts
 from bot.schedule.cron import make_trigger, occurrences, wall_key
 from bot.schedule.picking import pick_question
-from bot.schedule.ports import PostOutcome, PostResult
+from bot.schedule.ports import KnowsItsIds, PostOutcome, PostResult
 from bot.schedule.prompts import DEFAULT_REVEAL_MINUTES, build_prompt, build_reveal, close_prompt, feed_practice
 from bot.schedule.sending import Sender
 from bot.services import Services
@@ -266,12 +266,18 @@ class Deliverer:
             await self._finish(job, PostResult(PostOutcome.FAILED, detail="could not build the message"), now)
             counts.failed += 1
             return PostResult(PostOutcome.FAILED)
+        poster = self.sender.poster(job.platform)
+        recorded = isinstance(poster, KnowsItsIds)
+        if isinstance(poster, KnowsItsIds):
+            # Recorded before it is sent: a crash after this line loses the post, never doubles it.
+            async with self.svc.engine.begin() as conn:
+                await self._mark_posted(conn, job.id, job.kind, poster.planned_id(job.nonce), now, job.schedule_id)
         result = await self.sender.send(
             job.platform,
             job.channel,
             lambda poster: poster.post(job.workspace, job.channel, reply, nonce=job.nonce),
         )
-        await self._finish(job, result, now)
+        await self._finish(job, result, now, recorded=recorded)
         if result.ok:
             counts.posted.append((job.kind, job.channel))
             if job.kind == "prompt":
@@ -283,12 +289,16 @@ class Deliverer:
             counts.failed += 1
         return result
 
-    async def _finish(self, job: Job, result: PostResult, now: dt.datetime) -> None:
+    async def _finish(self, job: Job, result: PostResult, now: dt.datetime, *, recorded: bool = False) -> None:
         paused = None
         async with self.svc.engine.begin() as conn:
             if result.ok:
-                await self._mark_posted(conn, job.id, job.kind, result.message_id or "", now, job.schedule_id)
-            elif result.permanent:
+                if not recorded:
+                    await self._mark_posted(conn, job.id, job.kind, result.message_id or "", now, job.schedule_id)
+                return
+            if recorded:
+                await outbox.reopen(conn, job.id)  # recorded first, but it did not go out: claimed again
+            if result.permanent:
                 await outbox.mark_failed(conn, job.id, _describe(result))
                 if job.schedule_id is not None:
                     if await schedule_store.record_failure(conn, job.schedule_id, self.pause_after, _describe(result)):
@@ -325,9 +335,14 @@ class Deliverer:
             log.warning("could not tell %s that schedule %s was paused: %s", schedule.created_by, schedule.id, result)
 
     async def next_reveal(self) -> dt.datetime | None:
-        """When the earliest pending reveal falls due, for the scheduler's next wake-up."""
+        """When the scheduler must wake besides the schedules' own times: the earliest pending reveal,
+        or the moment a claim left open (a process died while posting) passes its lease and can be
+        taken over, whichever comes first."""
         async with self.svc.engine.connect() as conn:
-            return await outbox.next_reveal_at(conn)
+            reveal = await outbox.next_reveal_at(conn)
+            claimed = await outbox.oldest_open_claim(conn)
+        times = [t for t in (reveal, claimed + self.lease + dt.timedelta(seconds=1) if claimed else None) if t]
+        return min(times) if times else None
 
 
 def _row(

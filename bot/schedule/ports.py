@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.replies import Reply
 from bot.store.schedules import Schedule
@@ -58,6 +58,16 @@ class Poster(Protocol):
     async def direct_message(self, workspace: str, user_id: str, reply: Reply) -> PostResult:
         """Send `reply` to one member privately."""
         ...
+
+
+@runtime_checkable
+class KnowsItsIds(Protocol):
+    """A poster that can name a post's message id before sending it (the console: the id comes from the
+    nonce). The deliverer then records the post first and sends after, so a crash in between can lose
+    that one post but never doubles it; platforms with their own idempotency (Discord's nonce) do not
+    need this."""
+
+    def planned_id(self, nonce: str) -> str: ...
 
 
 class Posters:

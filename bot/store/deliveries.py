@@ -140,6 +140,11 @@ async def next_reveal_at(conn: AsyncConnection) -> dt.datetime | None:
     ).scalar_one_or_none()
 
 
+async def oldest_open_claim(conn: AsyncConnection) -> dt.datetime | None:
+    """When the oldest claim still open was taken: a process may have died holding it."""
+    return (await conn.execute(select(func.min(T.claimed_at)).where(T.state == "claimed"))).scalar_one_or_none()
+
+
 async def is_revealed(conn: AsyncConnection, prompt_id: int) -> bool:
     return (await conn.execute(select(T.id).where(T.prompt_id == prompt_id))).first() is not None
 
@@ -166,6 +171,15 @@ async def mark_posted(
     if reveal_at is not None:
         values["reveal_at"] = reveal_at
     await conn.execute(update(schedule_deliveries).where(T.id == delivery_id).values(**values))
+
+
+async def reopen(conn: AsyncConnection, delivery_id: int) -> None:
+    """A post recorded before sending that then failed goes back to claimed, for a retry after the lease."""
+    await conn.execute(
+        update(schedule_deliveries)
+        .where(T.id == delivery_id)
+        .values(state="claimed", message_id=None, posted_at=None, reveal_at=None)
+    )
 
 
 async def mark_failed(conn: AsyncConnection, delivery_id: int, detail: str) -> None:

@@ -227,6 +227,8 @@ schedule_deliveries = Table(
     Index("ix_schedule_deliveries_due", "kind", "state", "reveal_at"),
     Index("ix_schedule_deliveries_channel", "platform", "workspace", "channel", "due_at"),
     Index("ix_schedule_deliveries_schedule", "schedule_id", "due_at"),
+    Index("ix_schedule_deliveries_prompt", "prompt_id"),
+    Index("ix_schedule_deliveries_claims", "state", "claimed_at"),
 )
 
 # A member's current answer to a group prompt; changeable until the reveal, never shown per member.
