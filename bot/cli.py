@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -171,7 +172,8 @@ def db_upgrade() -> None:
 
 @db.command("backup")
 @click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
-def db_backup(target: Path) -> None:
+@click.option("--force", is_flag=True, help="Replace TARGET if it already exists.")
+def db_backup(target: Path, force: bool) -> None:
     """Copy the SQLite database consistently, even while the bot runs."""
     from bot.store import backup_sqlite, sqlite_path
 
@@ -180,10 +182,21 @@ def db_backup(target: Path) -> None:
     if source is None:
         click.echo("db backup copies SQLite databases; for PostgreSQL use pg_dump.", err=True)
         raise SystemExit(2)
+    live = source.resolve()
+    aimed = target.resolve()
+    if aimed in {live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm")}:
+        click.echo(f"{target} is the live database (or its journal); back up to another file.", err=True)
+        raise SystemExit(2)
+    if aimed.exists() and not force:
+        click.echo(f"{target} already exists; pass --force to replace it.", err=True)
+        raise SystemExit(2)
     try:
         pages = backup_sqlite(source, target)
     except FileNotFoundError as exc:
         click.echo(str(exc), err=True)
+        raise SystemExit(2) from None
+    except (PermissionError, IsADirectoryError, sqlite3.OperationalError) as exc:
+        click.echo(f"cannot write the backup to {target}: {exc}", err=True)
         raise SystemExit(2) from None
     click.echo(f"backed up {source} to {target} ({pages} pages)")
 

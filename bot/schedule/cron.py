@@ -132,14 +132,20 @@ def occurrences(trigger: CronTrigger, after: dt.datetime, until: dt.datetime, li
     return out
 
 
-def next_runs(trigger: CronTrigger, after: dt.datetime, count: int = 3) -> list[dt.datetime]:
+LEAP_CYCLE = dt.timedelta(days=4 * 366)
+"""Far enough ahead to meet every calendar day once, 29 February included."""
+
+
+def next_runs(
+    trigger: CronTrigger, after: dt.datetime, count: int = 3, horizon: dt.timedelta = dt.timedelta(days=400)
+) -> list[dt.datetime]:
     """The next `count` distinct wall-clock runs after `after` (a repeated hour counts once)."""
     seen: dict[str, dt.datetime] = {}
     zone = trigger.timezone
-    horizon = after + dt.timedelta(days=400)
+    until = after + horizon
     cursor = after
     while len(seen) < count:
-        batch = occurrences(trigger, cursor, horizon, limit=count * 2)
+        batch = occurrences(trigger, cursor, until, limit=count * 2)
         if not batch:
             break
         for fire in batch:
@@ -149,7 +155,14 @@ def next_runs(trigger: CronTrigger, after: dt.datetime, count: int = 3) -> list[
 
 
 def check_gap(trigger: CronTrigger, after: dt.datetime) -> None:
-    runs = next_runs(trigger, after, 20)
+    """Refuse a cron that never fires, or fires twice within 30 minutes on any day of a leap cycle
+    (`* * 29 2 *` looks harmless for three years, then posts every minute)."""
+    runs = next_runs(trigger, after, 20, horizon=LEAP_CYCLE)
+    if not runs:
+        raise InvalidCron(
+            "That cron never fires (no such day in the next four years).",
+            "Check the day and month fields, for example `0 9 1 * *` for the first of every month.",
+        )
     for earlier, later in itertools.pairwise(runs):
         if later - earlier < MIN_GAP:
             raise InvalidCron(

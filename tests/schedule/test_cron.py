@@ -8,6 +8,7 @@ import pytest
 
 from bot.schedule.cron import (
     InvalidCron,
+    check_gap,
     make_trigger,
     next_runs,
     occurrences,
@@ -111,3 +112,22 @@ def test_cron_or_preset() -> None:
     for cron, preset in ((None, None), ("0 9 * * *", "daily-9am"), (None, "hourly")):
         with pytest.raises(InvalidCron):
             resolve(cron, preset)
+
+
+@pytest.mark.parametrize(
+    ("cron", "fragment"),
+    [
+        ("* * 29 2 *", "more than once every 30 minutes"),  # quiet for years, then every minute on leap day
+        ("0,10 9 29 2 *", "more than once every 30 minutes"),
+        ("0 0 31 2 *", "never fires"),
+        ("0 0 30 2 *", "never fires"),
+    ],
+)
+def test_crons_are_checked_over_a_whole_leap_cycle(cron: str, fragment: str) -> None:
+    with pytest.raises(InvalidCron) as caught:
+        check_gap(make_trigger(cron, "UTC"), dt.datetime(2026, 12, 2, tzinfo=UTC))
+    assert fragment in caught.value.message
+
+
+def test_a_yearly_leap_day_cron_is_fine() -> None:
+    check_gap(make_trigger("0 9 29 2 *", "Europe/Berlin"), dt.datetime(2026, 12, 2, tzinfo=UTC))

@@ -92,3 +92,23 @@ def test_db_upgrade_and_backup_from_the_command_line(tmp_path: Path) -> None:
 def test_help_explains_one_command_with_examples(tmp_path: Path) -> None:
     out = studybot(["exec", "/help profile"], tmp_path)
     assert "/profile timezone:Europe/Berlin" in out.stdout and "timezone (string)" in out.stdout
+
+
+def test_a_backup_never_hurts_the_live_database(tmp_path: Path) -> None:
+    assert studybot(["exec", "/profile timezone:UTC"], tmp_path).returncode == 0
+    live = tmp_path / "bot.sqlite3"
+    assert live.is_file()
+    before = live.read_bytes()
+    for target in (live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm")):
+        refused = studybot(["db", "backup", str(target)], tmp_path)
+        assert refused.returncode == 2 and "live database" in refused.stderr and "Traceback" not in refused.stderr
+    assert live.read_bytes() == before
+    copy = tmp_path / "copy.sqlite3"
+    assert studybot(["db", "backup", str(copy)], tmp_path).returncode == 0
+    again = studybot(["db", "backup", str(copy)], tmp_path)
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert studybot(["db", "backup", str(copy), "--force"], tmp_path).returncode == 0
+    (tmp_path / "locked").mkdir(mode=0o500)
+    if os.geteuid() != 0:  # root may write anywhere; the friendly error is for everyone else
+        denied = studybot(["db", "backup", str(tmp_path / "locked" / "x.sqlite3")], tmp_path)
+        assert denied.returncode == 2 and "cannot write" in denied.stderr
