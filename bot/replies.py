@@ -59,6 +59,8 @@ class Reply:
     replace: bool = False
     footer: str | None = None
     mention: str | None = None
+    duplicate: bool = False
+    """The platform delivered this event before and it was handled then: adapters send nothing."""
 
     @property
     def has_components(self) -> bool:

@@ -219,6 +219,8 @@ class SlackAdapter:
             member = await self.members.lookup(workspace, user)
             identity = action_identity(body, display_name=member.display_name, is_moderator=member.is_moderator)
             reply = await self.core.handle(to_action(body, action, identity))
+            if reply.duplicate:
+                return  # a retry of a press already answered
             await self._send(reply, body, respond, interactive=True)
             log.debug("slack: action answered in %.1f ms", (time.perf_counter() - started) * 1000)
 
@@ -233,6 +235,8 @@ class SlackAdapter:
             line = command_line(str(body.get("text") or ""), admin=admin)
             trigger = body.get("trigger_id")
             reply = await self.core.handle_line(identity, line, delivery_id=f"slack:{trigger}" if trigger else None)
+            if reply.duplicate:
+                return  # a retry of a trigger already answered
             await self._send(reply, body, respond, interactive=False)
             log.debug("slack: command answered in %.1f ms", (time.perf_counter() - started) * 1000)
 

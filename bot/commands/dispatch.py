@@ -8,7 +8,9 @@ reply; anything else is logged once with its traceback and a reference id the me
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import logging
+import random
 
 from bot.actions import ActionId, ActionIdError
 from bot.commands.options import coerce_options
@@ -21,6 +23,10 @@ from bot.markup import code
 from bot.replies import Reply, error_reply, internal_error_reply
 from bot.requests import Action, Identity, Request
 from bot.services import Services
+from bot.store.claims import claim, forget
+
+DELIVERY_MEMORY = dt.timedelta(days=1)  # Slack retries within minutes; a day is generous
+FORGET_EVERY = 0.01  # share of new deliveries that also clear out old ones
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +74,9 @@ class Core:
             command=name,
         ):
             try:
+                if message.delivery_id and not await self._first_delivery(message, now):
+                    log.info("duplicate delivery %s ignored", message.delivery_id)
+                    return Reply(duplicate=True)
                 if isinstance(message, Request):
                     reply = await self._run_command(message)
                 else:
@@ -79,6 +88,17 @@ class Core:
                 return error_reply(exc.message, exc.hint)
             except Exception:
                 return self._internal_error(name)
+
+    async def _first_delivery(self, message: Request | Action, now: dt.datetime) -> bool:
+        """A platform delivery id (Slack trigger, a retried event) is handled once per workspace, across
+        restarts and processes: its claim is stored, and claims older than a day are forgotten."""
+        ident = message.identity
+        key = f"delivery:{ident.platform}:{ident.workspace}:{message.delivery_id}"[:200]
+        async with self.services.engine.begin() as conn:
+            first = await claim(conn, key, now)
+            if first and random.random() < FORGET_EVERY:
+                await forget(conn, "delivery:", now - DELIVERY_MEMORY)
+        return first
 
     def _internal_error(self, name: str) -> Reply:
         ref = new_reference()

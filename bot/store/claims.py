@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,6 +19,12 @@ async def claim(conn: AsyncConnection, key: str, now: dt.datetime) -> bool:
     stmt = dialect.insert(claims).values(**values).on_conflict_do_nothing(index_elements=["key"])
     result = await conn.execute(stmt)
     return bool(result.rowcount)
+
+
+async def forget(conn: AsyncConnection, prefix: str, before: dt.datetime) -> int:
+    """Drop claims under `prefix` taken before `before` (ones whose memory has expired)."""
+    result = await conn.execute(delete(claims).where(claims.c.key.like(prefix + "%") & (claims.c.claimed_at < before)))
+    return int(result.rowcount or 0)
 
 
 async def is_claimed(conn: AsyncConnection, key: str) -> bool:
