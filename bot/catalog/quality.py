@@ -1,7 +1,9 @@
-"""What a shipped bank must be to study with for months, checked by `studybot content check`.
+"""What a shipped bank must be to study with for months.
 
-These are gates on the shipped content, not on loading it: the bot starts with a bank that misses a
-target (a workspace may still want it), but the project's own check fails so the bank cannot ship so.
+Two kinds of bar. Surface-cue limits are gates: `studybot content check` fails a bank whose form gives
+its keys away, because such a bank teaches the wrong skill however large it is. Depth targets (size,
+domain shares, multiple-response share, stem length, ordering and matching) are shown by `studybot
+content report` beside each bank, met or not. Neither stops the bot from loading a bank.
 """
 
 from __future__ import annotations
@@ -34,6 +36,11 @@ class BankQuality:
     cues: Cues
 
     def problems(self) -> list[str]:
+        """The cue limits this bank breaks: what `content check` fails on."""
+        return self.cues.over_limits()
+
+    def unmet_targets(self) -> list[str]:
+        """The depth targets this bank does not meet yet, for `content report`."""
         out: list[str] = []
         if self.size < self.size_target:
             out.append(f"{self.size} questions; the bank needs {self.size_target} (twice the exam)")
@@ -49,7 +56,6 @@ class BankQuality:
             for kind, count in (("ordering", self.ordering), ("matching", self.matching)):
                 if count < SEQUENCE_MINIMUM:
                     out.append(f"{count} {kind} questions (needs at least {SEQUENCE_MINIMUM})")
-        out.extend(self.cues.over_limits())
         return out
 
 
@@ -77,7 +83,7 @@ def bank_quality(exam: Exam, questions: tuple[Question, ...]) -> BankQuality:
 
 
 def bank_gates(catalog: Catalog) -> list[str]:
-    """Every target a shipped bank misses, as `file:line: message` like the rest of content check."""
+    """Every cue limit a shipped bank breaks, as `file:line: message` like the rest of content check."""
     out: list[str] = []
     for exam in sorted(catalog.current_exams, key=lambda e: e.code):
         path = catalog.root / "questions" / f"{exam.code}.yaml"

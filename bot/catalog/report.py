@@ -14,8 +14,10 @@ from typing import Any
 
 from rapidfuzz import fuzz
 
+from bot.catalog.cues import LONGEST_LIMIT, N_LONGEST_LIMIT, SHORTEST_LIMIT, STEM_OVERLAP_LIMIT
 from bot.catalog.loader import Catalog
 from bot.catalog.models import Question
+from bot.catalog.quality import BankQuality, bank_quality
 
 NEAR_DUPLICATE = 85.0  # token-set ratio, 0-100
 LETTERS = "ABCDEF"
@@ -44,6 +46,7 @@ class BankReport:
     difficulty: dict[str, float]
     types: dict[str, float]
     near_duplicates: list[list[Any]]
+    quality: BankQuality
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +56,19 @@ class BankReport:
             "difficulty": self.difficulty,
             "types": self.types,
             "near_duplicates": self.near_duplicates,
+            "size_target": self.quality.size_target,
+            "multiple_share": self.quality.multiple_share,
+            "median_stem_words": self.quality.stem_median,
+            "ordering": self.quality.ordering,
+            "matching": self.quality.matching,
+            "cues": {
+                "longest_is_key": self.quality.cues.longest,
+                "shortest_is_key": self.quality.cues.shortest,
+                "most_stem_words_is_key": self.quality.cues.stem_overlap,
+                "n_longest_are_key": self.quality.cues.n_longest,
+            },
+            "over_cue_limits": self.quality.problems(),
+            "unmet_targets": self.quality.unmet_targets(),
         }
 
 
@@ -71,6 +87,7 @@ def bank_report(catalog: Catalog, code: str) -> BankReport:
         difficulty={k: _share(v, total) for k, v in sorted(Counter(q.difficulty for q in questions).items())},
         types={k: _share(v, total) for k, v in sorted(Counter(q.type for q in questions).items())},
         near_duplicates=near_duplicates(questions),
+        quality=bank_quality(exam, questions),
     )
 
 
@@ -92,4 +109,19 @@ def as_text(reports: dict[str, BankReport]) -> str:
         lines.append("  types:      " + "  ".join(f"{k} {v:.1f}%" for k, v in r.types.items()))
         dupes = ", ".join(f"{a}~{b} ({s})" for a, b, s in r.near_duplicates) or "none"
         lines.append(f"  near-duplicates: {dupes}")
+        q = r.quality
+        c = q.cues
+        lines.append(
+            f"  cues (limit): longest is key {c.longest:.1f}% ({LONGEST_LIMIT:g}), shortest {c.shortest:.1f}% "
+            f"({SHORTEST_LIMIT:g}), most stem words {c.stem_overlap:.1f}% ({STEM_OVERLAP_LIMIT:g}), "
+            f"N longest in multiple response {c.n_longest:.1f}% ({N_LONGEST_LIMIT:g})"
+        )
+        lines.append(
+            f"  depth: {q.size}/{q.size_target} questions, multiple response {q.multiple_share:.1f}%, "
+            f"median stem {q.stem_median:g} words, ordering {q.ordering}, matching {q.matching}"
+        )
+        for problem in q.problems():
+            lines.append(f"  OVER A CUE LIMIT: {problem}")
+        for target in q.unmet_targets():
+            lines.append(f"  target not met: {target}")
     return "\n".join(lines)
