@@ -64,7 +64,10 @@ class Core:
     async def handle(self, message: Request | Action) -> Reply:
         identity = message.identity
         now = message.now or self.services.clock.now()
-        message = dataclasses.replace(message, now=now, moderator=await self.is_moderator(identity))
+        moderator = self.services.moderators.known(identity)
+        if moderator is None:
+            moderator = await self.is_moderator(identity)
+        message = dataclasses.replace(message, now=now, moderator=moderator)
         name = message.command_name if isinstance(message, Request) else message.action_id.split(":", 1)[0]
         with log_context(
             platform=identity.platform,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -57,25 +58,72 @@ class ModeratorCache:
         self.engine = engine
         self.clock = clock
         self.ttl = ttl
-        self._subjects: dict[tuple[str, str], tuple[float, frozenset[str]]] = {}
+        self._subjects: dict[tuple[str, str], tuple[float, asyncio.Future[frozenset[str]]]] = {}
+        self._refreshing: dict[tuple[str, str], asyncio.Future[None]] = {}
 
-    async def is_moderator(self, identity: Identity) -> bool:
+    def known(self, identity: Identity) -> bool | None:
+        """The answer without waiting whenever a list for the workspace has been read, else None: a
+        plain call, because the dispatcher asks on every press of a burst. A list older than `ttl` is
+        still used while a fresh one is read in the background (one read, however many presses)."""
         if identity.is_moderator:
             return True
+        subjects = self._current(identity.platform, identity.workspace)
+        if subjects is None:
+            return None
+        return identity.user_id in subjects or any(role in subjects for role in identity.roles)
+
+    async def is_moderator(self, identity: Identity) -> bool:
+        found = self.known(identity)
+        if found is not None:
+            return found
         subjects = await self.subjects(identity.platform, identity.workspace)
         return identity.user_id in subjects or any(role in subjects for role in identity.roles)
 
-    async def subjects(self, platform: str, workspace: str) -> frozenset[str]:
+    def _current(self, platform: str, workspace: str) -> frozenset[str] | None:
         key = (platform, workspace)
         cached = self._subjects.get(key)
-        now = self.clock()
-        if cached is not None and now - cached[0] < self.ttl:
-            return cached[1]
+        if cached is None:
+            return None
+        read_at, task = cached
+        if not task.done():
+            return None
+        if task.exception() is not None:
+            del self._subjects[key]
+            return None
+        if self.clock() - read_at >= self.ttl and key not in self._refreshing:
+            self._refreshing[key] = asyncio.ensure_future(self._refresh(platform, workspace))
+        return task.result()
+
+    async def _refresh(self, platform: str, workspace: str) -> None:
+        key = (platform, workspace)
+        try:
+            task = asyncio.ensure_future(self._load(platform, workspace))
+            await task
+            self._subjects[key] = (self.clock(), task)
+        except Exception:  # keep the old list; the next command tries again
+            pass
+        finally:
+            self._refreshing.pop(key, None)
+
+    async def subjects(self, platform: str, workspace: str) -> frozenset[str]:
+        """One query per workspace, however many commands arrive at once: a burst of presses waits on
+        the one lookup in flight instead of each starting its own."""
+        current = self._current(platform, workspace)
+        if current is not None:
+            return current
+        key = (platform, workspace)
+        cached = self._subjects.get(key)
+        if cached is None:
+            cached = self._subjects[key] = (self.clock(), asyncio.ensure_future(self._load(platform, workspace)))
+        return await asyncio.shield(cached[1])
+
+    async def _load(self, platform: str, workspace: str) -> frozenset[str]:
         async with self.engine.connect() as conn:
-            found = frozenset(await moderator_subjects(conn, platform, workspace))
-        self._subjects[key] = (now, found)
-        return found
+            return frozenset(await moderator_subjects(conn, platform, workspace))
 
     def forget(self, platform: str, workspace: str) -> None:
-        """Called after a moderator is added or removed."""
+        """Called after a moderator is added or removed: the next command reads the list afresh."""
         self._subjects.pop((platform, workspace), None)
+        refresh = self._refreshing.pop((platform, workspace), None)
+        if refresh is not None:
+            refresh.cancel()  # it may have read the list before the change
