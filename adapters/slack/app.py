@@ -241,7 +241,7 @@ class SlackAdapter:
             log.debug("slack: command answered in %.1f ms", (time.perf_counter() - started) * 1000)
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
-        log.error("slack: unhandled error in workspace=%s: %r", workspace_of(body or {}), error, exc_info=error)
+        log.error("slack: unhandled error: %r", error, exc_info=error, extra={"workspace": workspace_of(body or {})})
 
     def _track(self) -> None:
         task = asyncio.current_task()
@@ -291,4 +291,4 @@ class SlackAdapter:
             else:
                 await self.client.chat_postMessage(channel=channel, text=message["text"], blocks=wire_blocks(message))
         except SlackApiError as exc:
-            log.warning("slack: could not answer in channel=%s: %s", channel, exc.response.get("error"))
+            log.warning("slack: could not answer: %s", exc.response.get("error"), extra={"channel": channel})

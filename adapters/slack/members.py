@@ -49,7 +49,9 @@ class MemberDirectory:
         try:
             response = await self._client.users_info(user=user_id)
         except SlackApiError as exc:
-            log.warning("users.info failed for workspace=%s user=%s: %s", workspace, user_id, exc.response.get("error"))
+            log.warning(
+                "users.info failed: %s", exc.response.get("error"), extra={"workspace": workspace, "user": user_id}
+            )
             return UNKNOWN
         user = response.get("user") or {}
         profile = user.get("profile") or {}

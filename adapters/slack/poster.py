@@ -90,7 +90,7 @@ class SlackPoster:
             )
         except SlackApiError as exc:
             result = outcome_of(exc)
-            log.warning("post failed in workspace=%s channel=%s: %s", workspace, channel, result.detail)
+            log.warning("post failed: %s", result.detail, extra={"workspace": workspace, "channel": channel})
             return result
         return PostResult(PostOutcome.OK, message_id=str(response["ts"]))
 
@@ -103,7 +103,7 @@ class SlackPoster:
             )
         except SlackApiError as exc:
             result = outcome_of(exc)
-            log.warning("edit failed in workspace=%s channel=%s: %s", workspace, channel, result.detail)
+            log.warning("edit failed: %s", result.detail, extra={"workspace": workspace, "channel": channel})
             return result
         return PostResult(PostOutcome.OK, message_id=str(response.get("ts") or message_id))
 
@@ -112,7 +112,7 @@ class SlackPoster:
             opened = await self._client.conversations_open(users=user_id)
         except SlackApiError as exc:
             result = outcome_of(exc)
-            log.warning("conversations.open failed in workspace=%s user=%s: %s", workspace, user_id, result.detail)
+            log.warning("conversations.open failed: %s", result.detail, extra={"workspace": workspace, "user": user_id})
             return result
         channel = str(opened["channel"]["id"])
         return await self._post(workspace, channel, reply, mention=False)
@@ -129,12 +129,14 @@ class SlackPoster:
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "")
             if error == "missing_scope":
-                log.info("conversations.info: missing_scope for channel=%s; not checked", channel)
+                log.info("conversations.info: missing_scope; channel not checked", extra={"channel": channel})
                 return PostResult(PostOutcome.OK, detail="not checked (missing_scope)")
             if error == "channel_not_found":
                 return PostResult(PostOutcome.UNKNOWN_CHANNEL, detail=NOT_FOUND)
             result = outcome_of(exc)
-            log.warning("conversations.info failed in workspace=%s channel=%s: %s", workspace, channel, result.detail)
+            log.warning(
+                "conversations.info failed: %s", result.detail, extra={"workspace": workspace, "channel": channel}
+            )
             return result
         info = response.get("channel") or {}
         if info.get("is_archived"):
