@@ -74,10 +74,15 @@ class ConsoleSession:
         select = self.select
         if select is None:
             return error_reply("There is no menu to choose from.", "Menus appear under replies with numbered options.")
-        picks = text.replace(",", " ").split()[1:]
         count = len(select.options)
+        by_letter = {o.label.casefold(): str(n) for n, o in enumerate(select.options, start=1)}
+        # Options may be picked by number or by the letter they are shown with ("/choose C D").
+        picks = [by_letter.get(p.casefold(), p) for p in text.replace(",", " ").split()[1:]]
         if not picks or not all(p.isdigit() and 1 <= int(p) <= count for p in picks):
-            return error_reply(f"Choose options by number, from 1 to {count}.", "For example `/choose 1 3`.")
+            return error_reply(
+                f"Choose options by number (1 to {count}) or by their letters.",
+                "For example `/choose 1 3` or `/choose A C`.",
+            )
         if len(set(picks)) != len(picks):
             return error_reply("You chose the same option twice.", None)
         if not select.min_values <= len(picks) <= select.max_values:
@@ -86,7 +91,7 @@ class ConsoleSession:
                 if select.min_values == select.max_values
                 else f"{select.min_values} to {select.max_values}"
             )
-            return error_reply(f"Choose {want} option(s).", None)
+            return error_reply(f"Choose {want} option{'' if want == '1' else 's'}.", None)
         values = tuple(select.options[int(p) - 1].value for p in picks)
         if self.buttons:
             self.chosen = values

@@ -177,8 +177,10 @@ async def feed_practice(svc: Services, reveal_id: int, answers: list[GroupAnswer
     return recorded
 
 
-async def record_press(svc: Services, identity: Identity, delivery_id: int, chosen: str, now: dt.datetime) -> bool:
-    """Store or change a member's answer; True when it changed an earlier one.
+async def record_press(
+    svc: Services, identity: Identity, delivery_id: int, chosen: str, now: dt.datetime
+) -> outbox.AnswerChange:
+    """Store or change a member's answer: new, changed, or the same as before.
 
     Raises:
         StaleAction: the prompt does not exist in the member's workspace, was never posted, or has

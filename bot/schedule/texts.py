@@ -86,8 +86,9 @@ def prompt_reply(view: PromptView) -> Reply:
     return Reply(title="Question of the day", text="\n".join(lines), buttons=buttons, select=select, footer=footer)
 
 
-def recorded_reply(chosen: str, changed: bool) -> Reply:
-    verb = "Changed to" if changed else "Recorded"
+def recorded_reply(chosen: str, change: str) -> Reply:
+    """`change` is "new", "changed" or "same" (a press of the answer already given)."""
+    verb = {"new": "Recorded", "changed": "Changed to", "same": "Your answer is still"}[change]
     return Reply(
         text=f"{verb} {bold(letters(chosen))}. You can change it until the reveal.",
         ephemeral=True,

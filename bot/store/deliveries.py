@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -56,6 +56,9 @@ class GroupAnswer:
     user_id: str
     user_name: str
     chosen: str
+
+
+AnswerChange = Literal["new", "changed", "same"]
 
 
 def _dialect(conn: AsyncConnection) -> Any:
@@ -213,15 +216,18 @@ async def answers(conn: AsyncConnection, prompt_id: int) -> list[GroupAnswer]:
 
 async def put_answer(
     conn: AsyncConnection, delivery_id: int, user_id: str, user_name: str, chosen: str, now: dt.datetime
-) -> bool:
-    """Store or change a member's answer; True when it changed an earlier one."""
+) -> AnswerChange:
+    """Store or change a member's answer: "new", "changed", or "same" when it already was this answer."""
     name = user_name[:200]
     where = (prompt_answers.c.delivery_id == delivery_id) & (prompt_answers.c.user_id == user_id)
+    before = (await conn.execute(select(prompt_answers.c.chosen).where(where))).scalar_one_or_none()
+    if before == chosen:
+        return "same"
     changed = await conn.execute(
         update(prompt_answers).where(where).values(chosen=chosen, answered_at=now, user_name=name)
     )
     if changed.rowcount:
-        return True
+        return "changed"
     stmt = (
         _dialect(conn)
         .insert(prompt_answers)
@@ -233,4 +239,4 @@ async def put_answer(
             index_elements=["delivery_id", "user_id"], set_={"chosen": chosen, "answered_at": now}
         )
     )
-    return False
+    return "new"

@@ -37,3 +37,5 @@ async def test_a_press_naming_another_workspaces_prompt_changes_nothing(sqlite_u
         assert stored == 0
         member = await rt.core.handle(Action(person("ada"), button, values=values))
         assert member.title != "That didn't work", member.text
+        again = await rt.core.handle(Action(person("ada"), button, values=values))
+        assert "still" in again.text and "Changed" not in again.text
