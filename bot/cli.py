@@ -23,6 +23,7 @@ from bot.catalog.quality import bank_gates
 from bot.errors import ConfigurationError, ContentError
 from bot.requests import Identity
 from bot.settings import Settings
+from bot.words import plural
 
 T = TypeVar("T")
 
@@ -216,13 +217,13 @@ def content_check(folder: Path | None) -> None:
     except ContentError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
-        click.echo(f"{len(exc.problems)} problem(s) found.", err=True)
+        click.echo(f"{plural(len(exc.problems), 'problem')} found.", err=True)
         raise SystemExit(1) from None
     gates = bank_gates(catalog)
     if gates:
         for problem in gates:
             click.echo(problem, err=True)
-        click.echo(f"{len(gates)} problem(s) found in the question banks.", err=True)
+        click.echo(f"{plural(len(gates), 'problem')} found in the question banks.", err=True)
         raise SystemExit(1)
     questions = sum(len(b) for b in catalog.questions.values())
     click.echo(

@@ -74,5 +74,5 @@ class ContentError(StudybotError):
     """Content files that do not validate; each problem carries its file and line."""
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} content problem(s)")
+        super().__init__(f"{len(problems)} content problem" + ("" if len(problems) == 1 else "s"))
         self.problems = problems

@@ -30,6 +30,7 @@ from bot.store import audit as audit_store
 from bot.store import schedules as store
 from bot.store import workspaces as workspace_store
 from bot.store.schedules import Schedule
+from bot.words import plural
 
 GROUP = ("studyadmin", "schedule")
 DIFFICULTIES = (Choice("easy", "easy"), Choice("medium", "medium"), Choice("hard", "hard"))
@@ -211,7 +212,7 @@ async def list_(req: Request, opts: Options, svc: Services) -> Reply:
         )
     fields = tuple(describe(s, req.at) for s in found[:25])
     more = f"\n{len(found) - 25} more not shown." if len(found) > 25 else ""
-    return Reply(title="Schedules", text=f"{len(found)} schedule(s) here.{more}", fields=fields, ephemeral=True)
+    return Reply(title="Schedules", text=f"{plural(len(found), 'schedule')} here.{more}", fields=fields, ephemeral=True)
 
 
 async def edit(req: Request, opts: Options, svc: Services) -> Reply:

@@ -23,6 +23,7 @@ from bot.store import audit as audit_store
 from bot.store import moderators as moderator_store
 from bot.store import workspaces as workspace_store
 from bot.store.workspaces import GroupTarget
+from bot.words import plural
 
 MAX_AUDIT = 50
 _CLEAR = {"none", "off", "clear", "-"}
@@ -164,7 +165,9 @@ async def audit_command(req: Request, opts: Options, svc: Services) -> Reply:
         for e in entries
     ]
     return Reply(
-        title="Audit log", text=f"The last {len(entries)} change(s), newest first:\n" + bullets(lines), ephemeral=True
+        title="Audit log",
+        text=f"The last {plural(len(entries), 'change')}, newest first:\n" + bullets(lines),
+        ephemeral=True,
     )
 
 

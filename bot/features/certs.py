@@ -98,7 +98,8 @@ async def open_exam(action: Action, aid: ActionId, svc: Services) -> Reply:
 
 
 def answer_reply(answer: Answer) -> Reply:
-    footer = "Sources: " + "; ".join(answer.sources) if answer.sources else None
+    named = [src.removeprefix("Source: ") for src in answer.sources]
+    footer = "Sources: " + "; ".join(named) if named else None
     buttons = tuple(
         Button(entry.question[:80], ActionId(OPEN_FAQ, (entry.id,)).encode()) for entry in answer.suggestions
     )

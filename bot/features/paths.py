@@ -27,6 +27,7 @@ from bot.services import Services
 from bot.store import certifications as cert_store
 from bot.store import members as member_store
 from bot.store import workspaces as workspace_store
+from bot.words import plural
 
 ROLE_PICKED = "path-role"
 BAND_PICKED = "path-band"
@@ -180,7 +181,7 @@ def plan_reply(
     if plan.target:
         goal = f" Goal: {code(plan.target)}."
     text = (
-        f"{len(plan.todo)} exam(s) to go, roughly {hours} study hours in all.{goal} "
+        f"{plural(len(plan.todo), 'exam')} to go, roughly {hours} study hours in all.{goal} "
         f"Held exams come from {held_from}. Change your answers with `/path role:<role> years:<n>`."
     )
     return Reply(
@@ -320,7 +321,7 @@ async def profile_answers(req: Request, member: member_store.Member, svc: Servic
     role = svc.paths.rules.roles.get(member.role or "")
     if role is None:
         return []
-    years = "experience not given" if member.years is None else f"{member.years} year(s) hands-on"
+    years = "experience not given" if member.years is None else f"{plural(member.years, 'year')} hands-on"
     return [Field("Study path", f"{esc(role.label)}, {years} (`/path` to see it)", True)]
 
 

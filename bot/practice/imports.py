@@ -29,6 +29,7 @@ from bot.errors import UserError
 from bot.practice.questions import LETTERS
 from bot.settings import Settings
 from bot.store.schema import workspace_questions
+from bot.words import plural
 
 Mode = Literal["append", "replace"]
 MAX_ID = 40  # ids travel in answer buttons, which hold 100 characters in all
@@ -42,7 +43,7 @@ class ImportRejected(UserError):
         shown = problems[:20]
         more = f"\n…and {len(problems) - 20} more." if len(problems) > 20 else ""
         super().__init__(
-            f"Nothing was imported: {len(problems)} problem(s).\n" + "\n".join(shown) + more,
+            f"Nothing was imported: {plural(len(problems), 'problem')}.\n" + "\n".join(shown) + more,
             "Fix every row listed and import the whole file again.",
         )
         self.problems = problems
@@ -61,11 +62,11 @@ class ImportResult:
         if self.mode == "replace":
             return (
                 f"Replaced this workspace's {self.exam} bank: removed {self.removed}, "
-                f"imported {self.added + self.updated}; it now holds {self.total} question(s)."
+                f"imported {self.added + self.updated}; it now holds {plural(self.total, 'question')}."
             )
         return (
             f"Appended to this workspace's {self.exam} bank: {self.added} new, {self.updated} updated; "
-            f"it now holds {self.total} question(s)."
+            f"it now holds {plural(self.total, 'question')}."
         )
 
 
@@ -132,7 +133,7 @@ def _from_csv(text: str, catalog: Catalog, today: dt.date) -> QuestionBank:
     reader.fieldnames = header
     missing = [c for c in (*CSV_COLUMNS, "option_a", "explanation_a") if c not in header]
     if missing:
-        raise ImportRejected([f"row 1: missing column(s): {', '.join(missing)}"])
+        raise ImportRejected([f"row 1: missing {'column' if len(missing) == 1 else 'columns'}: {', '.join(missing)}"])
     problems: list[str] = []
     exams: set[str] = set()
     questions: list[dict[str, Any]] = []

@@ -121,7 +121,7 @@ async def test_a_weekday_prompt_from_schedule_to_reveal(
 
     refused = await ask(fake, "studyadmin schedule add", {"channel": "study", **WEEKDAYS}, user="ada")
     assert refused["flags"] & EPHEMERAL and "Only moderators" in screen.text(refused)
-    assert "1 schedule(s)" in screen.text(await ask(fake, "studyadmin schedule list"))
+    assert "1 schedule here" in screen.text(await ask(fake, "studyadmin schedule list"))
 
     # Monday 9:00 in Berlin: the delivery posts the prompt through the real Poster.
     clock.set(MONDAY_9)
