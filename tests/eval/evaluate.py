@@ -99,19 +99,47 @@ def evaluate(engine: AskEngine, items: list[dict[str, object]]) -> Report:
     return report
 
 
-def load_items() -> list[dict[str, object]]:
-    return yaml.safe_load(EVAL_FILE.read_text(encoding="utf-8"))
+BLIND_TUNE = Path(__file__).with_name("blind_tune.yaml")
+BLIND_HELDOUT = Path(__file__).with_name("blind_heldout.yaml")
+"""Written blind by an independent session; the held-out file is never read while tuning, and only its
+aggregate and per-category figures are ever printed."""
+
+
+def load_items(path: Path = EVAL_FILE) -> list[dict[str, object]]:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def by_category(engine: AskEngine, items: list[dict[str, object]]) -> dict[str, Report]:
+    groups: dict[str, list[dict[str, object]]] = {}
+    for item in items:
+        groups.setdefault(str(item.get("category", "-")), []).append(item)
+    return {name: evaluate(engine, group) for name, group in sorted(groups.items())}
+
+
+def _line(name: str, report: Report) -> str:
+    return (
+        f"{name}: {report.total} questions: accuracy {report.accuracy:.1f}%, "
+        f"confidently wrong {report.wrong_rate:.1f}%, abstained {report.abstention_rate:.1f}%"
+    )
 
 
 def main() -> None:
-    report = evaluate(AskEngine(load_catalog()), load_items())
-    print(
-        f"{report.total} questions: accuracy {report.accuracy:.1f}%, confidently wrong {report.wrong_rate:.1f}%, "
-        f"abstained {report.abstention_rate:.1f}%"
-    )
-    if "-v" in sys.argv:
-        for failure in report.failures:
-            print("  " + failure)
+    engine = AskEngine(load_catalog())
+    verbose = "-v" in sys.argv
+    for name, path, show_failures in (
+        ("original set", EVAL_FILE, verbose),
+        ("blind, tuning part", BLIND_TUNE, verbose),
+        ("blind, held out", BLIND_HELDOUT, False),
+    ):
+        items = load_items(path)
+        report = evaluate(engine, items)
+        print(_line(name, report))
+        if path != EVAL_FILE:
+            for category, part in by_category(engine, items).items():
+                print("    " + _line(category, part))
+        if show_failures:
+            for failure in report.failures:
+                print("  " + failure)
 
 
 if __name__ == "__main__":
