@@ -146,3 +146,22 @@ def test_content_check_command_prints_path_problems(content: Path, tmp_path: Pat
     )
     assert result.exit_code == 1
     assert "paths/rules.yaml:" in result.output and "unknown exam XYZ-C09" in result.output
+
+
+def test_renewals_follow_the_aws_recertification_rules() -> None:
+    catalog = load_catalog(extra_loaders=EXTRA_LOADERS)
+    rules = catalog.extra[NAME]
+    assert isinstance(rules, PathRules)
+    renewed_by: dict[str, set[str]] = {}
+    for plan in rules.exams.values():
+        for code in plan.renews:
+            renewed_by.setdefault(code, set()).add(plan.exam)
+    associates = {e.code for e in catalog.current_exams if e.level == "associate"}
+    professionals = {e.code for e in catalog.current_exams if e.level == "professional"}
+    assert renewed_by == {
+        "CLF-C02": associates | professionals,
+        "AIF-C01": {"MLA-C01"},
+        "SAA-C03": {"SAP-C02"},
+        "DVA-C02": {"DOP-C02"},
+        "SOA-C03": {"DOP-C02"},
+    }

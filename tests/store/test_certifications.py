@@ -136,3 +136,32 @@ async def test_the_scheduler_hook_delivers_reminders_through_the_running_posters
         assert await job.run(rt.services, START) == 1
         assert await job.run(rt.services, START) == 0
         assert poster.sent[0][2].title == "CLF-C02 expires in 6 days"
+
+
+async def test_an_associate_pass_renews_cloud_practitioner_and_silences_its_reminders(
+    database_url: str, catalog: Catalog
+) -> None:
+    # CLF-C02 alone would expire on 10 January 2027, inside the 90-day window at START; any Associate
+    # renews it (AWS recertification page), so passing SAA-C03 on 1 June 2026 moves it to 1 June 2029.
+    poster = RecordingPoster()
+    async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
+        await rt.core.handle_line(person(), "/mycerts add exam:CLF-C02 passed:2024-01-10")
+        added = await rt.core.handle_line(person(), "/mycerts add exam:SAA-C03 passed:2026-06-01")
+        assert "CLF-C02" in added.text and "1 June 2029" in added.text
+        listed = await rt.core.handle_line(person(), "/mycerts list")
+        clf = next(f.value for f in listed.fields if f.name.startswith("CLF-C02"))
+        assert "1 June 2029" in clf and "SAA-C03" in clf and "2027" not in clf
+        rt.services.posters.add(poster)
+        (job,) = [j for j in rt.core.registry.delivery_jobs if j.name == "expiry reminders"]
+        assert await job.run(rt.services, START) == 0
+        assert poster.sent == []
+
+
+async def test_ml_engineer_associate_renews_ai_practitioner(database_url: str, catalog: Catalog) -> None:
+    async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
+        await rt.core.handle_line(person(), "/mycerts add exam:AIF-C01 passed:2024-12-01")
+        added = await rt.core.handle_line(person(), "/mycerts add exam:MLA-C01 passed:2026-05-04")
+        assert "AIF-C01" in added.text and "4 May 2029" in added.text
+        listed = await rt.core.handle_line(person(), "/mycerts list")
+        aif = next(f.value for f in listed.fields if f.name.startswith("AIF-C01"))
+        assert "4 May 2029" in aif and "MLA-C01" in aif
