@@ -3,7 +3,7 @@
 The three files are validated by their schemas (with file:line errors, through the catalog's own YAML
 loader) and then against the exam catalog: paths may name current exams only, every current exam needs
 a plan, projects must name real exam-guide domains and together cover all of them, and an exam may only
-build on or renew exams of a lower level.
+build on or renew exams of a lower level (each exam of an `any_of` choice included).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class PathRules:
     roles: dict[str, Role]
     bands: tuple[Band, ...]
     goals: dict[str, Goal]
-    level_order: tuple[str, ...]
+    level_ranks: dict[str, int]  # level → rung; Professional and Specialty may share one
     exams: dict[str, ExamPlan]
     warnings: dict[str, WarningText]
     advice: tuple[Advice, ...]
@@ -57,7 +57,7 @@ class PathRules:
         return next((b for b in self.bands if b.id == band_id), None)
 
     def level_rank(self, level: str) -> int:
-        return self.level_order.index(level)
+        return self.level_ranks[level]
 
 
 class _Reporter:
@@ -100,7 +100,7 @@ def load_rules(root: Path, exams: dict[str, Exam], report: Report) -> PathRules 
     band_ids = {b.id for b in rules_file.bands}
     goal_ids = {g.id for g in rules_file.goals}
     role_ids = {r.id for r in roles_file.roles}
-    rank = {level: i for i, level in enumerate(rules_file.level_order)}
+    rank = rules_file.level_ranks
 
     def current(code: str, path: Path, node: yaml.Node, loc: tuple[Any, ...]) -> Exam | None:
         exam = exams.get(code)
@@ -123,11 +123,16 @@ def load_rules(root: Path, exams: dict[str, Exam], report: Report) -> PathRules 
             continue
         if set(plan.hours) != band_ids:
             fail(exams_path, exams_node, (*at, "hours"), f"hours must give exactly the bands {sorted(band_ids)}")
-        for key in ("builds_on", "renews"):
-            for code in getattr(plan, key):
-                other = current(code, exams_path, exams_node, (*at, key))
-                if other is not None and rank[other.level] >= rank[exam.level]:
-                    fail(exams_path, exams_node, (*at, key), f"{key} {code} must be of a lower level than {exam.code}")
+        lower: list[tuple[str, tuple[Any, ...], str]] = [
+            ("builds_on", (*at, "builds_on", k, "any_of", m), code)
+            for k, prerequisite in enumerate(plan.builds_on)
+            for m, code in enumerate(prerequisite.any_of)
+        ]
+        lower += [("renews", (*at, "renews", k), code) for k, code in enumerate(plan.renews)]
+        for key, loc, code in lower:
+            other = current(code, exams_path, exams_node, loc)
+            if other is not None and rank[other.level] >= rank[exam.level]:
+                fail(exams_path, exams_node, loc, f"{key} {code} must be of a lower level than {exam.code}")
         covered: set[str] = set()
         for j, project in enumerate(plan.projects):
             for name in project.domains:
@@ -201,7 +206,7 @@ def load_rules(root: Path, exams: dict[str, Exam], report: Report) -> PathRules 
         roles={r.id: r for r in roles_file.roles},
         bands=rules_file.bands,
         goals={g.id: g for g in rules_file.goals},
-        level_order=rules_file.level_order,
+        level_ranks=rules_file.level_ranks,
         exams=plans,
         warnings={w.id: w for w in rules_file.warnings},
         advice=rules_file.advice,

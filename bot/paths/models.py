@@ -133,15 +133,26 @@ class Advice(Strict):
 
 
 class RulesFile(Strict):
-    level_order: tuple[Level, ...]
+    # Each entry is a level, or a list of levels that share a rung (neither comes before the other).
+    level_order: tuple[Level | tuple[Level, ...], ...]
     bands: tuple[Band, ...] = Field(min_length=1)
     goals: tuple[Goal, ...] = Field(min_length=1)
     warnings: tuple[WarningText, ...]
     advice: tuple[Advice, ...] = ()
 
+    @property
+    def level_ranks(self) -> dict[str, int]:
+        """Level → its rung in `level_order`; levels sharing a rung share a rank."""
+        return {
+            level: rank
+            for rank, rung in enumerate(self.level_order)
+            for level in ((rung,) if isinstance(rung, str) else rung)
+        }
+
     @model_validator(mode="after")
     def _complete(self) -> RulesFile:
-        if sorted(self.level_order) != sorted({"foundational", "associate", "specialty", "professional"}):
+        named = [level for rung in self.level_order for level in ((rung,) if isinstance(rung, str) else rung)]
+        if sorted(named) != sorted({"foundational", "associate", "specialty", "professional"}):
             raise ValueError("level_order must name each of the four levels once")
         for before, after in zip(self.bands, self.bands[1:], strict=False):
             if before.max_years is None or after.min_years != before.max_years + 1:
@@ -161,6 +172,27 @@ class Project(Strict):
     roles: tuple[str, ...] = ()
 
 
+class Prerequisite(Strict):
+    """What a plan builds on: one exam (`SAA-C03`), or any one of several (`{any_of: [DVA-C02, SOA-C03]}`).
+
+    A bare code is read as a choice of one, so the planner and the checks see a single shape.
+    """
+
+    any_of: tuple[str, ...] = Field(min_length=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare_code(cls, value: object) -> object:
+        return {"any_of": (value,)} if isinstance(value, str) else value
+
+    @field_validator("any_of")
+    @classmethod
+    def _distinct(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(set(value)) != len(value):
+            raise ValueError("names an exam twice")
+        return value
+
+
 class ExamPlan(Strict):
     """What `/path` knows about one current exam beyond the fact sheet."""
 
@@ -168,7 +200,7 @@ class ExamPlan(Strict):
     why: str = Field(min_length=20, max_length=300)
     hours: dict[BandId, int]
     min_years: int = Field(default=0, ge=0)
-    builds_on: tuple[str, ...] = ()
+    builds_on: tuple[Prerequisite, ...] = ()
     renews: tuple[str, ...] = ()
     projects: tuple[Project, ...] = Field(min_length=1)
 

@@ -6,9 +6,11 @@ of personas. The rules it applies, in order:
 
 1. Start from the role's default path (steps limited to the member's band and goal), or, for a goal that
    names an exam, from that exam plus the role's entry step below it.
-2. Add the goal's extra exams, every exam a step builds on, and held certifications that expired.
-3. Order by level (`level_order`), then by the role's own order; an exam's `builds_on` is always of a
-   lower level, so it always comes first.
+2. Add the goal's extra exams, every exam a step builds on, and held certifications that expired. For a
+   step that builds on any one of several exams, nothing is added when one is already planned; else the
+   one held, the one the role's path names, or the first listed, in that order.
+3. Order by level (`level_order`; levels on one rung tie), then by the role's own order; an exam's
+   `builds_on` is always of a lower rung, so it always comes first.
 4. Mark held exams (or older versions of them) done; cap the steps still to do at the goal's
    `max_steps`, always keeping the exam the goal named.
 5. Steps before the recommended experience are marked `later` and warned about; advice is chosen by
@@ -141,6 +143,14 @@ def _project(plan: ExamPlan, role: Role) -> Project:
     return next((p for p in plan.projects if not p.roles), plan.projects[0])
 
 
+def _pick(options: tuple[str, ...], held: Mapping[str, str], role_order: Mapping[str, int]) -> str:
+    """Which exam of an `any_of` choice to plan: one already held, else the role's own, else the first listed."""
+    held_option = next((option for option in options if option in held), None)
+    if held_option is not None:
+        return held_option
+    return min(options, key=lambda option: (role_order.get(option, len(role_order)), options.index(option)))
+
+
 def _applies(advice: Advice, role: Role, band: Band, goal: Goal | None) -> bool:
     return (
         (not advice.roles or role.id in advice.roles)
@@ -215,10 +225,15 @@ def make_plan(person: Person, exams: Mapping[str, Exam], rules: PathRules) -> Pl
     pending = list(candidates)
     while pending:  # everything a step builds on, however deep
         code = pending.pop()
-        for base in rules.exams[code].builds_on:
-            if base not in candidates:
-                add(base, f"Comes before {code}, which builds on it. {rules.exams[base].why}")
-                pending.append(base)
+        for prerequisite in rules.exams[code].builds_on:
+            options = prerequisite.any_of
+            if any(option in candidates for option in options):
+                continue
+            base = _pick(options, held, role_order)
+            others = [option for option in options if option != base]
+            also = f" or on {' or '.join(others)}" if others else ""
+            add(base, f"Comes before {code}, which builds on it{also}. {rules.exams[base].why}")
+            pending.append(base)
 
     ordered = sorted(candidates.values(), key=lambda c: (rules.level_rank(exams[c.exam].level), c.order))
     steps: list[Step] = []

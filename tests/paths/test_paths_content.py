@@ -136,8 +136,8 @@ def test_aliases_builds_on_and_warning_placeholders_are_checked(content: Path) -
 def test_content_check_command_prints_path_problems(content: Path, tmp_path: Path) -> None:
     edit(
         content / "paths" / "rules.yaml",
-        "extra_exams: [SAA-C03, DVA-C02, SOA-C03]",
-        "extra_exams: [SAA-C03, DVA-C02, XYZ-C09]",
+        "extra_exams: [SAA-C03, DVA-C02, SOA-C03, DEA-C01, MLA-C01]",
+        "extra_exams: [SAA-C03, DVA-C02, XYZ-C09, DEA-C01, MLA-C01]",
     )
     result = CliRunner().invoke(
         main,
@@ -165,3 +165,36 @@ def test_renewals_follow_the_aws_recertification_rules() -> None:
         "DVA-C02": {"DOP-C02"},
         "SOA-C03": {"DOP-C02"},
     }
+
+
+def test_any_of_prerequisites_are_checked_with_their_line(content: Path) -> None:
+    exams = content / "paths" / "exams.yaml"
+    edit(exams, "builds_on: [{any_of: [DVA-C02, SOA-C03]}]", "builds_on: [{any_of: [DVA-C02, XYZ-C01, SAP-C02]}]")
+    edit(exams, "builds_on: [SAA-C03]\n    renews: [SAA-C03, CLF-C02]", "builds_on: [{any_off: [SAA-C03]}]\n"
+         "    renews: [SAA-C03, CLF-C02]")  # fmt: skip
+    problems = problems_for(content)
+    line = line_of(exams, "any_off")
+    expected = f"paths/exams.yaml:{line}: exams → 7 → builds_on → 0 → any_off"
+    assert any(p.startswith(expected) for p in problems), problems
+    edit(exams, "any_off", "any_of")
+    problems = problems_for(content)
+    line = line_of(exams, "XYZ-C01")
+    assert f"paths/exams.yaml:{line}: unknown exam XYZ-C01" in problems
+    assert f"paths/exams.yaml:{line}: builds_on SAP-C02 must be of a lower level than DOP-C02" in problems
+    edit(exams, "[DVA-C02, XYZ-C01, SAP-C02]", "[DVA-C02, DVA-C02]")
+    problems = problems_for(content)
+    assert any(p.startswith(f"paths/exams.yaml:{line}:") and "names an exam twice" in p for p in problems), problems
+
+
+def test_paths_use_current_names_and_no_outdated_advice() -> None:
+    folder = default_content_dir() / "paths"
+    files = ("roles.yaml", "rules.yaml", "exams.yaml")
+    text = " ".join(" ".join((folder / name).read_text().split()) for name in files)
+    for outdated in ("Kinesis Data Firehose", "a Specialty for your role, then the Professional",
+                     "as the seed articles recommend", "it builds on both", "three Associates"):  # fmt: skip
+        assert outdated not in text, outdated
+    rules = load_catalog(extra_loaders=EXTRA_LOADERS).extra[NAME]
+    assert isinstance(rules, PathRules)
+    business = next(a for a in rules.advice if a.id == "foundational-for-business")
+    assert "Cloud Practitioner Essentials" in business.text and "accreditation" not in business.text
+    assert "course" in business.text

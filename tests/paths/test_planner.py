@@ -37,11 +37,13 @@ def check_invariants(catalog: Catalog, rules: PathRules, person: Person, plan: P
     ranks = [rules.level_rank(exams[c].level) for c in codes]
     assert ranks == sorted(ranks), f"levels out of order: {codes}"
     for index, step in enumerate(plan.steps):
-        for base in rules.exams[step.exam].builds_on:
-            if base in codes:
-                assert codes.index(base) < index, f"{base} must come before {step.exam}"
+        for prerequisite in rules.exams[step.exam].builds_on:
+            options = prerequisite.any_of
+            planned = [codes.index(o) for o in options if o in codes]
+            if planned:
+                assert min(planned) < index, f"{options} must come before {step.exam}"
             elif step.status == "todo":
-                assert base in held_current, f"{step.exam} builds on {base}, which is neither planned nor held"
+                assert set(options) & held_current, f"{step.exam} builds on {options}: none planned or held"
     warned = {w.text for w in plan.warnings if w.id == "too-early"}
     for step in plan.todo:
         plan_rules = rules.exams[step.exam]
@@ -75,7 +77,7 @@ PERSONAS: list[tuple[str, int, str | None, tuple[str, ...], str]] = [
     ("architect", 8, "promotion", ("SAA-C02",), "SOA-C03"),  # the older SAA version counts as the current one
     ("sysadmin", 0, None, (), "SAA-C03"),
     ("sysadmin", 2, None, ("SOA-C02",), "SAA-C03"),
-    ("sysadmin", 5, "promotion", ("SAA-C03", "SOA-C03"), "DVA-C02"),
+    ("sysadmin", 5, "promotion", ("SAA-C03", "SOA-C03"), "DOP-C02"),  # DOP-C02 needs DVA-C02 *or* SOA-C03
     ("devops", 1, None, (), "SAA-C03"),
     ("devops", 3, None, ("SAA-C03",), "SOA-C03"),
     ("data-engineer", 0, "switch-career", (), "SAA-C03"),
@@ -192,7 +194,8 @@ def test_goals_shape_the_path(catalog: Catalog, rules: PathRules) -> None:
     first_job = plan_for(catalog, rules, Person("devops", 0, "first-job"))
     assert len(first_job.todo) <= 2
     breadth = plan_for(catalog, rules, Person("security", 3, "breadth"))
-    assert {"SAA-C03", "DVA-C02", "SOA-C03"} <= {s.exam for s in breadth.steps}
+    assert ASSOCIATES <= {s.exam for s in breadth.steps}
+    assert set(rules.goals["breadth"].extra_exams) == ASSOCIATES
     plain = plan_for(catalog, rules, Person("security", 3))
     assert "DVA-C02" not in {s.exam for s in plain.steps}
 
@@ -231,3 +234,48 @@ def test_the_four_people_of_the_issue_get_different_paths_with_reasons(catalog: 
     assert "SCS-C03" in {s.exam for s in plans["security"].todo}
     assert "DVA-C02" in {s.exam for s in plans["developer"].todo}
     assert plans["sales"].todo[0].exam == "CLF-C02"
+
+
+def test_devops_professional_builds_on_either_associate(catalog: Catalog, rules: PathRules) -> None:
+    developer = [s.exam for s in plan_for(catalog, rules, Person("developer", 3)).steps]
+    assert "DOP-C02" in developer and "DVA-C02" in developer and "SOA-C03" not in developer
+    operator = [s.exam for s in plan_for(catalog, rules, Person("sysadmin", 3, target="DOP-C02")).steps]
+    assert operator[-1] == "DOP-C02" and "SOA-C03" in operator and "DVA-C02" not in operator
+    # One held Associate is enough, whatever the role's own path would have picked.
+    holder = plan_for(catalog, rules, Person("developer", 3, target="DOP-C02", held=frozenset({"SOA-C03"})))
+    assert {s.exam: s.status for s in holder.steps if s.exam in {"DVA-C02", "SOA-C03"}} == {"SOA-C03": "done"}
+    # With neither held nor in the role's path, the first option listed is planned, with the other named.
+    security = plan_for(catalog, rules, Person("security", 3, target="DOP-C02"))
+    (base,) = [s for s in security.steps if s.exam in {"DVA-C02", "SOA-C03"}]
+    assert base.exam == "DVA-C02" and "SOA-C03" in base.reason
+
+
+def test_generative_ai_professional_does_not_need_the_ml_engineer_associate(catalog: Catalog, rules: PathRules) -> None:
+    assert not rules.exams["AIP-C01"].builds_on
+    for role in ("developer", "architect", "student"):
+        plan = plan_for(catalog, rules, Person(role, 3, target="AIP-C01"))
+        assert plan.steps[-1].exam == "AIP-C01" and "MLA-C01" not in {s.exam for s in plan.steps}
+
+
+@pytest.mark.parametrize(("exam", "role", "years", "later"), [
+    ("ANS-C01", "networking", 3, True), ("ANS-C01", "networking", 5, False),
+    ("SCS-C03", "security", 2, True), ("SCS-C03", "security", 3, False),
+])  # fmt: skip
+def test_specialties_follow_the_experience_aws_recommends(
+    catalog: Catalog, rules: PathRules, exam: str, role: str, years: int, later: bool
+) -> None:
+    assert (rules.exams["ANS-C01"].min_years, rules.exams["SCS-C03"].min_years) == (5, 3)
+    plan = plan_for(catalog, rules, Person(role, years, held=frozenset({"SAA-C03"})))
+    step = next(s for s in plan.todo if s.exam == exam)
+    assert step.later == later
+    assert any(w.id == "too-early" and exam in w.text for w in plan.warnings) == later
+
+
+def test_professional_and_specialty_share_a_rung(catalog: Catalog, rules: PathRules) -> None:
+    assert rules.level_rank("professional") == rules.level_rank("specialty") > rules.level_rank("associate")
+    # An architect's own Professional comes before a Specialty that came back because it expired.
+    person = Person("architect", 4, held=frozenset({"SAA-C03", "SOA-C03"}), expired={"SCS-C03": dt.date(2026, 3, 1)})
+    todo = [s.exam for s in plan_for(catalog, rules, person).todo]
+    assert todo.index("SAP-C02") < todo.index("SCS-C03")
+    advice = {a.id for a in plan_for(catalog, rules, Person("developer", 3, "promotion")).advice}
+    assert "no-fixed-order" in advice and "associates-before-professional" not in advice
