@@ -209,3 +209,23 @@ async def test_the_group_target_set_by_moderators_is_read_from_the_store(runtime
     reply = await runtime.core.handle_line(person(channel="sec"), "/path role:developer years:1")
     value = field(reply, "Group target")
     assert value is not None and "SCS-C03" in value and "not in your path" in value
+
+
+async def test_people_with_no_it_background_have_a_role_with_its_own_advice(core: Core) -> None:
+    asked = await core.handle_line(person(), "/path")
+    roles = {ActionId.decode(b.action_id).fields[0]: b for b in asked.buttons}
+    assert "career-changer" in roles
+    band_question = await core.handle(Action(person(), roles["career-changer"].action_id))
+    new = next(b for b in band_question.buttons if ActionId.decode(b.action_id).fields[1] == "new")
+    plan = await core.handle(Action(person(), new.action_id))
+    assert todo(plan)[0] in {"CLF-C02", "AIF-C01"} and "AIF-C01" in todo(plan)
+    advice = field(plan, "Advice") or ""
+    assert "AI Practitioner" in advice and "fundamentals" in advice and "project" in advice
+    assert "sales" not in advice  # not the advice for business roles
+    for words in ("career changer", "none", "other", "Career-Changer"):
+        reply = await core.handle_line(person("grace"), f'/path role:"{words}" years:0')
+        assert reply.title != ERROR, (words, reply.text)
+        async with core.services.engine.connect() as conn:
+            member = await member_store.find(conn, person("grace"))
+        assert member is not None and member.role == "career-changer", words
+        assert todo(reply) == todo(plan)

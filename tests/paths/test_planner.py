@@ -93,6 +93,9 @@ PERSONAS: list[tuple[str, int, str | None, tuple[str, ...], str]] = [
     ("sales", 2, "switch-career", ("CLF-C02",), "AIF-C01"),
     ("manager", 0, None, (), "CLF-C02"),
     ("manager", 10, "promotion", ("CLF-C02", "AIF-C01"), "SAA-C03"),
+    ("career-changer", 0, None, (), "CLF-C02"),
+    ("career-changer", 0, "switch-career", ("CLF-C02",), "AIF-C01"),
+    ("career-changer", 1, "first-job", ("AIF-C01",), "CLF-C02"),
 ]
 
 
@@ -113,7 +116,8 @@ def test_personas_cover_every_role_and_band(rules: PathRules) -> None:
 
 
 @pytest.mark.parametrize("role", ["student", "developer", "architect", "sysadmin", "devops", "data-engineer",
-                                  "ml-engineer", "security", "networking", "sales", "manager"])  # fmt: skip
+                                  "ml-engineer", "security", "networking", "sales", "manager",
+                                  "career-changer"])  # fmt: skip
 def test_every_role_band_and_goal_combination_keeps_the_invariants(
     catalog: Catalog, rules: PathRules, role: str
 ) -> None:
@@ -138,7 +142,8 @@ def test_technical_people_start_at_an_associate_and_business_roles_at_foundation
         first = plan.todo[0]
         if not role.technical:
             assert first.exam == "CLF-C02"
-            assert all(s.optional for s in plan.todo if s.level != "foundational"), "associates are optional"
+            if role.id in BUSINESS:
+                assert all(s.optional for s in plan.todo if s.level != "foundational"), "associates are optional"
         elif band.id != "new":
             assert first.exam == "SAA-C03", (role.id, band.id)
         else:
@@ -279,3 +284,17 @@ def test_professional_and_specialty_share_a_rung(catalog: Catalog, rules: PathRu
     assert todo.index("SAP-C02") < todo.index("SCS-C03")
     advice = {a.id for a in plan_for(catalog, rules, Person("developer", 3, "promotion")).advice}
     assert "no-fixed-order" in advice and "associates-before-professional" not in advice
+
+
+def test_career_changers_start_at_foundational_with_fundamentals_and_projects(
+    catalog: Catalog, rules: PathRules
+) -> None:
+    for name in ("career changer", "none", "other"):
+        assert rules.role_names[name] == "career-changer"
+    for band in rules.bands:
+        plan = plan_for(catalog, rules, Person("career-changer", band.min_years))
+        assert [s.exam for s in plan.todo] == ["CLF-C02", "AIF-C01", "SAA-C03"]
+        assert plan.todo[1].optional and not plan.todo[2].optional
+        advice = {a.id for a in plan.advice}
+        assert {"fundamentals-first", "build-while-switching"} <= advice
+        assert "foundational-for-business" not in advice
