@@ -8,6 +8,7 @@ that had buttons, and `/choose N …` picks options of its menu.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -117,6 +118,8 @@ async def run_shell(
         interactive = stdin.isatty()
     write: Callable[[str], object] = stdout.write
     if interactive:
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401  (line editing and history for input(), where the platform has it)
         write(WELCOME + "\n")
     while True:
         if interactive:
@@ -130,10 +133,10 @@ async def run_shell(
             if line == "":
                 return 0
             line = line.rstrip("\r\n")
-        if line.strip().casefold() in {"/quit", "/exit"} and interactive:
-            return 0
         if not interactive:
             write(f"> {line}\n")
+        if line.strip().casefold() in {"/quit", "/exit"}:  # in both modes: a script may end early too
+            return 0
         try:
             output = await session.run_line(line)
         except ParseError as exc:  # pragma: no cover - the core turns these into replies

@@ -112,3 +112,9 @@ def test_a_backup_never_hurts_the_live_database(tmp_path: Path) -> None:
     if os.geteuid() != 0:  # root may write anywhere; the friendly error is for everyone else
         denied = studybot(["db", "backup", str(tmp_path / "locked" / "x.sqlite3")], tmp_path)
         assert denied.returncode == 2 and "cannot write" in denied.stderr
+
+
+def test_quit_and_exit_end_a_transcript_too(tmp_path: Path) -> None:
+    for word in ("/quit", "/exit"):
+        out = studybot(["shell"], tmp_path, f"/profile timezone:UTC\n{word}\n/profile timezone:Europe/Paris\n")
+        assert out.returncode == 0 and f"> {word}\n" in out.stdout and "Europe/Paris" not in out.stdout
