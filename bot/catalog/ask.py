@@ -1,10 +1,15 @@
 """Answering free-text certification questions, honestly.
 
 The order of decisions matters and each step can decline:
-1. refusals (exam dumps) and other vendors' exam codes;
-2. exams that do not exist ("SAA-C04", "AWS Kubernetes Professional"), which are never answered as real;
-3. ranked retrieval over fact intents (answered from the named exam's catalog entry) and FAQ entries;
-4. nothing scored well enough: say so, and offer the closest topics.
+1. refusals (exam dumps);
+2. questions `/ask` should not answer: another language, other vendors' exams, general AWS technical
+   questions and everyday topics get a short decline that says what `/ask` does know;
+3. exams that do not exist ("SAA-C04", "AWS Kubernetes Professional"), which are never answered as real;
+4. the question is read (`bot.catalog.reading`): what it asks, about which exams, levels and roles; each
+   part is answered from the source that holds it (catalog facts, the path planner, the FAQ) and the
+   parts are put together, side by side when two exams or levels are compared;
+5. nothing was recognised: ranked retrieval over fact intents and FAQ entries, as before;
+6. nothing scored well enough: say so, and offer the closest topics.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.catalog.facts import caveats, fact, heading, source_line
+from bot.catalog.facts import LEVEL_NAMES, brief, caveats, fact, heading, source_line
 from bot.catalog.loader import Catalog
-from bot.catalog.models import Exam, FaqEntry
+from bot.catalog.models import AskIntent, Exam, FaqEntry
+from bot.catalog.reading import QuestionReader, Reading, Screen
 from bot.catalog.search import ExamResolver, Hit, Retriever, find_mentions, normalize
-from bot.markup import code, esc, link
+from bot.markup import bold, bullets, code, esc, link
+from bot.paths.context import PathContext
+from bot.paths.planner import Person, current_version, make_plan
 
 # BM25 scores below this are noise: a shared common word, not a match. Tuned on the evaluation set
 # in tests/eval and checked there against off-topic questions.
@@ -27,6 +35,31 @@ MIN_FACT_SCORE = 0.8
 FAQ_MARGIN = 2.0
 # Other fact intents asked in the same question ("how many questions and how long").
 SECOND_INTENT = 0.55
+# "cheapest", "shortest": a fact asked across every level when no exam or level is named.
+_SUPERLATIVE = re.compile(r"\b(cheapest|least expensive|shortest|longest|easiest|hardest|lowest|highest)\b")
+# Words that appear in many domain names and so say nothing about which domain is meant.
+_GENERIC_DOMAIN_WORDS = frozenset(
+    {"design", "designs", "solutions", "architectures", "cloud", "management", "implementation"}
+)
+NO_PREREQUISITES = (
+    "No AWS exam has prerequisites: you can book any of them without holding another certification. "
+    "The recommended experience is advice, not a requirement."
+)
+_LABELS = {
+    "price": "Price",
+    "duration": "Duration",
+    "questions": "Questions",
+    "passing_score": "Passing score",
+    "question_types": "Question types",
+    "domains": "Domains",
+    "validity": "Valid for",
+    "renewal": "Renewal",
+    "prerequisites": "Recommended experience",
+    "languages": "Languages",
+    "status": "Status",
+    "history": "Status",
+    "code": "Status",
+}
 
 
 @dataclass(frozen=True)
@@ -52,8 +85,12 @@ class AskEngine:
         self.resolver = ExamResolver(catalog.exams.values())
         self.retriever = Retriever(catalog)
         self._decline = [normalize(t) for t in catalog.ask.decline_terms]
-        self._foreign = [re.compile(p) for p in catalog.ask.foreign_codes]
         self._known_words = frozenset(self.retriever.words)
+        self.paths = PathContext(catalog)
+        self.reader = QuestionReader(catalog, self.resolver, self._known_words, self.paths.rules.role_names)
+        self._faq_by_id = {entry.id: entry for entry in catalog.faq}
+        screens = catalog.ask.screens
+        self._starters = tuple(self._faq_by_id[i] for i in (screens.suggestions if screens else ()))
 
     def answer(self, question: str) -> Answer:
         norm = normalize(question)
@@ -66,16 +103,16 @@ class AskEngine:
                 "questions with every option explained.",
                 declined=True,
             )
-        if any(p.search(question.casefold()) for p in self._foreign):
-            return Answer(
-                "Not an AWS exam",
-                "That looks like another vendor's exam code. studybot knows AWS certifications only; "
-                "`/cert` lists them.",
-                declined=True,
-            )
+        reading = self.reader.read(question)
+        if reading.screen is not None:
+            return self._out_of_scope(reading.screen)
+        if reading.unknown:
+            return self._unknown_exam(reading.unknown[0], reading.exams)
+        if reading.intents:
+            composed = self._compose(reading, question)
+            if composed is not None:
+                return composed
         mentions = find_mentions(self.resolver, question, self._known_words)
-        if mentions.unknown:
-            return self._unknown_exam(mentions.unknown[0], mentions.exams)
 
         exam_words = {
             w for e in mentions.exams for key, c in self.resolver.names.items() if c == e.code for w in key.split()
@@ -103,6 +140,306 @@ class AskEngine:
             # "saa?", "tell me about dva", or anything about a retired exam: the exam itself is the topic.
             return self._fact_answer(exam, ["status", "price", "duration", "passing_score"])
         return self._dont_know(faqs)
+
+    # --- reading-based answers ---------------------------------------------------------------------
+
+    def _out_of_scope(self, screen: Screen) -> Answer:
+        knows = (
+            "I answer questions about AWS certifications: exam facts (price, length, passing score, "
+            "domains, validity), booking and exam-day rules, retakes, renewal, what to take next and "
+            "whether a certification is worth it."
+        )
+        title, opening = {
+            "foreign-language": ("English only, sorry", "I can only read questions in English."),
+            "other-vendor": ("Not an AWS exam", "That sounds like another vendor's exam, and I only know AWS ones."),
+            "technical": ("Not a certification question", "That is a general AWS technical question."),
+            "off-topic": ("Not something I know", "That is outside what I can help with."),
+        }[screen]
+        tail = (
+            " For AWS how-to help, the AWS documentation and re:Post are the places to ask."
+            if screen == "technical"
+            else ""
+        )
+        text = f"{opening} {knows}{tail} Try one of these:"
+        return Answer(title, text, declined=True, suggestions=self._starters)
+
+    def _compose(self, reading: Reading, question: str) -> Answer | None:
+        """Answer every part that was recognised, each from its own source; None to fall back to ranking."""
+        intents = list(reading.intents)
+        exams = list(reading.exams)[:3]
+        shapes = {i.shape for i in intents if i.shape}
+        facts = [i for i in intents if i.fact]
+        if len(exams) >= 2 and any(i.fact == "renewal" for i in facts) and "compare" not in shapes:
+            return self._renewed_by(exams, question)
+        if len(exams) >= 2 or (not exams and len(reading.levels) >= 2 and (facts or shapes)):
+            if not any(i.planner or (i.faq and not i.fact) for i in intents) or shapes & {"compare", "difficulty"}:
+                return self._side_by_side(reading, exams, facts)
+        parts: list[Answer] = []
+        used_facts: list[str] = []
+        for intent in intents:
+            part = self._part(intent, reading, exams, question, used_facts)
+            if part is not None and all(part.title != p.title or part.text != p.text for p in parts):
+                parts.append(part)
+        if used_facts and exams:
+            parts.insert(0, self._fact_answer(exams[0], used_facts))
+        if not parts:
+            return None
+        return self._join(parts)
+
+    def _part(
+        self, intent: AskIntent, reading: Reading, exams: list[Exam], question: str, used_facts: list[str]
+    ) -> Answer | None:
+        exam = exams[0] if exams else None
+        if intent.fact is not None:
+            if exam is not None:
+                if intent.fact not in used_facts:
+                    used_facts.append(intent.fact)
+                if intent.fact in ("status", "history"):
+                    return self._faq_about(exam, question)
+                return None
+            if reading.levels or _SUPERLATIVE.search(normalize(question)):
+                return self._level_summary(reading.levels, intent.fact)
+            return self.faq_answer(self._faq_by_id[intent.faq]) if intent.faq else None
+        if intent.faq is not None:
+            return self.faq_answer(self._faq_by_id[intent.faq])
+        if intent.planner == "next":
+            return self._next_after(exam, reading) if exam is not None else None
+        if intent.planner == "hours":
+            return self._study_hours(exam)
+        if intent.planner == "role":
+            return self._role_path(reading) or self._advice(question, exam, intent)
+        if intent.shape == "advice":
+            return self._advice(question, exam, intent)
+        if intent.shape == "difficulty" and exam is not None:
+            return self._side_by_side(reading, exams, [])
+        return None
+
+    def _join(self, parts: list[Answer]) -> Answer:
+        if len(parts) == 1:
+            return parts[0]
+        first = parts[0]
+        texts = [first.text] + [f"{bold(p.title)}\n{p.text}" for p in parts[1:]]
+        sources: list[str] = []
+        for part in parts:
+            sources.extend(s for s in part.sources if s not in sources)
+        return Answer(
+            first.title,
+            "\n\n".join(texts),
+            sources=tuple(sources),
+            exam=first.exam,
+            intents=tuple(i for p in parts for i in p.intents),
+            faq=first.faq,
+        )
+
+    def _faq_about(self, exam: Exam, question: str) -> Answer | None:
+        """An FAQ entry written about this exam's history, when the question matches it well."""
+        for hit in self.retriever.rank(question, limit=8):
+            if hit.faq is not None and exam.code in hit.faq.exams and hit.score >= MIN_SCORE:
+                return self.faq_answer(hit.faq)
+        return None
+
+    def _advice(self, question: str, exam: Exam | None, intent: AskIntent) -> Answer | None:
+        """The FAQ entry that best fits, preferring the intent's pool and entries about the exam named."""
+        best: tuple[float, FaqEntry] | None = None
+        for hit in self.retriever.rank(question, limit=12):
+            entry = hit.faq
+            if entry is None:
+                continue
+            score = hit.score
+            if any(entry.id.startswith(prefix) for prefix in intent.faq_pool):
+                score *= 1.6
+            if exam is not None and exam.code in entry.exams:
+                score *= 1.4
+            if best is None or score > best[0]:
+                best = (score, entry)
+        if best is None or best[0] < MIN_SCORE:
+            return None
+        answer = self.faq_answer(best[1])
+        if exam is not None and exam.recommended_experience:
+            level = LEVEL_NAMES[exam.level]
+            glance = (
+                f"{code(exam.code)} ({esc(exam.short_name)}) is a {level} exam; AWS recommends "
+                f"{esc(exam.recommended_experience[0].lower() + exam.recommended_experience[1:])}"
+            )
+            return Answer(answer.title, f"{answer.text}\n\n{glance}", answer.sources, faq=answer.faq, exam=exam)
+        return answer
+
+    def _renewed_by(self, exams: list[Exam], question: str) -> Answer:
+        """ "Does passing DOP renew my DVA?": the lower exam's renewal rules, with the FAQ on renewing upwards."""
+        rules = self.paths.rules
+        lower = min(exams, key=lambda e: rules.level_rank(e.level))
+        answer = self._fact_answer(lower, ["renewal"])
+        entry = self._faq_by_id.get("higher-exam-renews-lower")
+        if entry is None:
+            return answer
+        return self._join([answer, self.faq_answer(entry)])
+
+    def _side_by_side(self, reading: Reading, exams: list[Exam], facts: list[AskIntent]) -> Answer:
+        """Two or more exams (or levels) with the facts asked for, or the usual ones, one block each."""
+        defaults = ["level", "questions", "duration", "price", "passing_score", "question_types"]
+        fields = [i.fact for i in facts if i.fact] or defaults
+        if "domains" not in fields and self._names_a_domain(reading, exams):
+            fields.append("domains")
+        difficulty = reading.has("difficulty")
+        if difficulty and "prerequisites" not in fields:
+            fields.append("prerequisites")
+        if not exams:
+            return self._level_summary(reading.levels, *[f for f in fields if f != "level"])
+        blocks: list[str] = []
+        for exam in exams:
+            lines = [f"Level: {LEVEL_NAMES[exam.level]}"] if "level" in fields or difficulty else []
+            if exam.status == "retired":
+                lines.append(f"Status: {brief(exam, 'status', self.catalog)}")
+            for name in fields:
+                value = brief(exam, name, self.catalog) if name != "level" else None
+                if value:
+                    lines.append(f"{_LABELS.get(name, name)}: {esc(value)}")
+            blocks.append(f"{bold(f'{exam.code} · {exam.short_name}')}\n{bullets(lines)}")
+        text = "\n\n".join(blocks)
+        if "prerequisites" in fields:
+            text += "\n\n" + NO_PREREQUISITES
+        if difficulty:
+            text += "\n\n" + self._difficulty_note(exams)
+        text += self._role_order(reading, exams)
+        names = " vs ".join(e.code for e in exams)
+        sources = tuple(dict.fromkeys(source_line(e) for e in exams))
+        return Answer(f"{names}", text, sources=sources, exam=exams[0], intents=tuple(fields))
+
+    def _role_order(self, reading: Reading, exams: list[Exam]) -> str:
+        """ "SAA or DVA for a backend dev": the order the role's /path puts the compared exams in."""
+        rules = self.paths.rules
+        role = next((rules.roles[r] for r in reading.roles if r in rules.roles), None)
+        if role is None:
+            return ""
+        order = [s.exam for s in role.path if s.exam in {e.code for e in exams}]
+        if not order:
+            return ""
+        return (
+            f"\n\nFor a {esc(role.label.lower())}, `/path` takes "
+            + ", then ".join(code(c) for c in order)
+            + " (in that order)."
+        )
+
+    def _names_a_domain(self, reading: Reading, exams: list[Exam]) -> bool:
+        """ "How much security is on each": a distinctive word of a domain name asks about the domains."""
+        asked = set(reading.words)
+        for exam in exams:
+            names = {w for key, c in self.resolver.names.items() if c == exam.code for w in key.split()}
+            for domain in exam.domains:
+                distinctive = {w for w in normalize(domain.name).split() if len(w) >= 5} - _GENERIC_DOMAIN_WORDS
+                if (distinctive - names) & asked:
+                    return True
+        return False
+
+    def _difficulty_note(self, exams: list[Exam]) -> str:
+        rules = self.paths.rules
+        ranks = {e.code: rules.level_rank(e.level) for e in exams}
+        if len(set(ranks.values())) == 1:
+            level = LEVEL_NAMES[exams[0].level]
+            return (
+                f"Both are {level} exams. AWS publishes no difficulty ranking within a level, so the better "
+                "guide is the recommended experience above and how well it matches your own work."
+            )
+        easy = min(exams, key=lambda e: ranks[e.code])
+        hard = max(exams, key=lambda e: ranks[e.code])
+        return (
+            f"{code(easy.code)} is the {LEVEL_NAMES[easy.level]} exam and {code(hard.code)} the "
+            f"{LEVEL_NAMES[hard.level]} one, so {code(easy.code)} is generally the easier step: higher levels "
+            "assume more hands-on experience and go deeper."
+        )
+
+    def _level_summary(self, levels: tuple[str, ...], *fields: str) -> Answer:
+        """A fact across the current exams of each level named (all levels when none is)."""
+        wanted = levels or tuple(LEVEL_NAMES)
+        blocks: list[str] = []
+        for level in wanted:
+            exams = [e for e in self.catalog.current_exams if e.level == level]
+            if not exams:
+                continue
+            label = LEVEL_NAMES[level]
+            lines: list[str] = []
+            for name in fields or ("status",):
+                groups: dict[str, list[str]] = {}
+                for exam in exams:
+                    value = brief(exam, name, self.catalog) if name not in ("status", "history", "code") else None
+                    groups.setdefault(value or "", []).append(exam.code)
+                for value, codes in groups.items():
+                    if value:
+                        lines.append(f"{_LABELS.get(name, name)}: {esc(value)} ({', '.join(codes)})")
+            names = ", ".join(f"{code(e.code)} {esc(e.short_name)}" for e in exams)
+            lines.insert(0, f"{len(exams)} current {label} exams: {names}")
+            blocks.append(f"{bold(label)}\n{bullets(lines)}")
+        title = " and ".join(LEVEL_NAMES[lv] for lv in wanted) + " exams" if levels else "Current AWS exams by level"
+        if "prerequisites" in fields:
+            blocks.append(NO_PREREQUISITES)
+        return Answer(title, "\n\n".join(blocks), sources=("Source: studybot's exam catalog (content/exams)",))
+
+    def _next_after(self, exam: Exam, reading: Reading) -> Answer:
+        """What comes after an exam held, from the path planner with that exam held."""
+        rules = self.paths.rules
+        held = current_version(exam.code, self.catalog.exams) or exam.code
+        role_id = reading.roles[0] if reading.roles else None
+        steps: list[tuple[str, str]] = []
+        if role_id is not None and role_id in rules.roles:
+            plan = make_plan(Person(role=role_id, years=2, held=frozenset({held})), self.catalog.exams, rules)
+            steps = [(s.exam, s.reason) for s in plan.todo]
+            basis = f"the /path plan for a {esc(rules.roles[role_id].label.lower())} who holds {code(held)}"
+        else:
+            for code_, plan_ in rules.exams.items():
+                if any(held in option.any_of for option in plan_.builds_on):
+                    steps.append((code_, plan_.why))
+            basis = f"the exams /path builds on {code(held)}"
+            if not steps:
+                rank = rules.level_rank(self.catalog.exams[held].level)
+                higher = [e for e in self.catalog.current_exams if rules.level_rank(e.level) == rank + 1]
+                steps = [(e.code, rules.exams[e.code].why) for e in higher if e.code in rules.exams]
+                basis = f"the level above {code(held)}"
+        if reading.levels:
+            steps = [s for s in steps if self.catalog.exams[s[0]].level in reading.levels] or steps
+        lines = [f"{code(c)} {esc(self.catalog.exams[c].short_name)}: {esc(why)}" for c, why in steps[:4] if c != held]
+        text = (
+            f"Next, from {basis}:\n{bullets(lines)}\n"
+            "No exam has a prerequisite, so this is an order that builds knowledge, not a rule. "
+            "`/path` makes a plan for your role and experience."
+        )
+        return Answer(f"After {held}", text, sources=("Source: studybot's study paths (content/paths)",), exam=exam)
+
+    def _study_hours(self, exam: Exam | None) -> Answer:
+        """Rough study hours from the path rules, with the FAQ's advice on what they depend on."""
+        entry = self._faq_by_id["how-long-to-study"]
+        advice = self.faq_answer(entry)
+        rules = self.paths.rules
+        code_ = current_version(exam.code, self.catalog.exams) if exam is not None else None
+        plan = rules.exams.get(code_ or "")
+        if plan is None or exam is None:
+            return advice
+        bands = [f"{esc(b.label)}: about {plan.hours[b.id]} hours" for b in rules.bands if b.id in plan.hours]
+        text = (
+            f"Rough study time for {code(code_ or exam.code)} by hands-on experience (studybot's estimates for "
+            f"someone studying beside a job, not AWS figures):\n{bullets(bands)}\n\n{advice.text}"
+        )
+        return Answer(
+            f"Studying for {code_}",
+            text,
+            sources=("Source: studybot's study paths (content/paths)", *advice.sources),
+            exam=exam,
+            faq=entry,
+        )
+
+    def _role_path(self, reading: Reading) -> Answer | None:
+        """The exams the planner puts on a role's path, filtered to a level when one is named."""
+        rules = self.paths.rules
+        role = next((rules.roles[r] for r in reading.roles if r in rules.roles), None)
+        if role is None:
+            return None
+        steps = [s for s in role.path if not reading.levels or self.catalog.exams[s.exam].level in reading.levels]
+        steps = steps or list(role.path)
+        lines = [f"{code(s.exam)} {esc(self.catalog.exams[s.exam].short_name)}: {esc(s.why)}" for s in steps]
+        text = (
+            f"For a {esc(role.label.lower())}, `/path` suggests, in order:\n{bullets(lines)}\n"
+            "Run `/path` to fit it to your experience and goal."
+        )
+        return Answer(f"Certifications for a {role.label.lower()}", text, sources=("Source: studybot's study paths",))
 
     def _fact_answer(self, exam: Exam, intents: list[str]) -> Answer:
         parts = [fact(exam, intent, self.catalog) for intent in intents]

@@ -5,6 +5,8 @@ Every sentence here states only what is in the exam's YAML; nothing is computed 
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.catalog.loader import Catalog
 from bot.catalog.models import Exam
 from bot.markup import bold, bullets, code, esc, italic, link
@@ -28,8 +30,34 @@ FIELDS_OF = {
     "renewal": ("renewal",),
     "prerequisites": ("recommended_experience",),
     "code": (),
+    "languages": ("languages",),
     "status": ("retired_on", "available_from"),
     "history": ("available_from", "retired_on", "notes"),
+}
+
+
+def date_text(exam: Exam, field: str) -> str:
+    """A catalog date as members should read it: "September 2023" when only the month is known.
+
+    Dates known only to the month or year are stored as their first day; showing "1 September 2023"
+    would state a day nobody confirmed.
+    """
+    day: dt.date | None = getattr(exam, field)
+    if day is None:
+        return "an unknown date"
+    precision = exam.date_precision.get(field)  # type: ignore[call-overload]
+    if precision == "year":
+        return f"{day:%Y}"
+    if precision == "month":
+        return f"{day:%B %Y}"
+    return f"{day:%-d %B %Y}"
+
+
+# What the newer question types mean, said once wherever an exam uses them.
+TYPE_MEANINGS = {
+    "ordering": "ordering asks you to put three to five responses in the right sequence",
+    "matching": "matching pairs responses with three to seven prompts, and only a fully right set scores",
+    "case study": "a case study is one scenario followed by several questions, each scored on its own",
 }
 
 
@@ -39,7 +67,7 @@ def heading(exam: Exam) -> str:
 
 def status_line(exam: Exam, catalog: Catalog) -> str:
     if exam.status == "current":
-        since = f" since {exam.available_from:%-d %B %Y}" if exam.available_from else ""
+        since = f" since {date_text(exam, 'available_from')}" if exam.available_from else ""
         replaced = f"; it replaced {', '.join(code(c) for c in exam.replaces)}" if exam.replaces else ""
         return f"{code(exam.code)} is current and bookable{since}{replaced}."
     successor = catalog.exams.get(exam.replaced_by or "")
@@ -50,9 +78,15 @@ def status_line(exam: Exam, catalog: Catalog) -> str:
     )
     assert exam.retired_on is not None
     return (
-        f"{code(exam.code)} is {bold('retired')}: the last day to take it was {exam.retired_on:%-d %B %Y}.{after} "
+        f"{code(exam.code)} is {bold('retired')}: {_last_day(exam)}.{after} "
         "Certifications earned on it stay valid until their three years run out."
     )
+
+
+def _last_day(exam: Exam) -> str:
+    if exam.date_precision.get("retired_on"):
+        return f"it was retired in {date_text(exam, 'retired_on')}"
+    return f"the last day to take it was {date_text(exam, 'retired_on')}"
 
 
 def _missing(exam: Exam, what: str) -> str:
@@ -95,13 +129,18 @@ def fact(exam: Exam, intent: str, catalog: Catalog) -> str:
         case "question_types":
             if not exam.question_types:
                 return _missing(exam, "question types")
-            return "Question types: " + ", ".join(esc(t) for t in exam.question_types) + "."
+            meanings = [TYPE_MEANINGS[t] for t in exam.question_types if t in TYPE_MEANINGS]
+            explained = f" ({'; '.join(meanings)})" if meanings else ""
+            return "Question types: " + ", ".join(esc(t) for t in exam.question_types) + f"{explained}."
         case "domains":
             if not exam.domains:
                 return _missing(exam, "domain list")
             top = max(exam.domains, key=lambda d: d.weight)
             lines = [f"{esc(d.name)}: {bold(f'{d.weight}%')}" for d in exam.domains]
-            return f"Exam-guide domains (share of scored content):\n{bullets(lines)}\nHeaviest: {esc(top.name)}."
+            return (
+                f"{len(exam.domains)} exam-guide domains (share of scored content):\n{bullets(lines)}\n"
+                f"Heaviest: {esc(top.name)}."
+            )
         case "validity":
             return (
                 f"A certification is valid for {bold(f'{exam.validity_years} years')} from the day you pass. "
@@ -117,6 +156,14 @@ def fact(exam: Exam, intent: str, catalog: Catalog) -> str:
             )
         case "code":
             return f"The exam code is {code(exam.code)} ({esc(exam.name)})."
+        case "languages":
+            if exam.languages:
+                return f"{code(exam.code)} is offered in " + ", ".join(esc(lang) for lang in exam.languages) + "."
+            return (
+                f"studybot has not confirmed the language list for {code(exam.code)}. Most AWS exams come in "
+                "English, Japanese, Korean and Simplified Chinese, and many add European languages and "
+                f"Indonesian; the {link('official page', _url(exam))} has the list."
+            )
         case "status":
             return status_line(exam, catalog)
         case "history":
@@ -140,3 +187,37 @@ def source_line(exam: Exam) -> str:
     first = exam.sources[0]
     title = link(first.title, first.url) if first.url else esc(first.title)
     return f"Source: {title} · facts reviewed {exam.reviewed.isoformat()}"
+
+
+def brief(exam: Exam, intent: str, catalog: Catalog) -> str | None:
+    """One fact in a few words, for answers that set exams side by side; None when the sheet has none."""
+    match intent:
+        case "price":
+            return f"{exam.price_usd} USD" if exam.price_usd else None
+        case "duration":
+            return f"{exam.duration_minutes} minutes" if exam.duration_minutes else None
+        case "questions":
+            q = exam.questions
+            return f"{q.total} questions ({q.scored} scored)" if q else None
+        case "passing_score":
+            return f"{exam.passing_score} of 1000" if exam.passing_score else None
+        case "question_types":
+            return ", ".join(exam.question_types) or None
+        case "domains":
+            return "; ".join(f"{d.name} {d.weight}%" for d in exam.domains) or None
+        case "validity":
+            return f"{exam.validity_years} years"
+        case "renewal":
+            return exam.renewal
+        case "prerequisites":
+            return exam.recommended_experience
+        case "languages":
+            return ", ".join(exam.languages) or None
+        case "status" | "history" | "code":
+            if exam.status == "current":
+                since = f" since {date_text(exam, 'available_from')}" if exam.available_from else ""
+                return f"current{since}"
+            successor = catalog.exams.get(exam.replaced_by or "")
+            instead = f", replaced by {successor.code}" if successor else ""
+            return f"retired ({date_text(exam, 'retired_on')}){instead}"
+    return None

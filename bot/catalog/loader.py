@@ -191,7 +191,9 @@ def load_catalog(root: Path | None = None, *, extra_loaders: Iterable[ExtraLoade
     ask: AskConfig | None = None
     ask_path = root / "ask.yaml"
     if ask_path.is_file():
-        ask, _node = _load(ask_path, AskConfig, problems)
+        ask, ask_node = _load(ask_path, AskConfig, problems)
+        if ask is not None:
+            _check_ask(ask, ask_node, ask_path, set(seen_faq), problems)
     else:
         problems.add(ask_path, None, "missing: /ask needs its intents and synonyms")
 
@@ -241,3 +243,23 @@ class ExtraLoader:
 
     name: str
     load: Callable[[Path, dict[str, Exam], Callable[[Path, int | None, str], None]], Any]
+
+
+def _check_ask(ask: AskConfig, node: yaml.Node | None, path: Path, faq_ids: set[str], problems: _Problems) -> None:
+    """Every FAQ entry that content/ask.yaml names must exist, or `/ask` would answer with nothing."""
+    for index, intent in enumerate(ask.intents):
+        if intent.faq is not None and intent.faq not in faq_ids:
+            problems.add(
+                path, _line_of(node, ("intents", index, "faq")), f"intent {intent.id}: unknown FAQ {intent.faq}"
+            )
+        for prefix in intent.faq_pool:
+            if not any(i.startswith(prefix) for i in faq_ids):
+                problems.add(
+                    path,
+                    _line_of(node, ("intents", index, "faq_pool")),
+                    f"intent {intent.id}: no FAQ id starts {prefix}",
+                )
+    if ask.screens is not None:
+        for wanted in ask.screens.suggestions:
+            if wanted not in faq_ids:
+                problems.add(path, _line_of(node, ("screens", "suggestions")), f"suggestion names unknown FAQ {wanted}")

@@ -82,6 +82,12 @@ class Exam(Strict):
     renewal: str = Field(min_length=10)
     exam_guide_url: str | None = None
     aliases: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    """Languages the exam is offered in, where a source confirms the list for this exam."""
+    date_precision: dict[Literal["available_from", "retired_on"], Literal["month", "year"]] = Field(
+        default_factory=dict
+    )
+    """A date known only to the month or year is stored as its first day and shown as "September 2023"."""
     uncertain: dict[str, str] = Field(default_factory=dict)
     notes: str | None = None
     sources: tuple[Source, ...] = Field(min_length=1)
@@ -105,6 +111,12 @@ class Exam(Strict):
             raise ValueError(f"{self.code} is current but has a retired_on date")
         if self.status == "current" and not self.domains:
             raise ValueError(f"current exam {self.code} needs its exam-guide domains")
+        for dated, precision in self.date_precision.items():
+            day = getattr(self, dated)
+            if day is None:
+                raise ValueError(f"date_precision names {dated}, which {self.code} does not set")
+            if day.day != 1 or (precision == "year" and day.month != 1):
+                raise ValueError(f"{dated} of {self.code} is known to the {precision} only: store the first day")
         known = set(type(self).model_fields)
         for key in self.uncertain:
             if key not in known:
@@ -231,28 +243,119 @@ class QuestionBank(Strict):
     questions: tuple[Question, ...] = Field(min_length=1)
 
 
+def _compiles(value: tuple[str, ...], what: str) -> tuple[str, ...]:
+    for pattern in value:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"{what} pattern {pattern!r} is not a regular expression: {exc}") from None
+    return value
+
+
+FactField = Literal[
+    "price",
+    "duration",
+    "questions",
+    "passing_score",
+    "question_types",
+    "domains",
+    "validity",
+    "renewal",
+    "prerequisites",
+    "code",
+    "status",
+    "history",
+    "languages",
+]
+"""The catalog facts `bot.catalog.facts.fact` knows how to say."""
+
+Planner = Literal["next", "hours", "role"]
+"""What the path planner answers: what comes next with an exam held, study hours, or a role's path."""
+
+Shape = Literal["compare", "difficulty", "advice"]
+"""Questions answered by arrangement rather than one source: side by side, by level, or from advice."""
+
+
 class FactIntent(Strict):
-    field: Literal[
-        "price",
-        "duration",
-        "questions",
-        "passing_score",
-        "question_types",
-        "domains",
-        "validity",
-        "renewal",
-        "prerequisites",
-        "code",
-        "status",
-        "history",
-    ]
+    field: FactField
     phrases: tuple[str, ...] = Field(min_length=1)
+
+
+class AskIntent(Strict):
+    """One thing a question can ask, recognised by patterns and answered from the source that holds it.
+
+    Patterns are regular expressions over the normalised question (lower case, punctuation as spaces,
+    apostrophes dropped). Intents are tried in file order and the text a pattern matched is hidden from
+    the intents after it, so a specific reading ("how long do I wait after failing") is listed before a
+    general one ("how long") and wins. `unless` patterns veto the intent wherever they match.
+    """
+
+    id: str
+    patterns: tuple[str, ...] = Field(min_length=1)
+    unless: tuple[str, ...] = ()
+    fact: FactField | None = None
+    faq: str | None = None
+    planner: Planner | None = None
+    shape: Shape | None = None
+    faq_pool: tuple[str, ...] = ()
+    """For advice: the FAQ entries (id prefixes) the answer is chosen from by BM25."""
+    certain: bool = False
+    """A match alone shows the question is about certifications ("retake", "ESL"), even with no exam named."""
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not SLUG.match(value):
+            raise ValueError(f"intent id {value!r} must be lower-case words joined by hyphens")
+        return value
+
+    @field_validator("patterns", "unless")
+    @classmethod
+    def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _compiles(value, "intent")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AskIntent:
+        # A fact intent may also name an FAQ entry: the answer when no exam or level is named.
+        faq = self.faq if self.fact is None else None
+        sources = [s for s in (self.fact, faq, self.planner, self.shape) if s is not None]
+        if len(sources) != 1:
+            raise ValueError(f"intent {self.id} needs exactly one of fact, faq, planner or shape")
+        if self.faq_pool and self.shape != "advice":
+            raise ValueError(f"intent {self.id}: faq_pool is only for shape: advice")
+        return self
+
+
+class Screens(Strict):
+    """Words that tell a certification question from everything else, for declining well.
+
+    `cert_words` mark a question as about certifications whatever else it says; `study_words` are weaker
+    (a study question need not name an exam); `technical` patterns mark general AWS how-to questions;
+    `off_topic` patterns mark everyday topics; `other_vendors` name other certification bodies and their
+    exams; `foreign_words` are common words of other languages, for replying that /ask reads English.
+    """
+
+    cert_words: tuple[str, ...] = Field(min_length=1)
+    study_words: tuple[str, ...] = ()
+    technical: tuple[str, ...] = ()
+    off_topic: tuple[str, ...] = ()
+    other_vendors: tuple[str, ...] = ()
+    foreign_words: tuple[str, ...] = ()
+    suggestions: tuple[str, ...] = ()
+    """FAQ ids offered as buttons when a question is declined as out of scope."""
+
+    @field_validator("technical", "off_topic", "other_vendors")
+    @classmethod
+    def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _compiles(value, "screen")
 
 
 class AskConfig(Strict):
     """How `/ask` reads questions: intents, synonyms and what it refuses; see content/ask.yaml."""
 
     fact_intents: tuple[FactIntent, ...] = Field(min_length=1)
+    intents: tuple[AskIntent, ...] = ()
+    screens: Screens | None = None
     synonyms: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     decline_terms: tuple[str, ...] = ()
     foreign_codes: tuple[str, ...] = ()
@@ -260,9 +363,13 @@ class AskConfig(Strict):
     @field_validator("foreign_codes")
     @classmethod
     def _patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"foreign code pattern {pattern!r} is not a regular expression: {exc}") from None
-        return value
+        return _compiles(value, "foreign code")
+
+    @model_validator(mode="after")
+    def _unique(self) -> AskConfig:
+        seen: set[str] = set()
+        for intent in self.intents:
+            if intent.id in seen:
+                raise ValueError(f"intent {intent.id} is defined twice")
+            seen.add(intent.id)
+        return self

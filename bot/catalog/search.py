@@ -27,6 +27,7 @@ from bot.catalog.models import Exam, FaqEntry
 _NON_WORD = re.compile(r"[^\w$%]+")
 # Exam-code shapes: "saa-c03", "saa c03", "saac03", "SAA-C04".
 _CODE = re.compile(r"\b([a-z]{3})\s?-?\s?c\s?(\d{2})\b")
+_BARE_VERSION = re.compile(r"(?:^|\s)c\s?(\d{2})\b")
 _LEVEL_WORDS = {
     "practitioner": "foundational",
     "associate": "associate",
@@ -143,14 +144,25 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
     norm = normalize(question)
     found: dict[str, Exam] = {}
     unknown: list[str] = []
+    families = {c.split("-")[0].lower() for c in resolver.exams}
     for match in _CODE.finditer(norm):
         code = f"{match.group(1)}-c{match.group(2)}".upper()
         if code in resolver.exams:
             found[code] = resolver.exams[code]
+        elif match.group(1) in _STOP | _FILLER and match.group(1) not in families:
+            continue  # "is that right for c03": an English word before a version, not an exam code
         else:
             unknown.append(code)
     words = norm.split()
     used = [False] * len(words)
+    named_families = {m.group(1) for m in _CODE.finditer(norm) if m.group(1) in families}
+    if len(named_families) == 1:
+        # "clf c01 vs c02": a bare version after one exam family names that family's other version.
+        family = next(iter(named_families))
+        for match in _BARE_VERSION.finditer(norm):
+            code = f"{family}-c{match.group(1)}".upper()
+            if code in resolver.exams:
+                found.setdefault(code, resolver.exams[code])
     # Exact names first, longest first; then typo-tolerant matching of longer phrases.
     for fuzzy in (False, True):
         for size in (6, 5, 4, 3, 2, 1):

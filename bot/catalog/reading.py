@@ -1,0 +1,186 @@
+"""Reading a free-text question: WHAT it asks and WHAT it is about, before anything is looked up.
+
+`/ask` used to rank every fact and FAQ entry against the words of a question, so a question that named
+an exam was answered with whichever fact shared a word ("how long to study for SAA" → "130 minutes").
+Reading first keeps the two apart: the intents of `content/ask.yaml` say what is asked (and which source
+holds it), the catalog's names say which exams or levels it is about, the path rules' names say which
+role, and the screens say when the question is not one `/ask` should answer at all. Everything here is
+data-driven and explainable: `Reading.why` names the patterns that fired.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Literal
+
+from rapidfuzz import fuzz, process
+
+from bot.catalog.loader import Catalog
+from bot.catalog.models import AskIntent, Exam
+from bot.catalog.search import ExamResolver, find_mentions, normalize, stems
+
+Screen = Literal["foreign-language", "other-vendor", "technical", "off-topic"]
+
+_LEVELS = {
+    "foundational": "foundational",
+    "practitioner": "foundational",
+    "associate": "associate",
+    "associates": "associate",
+    "professional": "professional",
+    "professionals": "professional",
+    "pro": "professional",
+    "pros": "professional",
+    "specialty": "specialty",
+    "specialties": "specialty",
+    "speciality": "specialty",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What a question asks (intents in the order asked) and what it is about."""
+
+    intents: tuple[AskIntent, ...]
+    exams: tuple[Exam, ...]
+    unknown: tuple[str, ...]
+    levels: tuple[str, ...]
+    roles: tuple[str, ...]
+    screen: Screen | None = None
+    why: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    """The normalised words of the question, for checks that need them after reading."""
+
+    def has(self, intent_id: str) -> bool:
+        return any(i.id == intent_id for i in self.intents)
+
+
+class QuestionReader:
+    """Built once per catalog; `read` is pure and does no I/O."""
+
+    def __init__(
+        self, catalog: Catalog, resolver: ExamResolver, known_words: frozenset[str], role_names: dict[str, str]
+    ) -> None:
+        ask = catalog.ask
+        self.resolver = resolver
+        self.known_words = known_words
+        self.intents = [
+            (intent, [re.compile(p) for p in intent.patterns], [re.compile(p) for p in intent.unless])
+            for intent in ask.intents
+        ]
+        screens = ask.screens
+        words = [normalize(w) for w in screens.cert_words] if screens else []
+        # Single words are compared by stem ("renewing" is "renew"), phrases as typed.
+        self.cert_stems = frozenset(stems([w for w in words if " " not in w]))
+        self.cert_phrases = tuple(w for w in words if " " in w)
+        self._long_cert_words = sorted({w for w in words if " " not in w and len(w) >= 7})
+        self.study_stems = frozenset(stems([normalize(w) for w in screens.study_words])) if screens else frozenset()
+        self.technical = [re.compile(p) for p in screens.technical] if screens else []
+        self.off_topic = [re.compile(p) for p in screens.off_topic] if screens else []
+        self.vendors = [re.compile(p) for p in screens.other_vendors] if screens else []
+        self.vendors += [re.compile(p) for p in ask.foreign_codes]
+        self.foreign = frozenset(w.casefold() for w in screens.foreign_words) if screens else frozenset()
+        # Role aliases of one or two letters ("ai", "sa") or everyday words name a role only in context.
+        self.role_names = {k: v for k, v in role_names.items() if len(k) >= 3 and k not in {"none", "other", "lead"}}
+
+    def read(self, question: str) -> Reading:
+        norm = normalize(question)
+        padded = f" {norm} "
+        mentions = find_mentions(self.resolver, question, self.known_words)
+        exams = mentions.exams
+        levels = () if exams else self._levels(norm)
+        intents, why = self._intents(norm)
+        screen = self._screen(question, norm, padded, bool(exams or levels), intents)
+        return Reading(intents, exams, mentions.unknown, levels, self._roles(norm), screen, why, tuple(norm.split()))
+
+    def _intents(self, norm: str) -> tuple[tuple[AskIntent, ...], tuple[str, ...]]:
+        text = f" {norm} "
+        found: list[tuple[int, AskIntent]] = []
+        why: list[str] = []
+        for intent, patterns, unless in self.intents:
+            if any(u.search(text) for u in unless):
+                continue
+            for pattern in patterns:
+                match = pattern.search(text)
+                if match is None:
+                    continue
+                found.append((match.start(), intent))
+                why.append(f"{intent.id}: {match.group(0).strip()!r}")
+                # Later, more general intents must not read the words this one explained.
+                text = text[: match.start()] + " " * (match.end() - match.start()) + text[match.end() :]
+                break
+        found.sort(key=lambda pair: pair[0])
+        return tuple(intent for _, intent in found), tuple(why)
+
+    @staticmethod
+    def _levels(norm: str) -> tuple[str, ...]:
+        seen: list[str] = []
+        for word in norm.split():
+            level = _LEVELS.get(word)
+            if level is not None and level not in seen:
+                seen.append(level)
+        return tuple(seen)
+
+    def _roles(self, norm: str) -> tuple[str, ...]:
+        words = norm.split()
+        found: list[str] = []
+        used = [False] * len(words)
+        for size in (4, 3, 2, 1):
+            for start in range(len(words) - size + 1):
+                if any(used[start : start + size]):
+                    continue
+                role = self.role_names.get(" ".join(words[start : start + size]))
+                if role is not None:
+                    used[start : start + size] = [True] * size
+                    if role not in found:
+                        found.append(role)
+        return tuple(found)
+
+    def _screen(
+        self, question: str, norm: str, padded: str, named: bool, intents: tuple[AskIntent, ...]
+    ) -> Screen | None:
+        if self._foreign(question, norm):
+            return "foreign-language"
+        lowered = f" {question.casefold()} "
+        if any(v.search(padded) or v.search(lowered) for v in self.vendors):
+            weighing = any(i.shape in ("compare", "difficulty", "advice") for i in intents)
+            # A policy question may mention another vendor ("CE credits like CompTIA"); a fact may not.
+            policy = any(i.certain and i.fact is None for i in intents)
+            if (not named or weighing) and not policy:
+                return "other-vendor"
+        if self._about_certs(norm, padded, named):
+            return None
+        if any(o.search(padded) for o in self.off_topic):
+            return "off-topic"
+        if any(i.certain for i in intents):
+            return None
+        if any(t.search(padded) for t in self.technical):
+            return "technical"
+        if intents or set(stems(norm.split())) & self.study_stems:
+            return None
+        return "off-topic"
+
+    def _about_certs(self, norm: str, padded: str, named: bool) -> bool:
+        """An exam or level named, or a certification word, typos mended ("certifcation")."""
+        if named or any(f" {p} " in padded for p in self.cert_phrases):
+            return True
+        words = norm.split()
+        if set(stems(words)) & self.cert_stems:
+            return True
+        return any(
+            process.extractOne(w, self._long_cert_words, scorer=fuzz.ratio, score_cutoff=85) is not None
+            for w in words
+            if len(w) >= 7
+        )
+
+    def _foreign(self, question: str, norm: str) -> bool:
+        """Another script, or mostly common words of another language ("cuantas preguntas tiene")."""
+        letters = [c for c in question if c.isalpha()]
+        other_script = sum(1 for c in letters if not unicodedata.name(c, "").startswith("LATIN"))
+        if letters and other_script >= max(2, len(letters) // 4):
+            return True
+        words = norm.split()
+        hits = sum(1 for w in words if w in self.foreign)
+        accented = any(ord(c) > 127 for c in letters)
+        return hits >= 2 and (hits >= 0.3 * len(words) or accented)
