@@ -112,6 +112,8 @@ class AskEngine:
             composed = self._compose(reading, question)
             if composed is not None:
                 return composed
+        if reading.exams and self._names_a_domain(reading, list(reading.exams[:1])):
+            return self._fact_answer(reading.exams[0], ["domains"])  # "how heavy is monitoring on SOA-C03"
         mentions = find_mentions(self.resolver, question, self._known_words)
 
         exam_words = {
@@ -291,6 +293,8 @@ class AskEngine:
             if exam.status == "retired":
                 lines.append(f"Status: {brief(exam, 'status', self.catalog)}")
             for name in fields:
+                if exam.status == "retired" and name in ("status", "history", "code"):
+                    continue  # already said
                 value = brief(exam, name, self.catalog) if name != "level" else None
                 if value:
                     lines.append(f"{_LABELS.get(name, name)}: {esc(value)}")
@@ -442,6 +446,18 @@ class AskEngine:
         return Answer(f"Certifications for a {role.label.lower()}", text, sources=("Source: studybot's study paths",))
 
     def _fact_answer(self, exam: Exam, intents: list[str]) -> Answer:
+        known = [i for i in intents if i in ("status", "history", "code") or brief(exam, i, self.catalog)]
+        if not known and exam.status == "retired":
+            intents = ["status"]  # a retired exam's missing facts matter less than that it is gone
+        elif not known:
+            # Saying "the fact sheet has no price" is honest, but it is not an answer: abstain.
+            return Answer(
+                heading(exam),
+                fact(exam, intents[0], self.catalog) + " `/cert " + exam.code + "` shows what is known.",
+                sources=(source_line(exam),),
+                declined=True,
+                exam=exam,
+            )
         parts = [fact(exam, intent, self.catalog) for intent in intents]
         if exam.status == "retired" and "status" not in intents and "history" not in intents:
             parts.insert(0, fact(exam, "status", self.catalog))

@@ -157,7 +157,9 @@ class QuestionReader:
             return None
         if any(t.search(padded) for t in self.technical):
             return "technical"
-        if intents or set(stems(norm.split())) & self.study_stems:
+        # Without a certification word, only a study or career word keeps a question in scope: "how much
+        # is a tesla" matches the price intent but is not about exams.
+        if set(stems(norm.split())) & self.study_stems:
             return None
         return "off-topic"
 

@@ -1,17 +1,23 @@
-"""`/ask` against the evaluation set: the figures the README records, held to their targets."""
+"""`/ask` against its evaluation sets: the figures the README records, held to their targets.
+
+The held-out part of the blind set is scored in aggregate only; its questions are never printed, so a
+failure message here carries the figures and nothing else.
+"""
 
 from __future__ import annotations
 
+import pytest
+
 from bot.catalog import Catalog
 from bot.catalog.ask import AskEngine
-from tests.eval.evaluate import evaluate, load_items
+from tests.eval.evaluate import evaluate, load_heldout, load_items, load_tune
 
 
 def test_ask_meets_its_accuracy_targets(catalog: Catalog) -> None:
     items = load_items()
     assert len(items) >= 120
     report = evaluate(AskEngine(catalog), items)
-    assert report.accuracy >= 95.0, report.failures
+    assert report.accuracy >= 97.0, report.failures
     assert report.wrong_rate <= 2.0, report.failures
 
 
@@ -21,3 +27,24 @@ def test_the_set_covers_every_current_exam_and_declines(catalog: Catalog) -> Non
     assert {e.code for e in catalog.current_exams} <= asked
     assert sum(1 for i in items if i["kind"] == "decline") >= 15
     assert sum(1 for i in items if i["kind"] == "advice") >= 20
+
+
+def test_blind_tuning_set(catalog: Catalog) -> None:
+    report = evaluate(AskEngine(catalog), load_tune())
+    assert report.total >= 200
+    assert report.accuracy >= 95.0, report.failures
+    assert report.wrong_rate <= 3.0, report.failures
+
+
+def test_blind_heldout_accuracy(catalog: Catalog) -> None:
+    report = evaluate(AskEngine(catalog), load_heldout(), keep_failures=False)
+    assert report.total >= 100 and not report.failures
+    assert report.accuracy >= 90.0, report.summary()
+    # Measured 6.5% when this was written; the ceiling keeps it from getting worse until the target holds.
+    assert report.wrong_rate <= 7.0, report.summary()
+
+
+@pytest.mark.xfail(strict=True, reason="issue 15 target not met yet: held-out confidently wrong is above 3%")
+def test_blind_heldout_meets_the_wrong_answer_target(catalog: Catalog) -> None:
+    report = evaluate(AskEngine(catalog), load_heldout(), keep_failures=False)
+    assert report.wrong_rate <= 3.0, report.summary()
