@@ -101,3 +101,18 @@ def test_question_problems_name_their_line(content: Path) -> None:
 def test_invalid_yaml_is_reported_with_its_line(content: Path) -> None:
     (content / "faq" / "bad.yaml").write_text("topic: x\nentries:\n  - id: [unclosed\n")
     assert any(p.startswith("faq/bad.yaml:") and "not valid YAML" in p for p in problems_for(content))
+
+
+def test_ask_intents_name_their_line(content: Path) -> None:
+    ask = content / "ask.yaml"
+    edit(ask, "    faq: retake-after-failing", "    faq: retake-after-flunking")
+    problems = "\n".join(problems_for(content))
+    assert f"ask.yaml:{line_of(ask, 'retake-after-flunking')}: intent retake-wait: unknown FAQ" in problems
+    edit(ask, "    faq: retake-after-flunking", "    faq: retake-after-failing")
+    edit(ask, "patterns: ['\\bbeta\\b']", "patterns: ['\\bbeta(\\b']")
+    assert any(p.startswith("ask.yaml:") and "not a regular expression" in p for p in problems_for(content))
+
+
+def test_a_month_only_date_must_be_stored_as_the_first(content: Path) -> None:
+    edit(content / "exams" / "CLF-C02.yaml", "available_from: 2023-09-01", "available_from: 2023-09-18")
+    assert any(p.startswith("exams/CLF-C02.yaml:") and "known to the month only" in p for p in problems_for(content))
