@@ -34,9 +34,12 @@ from typing import Any, Literal, NamedTuple
 
 from fsrs import Scheduler
 from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.sql.elements import BindParameter
 
 from bot.practice.review import CardState, Grader, make_scheduler
+from bot.store.compiled import CompiledSqlite
 from bot.store.db import BUSY_TIMEOUT_MS, connect_sqlite, sqlite_path
 from bot.store.schema import members, mock_exams, practice_answers, practice_attempts, review_cards
 
@@ -80,8 +83,9 @@ _UNKNOWN = Outcome("unknown")
 class _Found(NamedTuple):
     """An attempt as the batch sees it: one row of the read query, in its column order.
 
-    Times are whatever the connection returns (aware datetimes through SQLAlchemy, SQLite's text on
-    the raw path); `_when` reads both, and only where a check needs the value.
+    `_CORE_READ` selects its columns in this order, on both paths. Times are whatever the connection
+    returns (aware datetimes through SQLAlchemy, SQLite's text on the `sqlite3` path); `_when` reads
+    both, and only where a check needs the value, which keeps parsing off the hot path.
     """
 
     attempt_id: int
@@ -113,20 +117,11 @@ class _Found(NamedTuple):
 
 
 def _when(value: Any) -> dt.datetime | None:
-    """An aware UTC datetime from either driver's representation."""
+    """An aware UTC datetime from either driver's representation (`UTCDateTime` parses SQLite's text)."""
     if value is None or isinstance(value, dt.datetime):
         return value
-    return dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC)
-
-
-def _sqlite_time(value: dt.datetime) -> str:
-    """The text `UTCDateTime` stores on SQLite (naive UTC, always with microseconds), so rows written
-    here compare and sort exactly like rows written through SQLAlchemy."""
-    if value.tzinfo is not dt.UTC:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored")
-        value = value.astimezone(dt.UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    parsed: dt.datetime = _parse_time(value)
+    return parsed
 
 
 @dataclass(slots=True)
@@ -223,36 +218,44 @@ async def commit_jobs(engine: AsyncEngine, jobs: Sequence[AnswerJob], scheduler:
 
 
 # -- SQLite: the whole batch in one synchronous call on the writer's own connection -----------------
+# Every statement and every time conversion below comes from the table definitions in
+# bot/store/schema.py, compiled once for SQLite (see `bot.store.compiled`); nothing repeats the schema.
 
-_SQLITE_READ = """
-SELECT a.id, a.member_id, a.question_id, a.exam, a.domain, a.source, a.mock_id, a.option_order, a.channel,
-       a.closed_at, m.platform, m.workspace, m.user_id, x.ends_at, x.finished_at, p.chosen, p.correct,
-       c.id, c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, c.reviews, c.lapses
-FROM practice_attempts AS a
-JOIN members AS m ON m.id = a.member_id
-LEFT OUTER JOIN mock_exams AS x ON x.id = a.mock_id
-LEFT OUTER JOIN practice_answers AS p ON p.attempt_id = a.id
-LEFT OUTER JOIN review_cards AS c ON c.member_id = a.member_id AND c.question_id = a.question_id
-WHERE a.id IN ({marks})
-"""
-_SQLITE_INSERT_ANSWER = (
-    "INSERT INTO practice_answers (attempt_id, member_id, question_id, exam, domain, source, channel, chosen, "
-    "correct, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+_READ_BY_COUNT: dict[int, CompiledSqlite] = {}
+
+
+def _sqlite_read(count: int) -> CompiledSqlite:
+    """The batch's read query for `count` attempt ids, compiled once per count and kept."""
+    statement = _READ_BY_COUNT.get(count)
+    if statement is None:
+        ids: list[BindParameter[int]] = [bindparam(f"id_{n}") for n in range(count)]
+        statement = CompiledSqlite(_CORE_READ.where(practice_attempts.c.id.in_(ids)))
+        _READ_BY_COUNT[count] = statement
+    return statement
+
+
+_ANSWER_COLUMNS = (
+    "attempt_id", "member_id", "question_id", "exam", "domain", "source", "channel", "chosen", "correct",
+    "answered_at",
+)  # fmt: skip
+_SQLITE_INSERT_ANSWER = CompiledSqlite(insert(practice_answers), columns=_ANSWER_COLUMNS)
+_SQLITE_CLOSE = CompiledSqlite(
+    update(practice_attempts)
+    .where(practice_attempts.c.id == bindparam("attempt"))
+    .values(closed_at=bindparam("closed_at_value", type_=practice_attempts.c.closed_at.type))
 )
-_SQLITE_CLOSE = "UPDATE practice_attempts SET closed_at = ? WHERE id IN ({marks})"
 # The unique (member, question) key makes this one statement for new and known cards alike; a card
 # keeps the exam it was created with, as the SQLAlchemy path does.
-_SQLITE_UPSERT_CARD = (
-    "INSERT INTO review_cards (member_id, question_id, exam, state, step, stability, difficulty, due, last_review, "
-    "reviews, lapses) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-    "ON CONFLICT (member_id, question_id) DO UPDATE SET state = excluded.state, step = excluded.step, "
-    "stability = excluded.stability, difficulty = excluded.difficulty, due = excluded.due, "
-    "last_review = excluded.last_review, reviews = excluded.reviews, lapses = excluded.lapses"
+_CARD_STATE = ("state", "step", "stability", "difficulty", "due", "last_review", "reviews", "lapses")
+_upsert = sqlite_insert(review_cards)
+_SQLITE_UPSERT_CARD = CompiledSqlite(
+    _upsert.on_conflict_do_update(
+        index_elements=[review_cards.c.member_id, review_cards.c.question_id],
+        set_={name: _upsert.excluded[name] for name in _CARD_STATE},
+    ),
+    columns=("member_id", "question_id", "exam", *_CARD_STATE),
 )
-
-
-def _marks(count: int) -> str:
-    return ", ".join("?" * count)
+_parse_time = CompiledSqlite.parser(practice_attempts.c.closed_at)
 
 
 class SqliteBatches:
@@ -309,7 +312,8 @@ class SqliteBatches:
         ids = list({j.attempt_id for j in jobs})
         db.execute("BEGIN IMMEDIATE")
         try:
-            rows = db.execute(_SQLITE_READ.format(marks=_marks(len(ids))), ids).fetchall()
+            # The ids are the only parameters, in order, and integers need no conversion.
+            rows = db.execute(_sqlite_read(len(ids)).sql, ids).fetchall()
             batch = _decide(jobs, {row[0]: _Found._make(row) for row in rows}, grade)
             if batch.answers:
                 _write_sqlite(db, batch)
@@ -327,50 +331,38 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
 
 
 def _write_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
-    """Insert the answers, close their attempts and write each touched card, as plain tuples."""
-    db.executemany(
-        _SQLITE_INSERT_ANSWER,
-        [
-            (
-                job.attempt_id,
-                row.member_id,
-                row.question_id,
-                row.exam,
-                row.domain,
-                row.source,
-                row.channel,
-                job.chosen,
-                1 if job.correct else 0,
-                _sqlite_time(job.at),
-            )
-            for job, row in batch.answers
-        ],
-    )
+    """Insert the answers, close their attempts and write each touched card (`_write_core`'s rows)."""
+    answers, closing, cards = _rows(batch)
+    db.executemany(_SQLITE_INSERT_ANSWER.sql, _SQLITE_INSERT_ANSWER.many(answers))
+    db.executemany(_SQLITE_CLOSE.sql, _SQLITE_CLOSE.many(closing))
+    db.executemany(_SQLITE_UPSERT_CARD.sql, _SQLITE_UPSERT_CARD.many(cards))
+
+
+def _rows(batch: _Batch) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The batch's answers, attempt closings and card states as rows named by column."""
+    answers = [
+        {
+            "attempt_id": job.attempt_id,
+            "member_id": row.member_id,
+            "question_id": row.question_id,
+            "exam": row.exam,
+            "domain": row.domain,
+            "source": row.source,
+            "channel": row.channel,
+            "chosen": job.chosen,
+            "correct": job.correct,
+            "answered_at": job.at,
+        }
+        for job, row in batch.answers
+    ]
     # The attempts close when the batch commits.
-    closing = [job.attempt_id for job, _row in batch.answers]
-    db.execute(
-        _SQLITE_CLOSE.format(marks=_marks(len(closing))),
-        [_sqlite_time(max(job.at for job, _row in batch.answers)), *closing],
-    )
-    db.executemany(
-        _SQLITE_UPSERT_CARD,
-        [
-            (
-                member_id,
-                question_id,
-                exam,
-                state.state,
-                state.step,
-                state.stability,
-                state.difficulty,
-                _sqlite_time(state.due),
-                None if state.last_review is None else _sqlite_time(state.last_review),
-                state.reviews,
-                state.lapses,
-            )
-            for (member_id, question_id), (_card_id, state, exam) in batch.cards.items()
-        ],
-    )
+    closed_at = max(job.at for job, _row in batch.answers)
+    closing = [{"attempt": job.attempt_id, "closed_at_value": closed_at} for job, _row in batch.answers]
+    cards = [
+        {"member_id": member_id, "question_id": question_id, "exam": exam, **state.as_row()}
+        for (member_id, question_id), (_card_id, state, exam) in batch.cards.items()
+    ]
+    return answers, closing, cards
 
 
 # -- Through SQLAlchemy Core: PostgreSQL, and any writer that is not running -----------------------
@@ -379,7 +371,8 @@ _CARD_OF_ATTEMPT = and_(
     review_cards.c.member_id == practice_attempts.c.member_id,
     review_cards.c.question_id == practice_attempts.c.question_id,
 )
-_CORE_READ = select(
+# The columns of `_Found`, field by field; `strict=True` makes a missing or extra column fail at import.
+_FOUND_COLUMNS = (
     practice_attempts.c.id,
     practice_attempts.c.member_id,
     practice_attempts.c.question_id,
@@ -406,6 +399,9 @@ _CORE_READ = select(
     review_cards.c.last_review,
     review_cards.c.reviews,
     review_cards.c.lapses,
+)
+_CORE_READ = select(
+    *(column.label(name) for name, column in zip(_Found._fields, _FOUND_COLUMNS, strict=True))
 ).select_from(
     practice_attempts.join(members, members.c.id == practice_attempts.c.member_id)
     .outerjoin(mock_exams, mock_exams.c.id == practice_attempts.c.mock_id)
@@ -427,24 +423,8 @@ async def _commit_core(engine: AsyncEngine, jobs: Sequence[AnswerJob], grade: Gr
 
 async def _write_core(conn: AsyncConnection, batch: _Batch) -> None:
     """Insert the answers, close their attempts and write each touched card."""
-    await conn.execute(
-        insert(practice_answers),
-        [
-            {
-                "attempt_id": job.attempt_id,
-                "member_id": row.member_id,
-                "question_id": row.question_id,
-                "exam": row.exam,
-                "domain": row.domain,
-                "source": row.source,
-                "channel": row.channel,
-                "chosen": job.chosen,
-                "correct": job.correct,
-                "answered_at": job.at,
-            }
-            for job, row in batch.answers
-        ],
-    )
+    answers, _closing, _cards = _rows(batch)
+    await conn.execute(insert(practice_answers), answers)
     # One statement for the whole batch: the attempts close when the batch commits.
     await conn.execute(
         update(practice_attempts)

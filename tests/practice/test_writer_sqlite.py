@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
 from bot.practice.review import Grader, grade, make_scheduler
-from bot.practice.writer import AnswerJob, AnswerWriter, _sqlite_time, commit_jobs
+from bot.practice import writer as writer_module
+from bot.practice.writer import AnswerJob, AnswerWriter, commit_jobs
 from bot.store import create_engine, upgrade
 from bot.store import members as member_store
 from bot.store import practice as store
@@ -55,8 +56,24 @@ def test_first_reviews_from_the_memo_equal_fsrs() -> None:
 def test_times_are_stored_as_sqlalchemy_stores_them() -> None:
     processor = UTCDateTime().dialect_impl(sqlite.dialect()).bind_processor(sqlite.dialect())
     assert processor is not None
+    insert = writer_module._SQLITE_INSERT_ANSWER
+    at = insert.names.index("answered_at")
+    row = {name: 1 for name in insert.names}
     for value in (START, START + dt.timedelta(microseconds=1), START.astimezone(dt.timezone(dt.timedelta(hours=5)))):
-        assert _sqlite_time(value) == processor(value)  # the processor includes UTCDateTime's own step
+        stored = insert.params({**row, "answered_at": value})[at]
+        assert stored == processor(value)  # the processor includes UTCDateTime's own step
+        assert writer_module._when(stored) == value
+
+
+def test_the_sqlite_statements_follow_the_table_definitions() -> None:
+    """The raw path's SQL is compiled from bot/store/schema.py: every answer column, every card
+    column, and the read query's columns named after the fields the batch reads them into."""
+    assert set(writer_module._SQLITE_INSERT_ANSWER.names) == {c.name for c in practice_answers.columns} - {"id"}
+    assert set(writer_module._SQLITE_UPSERT_CARD.names) == {c.name for c in review_cards.columns} - {"id"}
+    read = writer_module._sqlite_read(3)
+    assert read.names == ("id_0", "id_1", "id_2")
+    labels = [column.name for column in writer_module._CORE_READ.selected_columns]
+    assert labels == list(writer_module._Found._fields)
 
 
 async def _history(url: str, tmp_path: Path, *, fast: bool) -> list[list[tuple[object, ...]]]:

@@ -1,0 +1,49 @@
+"""SQLAlchemy Core statements compiled once for a plain `sqlite3` connection.
+
+The answer writer runs its SQLite batches on the standard library driver (see
+`bot.practice.writer.SqliteBatches` for why). Writing those statements by hand would repeat the schema
+and `UTCDateTime`'s storage format beside the table definitions, so a renamed column or a changed time
+encoding would have to be found in two places. Instead each statement is built with SQLAlchemy from
+`bot.store.schema`, compiled for SQLite with `?` placeholders once, and keeps the bind processors of its
+parameters' types: a row of values goes through exactly the conversions SQLAlchemy would apply.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql import ClauseElement, ColumnElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+SQLITE = sqlite.dialect(paramstyle="qmark")
+
+
+class CompiledSqlite:
+    """One statement's SQL text and, for each `?` in order, its parameter name and type conversion."""
+
+    __slots__ = ("_binds", "names", "sql")
+
+    def __init__(self, statement: ClauseElement, *, columns: Sequence[str] | None = None) -> None:
+        """`columns` names the columns an INSERT sets (all of them when omitted)."""
+        compiled = statement.compile(dialect=SQLITE, column_keys=list(columns) if columns is not None else None)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = str(compiled)
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        self._binds: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
+            (name, compiled.binds[name].type.dialect_impl(SQLITE).bind_processor(SQLITE)) for name in self.names
+        )
+
+    def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The positional parameters for one execution, converted as the column types say."""
+        return tuple(values[name] if convert is None else convert(values[name]) for name, convert in self._binds)
+
+    @staticmethod
+    def parser(column: ColumnElement[Any]) -> Callable[[Any], Any]:
+        """How SQLAlchemy turns what `sqlite3` returns for `column` into its Python value."""
+        convert = column.type.dialect_impl(SQLITE).result_processor(SQLITE, None)
+        return (lambda value: value) if convert is None else convert
+
+    def many(self, rows: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        return [self.params(row) for row in rows]
