@@ -22,7 +22,7 @@ from discord import app_commands
 from adapters.discord.commands import command_payload, install
 from adapters.discord.components import ActionItem
 from adapters.discord.poster import DiscordPoster
-from adapters.discord.respond import answer_command, answer_component, apologise
+from adapters.discord.respond import Sleep, answer_command, answer_component, apologise
 from adapters.discord.translate import to_action, to_request
 from bot.commands.dispatch import Core
 from bot.commands.spec import CommandSpec
@@ -46,9 +46,10 @@ def intents() -> discord.Intents:
 class InteractionBridge:
     """Where interactions meet the core: translate, `Core.handle`, answer. No business logic."""
 
-    def __init__(self, core: Core, *, defer_after: float) -> None:
+    def __init__(self, core: Core, *, defer_after: float, sleep: Sleep = asyncio.sleep) -> None:
         self.core = core
         self.defer_after = defer_after
+        self.sleep = sleep
 
     async def run_command(
         self, interaction: discord.Interaction, spec: CommandSpec, options: dict[str, object]
@@ -56,7 +57,7 @@ class InteractionBridge:
         request = to_request(interaction, spec, options)
         with _context(interaction, spec.name):
             deferred = await answer_command(
-                interaction, self.core.handle(request), slow=spec.slow, defer_after=self.defer_after
+                interaction, self.core.handle(request), slow=spec.slow, defer_after=self.defer_after, sleep=self.sleep
             )
             log.info("answered /%s%s", spec.name, " (deferred)" if deferred else "")
 
@@ -65,7 +66,9 @@ class InteractionBridge:
         kind = action.action_id.split(":", 1)[0][:24]
         with _context(interaction, kind):
             try:
-                await answer_component(interaction, self.core.handle(action), defer_after=self.defer_after)
+                await answer_component(
+                    interaction, self.core.handle(action), defer_after=self.defer_after, sleep=self.sleep
+                )
             except (discord.HTTPException, discord.InteractionResponded) as exc:
                 # The one catch at this edge: discord.py would otherwise log and drop it silently.
                 ref = new_reference()
@@ -149,6 +152,7 @@ class DiscordAdapter:
         settings: read for the token, application id, guild ids and sharding.
         guild_ready_timeout: how long discord.py waits for GUILD_CREATEs after READY.
         defer_after: seconds after which an unfinished answer is deferred (well inside Discord's 3 s).
+        defer_sleep: how that wait is slept (tests pass one they control).
         ready_timeout: how long to wait for READY before giving up.
         identify_delay: seconds between shard IDENTIFYs (Discord's rule is 5 s).
     """
@@ -160,6 +164,7 @@ class DiscordAdapter:
         *,
         guild_ready_timeout: float = 2.0,
         defer_after: float = 2.0,
+        defer_sleep: Sleep = asyncio.sleep,
         ready_timeout: float = 60.0,
         identify_delay: float = 5.0,
     ) -> None:
@@ -174,7 +179,7 @@ class DiscordAdapter:
             raise ConfigurationError([f"DISCORD_SHARD_IDS: {bad} are not below DISCORD_SHARD_COUNT"])
         self.core = core
         self.settings = settings
-        self.bridge = InteractionBridge(core, defer_after=defer_after)
+        self.bridge = InteractionBridge(core, defer_after=defer_after, sleep=defer_sleep)
         self._guild_ready_timeout = guild_ready_timeout
         self._ready_timeout = ready_timeout
         self._identify_delay = identify_delay

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 import discord
@@ -79,9 +79,19 @@ def _retrieve(task: asyncio.Future[Reply]) -> None:
         task.exception()
 
 
-async def _wait(task: asyncio.Future[Reply], seconds: float) -> bool:
-    done, _ = await asyncio.wait({task}, timeout=seconds)
-    return bool(done)
+Sleep = Callable[[float], Awaitable[None]]
+
+
+async def _wait(task: asyncio.Future[Reply], seconds: float, sleep: Sleep) -> bool:
+    """Whether `task` finished before `sleep(seconds)` did; the sleep is injected so tests decide
+    when the deadline passes instead of racing a real clock."""
+    timer: asyncio.Future[None] = asyncio.ensure_future(sleep(seconds))
+    try:
+        racing: list[asyncio.Future[Any]] = [task, timer]
+        await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        timer.cancel()
+    return task.done()
 
 
 async def answer_command(
@@ -90,12 +100,13 @@ async def answer_command(
     *,
     slow: bool,
     defer_after: float,
+    sleep: Sleep = asyncio.sleep,
 ) -> bool:
     """Answer a slash command with the core's reply; returns whether it had to defer."""
     started = time.perf_counter()
     task: asyncio.Future[Reply] = asyncio.ensure_future(work)
     try:
-        if not slow and await _wait(task, defer_after):
+        if not slow and await _wait(task, defer_after, sleep):
             reply = task.result()
             messages = render(reply)
             await interaction.response.send_message(ephemeral=reply.ephemeral, **send_kwargs(messages[0]))
@@ -125,11 +136,12 @@ async def answer_component(
     work: Coroutine[Any, Any, Reply],
     *,
     defer_after: float,
+    sleep: Sleep = asyncio.sleep,
 ) -> bool:
     """Answer a button press or select choice; returns whether it had to defer."""
     task: asyncio.Future[Reply] = asyncio.ensure_future(work)
     try:
-        if await _wait(task, defer_after):
+        if await _wait(task, defer_after, sleep):
             reply = task.result()
             messages = render(reply)
             if reply.replace:

@@ -105,13 +105,14 @@ async def test_ask_declines_off_topic_and_made_up_exams(core: Core, question: st
     assert reply.ephemeral and reply.title in declines
 
 
-async def test_dont_know_offers_closest_topics_as_buttons(catalog: Catalog, core: Core) -> None:
-    answer = AskEngine(catalog).answer("tell me about booking vouchers for my whole team and the renewal thing")
-    assert answer.declined or answer.faq is not None
-    reply = await core.handle_line(person(), "/ask studying vouchers renewals")
-    if reply.buttons:
-        opened = await core.handle(Action(person(), reply.buttons[0].action_id))
-        assert opened.footer and opened.footer.startswith("Sources:")
+async def test_a_declined_question_offers_topics_as_buttons_that_open(catalog: Catalog, core: Core) -> None:
+    answer = AskEngine(catalog).answer("recommend a good laptop for gaming")
+    assert answer.declined and answer.suggestions
+    reply = await core.handle_line(person(), "/ask recommend a good laptop for gaming")
+    assert [b.label for b in reply.buttons] == [entry.question for entry in answer.suggestions]
+    opened = await core.handle(Action(person(), reply.buttons[0].action_id))
+    assert opened.title == answer.suggestions[0].question
+    assert opened.footer and opened.footer.startswith("Sources:")
 
 
 async def test_ask_needs_a_question(core: Core) -> None:

@@ -314,6 +314,10 @@ class FakeDiscord:
             lambda r: r.method == method and r.path.startswith(prefix), within=within, after=after
         )
 
+    def callbacks_for(self, interaction: Mapping[str, Any]) -> list[Recorded]:
+        path = f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+        return [r for r in self.requests if r.path == path]
+
     def webhook_requests(self, interaction: Mapping[str, Any]) -> list[Recorded]:
         prefix = f"/webhooks/{self.app_id}/{interaction['token']}"
         return [r for r in self.requests if r.path.startswith(prefix)]

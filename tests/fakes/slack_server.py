@@ -55,7 +55,7 @@ class FakeSlack:
         self.channels: dict[str, dict[str, Any]] = {}
         self.port = 0
         self._failures: dict[str, _Failure] = {}
-        self._delays: dict[str, float] = {}
+        self._holds: dict[str, asyncio.Event] = {}
         self._expired: set[str] = set()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -145,9 +145,16 @@ class FakeSlack:
         """Make `response_url(key)` answer like a used-up or 30-minute-old response URL."""
         self._expired.add(key)
 
-    def delay(self, method: str, seconds: float) -> None:
-        """Answer `method` late on purpose, to show that nothing waits for it (acks, for one)."""
-        self._delays[method] = seconds
+    def hold(self, method: str) -> asyncio.Event:
+        """Answer `method` only once the returned event is set, to show that nothing waits for it
+        (acks, for one) without racing a clock; `release` or setting the event lets calls through."""
+        gate = self._holds[method] = asyncio.Event()
+        return gate
+
+    def release(self, method: str) -> None:
+        gate = self._holds.pop(method, None)
+        if gate is not None:
+            gate.set()
 
     # -- what tests read ------------------------------------------------------------------------
 
@@ -165,6 +172,9 @@ class FakeSlack:
         record = found()
         assert record is not None
         return record
+
+    def responses_for(self, key: str) -> list[Record]:
+        return self.calls("response", key)
 
     async def wait_response(self, key: str, within: float = 5.0) -> Record:
         return await self.wait_for(lambda r: r.kind == "response" and r.name == key, within)
@@ -222,8 +232,9 @@ class FakeSlack:
         wanted = APP_TOKEN_PREFIX if method == "apps.connections.open" else BOT_TOKEN_PREFIX
         if not token.startswith(wanted):
             return web.json_response({"ok": False, "error": "invalid_auth"})
-        if method in self._delays:
-            await asyncio.sleep(self._delays[method])
+        gate = self._holds.get(method)
+        if gate is not None:
+            await gate.wait()
         failure = self._failures.get(method)
         if failure is not None and failure.times > 0:
             failure.times -= 1

@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
-from bot.practice.review import Grader, grade, make_scheduler
 from bot.practice import writer as writer_module
+from bot.practice.review import Grader, grade, make_scheduler
 from bot.practice.writer import AnswerJob, AnswerWriter, commit_jobs
 from bot.store import create_engine, upgrade
 from bot.store import members as member_store

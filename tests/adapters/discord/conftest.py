@@ -114,7 +114,7 @@ async def lab(
     state = lab_features.Lab()
     lab_features.register(runtime.core.registry, state)
     await sync_commands(fake.token, runtime.core.registry)
-    opened = await open_adapter(runtime, fake, spy, defer_after=0.3)
+    opened = await open_adapter(runtime, fake, spy, defer_after=0.3, defer_sleep=state.deadline)
     try:
         yield opened, state
     finally:

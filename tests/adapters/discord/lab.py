@@ -38,6 +38,25 @@ class Lab:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.gate = asyncio.Event()
         self.mention: str | None = None  # the role `/labping` replies would mention
+        self.deadline = Deadline()
+
+
+class Deadline:
+    """The adapter's defer timer, held by the test: `waiting` is set once the adapter sleeps on it,
+    and the sleep ends only when the test calls `pass_now()` (no real clock to race)."""
+
+    def __init__(self) -> None:
+        self.waiting = asyncio.Event()
+        self.asked: list[float] = []
+        self._passed = asyncio.Event()
+
+    async def __call__(self, seconds: float) -> None:
+        self.asked.append(seconds)
+        self.waiting.set()
+        await self._passed.wait()
+
+    def pass_now(self) -> None:
+        self._passed.set()
 
 
 _STATE: list[Lab] = []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
@@ -125,23 +124,20 @@ async def test_a_deleted_channel_and_a_deleted_message(fake: FakeDiscord, adapte
 
 async def test_a_short_429_is_waited_out_for_its_retry_after(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
     fake.rate_limit_next("POST", MESSAGES, 0.25)
-    started = time.perf_counter()
     result = await adapter.poster.post(str(fake.guild_id), str(fake.channel_id), PROMPT)
     assert result.ok
     first, second = _posts(fake)
     assert first.status == 429 and second.status == 200
-    assert second.at - first.at >= 0.25
-    assert time.perf_counter() - started < 2
+    assert second.at - first.at >= 0.25  # discord.py sleeps the retry-after out, then posts once more
 
 
 async def test_a_long_429_comes_back_as_rate_limited_with_retry_after(
     fake: FakeDiscord, adapter: DiscordAdapter
 ) -> None:
     fake.rate_limit_next("POST", MESSAGES, 120)
-    started = time.perf_counter()
     result = await adapter.poster.post(str(fake.guild_id), str(fake.channel_id), PROMPT)
     assert result.outcome is PostOutcome.RATE_LIMITED and result.retry_after == 120
-    assert len(_posts(fake)) == 1 and time.perf_counter() - started < 2  # reported, not slept through
+    assert len(_posts(fake)) == 1  # reported, not slept through (sleeping would post a second time)
 
 
 async def test_a_sharded_adapter_serves_every_shard(runtime: Runtime, fake: FakeDiscord, synced: None) -> None:

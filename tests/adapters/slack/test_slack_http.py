@@ -53,7 +53,6 @@ async def test_every_example_of_every_command_answers_with_its_block_kit(
         before = len(recording.replies)
         sent, key = await deliveries.command(text, command=command, user=ADMIN)
         assert sent.status == 200 and sent.text == "", example  # an empty ack: the answer comes separately
-        assert sent.seconds < 3.0
         answer = await fake_slack.wait_response(key)
         identity, line = recording.lines[-1]
         assert line == example
@@ -95,11 +94,12 @@ async def test_empty_command_is_help_and_typed_slash_is_tolerated(
 async def test_command_is_acknowledged_before_the_work_and_answered_after(
     deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: RecordingCore
 ) -> None:
-    fake_slack.delay("users.info", 0.5)  # a slow lookup must not hold up the ack
-    started = time.perf_counter()
-    sent, key = await deliveries.command("profile timezone:Europe/Berlin")
+    held = fake_slack.hold("users.info")  # a lookup that has not answered must not hold up the ack
+    sent, key = await asyncio.wait_for(deliveries.command("profile timezone:Europe/Berlin"), 5)
+    assert sent.status == 200 and sent.text == ""
+    assert not held.is_set() and fake_slack.responses_for(key) == []  # acked while the work still waits
+    fake_slack.release("users.info")
     answer = await fake_slack.wait_response(key)
-    assert sent.status == 200 and sent.seconds < 0.5 <= answer.at - started
     assert "Saved." in json.dumps(answer.body)
     # users.info was asked once and cached: a second command by the same member asks nothing more.
     _, key = await deliveries.command("profile")
@@ -119,7 +119,7 @@ async def test_a_button_press_round_trips(
     assert buttons["Delete everything"]["style"] == "danger"
 
     sent, key = await deliveries.press(keep)
-    assert sent.status == 200 and sent.seconds < 3.0
+    assert sent.status == 200
     pressed = await fake_slack.wait_response(key)
     assert pressed.body["replace_original"] is True
     assert "response_type" not in pressed.body
