@@ -219,8 +219,8 @@ async def test_a_channel_that_keeps_failing_is_paused_and_its_creator_told(sqlit
             await rt.schedule.deliver_due()
         listed = await rt.core.handle_line(MOD, "/studyadmin schedule list")
         assert "Paused" in listed.fields[0].value and "may not post" in listed.fields[0].value
-        assert [user for user, _reply in poster.dms] == ["mo"]
-        assert "resume id:1" in poster.dms[0][1].text
+        assert [user for _workspace, user, _reply in poster.dms] == ["mo"]
+        assert "resume id:1" in poster.dms[0][2].text
         failed = [r for r in await _rows(rt, "prompt") if r["state"] == "failed"]
         assert len(failed) == 3  # paused after the third; the fourth day was not attempted
 

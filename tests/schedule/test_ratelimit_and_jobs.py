@@ -14,17 +14,7 @@ from bot.runtime import Runtime
 from bot.schedule.ports import PostOutcome, PostResult
 from bot.schedule.ratelimit import LIMITS, RateLimiter
 from tests.conftest import person
-
-
-class VirtualTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(seconds, 0.0)
+from tests.fakes.time import VirtualTime
 
 
 def test_discord_pacing_keeps_under_both_limits() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
@@ -11,32 +10,13 @@ from bot.catalog import Catalog
 from bot.clock import FixedClock
 from bot.paths.expiry import add_years
 from bot.paths.reminders import deliver_reminders, due_reminders
-from bot.replies import Reply
 from bot.requests import Action
 from bot.runtime import Runtime
-from bot.schedule.ports import PostOutcome, PostResult
+from bot.schedule.ports import PostOutcome
 from bot.store import certifications as cert_store
 from bot.store.schema import held_certifications
 from tests.conftest import START, make_settings, person
-
-
-@dataclass
-class RecordingPoster:
-    """A Poster that keeps the direct messages it was asked to send and answers with `outcome`."""
-
-    platform: str = "console"
-    outcome: PostOutcome = PostOutcome.OK
-    sent: list[tuple[str, str, Reply]] = field(default_factory=list)
-
-    async def post(self, workspace: str, channel: str, reply: Reply, *, nonce: str | None = None) -> PostResult:
-        raise AssertionError("reminders are direct messages")
-
-    async def edit(self, workspace: str, channel: str, message_id: str, reply: Reply) -> PostResult:
-        raise AssertionError("reminders are never edited")
-
-    async def direct_message(self, workspace: str, user_id: str, reply: Reply) -> PostResult:
-        self.sent.append((workspace, user_id, reply))
-        return PostResult(self.outcome)
+from tests.fakes.posters import FakePoster
 
 
 def passed_for(days_left: int) -> str:
@@ -57,7 +37,7 @@ async def test_deleting_a_profile_deletes_its_certifications(database_url: str, 
 
 async def test_reminders_are_sent_once_across_restarts_and_repeated_runs(database_url: str, catalog: Catalog) -> None:
     clock = FixedClock(START)
-    poster = RecordingPoster()
+    poster = FakePoster()
     async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
         await rt.core.handle_line(person(), f"/mycerts add exam:SAA-C03 passed:{passed_for(80)}")
         await rt.core.handle_line(person("grace"), f"/mycerts add exam:DVA-C02 passed:{passed_for(200)}")
@@ -67,7 +47,7 @@ async def test_reminders_are_sent_once_across_restarts_and_repeated_runs(databas
         first = await deliver_reminders(rt.services, {"console": poster}, clock.now())
         again = await deliver_reminders(rt.services, {"console": poster}, clock.now())
         assert len(first) == 1 and again == []
-        workspace, user, reply = poster.sent[0]
+        workspace, user, reply = poster.dms[0]
         assert (workspace, user) == ("w1", "ada") and "80 days" in (reply.title or "") and "renew" in reply.text
     # A restart: a new runtime on the same database remembers what was sent.
     async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
@@ -82,12 +62,13 @@ async def test_reminders_are_sent_once_across_restarts_and_repeated_runs(databas
         assert await deliver_reminders(rt.services, {"console": poster}, clock.now()) == []
         clock.advance(dt.timedelta(days=10))  # expired: nothing more
         assert await deliver_reminders(rt.services, {"console": poster}, clock.now()) == []
-    assert [r.title for _, _, r in poster.sent] == ["SAA-C03 expires in 80 days", "SAA-C03 expires in 25 days",
+    assert [r.title for _, _, r in poster.dms] == ["SAA-C03 expires in 80 days", "SAA-C03 expires in 25 days",
                                                     "SAA-C03 expires in 5 days"]  # fmt: skip
+    assert poster.posts == [] and poster.edits == []  # reminders are direct messages, never channel posts
 
 
 async def test_late_additions_get_only_the_nearest_reminder(database_url: str, catalog: Catalog) -> None:
-    poster = RecordingPoster()
+    poster = FakePoster()
     async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
         await rt.core.handle_line(person(), f"/mycerts add exam:SAA-C03 passed:{passed_for(20)}")
         sent = await deliver_reminders(rt.services, {"console": poster}, START)
@@ -96,17 +77,17 @@ async def test_late_additions_get_only_the_nearest_reminder(database_url: str, c
 
 
 async def test_failed_deliveries_are_retried_and_absent_platforms_wait(database_url: str, catalog: Catalog) -> None:
-    flaky = RecordingPoster(outcome=PostOutcome.RATE_LIMITED)
-    gone = RecordingPoster(platform="discord", outcome=PostOutcome.MISSING_ACCESS)
+    flaky = FakePoster(dm_outcome=PostOutcome.RATE_LIMITED)
+    gone = FakePoster(platform="discord", dm_outcome=PostOutcome.MISSING_ACCESS)
     async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
         await rt.core.handle_line(person(), f"/mycerts add exam:SAA-C03 passed:{passed_for(60)}")
         await rt.core.handle_line(
             person("bo", platform="discord"), f"/mycerts add exam:SAA-C03 passed:{passed_for(60)}"
         )
         assert len(await deliver_reminders(rt.services, {"console": flaky}, START)) == 1
-        flaky.outcome = PostOutcome.OK
+        flaky.dm_outcome = PostOutcome.OK
         assert len(await deliver_reminders(rt.services, {"console": flaky}, START)) == 1  # retried after a 429
-        assert len(flaky.sent) == 2 and await deliver_reminders(rt.services, {"console": flaky}, START) == []
+        assert len(flaky.dms) == 2 and await deliver_reminders(rt.services, {"console": flaky}, START) == []
         # The Discord member waited for a Discord poster; a permanent failure is not retried forever.
         assert len(await deliver_reminders(rt.services, {"console": flaky, "discord": gone}, START)) == 1
         assert await deliver_reminders(rt.services, {"discord": gone}, START) == []
@@ -116,7 +97,7 @@ async def test_a_renewing_pass_moves_the_reminders(database_url: str, catalog: C
     async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
         await rt.core.handle_line(person(), f"/mycerts add exam:SAA-C03 passed:{passed_for(40)}")
         await rt.core.handle_line(person(), "/mycerts add exam:SAP-C02 passed:2026-10-01")
-        poster = RecordingPoster()
+        poster = FakePoster()
         assert await deliver_reminders(rt.services, {"console": poster}, START) == []
         async with rt.services.engine.connect() as conn:
             member_ids = await cert_store.members_expiring_between(conn, START.date(), START.date() + dt.timedelta(90))
@@ -127,7 +108,7 @@ async def test_a_renewing_pass_moves_the_reminders(database_url: str, catalog: C
 async def test_the_scheduler_hook_delivers_reminders_through_the_running_posters(
     database_url: str, catalog: Catalog
 ) -> None:
-    poster = RecordingPoster()
+    poster = FakePoster()
     async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
         await rt.core.handle_line(person(), f"/mycerts add exam:CLF-C02 passed:{passed_for(6)}")
         (job,) = [j for j in rt.core.registry.delivery_jobs if j.name == "expiry reminders"]
@@ -135,7 +116,7 @@ async def test_the_scheduler_hook_delivers_reminders_through_the_running_posters
         rt.services.posters.add(poster)
         assert await job.run(rt.services, START) == 1
         assert await job.run(rt.services, START) == 0
-        assert poster.sent[0][2].title == "CLF-C02 expires in 6 days"
+        assert poster.dms[0][2].title == "CLF-C02 expires in 6 days"
 
 
 async def test_an_associate_pass_renews_cloud_practitioner_and_silences_its_reminders(
@@ -143,7 +124,7 @@ async def test_an_associate_pass_renews_cloud_practitioner_and_silences_its_remi
 ) -> None:
     # CLF-C02 alone would expire on 10 January 2027, inside the 90-day window at START; any Associate
     # renews it (AWS recertification page), so passing SAA-C03 on 1 June 2026 moves it to 1 June 2029.
-    poster = RecordingPoster()
+    poster = FakePoster()
     async with Runtime(make_settings(database_url), clock=FixedClock(START), catalog=catalog) as rt:
         await rt.core.handle_line(person(), "/mycerts add exam:CLF-C02 passed:2024-01-10")
         added = await rt.core.handle_line(person(), "/mycerts add exam:SAA-C03 passed:2026-06-01")
@@ -154,7 +135,7 @@ async def test_an_associate_pass_renews_cloud_practitioner_and_silences_its_remi
         rt.services.posters.add(poster)
         (job,) = [j for j in rt.core.registry.delivery_jobs if j.name == "expiry reminders"]
         assert await job.run(rt.services, START) == 0
-        assert poster.sent == []
+        assert poster.dms == []
 
 
 async def test_ml_engineer_associate_renews_ai_practitioner(database_url: str, catalog: Catalog) -> None:

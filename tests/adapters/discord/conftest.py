@@ -13,34 +13,14 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord.client import DiscordAdapter
 from adapters.discord.commands import sync_commands
-from bot.commands.dispatch import Core
-from bot.commands.spec import Choice
-from bot.replies import Reply
-from bot.requests import Action, Request
 from bot.runtime import Runtime
 from bot.settings import Settings
 from tests.adapters.discord import lab as lab_features
 from tests.conftest import make_settings
 from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.observed import ObservedCore
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-
-
-class ReplySpy:
-    """The real core, observed: it records each reply so tests can compare payloads with `render`."""
-
-    def __init__(self, core: Core) -> None:
-        self.core = core
-        self.registry = core.registry
-        self.replies: list[tuple[Request | Action, Reply]] = []
-
-    async def handle(self, message: Request | Action) -> Reply:
-        reply = await self.core.handle(message)
-        self.replies.append((message, reply))
-        return reply
-
-    def complete(self, source: str, partial: str) -> list[Choice]:
-        return self.core.complete(source, partial)
 
 
 @pytest.fixture(autouse=True)
@@ -93,12 +73,14 @@ async def close_adapter(fake: FakeDiscord, adapter: DiscordAdapter) -> None:
 
 
 @pytest.fixture
-def spy(runtime: Runtime) -> ReplySpy:
-    return ReplySpy(runtime.core)
+def spy(runtime: Runtime) -> ObservedCore:
+    return ObservedCore(runtime.core)
 
 
 @pytest.fixture
-async def adapter(runtime: Runtime, fake: FakeDiscord, synced: None, spy: ReplySpy) -> AsyncIterator[DiscordAdapter]:
+async def adapter(
+    runtime: Runtime, fake: FakeDiscord, synced: None, spy: ObservedCore
+) -> AsyncIterator[DiscordAdapter]:
     opened = await open_adapter(runtime, fake, spy)
     try:
         yield opened
@@ -108,7 +90,7 @@ async def adapter(runtime: Runtime, fake: FakeDiscord, synced: None, spy: ReplyS
 
 @pytest.fixture
 async def lab(
-    runtime: Runtime, fake: FakeDiscord, spy: ReplySpy
+    runtime: Runtime, fake: FakeDiscord, spy: ObservedCore
 ) -> AsyncIterator[tuple[DiscordAdapter, lab_features.Lab]]:
     """An adapter whose registry also holds the test-only lab commands (synced before it opens)."""
     state = lab_features.Lab()

@@ -8,7 +8,6 @@ Time is the runtime's fixed clock, set by hand.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
@@ -30,25 +29,12 @@ from bot.store.schema import schedule_deliveries, schedules
 from tests.adapters.discord import screen
 from tests.adapters.discord.conftest import close_adapter, open_adapter
 from tests.fakes.discord_server import SEND_MESSAGES, FakeDiscord, Recorded
+from tests.fakes.time import VirtualTime
 
 ERROR = "That didn't work"
 WEEKDAYS = {"exam": "SAA-C03", "preset": "weekdays-9am", "timezone": "Europe/Berlin"}
 SUNDAY = dt.datetime.fromisoformat("2026-11-22T12:00:00+01:00")
 MONDAY_9 = dt.datetime.fromisoformat("2026-11-23T09:00:00+01:00")
-
-
-class VirtualTime:
-    """A monotonic clock that a sleep advances at once: Discord's pacing, without the wait."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 @pytest.fixture

@@ -15,11 +15,12 @@ from bot.commands.spec import CommandSpec, OptionType, Permission
 from bot.requests import Identity
 from bot.runtime import Runtime
 from bot.store import members
-from tests.adapters.discord.conftest import ReplySpy, close_adapter, open_adapter
+from tests.adapters.discord.conftest import close_adapter, open_adapter
 from tests.adapters.discord.lab import Lab
 from tests.adapters.discord.payloads import expected, sent
 from tests.conftest import make_settings
 from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.observed import ObservedCore
 
 NO_MENTIONS = {"parse": []}
 
@@ -114,7 +115,7 @@ async def test_start_does_not_sync(runtime: Runtime, fake: FakeDiscord, adapter:
 
 
 async def test_every_example_of_every_command_gets_its_rendered_reply(
-    runtime: Runtime, fake: FakeDiscord, adapter: DiscordAdapter, spy: ReplySpy
+    runtime: Runtime, fake: FakeDiscord, adapter: DiscordAdapter, spy: ObservedCore
 ) -> None:
     registry = runtime.core.registry
     cases = [(spec, example) for spec in registry for example in spec.examples]
@@ -124,11 +125,11 @@ async def test_every_example_of_every_command_gets_its_rendered_reply(
         parsed = parse_line(example, registry)
         options = typed_options(spec, parsed.options, fake)
         user = "mod" if spec.permission is Permission.MODERATOR else "ada"
-        before = len(spy.replies)
+        before = len(spy.exchanges)
         interaction = await fake.slash(spec.name, options, user=user)
         callback = await fake.wait_for_callback(interaction)
         latencies.append(callback.at - fake.dispatch_times[int(interaction["id"])])
-        request, reply = spy.replies[before]
+        request, reply = spy.exchanges[before]
         # Discord's typed values mean the same to the core as the typed line does.
         assert request.command == spec.path, example
         typed_line = {k: resolved_id(fake, spec, k, v) for k, v in parsed.options.items()}
@@ -180,7 +181,7 @@ async def test_lab_example_with_every_option_type(lab: tuple[DiscordAdapter, Lab
 
 
 async def test_keep_my_data_round_trips_through_the_core(
-    fake: FakeDiscord, adapter: DiscordAdapter, spy: ReplySpy
+    fake: FakeDiscord, adapter: DiscordAdapter, spy: ObservedCore
 ) -> None:
     interaction = await fake.slash("profile", {"action": "delete"})
     callback = await fake.wait_for_callback(interaction)
@@ -190,7 +191,7 @@ async def test_keep_my_data_round_trips_through_the_core(
 
     press = await fake.press(message["id"], keep["custom_id"])
     answer = await fake.wait_for_callback(press)
-    action, reply = spy.replies[-1]
+    action, reply = spy.exchanges[-1]
     assert action.action_id == keep["custom_id"]  # type: ignore[union-attr]
     assert answer.json["type"] == 7  # Reply.replace edits the message the button is on
     assert sent(answer.json["data"]) == {k: v for k, v in expected(reply)[0].items() if k != "flags"}
@@ -198,14 +199,16 @@ async def test_keep_my_data_round_trips_through_the_core(
     assert "Nothing was deleted" in fake.messages[int(message["id"])]["content"]
 
 
-async def test_select_values_reach_the_core(lab: tuple[DiscordAdapter, Lab], fake: FakeDiscord, spy: ReplySpy) -> None:
+async def test_select_values_reach_the_core(
+    lab: tuple[DiscordAdapter, Lab], fake: FakeDiscord, spy: ObservedCore
+) -> None:
     interaction = await fake.slash("labmenu")
     message = fake.message_of(await fake.wait_for_callback(interaction))
     select = message["components"][0]["components"][0]
     assert (select["type"], select["min_values"], select["max_values"]) == (3, 2, 2)
     press = await fake.press(message["id"], select["custom_id"], values=["B", "D"])
     answer = await fake.wait_for_callback(press)
-    action, _ = spy.replies[-1]
+    action, _ = spy.exchanges[-1]
     assert action.values == ("B", "D")  # type: ignore[union-attr]
     assert answer.json["data"]["content"] == "You picked B, D."
 
@@ -331,11 +334,11 @@ async def test_a_command_that_takes_too_long_is_deferred_as_a_safety_net(
 
 
 async def test_a_long_reply_continues_in_follow_ups(
-    lab: tuple[DiscordAdapter, Lab], fake: FakeDiscord, spy: ReplySpy
+    lab: tuple[DiscordAdapter, Lab], fake: FakeDiscord, spy: ObservedCore
 ) -> None:
     interaction = await fake.slash("lablong")
     await fake.wait_for_callback(interaction)
-    _, reply = spy.replies[-1]
+    _, reply = spy.exchanges[-1]
     want = expected(reply)
     assert len(want) > 1
     bodies = await delivered(fake, interaction, len(want))

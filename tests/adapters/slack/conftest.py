@@ -13,7 +13,7 @@ import json
 import time
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -24,11 +24,9 @@ import pytest
 from adapters.slack import SlackAdapter
 from bot.catalog import Catalog
 from bot.clock import FixedClock
-from bot.commands.dispatch import Core
-from bot.replies import Reply
-from bot.requests import Action, Identity, Request
 from bot.runtime import Runtime
 from bot.settings import Settings
+from tests.fakes.observed import ObservedCore
 from tests.fakes.slack_server import TEAM_ID, FakeSlack
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -84,43 +82,9 @@ async def slack_runtime(tmp_path: Path, clock: FixedClock, catalog: Catalog) -> 
         yield rt
 
 
-@dataclass
-class RecordingCore:
-    """The real core, with a note of every line and action the adapter handed it and what came back.
-
-    Nothing is replaced: each call goes to the real `Core`. The notes let a test assert that a refused
-    request reached nothing, and compare what Slack received with the reply the core gave.
-    """
-
-    core: Core
-    lines: list[tuple[Identity, str]] = field(default_factory=list)
-    actions: list[Action] = field(default_factory=list)
-    replies: list[Reply] = field(default_factory=list)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.core, name)
-
-    async def handle_line(self, identity: Identity, line: str, *, delivery_id: str | None = None) -> Reply:
-        self.lines.append((identity, line))
-        reply = await self.core.handle_line(identity, line, delivery_id=delivery_id)
-        self.replies.append(reply)
-        return reply
-
-    async def handle(self, message: Request | Action) -> Reply:
-        if isinstance(message, Action):
-            self.actions.append(message)
-        reply = await self.core.handle(message)
-        self.replies.append(reply)
-        return reply
-
-    @property
-    def calls(self) -> int:
-        return len(self.lines) + len(self.actions)
-
-
 @pytest.fixture
-def recording(slack_runtime: Runtime) -> RecordingCore:
-    return RecordingCore(slack_runtime.core)
+def recording(slack_runtime: Runtime) -> ObservedCore:
+    return ObservedCore(slack_runtime.core)
 
 
 def sign(secret: str, timestamp: str, body: str) -> str:
@@ -285,7 +249,7 @@ def block_actions_payload(
 
 
 @pytest.fixture
-async def http_slack(recording: RecordingCore, fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackAdapter]:
+async def http_slack(recording: ObservedCore, fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackAdapter]:
     adapter = SlackAdapter(
         recording,  # type: ignore[arg-type]
         slack_settings(tmp_path),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from tests.adapters.slack.conftest import Chat, RecordingCore, buttons, shown, title
+from tests.adapters.slack.conftest import Chat, ObservedCore, buttons, shown, title
 from tests.fakes.slack_server import FakeSlack
 
 # A link as the renderer builds it: `<https://…|words>`.
@@ -17,7 +17,7 @@ def context_text(body: dict[str, Any]) -> str:
     return "\n".join(e["text"] for b in body["blocks"] if b["type"] == "context" for e in b["elements"])
 
 
-async def test_cert_catalog_then_an_exam_button(chat: Chat, fake_slack: FakeSlack, recording: RecordingCore) -> None:
+async def test_cert_catalog_then_an_exam_button(chat: Chat, fake_slack: FakeSlack, recording: ObservedCore) -> None:
     catalog = await chat.command("cert")
     assert title(catalog) == "AWS certifications (12 current)" and catalog["response_type"] == "in_channel"
     exams = buttons(catalog)
@@ -53,7 +53,7 @@ async def test_ask_is_answered_in_the_channel_with_its_sources(chat: Chat) -> No
     assert buttons(answer) == {}
 
 
-async def test_ask_declines_offers_topics_and_answers_the_one_pressed(chat: Chat, recording: RecordingCore) -> None:
+async def test_ask_declines_offers_topics_and_answers_the_one_pressed(chat: Chat, recording: ObservedCore) -> None:
     # "renewal rules" is now answered outright; a vaguer question still abstains with topics.
     declined = await chat.command("ask certs going stale")
     assert title(declined) == "I don't know" and declined["response_type"] == "ephemeral"

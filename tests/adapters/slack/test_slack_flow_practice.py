@@ -27,7 +27,7 @@ from tests.adapters.slack.conftest import (
     ADMIN,
     MEMBER,
     Chat,
-    RecordingCore,
+    ObservedCore,
     SlackDeliveries,
     buttons,
     menu,
@@ -108,7 +108,7 @@ async def test_practice_press_replaces_the_question_with_the_explained_verdict(
 
 
 async def test_choose_n_with_the_menu_then_submit(
-    chat: Chat, catalog: Catalog, slack_runtime: Runtime, fake_slack: FakeSlack, recording: RecordingCore
+    chat: Chat, catalog: Catalog, slack_runtime: Runtime, fake_slack: FakeSlack, recording: ObservedCore
 ) -> None:
     for _ in range(60):
         body = await chat.command("practice exam:SAA-C03")

@@ -7,10 +7,8 @@ answer with presses on that channel message; the count is edited in place; the r
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -34,6 +32,7 @@ from tests.adapters.slack.conftest import (
     title,
 )
 from tests.fakes.slack_server import FakeSlack, Record
+from tests.fakes.time import VirtualTime
 
 ADD = "schedule add channel:<#{channel}|{name}> exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin"
 GROUP = "S0STUDY"
@@ -55,20 +54,6 @@ def footer(body: dict[str, Any]) -> str:
 async def rows(runtime: Runtime, table: Any) -> int:
     async with runtime.services.engine.connect() as conn:
         return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
-
-
-@dataclass
-class VirtualTime:
-    """Seconds for the Slack rate limiter that pass when it sleeps, so pacing costs the test nothing."""
-
-    now: float = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        await asyncio.sleep(0)
 
 
 @pytest.fixture

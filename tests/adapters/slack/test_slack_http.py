@@ -16,7 +16,7 @@ from bot.commands.spec import CommandSpec, GroupSpec, Options, Permission
 from bot.replies import Reply
 from bot.requests import Request
 from bot.services import Services
-from tests.adapters.slack.conftest import ADMIN, CHANNEL, MEMBER, SECRET, RecordingCore, SlackDeliveries
+from tests.adapters.slack.conftest import ADMIN, CHANNEL, MEMBER, SECRET, ObservedCore, SlackDeliveries
 from tests.fakes.slack_server import TEAM_ID, FakeSlack
 
 ERROR_TITLES = {"That didn't work", "Something went wrong"}
@@ -44,7 +44,7 @@ def slash(example: str, admin_command: str = "/studyadmin") -> tuple[str, str]:
 
 
 async def test_every_example_of_every_command_answers_with_its_block_kit(
-    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: RecordingCore
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: ObservedCore
 ) -> None:
     examples = [example for spec in recording.registry for example in spec.examples]
     assert examples, "the registry declares examples"
@@ -82,7 +82,7 @@ async def test_help_renders_header_fields_and_sections(deliveries: SlackDeliveri
 
 
 async def test_empty_command_is_help_and_typed_slash_is_tolerated(
-    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: RecordingCore
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: ObservedCore
 ) -> None:
     _, key = await deliveries.command("")
     await fake_slack.wait_response(key)
@@ -92,7 +92,7 @@ async def test_empty_command_is_help_and_typed_slash_is_tolerated(
 
 
 async def test_command_is_acknowledged_before_the_work_and_answered_after(
-    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: RecordingCore
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: ObservedCore
 ) -> None:
     held = fake_slack.hold("users.info")  # a lookup that has not answered must not hold up the ack
     sent, key = await asyncio.wait_for(deliveries.command("profile timezone:Europe/Berlin"), 5)
@@ -108,7 +108,7 @@ async def test_command_is_acknowledged_before_the_work_and_answered_after(
 
 
 async def test_a_button_press_round_trips(
-    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: RecordingCore
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: ObservedCore
 ) -> None:
     _, key = await deliveries.command("profile delete")
     answer = await fake_slack.wait_response(key)
@@ -154,7 +154,7 @@ async def test_someone_elses_button_is_refused(deliveries: SlackDeliveries, fake
 
 @pytest.mark.parametrize("case", ["forged", "stale", "replayed"])
 async def test_bad_requests_get_401_and_change_nothing(
-    case: str, deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: RecordingCore
+    case: str, deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: ObservedCore
 ) -> None:
     body, key = deliveries.command_body("profile timezone:Asia/Tokyo")
     if case == "replayed":
@@ -179,7 +179,7 @@ async def test_bad_requests_get_401_and_change_nothing(
 
 
 async def test_a_member_cannot_use_a_moderator_command(
-    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: RecordingCore
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: ObservedCore
 ) -> None:
     registry = recording.registry
     if not registry.is_group(("studyadmin",)):
@@ -205,7 +205,7 @@ async def test_a_member_cannot_use_a_moderator_command(
 
 
 async def test_hostile_text_cannot_mention_anyone(
-    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: RecordingCore
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, recording: ObservedCore
 ) -> None:
     fake_slack.add_user("U0EVIL", "<!channel> & <@U0BOSS> <!here|here>")
     _, key = await deliveries.command("profile", user="U0EVIL")
@@ -274,7 +274,7 @@ async def test_url_verification_is_answered(deliveries: SlackDeliveries) -> None
     assert sent.status == 200 and json.loads(sent.text) == {"challenge": "c-123"}
 
 
-def test_http_mode_needs_the_signing_secret(tmp_path: Any, recording: RecordingCore) -> None:
+def test_http_mode_needs_the_signing_secret(tmp_path: Any, recording: ObservedCore) -> None:
     from bot.errors import ConfigurationError
     from bot.settings import Settings
 

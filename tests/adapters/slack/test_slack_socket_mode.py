@@ -14,7 +14,7 @@ from tests.adapters.slack.conftest import (
     APP_TOKEN,
     CHANNEL,
     MEMBER,
-    RecordingCore,
+    ObservedCore,
     block_actions_payload,
     elements,
     slack_settings,
@@ -42,7 +42,7 @@ def slash_payload(fake: FakeSlack, text: str, key: str) -> dict[str, Any]:
 
 
 async def test_socket_mode_acknowledges_a_command_and_a_button(
-    fake_slack: FakeSlack, recording: RecordingCore, tmp_path: Path
+    fake_slack: FakeSlack, recording: ObservedCore, tmp_path: Path
 ) -> None:
     adapter = SlackAdapter(recording, slack_settings(tmp_path), base_url=fake_slack.base_url)  # type: ignore[arg-type]
     async with adapter:
@@ -85,7 +85,7 @@ async def test_socket_mode_acknowledges_a_command_and_a_button(
     ("variable", "http"), [("SLACK_BOT_TOKEN", False), ("SLACK_APP_TOKEN", False), ("SLACK_BOT_TOKEN", True)]
 )
 async def test_refused_tokens_stop_start_up_with_a_clear_message(
-    fake_slack: FakeSlack, recording: RecordingCore, tmp_path: Path, variable: str, http: bool
+    fake_slack: FakeSlack, recording: ObservedCore, tmp_path: Path, variable: str, http: bool
 ) -> None:
     settings = slack_settings(tmp_path, **{variable: "not-a-slack-token"})
     adapter = SlackAdapter(recording, settings, http=http, port=0, host="127.0.0.1", base_url=fake_slack.base_url)  # type: ignore[arg-type]
@@ -98,7 +98,7 @@ async def test_refused_tokens_stop_start_up_with_a_clear_message(
 
 
 async def test_socket_mode_practice_press_gets_the_verdict(
-    fake_slack: FakeSlack, recording: RecordingCore, tmp_path: Path, catalog: Catalog
+    fake_slack: FakeSlack, recording: ObservedCore, tmp_path: Path, catalog: Catalog
 ) -> None:
     adapter = SlackAdapter(recording, slack_settings(tmp_path), base_url=fake_slack.base_url)  # type: ignore[arg-type]
     async with adapter:
