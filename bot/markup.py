@@ -1,7 +1,8 @@
 """The small neutral markup every reply is written in.
 
 A strict subset of Markdown: `**bold**`, `*italics*`, `` `code` ``, `[text](https://url)` and lines
-starting with `- ` for bullets; a backslash makes the next character literal. Each adapter parses it
+starting with `- ` for bullets, plus `<#id>` for a channel and `<@id>` for a member, which each platform
+shows as its own link (never a ping); a backslash makes the next character literal. Each adapter parses it
 with `parse` and renders the pieces in its own syntax, escaping text for its platform there. Handlers
 build markup with the helpers below so that text from members or content can never be read as markup.
 """
@@ -13,23 +14,25 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-SpanKind = Literal["text", "bold", "italic", "code", "link"]
+SpanKind = Literal["text", "bold", "italic", "code", "link", "channel", "user"]
 
-_SPECIAL = re.compile(r"([\\*`\[\]])")
+_SPECIAL = re.compile(r"([\\*`\[\]<])")
 _TOKEN = re.compile(
     r"\\(?P<esc>.)"
     r"|\*\*(?P<bold>(?:\\.|[^*\\])+?)\*\*"
     r"|\*(?P<italic>(?:\\.|[^*\\])+?)\*"
     r"|`(?P<code>[^`]+)`"
-    r"|\[(?P<ltext>(?:\\.|[^\]\\])+)\]\((?P<url>https?://[^\s)]+)\)",
+    r"|\[(?P<ltext>(?:\\.|[^\]\\])+)\]\((?P<url>https?://[^\s)]+)\)"
+    r"|<(?P<ref>[#@])(?P<refid>[A-Za-z0-9_.:-]{1,100})>",
     re.DOTALL,
 )
 _UNESCAPE = re.compile(r"\\(.)")
+_REF_ID = re.compile(r"[A-Za-z0-9_.:-]{1,100}")
 
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """A run of text with one style; `url` only for links."""
+    """A run of text with one style; `url` only for links. A channel or user span's text is its id."""
 
     kind: SpanKind
     text: str
@@ -72,6 +75,16 @@ def link(text: str, url: str) -> str:
     return f"[{esc(text)}]({url})"
 
 
+def channel(channel_id: str) -> str:
+    """A reference to a channel, shown as the platform's channel link (`#name` in the console)."""
+    return f"<#{channel_id}>" if _REF_ID.fullmatch(channel_id) else code(channel_id)
+
+
+def user(user_id: str) -> str:
+    """A reference to a member, shown as the platform's mention without notifying anyone."""
+    return f"<@{user_id}>" if _REF_ID.fullmatch(user_id) else code(user_id)
+
+
 def bullets(items: Iterable[str]) -> str:
     """Bullet lines from items that are already markup."""
     return "\n".join(f"- {item}" for item in items)
@@ -101,6 +114,8 @@ def spans(text: str) -> tuple[Span, ...]:
             out.append(Span("italic", _UNESCAPE.sub(r"\1", match.group("italic"))))
         elif match.group("code") is not None:
             out.append(Span("code", match.group("code")))
+        elif match.group("ref") is not None:
+            out.append(Span("channel" if match.group("ref") == "#" else "user", match.group("refid")))
         else:
             out.append(Span("link", _UNESCAPE.sub(r"\1", match.group("ltext")), match.group("url")))
     plain.append(text[pos:])
@@ -141,7 +156,17 @@ def parse(text: str) -> tuple[Block, ...]:
 
 
 def plain_spans(parts: Iterable[Span]) -> str:
-    return "".join(f"{s.text} ({s.url})" if s.kind == "link" and s.url != s.text else s.text for s in parts)
+    return "".join(_plain(s) for s in parts)
+
+
+def _plain(span: Span) -> str:
+    if span.kind == "link" and span.url != span.text:
+        return f"{span.text} ({span.url})"
+    if span.kind == "channel":
+        return f"#{span.text}"
+    if span.kind == "user":
+        return f"@{span.text}"
+    return span.text
 
 
 def to_plain(text: str) -> str:
@@ -207,6 +232,8 @@ def _atoms(span: Span, limit: int, render: SpanRenderer, measure: Callable[[str]
     whole = render(span)
     if measure(whole) <= limit:
         return [whole]
+    if span.kind in ("channel", "user"):  # a reference cannot be cut: over the limit it is plain text
+        return _atoms(Span("text", _plain(span)), limit, render, measure)
     if span.kind == "link" and measure(render(Span("link", span.text[:1], span.url))) > limit:
         shown = span.text if span.text == span.url else f"{span.text} ({span.url})"
         return _atoms(Span("text", shown), limit, render, measure)

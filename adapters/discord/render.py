@@ -141,8 +141,9 @@ def truncate(text: str, limit: int) -> str:
 
 
 def escape(text: str) -> str:
-    """Make member or content text literal in Discord markdown (links stay clickable)."""
-    return escape_markdown(text)
+    """Make member or content text literal in Discord markdown (links stay clickable); `<` too, so
+    typed `<#id>` or `<@id>` stays text instead of turning into a channel or member reference."""
+    return escape_markdown(text).replace("<", "\\<")
 
 
 def _span(span: Span) -> str:
@@ -159,6 +160,10 @@ def _span(span: Span) -> str:
             # Brackets in the text would end the link text early: escape them too.
             label = escape(span.text).replace("[", "\\[").replace("]", "\\]")
             return f"[{label}]({span.url})"
+        case "channel":
+            return f"<#{span.text}>"
+        case "user":  # shown as a mention; allowed_mentions keeps it from notifying anyone
+            return f"<@{span.text}>"
         case _:
             return escape(span.text)
 

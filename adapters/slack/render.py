@@ -152,6 +152,10 @@ def _span(span: Span) -> str:
     if span.kind == "link" and span.url:
         target = _link_target(span.url)
         return f"<{target}>" if text == span.url else f"<{target}|{escape(text)}>"
+    if span.kind == "channel":
+        return f"<#{escape(text)}>"
+    if span.kind == "user":
+        return f"<@{escape(text)}>"
     return _wrap(span.kind, escape(text))
 
 

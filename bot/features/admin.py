@@ -21,6 +21,7 @@ from bot.features import admin_group
 from bot.features.choices import EXAM_CODES
 from bot.features.profile import resolve_timezone
 from bot.markup import bold, bullets, code, esc
+from bot.markup import channel as channel_ref
 from bot.replies import Field, Reply
 from bot.requests import Request
 from bot.schedule import cron as crons
@@ -78,7 +79,7 @@ async def check_channel(svc: Services, req: Request, channel: str) -> None:
     result = await checker(req.identity.workspace, channel)
     if not result.ok:
         raise CannotPost(
-            f"I can't post in {code(channel)}: {esc(result.detail or result.outcome.value)}.",
+            f"I can't post in {channel_ref(channel)}: {esc(result.detail or result.outcome.value)}.",
             "Invite the bot to that channel and give it permission to send messages, then try again.",
         )
 
@@ -124,7 +125,7 @@ def describe(schedule: Schedule, now: dt.datetime) -> Field:
     what = f"{code(schedule.exam)}" + (f", domain {esc(schedule.domain)}" if schedule.domain else "")
     what += f", {schedule.difficulty}" if schedule.difficulty else ""
     lines = [
-        f"Channel {code(schedule.channel)} · {what}",
+        f"Channel {channel_ref(schedule.channel)} · {what}",
         f"When {code(schedule.cron)} in {esc(schedule.timezone)}"
         f" · reveal after {duration_text(schedule.reveal_minutes)}",
     ]
@@ -197,7 +198,7 @@ async def add(req: Request, opts: Options, svc: Services) -> Reply:
         )
         await _audit(conn, req, "schedule.add", f"schedule #{schedule.id}", None, schedule.public())
     await _changed(svc)
-    return shown("Schedule added", f"Prompts will appear in {code(schedule.channel)}.", schedule, req.at)
+    return shown("Schedule added", f"Prompts will appear in {channel_ref(schedule.channel)}.", schedule, req.at)
 
 
 async def list_(req: Request, opts: Options, svc: Services) -> Reply:
@@ -310,11 +311,14 @@ async def preview(req: Request, opts: Options, svc: Services) -> Reply:
         raise NotFound("No question matches this schedule's exam, domain and difficulty.", None) from None
     if not result.ok:
         raise CannotPost(
-            f"I couldn't post in {code(current.channel)}: {esc(result.detail or result.outcome.value)}.",
+            f"I couldn't post in {channel_ref(current.channel)}: {esc(result.detail or result.outcome.value)}.",
             "Check that the bot is in the channel and may send messages.",
         )
     return shown(
-        "Preview posted", f"A prompt is in {code(current.channel)} now; its reveal follows as usual.", current, req.at
+        "Preview posted",
+        f"A prompt is in {channel_ref(current.channel)} now; its reveal follows as usual.",
+        current,
+        req.at,
     )
 
 

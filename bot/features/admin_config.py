@@ -15,6 +15,7 @@ from bot.features.admin import _audit, default_zone, duration_text, parse_durati
 from bot.features.choices import EXAM_CODES
 from bot.features.profile import resolve_timezone
 from bot.markup import bullets, code, esc
+from bot.markup import channel as channel_ref
 from bot.replies import Field, Reply
 from bot.requests import Request
 from bot.schedule.texts import countdown
@@ -53,7 +54,7 @@ async def group_target(req: Request, opts: Options, svc: Services) -> Reply:
         await _audit(conn, req, "group.target", f"channel {channel}", before and asdict(before), asdict(target))
     return Reply(
         title="Group target set",
-        text=f"Channel {code(channel)}: "
+        text=f"Channel {channel_ref(channel)}: "
         + countdown(exam.code, day, today)
         + "\nEvery prompt there shows the countdown.",
         ephemeral=True,

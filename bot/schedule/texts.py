@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.actions import ActionId
 from bot.catalog.models import Question
 from bot.markup import bold, code, esc
+from bot.markup import channel as channel_ref
 from bot.practice import texts as practice_texts
 from bot.practice.questions import LETTERS
 from bot.replies import Button, Reply, Select, SelectOption
@@ -141,7 +142,7 @@ def _strip_verdict(explanation: str) -> str:
 def paused_dm(schedule_id: int, channel: str, reason: str) -> Reply:
     return Reply(
         title="A study schedule was paused",
-        text=f"Schedule {bold('#' + str(schedule_id))} for channel {code(channel)} kept failing and is paused: "
+        text=f"Schedule {bold('#' + str(schedule_id))} for channel {channel_ref(channel)} kept failing and is paused: "
         f"{esc(reason)}\nFix the channel or the bot's permissions there, then run "
         f"`/studyadmin schedule resume id:{schedule_id}`.",
     )

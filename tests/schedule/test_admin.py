@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from bot.catalog import Catalog
 from bot.clock import FixedClock
 from bot.features import admin, admin_config
+from bot.markup import to_plain
 from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.schedule.ports import PostOutcome, PostResult
@@ -85,8 +86,10 @@ async def test_a_channel_the_bot_cannot_post_in_is_refused(sqlite_url: str, cata
     async with open_runtime(sqlite_url, clock, catalog, CheckingPoster()) as rt:
         reply = await rt.core.handle_line(MOD, ADD.replace("#study", "#locked"))
         assert reply.title == ERROR and "can't post in" in reply.text and "Invite the bot" in (reply.text)
+        assert "can't post in #locked:" in to_plain(reply.text)  # the channel as a reference, not a raw id
         assert await _count(rt, schedules) == 0
-        assert (await rt.core.handle_line(MOD, ADD)).title == "Schedule added"
+        added = await rt.core.handle_line(MOD, ADD)
+        assert added.title == "Schedule added" and to_plain(added.text) == "Prompts will appear in #study."
 
 
 async def test_configured_moderators_count_everywhere(runtime: Runtime) -> None:

@@ -22,7 +22,7 @@ from adapters.discord.render import (
     units,
 )
 from adapters.discord.respond import edit_kwargs, send_kwargs
-from bot.markup import bold, bullets, code, esc, italic, link
+from bot.markup import bold, bullets, channel, code, esc, italic, link, user
 from bot.replies import Button, Field, Reply, Select, SelectOption
 
 
@@ -93,6 +93,11 @@ def words(n: int, word: str = "word") -> str:
 
 
 # -- lengths and splitting ---------------------------------------------------------------------------
+
+
+def test_channel_and_member_references_render_as_discord_links() -> None:
+    text = f"Prompts go to {channel('1400000000000000200')}; ask {user('42')}. Not {esc('<#1>')}."
+    assert to_markdown(text) == "Prompts go to <#1400000000000000200>; ask <@42>. Not \\<#1>."
 
 
 def test_units_count_astral_characters_twice() -> None:

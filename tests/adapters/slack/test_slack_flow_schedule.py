@@ -84,7 +84,7 @@ async def test_weekday_prompt_presses_count_reveal_and_no_doubles(
     assert "Saved." in shown(settings) and f"`{GROUP}`" in shown(settings)
     added = await chat.command(ADD.format(channel=CHANNEL, name="study"), command="/studyadmin", user=ADMIN)
     assert title(added) == "Schedule added" and added["response_type"] == "ephemeral"
-    assert "Mon 30 Nov 2026 09:00 CET" in shown(added) and f"`{CHANNEL}`" in shown(added)
+    assert "Mon 30 Nov 2026 09:00 CET" in shown(added) and f"<#{CHANNEL}>" in shown(added)  # the channel as a link
     assert fake_slack.calls("api", "conversations.info")[-1].body["channel"] == CHANNEL
 
     refused = await chat.command("schedule pause id:1", command="/studyadmin", user=MEMBER)
@@ -189,7 +189,7 @@ async def test_schedule_add_is_refused_for_a_channel_the_bot_cannot_post_in(
         fake_slack.add_channel("C0RANDOM", "random", **setup)
     refused = await chat.command(ADD.format(channel="C0RANDOM", name="random"), command="/studyadmin", user=ADMIN)
     assert title(refused) == "That didn't work" and refused["response_type"] == "ephemeral"
-    assert "I can't post in `C0RANDOM`" in shown(refused) and says in shown(refused)
+    assert "I can't post in <#C0RANDOM>" in shown(refused) and says in shown(refused)
     assert fake_slack.calls("api", "conversations.info")[-1].body["channel"] == "C0RANDOM"
     assert await rows(posting, schedules) == 0 and await rows(posting, audit_log) == 0  # nothing saved
     assert "No schedules yet" in shown(await chat.command("schedule list", command="/studyadmin", user=ADMIN))

@@ -9,7 +9,7 @@ from slack_sdk.models.blocks import Block
 
 from adapters.slack import render as r
 from adapters.slack.render import RenderError, render
-from bot.markup import bold, bullets, code, esc, italic, link
+from bot.markup import bold, bullets, channel, code, esc, italic, link, user
 from bot.replies import Button, Field, Reply, Select, SelectOption
 
 HOSTILE = "<!channel> <!here> <@U123|boss> & <#C1>"
@@ -289,6 +289,12 @@ def test_an_empty_reply_is_still_a_valid_message() -> None:
 # -- the one mention a channel post may carry --------------------------------------------------------
 
 
+def test_channel_and_member_references_render_as_slack_links() -> None:
+    message = render(Reply(text=f"Prompts go to {channel('C0STUDY')}; ask {user('U0ADA')}. Not {esc('<#C1>')}."))
+    assert message["blocks"][0]["text"]["text"] == "Prompts go to <#C0STUDY>; ask <@U0ADA>. Not &lt;#C1&gt;."
+    assert "#C0STUDY" in message["text"] and "<#C1>" not in repr(message)
+
+
 @pytest.mark.parametrize(
     ("mention", "tag"),
     [
@@ -300,7 +306,9 @@ def test_an_empty_reply_is_still_a_valid_message() -> None:
     ],
 )
 def test_a_group_or_member_id_opens_the_first_section_and_the_fallback(mention: str, tag: str) -> None:
-    reply = Reply(title="Question of the day", text=f"Which service {HOSTILE}?", mention=mention, footer="0 answered")
+    reply = Reply(
+        title="Question of the day", text=f"Which service {esc(HOSTILE)}?", mention=mention, footer="0 answered"
+    )
     message = render(reply, mention=True)
     blocks = check(message)
     assert blocks[0]["type"] == "header"
