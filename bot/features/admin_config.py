@@ -7,6 +7,8 @@ import json
 from dataclasses import asdict, replace
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.commands.registry import Registry
 from bot.commands.spec import CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
 from bot.errors import InvalidOption, NotFound
@@ -22,6 +24,7 @@ from bot.schedule.texts import countdown
 from bot.services import Services
 from bot.store import audit as audit_store
 from bot.store import moderators as moderator_store
+from bot.store import schedules as schedule_store
 from bot.store import workspaces as workspace_store
 from bot.store.workspaces import GroupTarget
 from bot.words import plural
@@ -45,19 +48,44 @@ async def group_target(req: Request, opts: Options, svc: Services) -> Reply:
     today = req.at.astimezone(ZoneInfo(zone)).date()
     if day < today:
         raise InvalidOption(f"{day.isoformat()} is in the past.", "Give the date the group plans to sit the exam.")
-    channel = opts.get("channel", req.identity.channel)
     ident = req.identity
     target = GroupTarget(exam.code, day)
     async with svc.engine.begin() as conn:
+        channel, why = await _target_channel(conn, req, opts.get("channel"))
         before = await workspace_store.get_target(conn, ident.platform, ident.workspace, channel)
         await workspace_store.put_target(conn, ident.platform, ident.workspace, channel, target, ident.user_id, req.at)
         await _audit(conn, req, "group.target", f"channel {channel}", before and asdict(before), asdict(target))
     return Reply(
         title="Group target set",
-        text=f"Channel {channel_ref(channel)}: "
+        text=f"Channel {channel_ref(channel)}{why}: "
         + countdown(exam.code, day, today)
         + "\nEvery prompt there shows the countdown.",
         ephemeral=True,
+    )
+
+
+async def _target_channel(conn: AsyncConnection, req: Request, given: str | None) -> tuple[str, str]:
+    """The channel a group target is for, and how it was chosen (shown in the reply).
+
+    A target belongs to the channel where the group's prompts appear, and moderators often set it
+    from a moderators' channel: without `channel:`, the one channel with schedules is meant; with
+    several, the moderator is asked rather than the target landing silently where the command ran.
+    """
+    here = req.identity.channel
+    if given is not None:
+        return given, ""
+    found = await schedule_store.in_workspace(conn, req.identity.platform, req.identity.workspace)
+    channels = sorted({s.channel for s in found})
+    if not channels:
+        return here, " (this channel; no schedule posts anywhere yet)"
+    if here in channels:
+        return here, ""
+    if len(channels) == 1:
+        return channels[0], " (the channel with the group's schedule)"
+    listed = ", ".join(channel_ref(c) for c in channels[:10])
+    raise InvalidOption(
+        f"Schedules post in several channels ({listed}); which group is this target for?",
+        "Add channel:#name, for example `/studyadmin group target exam:SAA-C03 date:2027-03-01 channel:#study`.",
     )
 
 

@@ -137,3 +137,30 @@ async def test_another_workspace_cannot_see_or_touch_a_schedule(runtime: Runtime
     stranger = dataclasses.replace(MOD, workspace="w2")
     assert (await runtime.core.handle_line(stranger, "/studyadmin schedule remove id:1")).title == ERROR
     assert "No schedules yet" in (await runtime.core.handle_line(stranger, "/studyadmin schedule list")).text
+
+
+async def test_a_group_target_set_from_another_channel_goes_to_the_group_or_asks(
+    sqlite_url: str, catalog: Catalog
+) -> None:
+    clock = FixedClock(at("2026-11-27T12:00:00+01:00"))
+    target = "/studyadmin group target exam:SAA-C03 date:2027-03-01"
+    async with open_runtime(sqlite_url, clock, catalog, FakePoster()) as rt:
+        core = rt.core
+        # No schedule anywhere yet: the channel where it was typed, and the reply says so.
+        first = await core.handle_line(MOD, target)
+        assert first.title == "Group target set" and "(this channel; no schedule posts anywhere yet)" in first.text
+        assert (await core.handle_line(MOD, ADD)).title == "Schedule added"
+        # From a moderators' channel, the one channel with a schedule is meant.
+        moved = await core.handle_line(person("mo", moderator=True, channel="mods"), target)
+        assert to_plain(moved.text).startswith("Channel #study (the channel with the group's schedule):")
+        # With schedules in two channels the moderator is asked, and nothing changes.
+        await core.handle_line(MOD, ADD.replace("#study", "#night"))
+        audit_before = await _count(rt, audit_log)
+        asked = await core.handle_line(person("mo", moderator=True, channel="mods"), target.replace("03-01", "04-01"))
+        assert asked.title == ERROR and "#night, #study" in to_plain(asked.text) and "channel:#" in asked.text
+        assert await _count(rt, audit_log) == audit_before
+        # Typed in the group's own channel or with channel:, it is that channel.
+        here = await core.handle_line(person("mo", moderator=True, channel="night"), target)
+        assert to_plain(here.text).startswith("Channel #night:")
+        named = await core.handle_line(person("mo", moderator=True, channel="mods"), target + " channel:#study")
+        assert to_plain(named.text).startswith("Channel #study:")
