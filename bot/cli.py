@@ -29,12 +29,35 @@ T = TypeVar("T")
 
 
 def load_settings() -> Settings:
-    """Settings for a CLI command; bad ones end the command with every problem listed (exit 2)."""
+    """Settings for a CLI command; bad ones end the command with every problem listed (exit 2).
+
+    With `studybot -v …` it also says which database the command uses, so a command run from an
+    unexpected place or with a forgotten variable shows it at once.
+    """
     try:
-        return Settings.from_env()
+        settings = Settings.from_env()
     except ConfigurationError as exc:
         _print_problems(exc)
         raise SystemExit(2) from None
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.find_root().meta.get(VERBOSE):
+        click.echo(database_line(settings), err=True)
+    return settings
+
+
+VERBOSE = "studybot.verbose"
+
+
+def database_line(settings: Settings) -> str:
+    """Which database the settings point at and why (default location or STUDYBOT_DATABASE_URL)."""
+    from bot.store.db import describe
+
+    source = (
+        "the default; set STUDYBOT_DATABASE_URL to use another"
+        if settings.database_from_default
+        else ("from STUDYBOT_DATABASE_URL")
+    )
+    return f"database: {describe(settings.database_url)} ({source})"
 
 
 def _print_problems(exc: ConfigurationError) -> None:
@@ -44,6 +67,9 @@ def _print_problems(exc: ConfigurationError) -> None:
 
 
 def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
+    """Run a command's coroutine; problems an operator can fix end it with one line and exit code 2."""
+    from bot.ops.startup import startup_problem
+
     try:
         return asyncio.run(coro_factory())  # type: ignore[arg-type]
     except ContentError as exc:
@@ -56,6 +82,12 @@ def _run(coro_factory: Callable[[], Awaitable[T]]) -> T:
         raise SystemExit(2) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
+    except Exception as exc:
+        explained = startup_problem(exc)
+        if explained is None:
+            raise
+        click.echo(f"studybot: {explained}", err=True)
+        raise SystemExit(2) from None
 
 
 def _console_identity(user: str | None, channel: str, workspace: str, member: bool) -> Identity:
@@ -80,12 +112,14 @@ def identity_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(invoke_without_command=True)
 @click.version_option(package_name="studybot")
+@click.option("-v", "--verbose", is_flag=True, help="Say which database the command uses.")
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, verbose: bool) -> None:
     """studybot: study for AWS certifications together, on Discord, Slack or in this terminal.
 
     With no command it runs `studybot run`.
     """
+    ctx.meta[VERBOSE] = verbose
     if ctx.invoked_subcommand is None:
         ctx.invoke(run)
 

@@ -6,18 +6,45 @@ they print as stars in reprs, logs and error messages.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 from dotenv import dotenv_values
+from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigurationError
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/studybot.sqlite3"
+log = logging.getLogger(__name__)
+
+# The spellings of a PostgreSQL URL that SQLAlchemy would hand to a driver studybot does not ship.
+_SYNC_POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+psycopg://")
+ASYNC_POSTGRES_PREFIX = "postgresql+asyncpg://"
+
+
+def default_database_url() -> str:
+    """The SQLite file in the user's data directory, so every working directory finds the same data.
+
+    Relative to the working directory (the old `./data`), running from another folder silently
+    started an empty database.
+    """
+    return f"sqlite+aiosqlite:///{Path(user_data_dir('studybot', appauthor=False)) / 'studybot.sqlite3'}"
+
+
+def async_database_url(url: str) -> str:
+    """`url` with a plain PostgreSQL scheme (`postgresql://`, `postgres://`) rewritten for asyncpg.
+
+    Hosting providers hand out `postgres://` URLs; SQLAlchemy would read them as psycopg2, which
+    studybot neither needs nor installs, and fail with "No module named psycopg2".
+    """
+    for prefix in _SYNC_POSTGRES_PREFIXES:
+        if url.startswith(prefix):
+            return ASYNC_POSTGRES_PREFIX + url[len(prefix) :]
+    return url
 
 
 class Settings(BaseSettings):
@@ -25,12 +52,14 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
-    database_url: str = Field(DEFAULT_DATABASE_URL, alias="STUDYBOT_DATABASE_URL")
+    database_url: str = Field(default_factory=default_database_url, alias="STUDYBOT_DATABASE_URL")
     content_dir: Path | None = Field(None, alias="STUDYBOT_CONTENT_DIR")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] | None = Field(None, alias="STUDYBOT_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="STUDYBOT_LOG_FORMAT")
     default_timezone: str = Field("UTC", alias="STUDYBOT_DEFAULT_TIMEZONE")
     grace_minutes: int = Field(60, ge=0, le=24 * 60, alias="STUDYBOT_GRACE_MINUTES")
+    health_port: int | None = Field(None, ge=0, le=65535, alias="STUDYBOT_HEALTH_PORT")
+    health_host: str = Field("127.0.0.1", alias="STUDYBOT_HEALTH_HOST")
 
     discord_token: SecretStr | None = Field(None, alias="DISCORD_TOKEN")
     discord_application_id: int | None = Field(None, alias="DISCORD_APPLICATION_ID")
@@ -50,6 +79,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return tuple(int(part) for part in value.replace(";", ",").split(",") if part.strip())
         return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        rewritten = async_database_url(value)
+        if rewritten != value:
+            log.info("STUDYBOT_DATABASE_URL: using %s (asyncpg) for a plain PostgreSQL URL", ASYNC_POSTGRES_PREFIX)
+        return rewritten
 
     @field_validator("default_timezone")
     @classmethod
@@ -95,6 +132,11 @@ class Settings(BaseSettings):
                 name = str(error["loc"][0]) if error["loc"] else "settings"
                 problems.append(f"{name}: {error['msg']}")
             raise ConfigurationError(problems) from None
+
+    @property
+    def database_from_default(self) -> bool:
+        """True when no STUDYBOT_DATABASE_URL was given and the SQLite file in the data directory is used."""
+        return "database_url" not in self.model_fields_set
 
     @property
     def discord_enabled(self) -> bool:

@@ -2,11 +2,18 @@
 
 SQLite (through aiosqlite) is the default and PostgreSQL (through asyncpg) works with the same code;
 only the URL differs. Migrations run at start, so a new version of studybot brings its schema with it.
+Several processes may start together on one database (replicas): each migrates under a lock, so the
+schema is changed once, and a process whose code is older than the database refuses to start.
+
+A database that cannot be reached is reported as `DatabaseUnavailable` with one sentence saying what
+is wrong and how to fix it, so the CLI never shows a driver's traceback for a typo in a URL.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -16,15 +23,31 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.errors import StudybotError
+from bot.settings import async_database_url
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
+CONNECT_TIMEOUT_S = 10.0  # asyncpg waits 60 s by default; a firewalled host should fail faster than that
 # Any constant works; it only has to be the same in every process that migrates this database.
 _MIGRATION_LOCK = 0x5754_4459
+
+
+class DatabaseUnavailable(StudybotError):
+    """The database cannot be used as configured; `message` says why and what to change (no secrets)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class DatabaseAhead(DatabaseUnavailable):
+    """The database was migrated by a newer studybot than this one: running on it could corrupt it."""
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -67,16 +90,37 @@ def connect_sqlite(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine for `url`, creating the SQLite file's folder when needed."""
+def describe(url: str) -> str:
+    """Which database `url` is, for people: the SQLite file's absolute path, or the URL without its password."""
     path = sqlite_path(url)
     if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"SQLite file {path.expanduser().resolve()}"
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine for `url`, creating the SQLite file's folder when needed.
+
+    A plain `postgresql://` or `postgres://` URL is accepted and used with asyncpg.
+    """
+    fixed = async_database_url(url)
+    if fixed != url:
+        log.info("database URL: using postgresql+asyncpg:// for a plain PostgreSQL URL")
+        url = fixed
+    path = sqlite_path(url)
+    if path is not None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseUnavailable(
+                f"cannot create the folder {path.parent} for the SQLite database ({exc.strerror}): "
+                "point STUDYBOT_DATABASE_URL at a file in a writable folder."
+            ) from exc
         engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_S})
 
 
 def _alembic_config(connection: Connection) -> Config:
@@ -87,10 +131,30 @@ def _alembic_config(connection: Connection) -> Config:
 
 
 def _upgrade(connection: Connection) -> None:
+    """Migrate to head under a lock held until this transaction ends.
+
+    On PostgreSQL that is a transaction-level advisory lock; on SQLite the transaction began with
+    BEGIN IMMEDIATE (see `_sqlite_begin`), which holds the write lock. Either way a second process
+    starting at the same moment waits here, then finds the schema current and changes nothing.
+    """
     if connection.dialect.name == "postgresql":
-        # Two processes starting together must not both create the tables.
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-    command.upgrade(_alembic_config(connection), "head")
+    config = _alembic_config(connection)
+    _refuse_unknown_revision(connection, config)
+    command.upgrade(config, "head")
+
+
+def _refuse_unknown_revision(connection: Connection, config: Config) -> None:
+    script = ScriptDirectory.from_config(config)
+    known = {rev.revision for rev in script.walk_revisions()}
+    current = MigrationContext.configure(connection).get_current_heads()
+    unknown = [rev for rev in current if rev not in known]
+    if unknown:
+        raise DatabaseAhead(
+            f"the database is at schema revision {', '.join(unknown)}, which this studybot does not know "
+            f"(its newest is {script.get_current_head()}): a newer studybot migrated it. "
+            "Upgrade studybot on this machine (pip install -U studybot) before starting it on this database."
+        )
 
 
 def _current(connection: Connection) -> tuple[str | None, str | None]:
@@ -99,15 +163,84 @@ def _current(connection: Connection) -> tuple[str | None, str | None]:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the schema to the newest migration; does nothing when it is already there."""
-    async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+    """Bring the schema to the newest migration; does nothing when it is already there.
+
+    Raises:
+        DatabaseAhead: the database is newer than this code.
+        DatabaseUnavailable: the database cannot be reached or opened, with what to fix.
+    """
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_upgrade)
+    except DatabaseUnavailable:
+        raise
+    except Exception as exc:
+        problem = connection_problem(exc, engine.url)
+        if problem is None:
+            raise
+        raise DatabaseUnavailable(problem) from exc
 
 
 async def revision(engine: AsyncEngine) -> tuple[str | None, str | None]:
     """The database's migration revision and the newest one this code knows."""
-    async with engine.connect() as conn:
-        return await conn.run_sync(_current)
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(_current)
+    except Exception as exc:
+        problem = connection_problem(exc, engine.url)
+        if problem is None:
+            raise
+        raise DatabaseUnavailable(problem) from exc
+
+
+def causes(exc: BaseException) -> list[BaseException]:
+    """`exc` and everything it was raised from, outermost first (SQLAlchemy wraps the driver's error)."""
+    found: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in found:
+        found.append(current)
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def connection_problem(exc: BaseException, url: URL) -> str | None:
+    """One sentence for a failure to reach or open the database at `url`, or None when it is not one.
+
+    Named by type where the driver has one (asyncpg's password and unknown-database errors), by
+    socket error otherwise; the URL is shown without its password.
+    """
+    where = f"{url.host or 'localhost'}:{url.port or 5432}"
+    for cause in causes(exc):
+        name = type(cause).__name__
+        if name in {"InvalidPasswordError", "InvalidAuthorizationSpecificationError"}:
+            return (
+                f"the PostgreSQL server at {where} refused the login of user {url.username!r}: "
+                "check the user name and password in STUDYBOT_DATABASE_URL."
+            )
+        if name == "InvalidCatalogNameError":
+            return (
+                f"there is no database {url.database!r} on the PostgreSQL server at {where}: create it "
+                f"(createdb {url.database}) or fix the database name in STUDYBOT_DATABASE_URL."
+            )
+        if isinstance(cause, socket.gaierror):
+            return (
+                f"the database host {url.host!r} is not known (its name does not resolve): check the host "
+                "in STUDYBOT_DATABASE_URL and this machine's network and DNS."
+            )
+        if isinstance(cause, TimeoutError) or (
+            isinstance(cause, OSError)
+            and cause.errno in {errno.ECONNREFUSED, errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ETIMEDOUT}
+        ):
+            return (
+                f"nothing answers at {where}: check that PostgreSQL is running there and that the host "
+                "and port in STUDYBOT_DATABASE_URL are right."
+            )
+        if isinstance(cause, sqlite3.OperationalError) and "unable to open" in str(cause):
+            return (
+                f"cannot open the SQLite file {url.database}: check that its folder exists and is "
+                "writable, or point STUDYBOT_DATABASE_URL at another file."
+            )
+    return None
 
 
 def backup_sqlite(source: Path, target: Path) -> int:
