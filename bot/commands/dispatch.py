@@ -20,6 +20,7 @@ from bot.commands.spec import Choice, Permission
 from bot.errors import NotAModerator, StaleAction, UnknownCommand, UserError, new_reference
 from bot.log import log_context
 from bot.markup import code
+from bot.metrics import observed
 from bot.replies import Reply, error_reply, internal_error_reply
 from bot.requests import Action, Identity, Request
 from bot.services import Services
@@ -61,6 +62,7 @@ class Core:
                 return self._internal_error("parse")
         return await self.handle(Request(identity, parsed.path, parsed.options, delivery_id=delivery_id))
 
+    @observed
     async def handle(self, message: Request | Action) -> Reply:
         identity = message.identity
         now = message.now or self.services.clock.now()

@@ -38,6 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import BindParameter
 
+from bot.metrics import observe_batch
 from bot.practice.review import CardState, Grader, make_scheduler
 from bot.store.compiled import CompiledSqlite
 from bot.store.db import BUSY_TIMEOUT_MS, connect_sqlite, sqlite_path
@@ -542,7 +543,7 @@ class AnswerWriter:
                 self._wake = None
                 continue
             take = min(len(queue), self.max_batch)
-            await self._commit([queue.popleft() for _ in range(take)])
+            await observe_batch(take, self._commit([queue.popleft() for _ in range(take)]))
 
     async def _commit(self, batch: list[_Pending]) -> None:
         self.batches += 1

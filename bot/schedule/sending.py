@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from bot.metrics import observe_sends
 from bot.schedule.ports import Poster, Posters, PostOutcome, PostResult
 from bot.schedule.ratelimit import RateLimiter, limiter_for
 
@@ -30,4 +31,4 @@ class Sender:
         poster = self.poster(platform)
         if poster is None:
             return PostResult(PostOutcome.FAILED, detail=f"no {platform} connection in this process")
-        return await self.limiter(platform).send(channel, lambda: call(poster))
+        return await self.limiter(platform).send(channel, observe_sends(platform, lambda: call(poster)))
