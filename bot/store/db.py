@@ -11,6 +11,8 @@ is wrong and how to fix it, so the CLI never shows a driver's traceback for a ty
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import errno
 import logging
 import socket
@@ -24,7 +26,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import QueuePool
 
 from bot.errors import StudybotError
 from bot.settings import async_database_url
@@ -191,6 +195,57 @@ async def revision(engine: AsyncEngine) -> tuple[str | None, str | None]:
         if problem is None:
             raise
         raise DatabaseUnavailable(problem) from exc
+
+
+def head_revision() -> str | None:
+    """The newest migration this code knows."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return ScriptDirectory.from_config(config).get_current_head()
+
+
+def _sqlite_revision(path: Path) -> str | None:
+    """The revision in a SQLite file, read-only: a readiness probe must never create an empty database."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)) as db:
+        row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    return None if row is None else str(row[0])
+
+
+async def schema_problem(engine: AsyncEngine) -> str | None:
+    """None when the database answers and its schema is this code's newest; else what is wrong.
+
+    A SQLite file is checked by path on a fresh read-only connection: the engine's pooled
+    connections would keep using a file that was moved or deleted under them.
+    """
+    head = head_revision()
+    try:
+        path = sqlite_path(engine.url.render_as_string(hide_password=False))
+        if path is not None:
+            if not path.is_file():
+                return f"the database file {path} is missing"
+            current = await asyncio.to_thread(_sqlite_revision, path)
+        else:
+            current, _head = await revision(engine)
+    except DatabaseUnavailable as exc:
+        return exc.message
+    except (sqlite3.Error, OSError, SQLAlchemyError) as exc:
+        return f"the database does not answer ({type(exc).__name__})"
+    if current != head:
+        return f"the database is at schema revision {current}, not {head}: run `studybot db upgrade`"
+    return None
+
+
+def pool_usage(engine: AsyncEngine) -> dict[str, int]:
+    """Connections of the engine's pool by state; empty for pools that keep none (NullPool)."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return {}
+    return {
+        "in_use": pool.checkedout(),
+        "idle": pool.checkedin(),
+        "overflow": max(pool.overflow(), 0),
+        "size": pool.size(),
+    }
 
 
 def causes(exc: BaseException) -> list[BaseException]:
