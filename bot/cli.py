@@ -181,6 +181,28 @@ def exec_(line: str, user: str | None, channel: str, workspace: str, member: boo
     click.echo(output or "")
 
 
+@main.command()
+def doctor() -> None:
+    """Check settings, the database, the clock, each platform's token and scopes, and every schedule's
+    channel; print each problem with its fix (exit 1 when there is any)."""
+    from bot.ops.doctor import Finding, diagnose, report
+
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as exc:
+        text, code = report([Finding("settings", problem, "see .env.example") for problem in exc.problems])
+        click.echo(text)
+        raise SystemExit(code) from None
+    ctx = click.get_current_context()
+    if ctx.find_root().meta.get(VERBOSE):
+        click.echo(database_line(settings), err=True)
+    from adapters.serve import platform_probes  # the platform checks live with the adapters
+
+    text, code = report(_run(lambda: diagnose(settings, platform_probes(settings))))
+    click.echo(text)
+    raise SystemExit(code)
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""

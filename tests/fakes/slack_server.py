@@ -53,6 +53,7 @@ class FakeSlack:
         self.records: list[Record] = []
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
+        self.scopes: list[str] | None = None  # when set, auth.test lists them in x-oauth-scopes, as Slack does
         self.port = 0
         self._failures: dict[str, _Failure] = {}
         self._holds: dict[str, asyncio.Event] = {}
@@ -245,7 +246,8 @@ class FakeSlack:
         if handler is None:
             await self._record(Record("unknown", method, body, headers, time.perf_counter()))
             return web.json_response({"ok": False, "error": "unknown_method"})
-        return web.json_response({"ok": True, **handler(body)})  # a handler may answer ok: false itself
+        headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" and self.scopes is not None else {}
+        return web.json_response({"ok": True, **handler(body)}, headers=headers)  # a handler may answer ok: false
 
     def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         return {
