@@ -230,9 +230,20 @@ async def schema_problem(engine: AsyncEngine) -> str | None:
         return exc.message
     except (sqlite3.Error, OSError, SQLAlchemyError) as exc:
         return f"the database does not answer ({type(exc).__name__})"
+    if current is not None and current not in _known_revisions():
+        return (
+            f"the database is at schema revision {current}, which this studybot does not know: "
+            "upgrade studybot on this machine before starting it on this database"
+        )
     if current != head:
         return f"the database is at schema revision {current}, not {head}: run `studybot db upgrade`"
     return None
+
+
+def _known_revisions() -> set[str]:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return {rev.revision for rev in ScriptDirectory.from_config(config).walk_revisions()}
 
 
 def pool_usage(engine: AsyncEngine) -> dict[str, int]:

@@ -76,7 +76,7 @@ async def test_a_database_behind_the_code_is_not_ready(sqlite_url: str) -> None:
     path = sqlite_path(sqlite_url)
     assert path is not None
     with sqlite3.connect(path) as db:
-        db.execute("UPDATE alembic_version SET version_num = '0004'")
+        db.execute("UPDATE alembic_version SET version_num = '0004_certifications'")
     db.close()
     engine = create_engine(sqlite_url)
     try:
