@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from zoneinfo import ZoneInfo
 
 import click
 
 from adapters.console.poster import ConsolePoster
 from bot import log as logs
+from bot.schedule.deliveries import Skip
 
 
 def parse_now(text: str | None) -> dt.datetime | None:
@@ -45,16 +47,24 @@ def deliver_due(now_text: str | None, as_json: bool) -> None:
     now = parse_now(now_text)
     clock = FixedClock(now) if now is not None else SystemClock()
 
-    async def go() -> dict[str, int]:
+    async def go() -> tuple[dict[str, int], list[str]]:
         async with Runtime(settings, clock=clock, posters=[ConsolePoster()]) as rt:
-            counts = await rt.schedule.deliver_due()
-            return counts.as_json()
+            result = await rt.schedule.deliver_due()
+            return result.as_json(), [skip_line(s) for s in result.skips]
 
-    counts = _run(go)
+    counts, skips = _run(go)
     summary = ", ".join(f"{v} {k}" for k, v in counts.items())
     click.echo(f"delivered: {summary}")
+    for line in skips:
+        click.echo(line)
     if as_json:
         click.echo(json.dumps(counts))
+
+
+def skip_line(skip: Skip) -> str:
+    """One skipped prompt as the operator reads it: which schedule, which run, where and why."""
+    local = skip.due.astimezone(ZoneInfo(skip.timezone)).strftime("%a %d %b %Y %H:%M %Z")
+    return f"skipped: schedule #{skip.schedule_id} in #{skip.channel}, run of {local}: {skip.reason}"
 
 
 @schedule.command("press")

@@ -45,6 +45,17 @@ DeliveryJob = Callable[[dt.datetime], Awaitable[int]]
 """Another feature's share of a delivery run (expiry reminders): given the time, returns how many it sent."""
 
 
+@dataclass(frozen=True)
+class Skip:
+    """A scheduled prompt that was not posted, and why: what `deliver-due` tells the operator."""
+
+    schedule_id: int
+    channel: str
+    due: dt.datetime
+    timezone: str
+    reason: str
+
+
 @dataclass
 class Counts:
     prompts: int = 0
@@ -53,6 +64,7 @@ class Counts:
     skipped: int = 0
     failed: int = 0
     posted: list[tuple[str, str]] = field(default_factory=list)  # (kind, channel) in order
+    skips: list[Skip] = field(default_factory=list)
 
     def as_json(self) -> dict[str, int]:
         return {"prompts": self.prompts, "reveals": self.reveals, "reminders": self.reminders, "skipped": self.skipped}
@@ -129,7 +141,9 @@ class Deliverer:
         recorded as posted, without a message id to edit.
         """
         async with self.svc.engine.begin() as conn:
-            job = await self._claim_prompt(conn, schedule, f"preview:{schedule.id}:{now.isoformat()}", now, now)
+            job = await self._claim_prompt(
+                conn, schedule, f"preview:{schedule.id}:{now.isoformat()}", now, now, Counts()
+            )
         if job is None:
             raise LookupError("no question matches this schedule")
         if not post:
@@ -150,6 +164,9 @@ class Deliverer:
                     trigger = make_trigger(schedule.cron, schedule.timezone)
                 except Exception:
                     log.exception("schedule %s has an unusable cron %r", schedule.id, schedule.cron)
+                    counts.skips.append(
+                        Skip(schedule.id, schedule.channel, now, schedule.timezone, "its cron cannot be read")
+                    )
                     continue
                 fires = occurrences(trigger, since, now)
                 if not fires:
@@ -158,20 +175,29 @@ class Deliverer:
                 for fire in fires:
                     key = prompt_key(schedule.id, fire, schedule.timezone)
                     if fire == latest and now - fire <= self.grace:
-                        job = await self._claim_prompt(conn, schedule, key, fire, now)
+                        job = await self._claim_prompt(conn, schedule, key, fire, now, counts)
                         if job is not None:
                             jobs.append(job)
                     elif await self._record_skip(conn, schedule, key, fire, now):
                         counts.skipped += 1
-                        log.info("schedule %s: skipped %s (missed by more than the grace window)", schedule.id, key)
+                        minutes = self.svc.settings.grace_minutes
+                        why = (
+                            f"missed by more than the {minutes}-minute grace window"
+                            if fire == latest
+                            else "missed, and a later run was due as well (only the latest is posted)"
+                        )
+                        counts.skips.append(Skip(schedule.id, schedule.channel, fire, schedule.timezone, why))
+                        log.info("schedule %s: skipped %s (%s)", schedule.id, key, why)
         return jobs
 
     async def _claim_prompt(
-        self, conn: Any, schedule: Schedule, key: str, due: dt.datetime, now: dt.datetime
+        self, conn: Any, schedule: Schedule, key: str, due: dt.datetime, now: dt.datetime, counts: Counts
     ) -> Job | None:
         question = await pick_question(conn, self.svc, schedule, key)
         if question is None:
             log.warning("schedule %s: no question matches exam/domain/difficulty; nothing posted", schedule.id)
+            why = "no question in its bank matches its exam, domain and difficulty"
+            counts.skips.append(Skip(schedule.id, schedule.channel, due, schedule.timezone, why))
             return None
         nonce = nonce_for(key)
         new_id = await outbox.insert_claim(conn, _row(schedule, key, question.id, due, now, "claimed"))

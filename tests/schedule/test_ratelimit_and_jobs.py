@@ -86,3 +86,7 @@ def test_deliver_due_cli_prints_posts_and_ends_with_json(tmp_path: Path, monkeyp
     assert json.loads(again.output.strip().splitlines()[-1])["prompts"] == 0
     reveal = runner.invoke(main, ["schedule", "deliver-due", "--now", "2030-01-07T21:00+01:00", "--json"])
     assert "Answer revealed" in reveal.output and json.loads(reveal.output.strip().splitlines()[-1])["reveals"] == 1
+    # Tuesday's 9:00 run, two hours late: not posted, and the operator is told which and why.
+    late = runner.invoke(main, ["schedule", "deliver-due", "--now", "2030-01-08T11:00+01:00", "--json"])
+    assert "skipped: schedule #1 in #study, run of Tue 08 Jan 2030 09:00 CET: missed by more than the" in late.output
+    assert "grace window" in late.output and json.loads(late.output.strip().splitlines()[-1])["skipped"] == 1
