@@ -203,6 +203,78 @@ def doctor() -> None:
     raise SystemExit(code)
 
 
+@main.command("export")
+@click.option("--workspace", required=True, help="The Discord guild id, Slack team id or console workspace.")
+@click.option(
+    "--platform",
+    type=click.Choice(["console", "discord", "slack"]),
+    default=None,
+    help="Needed only when the workspace id is stored for more than one platform.",
+)
+@click.option("--with-history", is_flag=True, help="Also members, their answers, reviews, mocks and certifications.")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def export_(workspace: str, platform: str | None, with_history: bool, file: Path) -> None:
+    """Write one workspace to FILE (versioned JSON), to import it into another database."""
+    from bot.clock import SystemClock
+    from bot.ops.transfer import export_workspace, platforms_of
+    from bot.store import create_engine, upgrade
+
+    settings = load_settings()
+
+    async def go() -> dict[str, Any] | list[str]:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            chosen = platform
+            if chosen is None:
+                found = await platforms_of(engine, workspace)
+                if len(found) != 1:
+                    return found
+                chosen = found[0]
+            return await export_workspace(engine, chosen, workspace, history=with_history, now=SystemClock().now())
+        finally:
+            await engine.dispose()
+
+    document = _run(go)
+    if isinstance(document, list):
+        where = f"on {', '.join(document)}; pass --platform" if document else "in this database"
+        click.echo(f"workspace {workspace} is stored {where}.", err=True)
+        raise SystemExit(2)
+    file.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    rows = sum(len(r) for r in document["tables"].values())
+    click.echo(f"exported {document['platform']} workspace {workspace} to {file} ({plural(rows, 'row')})")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_(file: Path) -> None:
+    """Import a workspace exported with `studybot export`, all or nothing."""
+    from bot.ops.transfer import TransferRefused, import_workspace
+    from bot.store import create_engine, upgrade
+
+    settings = load_settings()
+    try:
+        document = json.loads(file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        click.echo(f"{file}: not a studybot export ({exc}); nothing was imported.", err=True)
+        raise SystemExit(2) from None
+
+    async def go() -> dict[str, int]:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await import_workspace(engine, document)
+        finally:
+            await engine.dispose()
+
+    try:
+        counts = _run(go)
+    except TransferRefused as exc:
+        click.echo(f"{file}: {exc.message}; nothing was imported.", err=True)
+        raise SystemExit(2) from None
+    click.echo(f"imported {plural(sum(counts.values()), 'row')} from {file}")
+
+
 @main.group()
 def db() -> None:
     """Database maintenance."""
