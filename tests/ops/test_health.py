@@ -13,9 +13,11 @@ import pytest
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from adapters.discord.commands import sync_commands
 from adapters.serve import serving
 from bot.catalog import Catalog
 from bot.clock import FixedClock
+from bot.features import build_registry
 from bot.metrics import Metrics, recording
 from bot.ops.health import HealthServer
 from bot.runtime import Runtime
@@ -131,10 +133,15 @@ async def test_serving_with_discord_reports_the_platform(tmp_path: Path, fake: F
     settings = make_settings(
         f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}", DISCORD_TOKEN=fake.token, STUDYBOT_HEALTH_PORT="0"
     )
+    await sync_commands(fake.token, build_registry())
     async with serving(settings) as served:
         assert served.health is not None and served.health.host == "127.0.0.1"
         status, body = await get(served.health.port, "/readyz")
         assert (status, body["checks"]) == (200, {"database": "ok", "discord": "ok"})
+        # A slash command through the real discord.py client is counted: the metrics reach its tasks.
+        await fake.wait_for_callback(await fake.slash("help"))
+        status, text = await get(served.health.port, "/metrics")
+        assert 'studybot_commands_total{command="help",outcome="ok"} 1.0' in text
         discord_adapter = served.platforms["discord"]
         await discord_adapter.client.close()  # type: ignore[attr-defined]
         status, body = await get(served.health.port, "/readyz")
