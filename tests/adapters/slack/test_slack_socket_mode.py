@@ -37,7 +37,7 @@ def slash_payload(fake: FakeSlack, text: str, key: str) -> dict[str, Any]:
         "api_app_id": "A0FAKE",
         "is_enterprise_install": "false",
         "response_url": fake.response_url(key),
-        "trigger_id": "1.1.socket",
+        "trigger_id": f"1.{key}.socket",  # Slack mints one per command; a repeat is a retry
     }
 
 
