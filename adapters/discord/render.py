@@ -27,7 +27,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from discord.utils import escape_markdown
 
 from adapters.discord.payloads import (
     ActionRowPayload,
@@ -140,10 +139,30 @@ def truncate(text: str, limit: int) -> str:
 # -- markup ----------------------------------------------------------------------------------------
 
 
+# Discord drops a backslash before any punctuation, so a backslash makes any character literal.
+# discord.utils.escape_markdown is not enough: it leaves text shaped like a masked link (`[a](b)`)
+# unescaped, so a member's `[text](http://…)` became a link and a backtick inside it opened code.
+_INLINE_MARK = re.compile(r"([\\*_~`|<\[\]])")
+_LINE_MARK = re.compile(r"^(\s*)([>#-])", re.MULTILINE)  # quote, heading, bullet
+_NUMBERED = re.compile(r"^(\s*\d+)\.(?=\s)", re.MULTILINE)  # "1. " starts a numbered list
+_BARE_URL = re.compile(r"https?://[^\s<`]+[^<.,:;\"')\]\s`]")  # Discord's own autolink shape
+
+
+def _literal(text: str) -> str:
+    marked = _LINE_MARK.sub(r"\1\\\2", _INLINE_MARK.sub(r"\\\1", text))
+    return _NUMBERED.sub(r"\1\\.", marked)
+
+
 def escape(text: str) -> str:
-    """Make member or content text literal in Discord markdown (links stay clickable); `<` too, so
-    typed `<#id>` or `<@id>` stays text instead of turning into a channel or member reference."""
-    return escape_markdown(text).replace("<", "\\<")
+    """Make member or content text literal in Discord markdown, `<` included (typed `<#id>` or
+    `<@id>` stays text, not a reference); a bare URL stays as written so it is still clickable."""
+    pieces: list[str] = []
+    at = 0
+    for url in _BARE_URL.finditer(text):
+        pieces += (_literal(text[at : url.start()]), url.group())
+        at = url.end()
+    pieces.append(_literal(text[at:]))
+    return "".join(pieces)
 
 
 def _span(span: Span) -> str:
@@ -157,8 +176,7 @@ def _span(span: Span) -> str:
         case "link":
             if span.url == span.text:
                 return span.url
-            # Brackets in the text would end the link text early: escape them too.
-            label = escape(span.text).replace("[", "\\[").replace("]", "\\]")
+            label = escape(span.text)  # brackets escaped too, so they cannot end the label early
             return f"[{label}]({span.url})"
         case "channel":
             return f"<#{span.text}>"

@@ -325,7 +325,7 @@ def test_member_text_is_escaped_and_cannot_format_or_link() -> None:
     rendered = to_markdown(esc(hostile))
     for raw in ("*not bold*", "__under__", "~~strike~~", "||spoiler||", "`tick`"):
         assert raw not in rendered
-    assert "\\[click](https://evil.example)" in rendered  # shown literally, never a masked link
+    assert "\\[click\\](https://evil.example)" in rendered  # shown literally, never a masked link
     assert to_markdown(esc("# Big")).startswith("\\#")
     assert to_markdown(bold("a*b")) == "**a\\*b**"
 
