@@ -24,6 +24,9 @@ log = logging.getLogger(__name__)
 # The spellings of a PostgreSQL URL that SQLAlchemy would hand to a driver studybot does not ship.
 _SYNC_POSTGRES_PREFIXES = ("postgresql://", "postgres://", "postgresql+psycopg2://", "postgresql+psycopg://")
 ASYNC_POSTGRES_PREFIX = "postgresql+asyncpg://"
+_SYNC_SQLITE_PREFIX = "sqlite://"
+ASYNC_SQLITE_PREFIX = "sqlite+aiosqlite://"
+_SUPPORTED = (ASYNC_POSTGRES_PREFIX, ASYNC_SQLITE_PREFIX)
 
 
 def default_database_url() -> str:
@@ -36,14 +39,18 @@ def default_database_url() -> str:
 
 
 def async_database_url(url: str) -> str:
-    """`url` with a plain PostgreSQL scheme (`postgresql://`, `postgres://`) rewritten for asyncpg.
+    """`url` with a plain scheme (`postgresql://`, `postgres://`, `sqlite://`) rewritten for the async
+    driver studybot ships (asyncpg, aiosqlite).
 
-    Hosting providers hand out `postgres://` URLs; SQLAlchemy would read them as psycopg2, which
-    studybot neither needs nor installs, and fail with "No module named psycopg2".
+    Hosting providers hand out `postgres://` URLs and SQLAlchemy's own docs show `sqlite:///file`;
+    SQLAlchemy would read them as psycopg2 or pysqlite and fail with "No module named psycopg2" or
+    "The asyncio extension requires an async driver".
     """
     for prefix in _SYNC_POSTGRES_PREFIXES:
         if url.startswith(prefix):
             return ASYNC_POSTGRES_PREFIX + url[len(prefix) :]
+    if url.startswith(_SYNC_SQLITE_PREFIX):
+        return ASYNC_SQLITE_PREFIX + url[len(_SYNC_SQLITE_PREFIX) :]
     return url
 
 
@@ -83,9 +90,15 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
-        rewritten = async_database_url(value)
+        rewritten = async_database_url(value.strip())
+        if not rewritten.startswith(_SUPPORTED):
+            scheme = rewritten.partition("://")[0] or rewritten[:20]
+            raise ValueError(
+                f"{scheme!r} is not a database studybot can use: give a PostgreSQL URL "
+                "(postgresql://user:password@host/db) or an SQLite file (sqlite:///path/to/studybot.sqlite3)"
+            )
         if rewritten != value:
-            log.info("STUDYBOT_DATABASE_URL: using %s (asyncpg) for a plain PostgreSQL URL", ASYNC_POSTGRES_PREFIX)
+            log.info("STUDYBOT_DATABASE_URL: using %s for a plain URL", rewritten.partition("://")[0])
         return rewritten
 
     @field_validator("default_timezone")

@@ -60,6 +60,21 @@ def test_settings_rewrite_plain_postgresql_schemes(scheme: str) -> None:
     assert settings.database_url == "postgresql+asyncpg://u:p@db.internal/studybot"
 
 
+def test_a_plain_sqlite_url_is_used_with_aiosqlite(tmp_path: Path) -> None:
+    """SQLAlchemy's docs spell it `sqlite:///file`; studybot ships only the async driver."""
+    result = studybot("exec", "/help", STUDYBOT_DATABASE_URL=f"sqlite:///{tmp_path / 'plain.sqlite3'}")
+    assert result.exit_code == 0, result.output
+    assert "studybot commands" in result.output and (tmp_path / "plain.sqlite3").exists()
+
+
+@pytest.mark.parametrize("url", ["mysql://u:secret@db/studybot", "studybot.sqlite3"])
+def test_a_database_studybot_cannot_use_is_named_without_a_traceback(url: str) -> None:
+    result = studybot("exec", "/help", STUDYBOT_DATABASE_URL=url)
+    assert result.exit_code == 2 and "Traceback" not in result.output, result.output
+    assert "STUDYBOT_DATABASE_URL" in result.output and "sqlite:///" in result.output
+    assert "secret" not in result.output
+
+
 def test_database_host_that_nothing_listens_on() -> None:
     port = closed_port()
     url = f"postgresql+asyncpg://studybot:secret@127.0.0.1:{port}/studybot"
