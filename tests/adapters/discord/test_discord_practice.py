@@ -20,6 +20,7 @@ from tests.conftest import make_settings
 from tests.fakes.discord_server import FakeDiscord
 
 NEW_MESSAGE, UPDATE_MESSAGE = 4, 7
+LETTER = "ABCDEF"
 
 
 async def answers(runtime: Runtime) -> int:
@@ -190,3 +191,51 @@ async def test_a_double_press_is_recorded_once(
     texts = [screen.text(c.json["data"]) for c in callbacks]
     assert sum("already answered" in t for t in texts) == 1
     assert await answers(runtime) == 1
+
+
+async def served_of_type(fake: FakeDiscord, catalog: Catalog, exam: str, kind: str) -> dict[str, Any]:
+    """A /practice question of one type (ordering, matching) from the shipped bank."""
+    for _ in range(len(catalog.questions[exam])):
+        message = await ask(fake, "practice", {"exam": exam})
+        if screen.select(message) is None:
+            question, _order = screen.question_of(catalog, screen.components(message)[0]["custom_id"])
+            if question.type == kind:
+                return message
+    raise AssertionError(f"no {kind} question in {exam}")
+
+
+async def test_ordering_and_matching_are_answered_step_by_step_and_graded_all_or_nothing(
+    fake: FakeDiscord, adapter: DiscordAdapter, runtime: Runtime, catalog: Catalog
+) -> None:
+    # Ordering: one wrong step, "Start again", then the right sequence, one letter per press.
+    message = await served_of_type(fake, catalog, "AIF-C01", "ordering")
+    question, order = screen.question_of(catalog, screen.components(message)[0]["custom_id"])
+    right = [LETTER[order.index(str(step))] for step in range(len(question.options))]
+    assert "Press the step that comes **first**" in screen.text(message)
+    assert sorted(screen.labels(message)) == sorted(right)  # every step once, no Start again yet
+
+    kind, step = await press(fake, message, screen.button(message, right[1])["custom_id"])
+    assert kind == UPDATE_MESSAGE and screen.title(step) == "Your answer so far"
+    assert right[1] not in screen.labels(step) and "Start again" in screen.labels(step)
+    kind, step = await press(fake, step, screen.button(step, "Start again")["custom_id"])
+    assert kind == UPDATE_MESSAGE and sorted(screen.labels(step)) == sorted(right)
+    assert await answers(runtime) == 0  # nothing is stored before the last step
+
+    for letter in right:
+        kind, step = await press(fake, step, screen.button(step, letter)["custom_id"])
+        assert kind == UPDATE_MESSAGE
+    assert screen.title(step) == "Correct" and "The right order" in screen.text(step)
+    assert screen.labels(step) == ["Next question"] and await answers(runtime) == 1
+
+    # Matching: every item matched but the last two swapped is wrong as a whole.
+    message = await served_of_type(fake, catalog, "AIF-C01", "matching")
+    question, order = screen.question_of(catalog, screen.components(message)[0]["custom_id"])
+    pairs = [LETTER[order.index(str(item))] for item in range(len(question.options))]
+    assert "Which match goes with item **1**" in screen.text(message)
+    step = message
+    for letter in (*pairs[:-2], pairs[-1], pairs[-2]):
+        kind, step = await press(fake, step, screen.button(step, letter)["custom_id"])
+        assert kind == UPDATE_MESSAGE
+    assert screen.title(step) == "Not quite" and "The right pairs" in screen.text(step)
+    assert f"you gave {pairs[-1]}" in screen.text(step)
+    assert await answers(runtime) == 2

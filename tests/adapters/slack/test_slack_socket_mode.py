@@ -126,3 +126,47 @@ async def test_socket_mode_practice_press_gets_the_verdict(
         assert verdict.body["blocks"][0]["text"]["text"] == "Correct"
     assert recording.actions[-1].action_id == letters[right]["value"]
     assert fake_slack.calls("unknown") == []
+
+
+async def test_socket_mode_ordering_question_is_answered_step_by_step(
+    fake_slack: FakeSlack, recording: ObservedCore, tmp_path: Path, catalog: Catalog
+) -> None:
+    """An ordering question in Slack: one letter button per step, the message updated in place,
+    graded all or nothing on the last step."""
+    adapter = SlackAdapter(recording, slack_settings(tmp_path), base_url=fake_slack.base_url)  # type: ignore[arg-type]
+
+    def buttons(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+        return {e["text"]["text"]: e for e in elements(body["blocks"]) if e["type"] == "button"}
+
+    async with adapter:
+        await fake_slack.wait_connected()
+        for attempt in range(len(catalog.questions["AIF-C01"])):
+            key = f"aif{attempt}"
+            command = await fake_slack.send_envelope(
+                "slash_commands", slash_payload(fake_slack, "practice exam:AIF-C01", key)
+            )
+            await fake_slack.wait_ack(command)
+            body = (await fake_slack.wait_response(key)).body
+            shown = buttons(body)
+            if "A" in shown:
+                served = catalog.question(shown["A"]["value"].split(":")[3])
+                if served is not None and served.type == "ordering":
+                    break
+        else:
+            raise AssertionError("no ordering question in AIF-C01")
+        order = shown["A"]["value"].split(":")[4]
+        right = ["ABCDEF"[order.index(str(step))] for step in range(len(served.options))]
+        assert sorted(shown) == sorted(right)
+
+        for n, letter in enumerate(right):
+            name = f"step{n}"
+            payload = block_actions_payload(shown[letter], user=MEMBER, response_url=fake_slack.response_url(name))
+            await fake_slack.wait_ack(await fake_slack.send_envelope("interactive", payload))
+            body = (await fake_slack.wait_response(name)).body
+            assert body["replace_original"] is True
+            shown = buttons(body)
+            if n < len(right) - 1:
+                assert letter not in shown and "Start again" in shown
+        assert body["blocks"][0]["text"]["text"] == "Correct"
+        assert "The right order" in str(body["blocks"]) and list(shown) == ["Next question"]
+    assert fake_slack.calls("unknown") == []
