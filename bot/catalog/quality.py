@@ -20,6 +20,14 @@ SEQUENCE_MINIMUM = 10  # ordering and matching questions each, where the exam us
 STEM_MEDIAN_WORDS = {"SAP-C02": 110, "DOP-C02": 110, "AIP-C01": 80, "ANS-C01": 80, "SCS-C03": 80}
 """Professional and Specialty exams are read as paragraph-long scenarios; their stems must read so too."""
 SEQUENCE_EXAMS = ("AIF-C01", "MLA-C01", "AIP-C01")
+OFFICIAL_LINKS = (
+    "https://docs.aws.amazon.com/",
+    "https://aws.amazon.com/security/",
+    "https://aws.amazon.com/compliance/",
+    "https://repost.aws/knowledge-center/",
+)
+"""A shipped question cites AWS's own documentation (or its support knowledge centre), which stays put,
+not marketing or pricing pages."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +96,16 @@ def bank_gates(catalog: Catalog) -> list[str]:
     for exam in sorted(catalog.current_exams, key=lambda e: e.code):
         path = catalog.root / "questions" / f"{exam.code}.yaml"
         where = f"{path.relative_to(catalog.root.parent)}:1" if path.is_file() else f"questions/{exam.code}.yaml"
-        for problem in bank_quality(exam, catalog.questions.get(exam.code, ())).problems():
+        questions = catalog.questions.get(exam.code, ())
+        for problem in bank_quality(exam, questions).problems():
             out.append(f"{where}: {exam.code}: {problem}")
+        lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+        for q in questions:
+            for link in q.links:
+                if not link.startswith(OFFICIAL_LINKS):
+                    at = next((n for n, line in enumerate(lines, 1) if line.strip() == f"- {link}"), 1)
+                    out.append(
+                        f"{where.rsplit(':', 1)[0]}:{at}: {q.id}: link {link} is not AWS documentation "
+                        f"(use a page under {OFFICIAL_LINKS[0]})"
+                    )
     return out

@@ -48,3 +48,20 @@ def test_content_check_fails_a_bank_whose_key_is_the_longest_option(tmp_path: Pa
     bank.write_text(lines, encoding="utf-8")
     problems = bank_gates(load_catalog(root))
     assert any("SAA-C03.yaml:1: SAA-C03: the longest option is the key in 100.0%" in p for p in problems), problems
+
+
+def test_content_check_names_the_line_of_a_link_that_is_not_aws_documentation(tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "content"
+    shutil.copytree(Path(load_catalog().root), root)
+    bank = root / "questions" / "CLF-C02.yaml"
+    text = bank.read_text(encoding="utf-8")
+    first = next(line for line in text.splitlines() if line.strip().startswith("- https://docs.aws.amazon.com/"))
+    bank.write_text(text.replace(first, first.split("- ")[0] + "- https://example.com/blog/aws-tips", 1), "utf-8")
+    line = 1 + text.splitlines().index(first)
+    problems = bank_gates(load_catalog(root))
+    assert [p for p in problems if "example.com" in p] == [
+        f"content/questions/CLF-C02.yaml:{line}: clf-c02-001: link https://example.com/blog/aws-tips is not AWS "
+        "documentation (use a page under https://docs.aws.amazon.com/)"
+    ]
