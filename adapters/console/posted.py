@@ -12,12 +12,13 @@ from bot.replies import Reply, error_reply
 from bot.requests import Action, Identity
 from bot.schedule.prompts import build_prompt
 from bot.store import deliveries as outbox
+from bot.store.db import reading
 
 
 async def press_posted(core: Core, user: str, message_id: str, number: int, choose: tuple[int, ...] = ()) -> Reply:
     """Press button `number` (from 1) of posted message `message_id` as console member `user`."""
     svc = core.services
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         row = await outbox.by_message(conn, "console", message_id)
     if row is None:
         exc = NotFound(f"There is no posted message {message_id}.", "Copy the id from the `posted in` line.")

@@ -30,6 +30,7 @@ from bot.services import Services
 from bot.store import audit as audit_store
 from bot.store import schedules as store
 from bot.store import workspaces as workspace_store
+from bot.store.db import reading
 from bot.store.schedules import Schedule
 from bot.words import plural
 
@@ -89,7 +90,7 @@ async def validate(svc: Services, req: Request, values: dict[str, Any]) -> None:
     trigger = crons.make_trigger(values["cron"], values["timezone"])
     crons.check_gap(trigger, req.at)
     exam = resolve_exam(svc, values["exam"])
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         questions = await svc.questions.pool(conn, Place(req.identity.platform, req.identity.workspace), exam.code)
     if values.get("domain"):
         domain = domain_or_error(exam, values["domain"])
@@ -105,13 +106,13 @@ async def validate(svc: Services, req: Request, values: dict[str, Any]) -> None:
 
 
 async def default_zone(svc: Services, req: Request) -> str:
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         settings = await workspace_store.get_settings(conn, req.identity.platform, req.identity.workspace)
     return settings.timezone or svc.settings.default_timezone
 
 
 async def default_reveal(svc: Services, req: Request) -> int:
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         settings = await workspace_store.get_settings(conn, req.identity.platform, req.identity.workspace)
     return settings.reveal_minutes or DEFAULT_REVEAL_MINUTES
 
@@ -144,7 +145,7 @@ def shown(title: str, text: str, schedule: Schedule, now: dt.datetime) -> Reply:
 
 
 async def owned(svc: Services, req: Request, schedule_id: int) -> Schedule:
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         found = await store.get(conn, schedule_id)
     if found is None or (found.platform, found.workspace) != (req.identity.platform, req.identity.workspace):
         raise NotFound(f"There is no schedule #{schedule_id} here.", "See `/studyadmin schedule list` for the ids.")
@@ -202,7 +203,7 @@ async def add(req: Request, opts: Options, svc: Services) -> Reply:
 
 
 async def list_(req: Request, opts: Options, svc: Services) -> Reply:
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         found = await store.in_workspace(conn, req.identity.platform, req.identity.workspace)
     if not found:
         return Reply(

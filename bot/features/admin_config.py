@@ -26,6 +26,7 @@ from bot.store import audit as audit_store
 from bot.store import moderators as moderator_store
 from bot.store import schedules as schedule_store
 from bot.store import workspaces as workspace_store
+from bot.store.db import reading
 from bot.store.workspaces import GroupTarget
 from bot.words import plural
 
@@ -124,7 +125,7 @@ async def moderators_remove(req: Request, opts: Options, svc: Services) -> Reply
 
 
 async def moderators_list(req: Request, opts: Options, svc: Services) -> Reply:
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         subjects = await moderator_store.moderator_subjects(conn, req.identity.platform, req.identity.workspace)
     base = {
         "discord": "Members with Manage Server",
@@ -144,7 +145,7 @@ async def moderators_list(req: Request, opts: Options, svc: Services) -> Reply:
 
 async def settings_command(req: Request, opts: Options, svc: Services) -> Reply:
     ident = req.identity
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         current = await workspace_store.get_settings(conn, ident.platform, ident.workspace)
     new = current
     if "timezone" in opts:
@@ -184,7 +185,7 @@ def _short(value: str | None) -> str:
 
 async def audit_command(req: Request, opts: Options, svc: Services) -> Reply:
     limit = int(opts.get("limit", 10))
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         entries = await audit_store.audit_entries(conn, req.identity.platform, req.identity.workspace, limit)
     if not entries:
         return Reply(title="Audit log", text="No configuration changes yet.", ephemeral=True)

@@ -16,6 +16,7 @@ from bot.schedule import texts
 from bot.schedule.prompts import record_press
 from bot.services import Services
 from bot.store import deliveries as outbox
+from bot.store.db import reading
 from bot.store.schema import prompt_answers, schedule_deliveries
 
 
@@ -26,7 +27,7 @@ async def pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
         raise StaleAction("That answer button is damaged.", None) from None
     letters = (aid.fields[1] if len(aid.fields) > 1 else "") or "".join(action.values)
     identity = action.identity
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         row = await outbox.get(conn, delivery_id)
         if row is None or (row.platform, row.workspace) != (identity.platform, identity.workspace):
             raise StaleAction("That question is no longer open.", "Wait for the next one.")

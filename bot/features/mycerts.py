@@ -25,6 +25,7 @@ from bot.requests import Identity, Request
 from bot.services import Services
 from bot.store import certifications as cert_store
 from bot.store import members as member_store
+from bot.store.db import reading
 from bot.store.members import Member
 
 GROUP = ("mycerts",)
@@ -113,7 +114,7 @@ def cert_field(svc: Services, row: cert_store.HeldRow, expiry: Expiry, today: dt
 
 
 async def _load(svc: Services, identity: Identity, now: dt.datetime) -> tuple[Member | None, list[cert_store.HeldRow]]:
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         member = await member_store.find(conn, identity)
         rows = await cert_store.for_member(conn, member.id) if member else []
     return member, rows
@@ -195,7 +196,7 @@ async def list_command(req: Request, opts: Options, svc: Services) -> Reply:
 
 async def profile_fields(req: Request, member: Member, svc: Services) -> list[Field]:
     """The certifications line of `/profile`."""
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         rows = await cert_store.for_member(conn, member.id)
     if not rows:
         return []  # nothing to show; `/mycerts add` is how to start

@@ -27,6 +27,7 @@ from bot.services import Services
 from bot.store import certifications as cert_store
 from bot.store import members as member_store
 from bot.store import workspaces as workspace_store
+from bot.store.db import reading
 from bot.words import plural
 
 ROLE_PICKED = "path-role"
@@ -126,7 +127,7 @@ def ask_band(rules: PathRules, role_id: str, goal: str | None, held: frozenset[s
 
 async def _group_target(svc: Services, identity: Identity) -> tuple[str, dt.date] | None:
     """The channel's target from `/studyadmin group target`."""
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         target = await workspace_store.get_target(conn, identity.platform, identity.workspace, identity.channel)
     return (target.exam, target.exam_date) if target is not None else None
 
@@ -207,7 +208,7 @@ async def build_plan(
     replace: bool = False,
 ) -> Reply:
     rules = svc.paths.rules
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         member = await member_store.find(conn, identity)
         rows = await cert_store.for_member(conn, member.id) if member else []
     today = member_today(svc, member, now)

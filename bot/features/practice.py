@@ -33,6 +33,7 @@ from bot.requests import Action, Identity, Request
 from bot.services import Services
 from bot.store import members as member_store
 from bot.store import workspaces as workspace_store
+from bot.store.db import reading
 
 DIFFICULTIES = (Choice("easy", "easy"), Choice("medium", "medium"), Choice("hard", "hard"))
 PERIODS = (Choice("week", "week"), Choice("month", "month"), Choice("all", "all"))
@@ -40,7 +41,7 @@ PERIODS = (Choice("week", "week"), Choice("month", "month"), Choice("all", "all"
 
 async def _default_exam(svc: Services, identity: Identity) -> str | None:
     """The member's target exam, else the channel's group target (`/studyadmin group target`)."""
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         member = await member_store.find(conn, identity)
         if member is not None and member.target_exam:
             return member.target_exam

@@ -28,6 +28,7 @@ from bot.schedule.ports import Posters, PostResult
 from bot.services import Services
 from bot.store import certifications as cert_store
 from bot.store.claims import claim, is_claimed
+from bot.store.db import reading
 from bot.store.schema import claims
 
 log = logging.getLogger(__name__)
@@ -146,7 +147,7 @@ async def deliver_reminders(services: Services, posters: Posters, now: dt.dateti
     Reminders for a platform without a poster stay unclaimed, for a run where it is connected.
     """
     renewing = services.paths.renewing
-    async with services.engine.connect() as conn:
+    async with reading(services.engine) as conn:
         due = await due_reminders(conn, now, renewing=renewing)
     sent: list[Delivered] = []
     for reminder in due:

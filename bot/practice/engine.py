@@ -35,6 +35,7 @@ from bot.requests import Action, Identity
 from bot.services import Services
 from bot.store import members as member_store
 from bot.store import practice as store
+from bot.store.db import reading
 
 ANSWER = "pa"
 ANSWER_SELECT = "pas"
@@ -236,7 +237,7 @@ async def pressed_question(svc: Services, identity: Identity, question_id: str) 
     index = svc.questions
     question = index.get(question_id)
     if question is None:
-        async with svc.engine.connect() as conn:
+        async with reading(svc.engine) as conn:
             question = await index.find(conn, place_of(identity), question_id)
     if question is None:
         raise StaleAction("That question no longer exists.", "Run `/practice` for a fresh one.")

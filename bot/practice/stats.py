@@ -14,6 +14,7 @@ from bot.requests import Identity
 from bot.services import Services
 from bot.store import members as member_store
 from bot.store import practice as store
+from bot.store.db import reading
 
 WEAK_MIN_ANSWERS = 3
 PERIODS = {"week": dt.timedelta(days=7), "month": dt.timedelta(days=30), "all": None}
@@ -22,7 +23,7 @@ TOP = 10
 
 async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam | None) -> Reply:
     code_ = exam.code if exam else None
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         member = await member_store.find(conn, identity)
         if member is None:
             return _empty()
@@ -97,7 +98,7 @@ def _empty(exam: str | None = None) -> Reply:
 async def board(svc: Services, identity: Identity, now: dt.datetime, period: str, exam: Exam | None) -> Reply:
     span = PERIODS[period]
     since = now - span if span else None
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         standings = await store.leaderboard(
             conn, identity.platform, identity.workspace, since, exam.code if exam else None
         )

@@ -10,6 +10,7 @@ from bot.schedule.ports import PostResult
 from bot.schedule.prompts import build_prompt, delivery
 from bot.schedule.sending import Sender
 from bot.services import Services
+from bot.store.db import reading
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ class CountUpdater:
             self._tasks.pop(delivery_id, None)
 
     async def _edit(self, delivery_id: int) -> PostResult | None:
-        async with self.svc.engine.connect() as conn:
+        async with reading(self.svc.engine) as conn:
             row = await delivery(conn, delivery_id)
         message_id = row.message_id
         if not message_id:

@@ -30,6 +30,7 @@ from bot.schedule.sending import Sender
 from bot.services import Services
 from bot.store import deliveries as outbox
 from bot.store import schedules as schedule_store
+from bot.store.db import reading
 from bot.store.deliveries import Delivery
 from bot.store.schedules import Schedule
 
@@ -364,7 +365,7 @@ class Deliverer:
         """When the scheduler must wake besides the schedules' own times: the earliest pending reveal,
         or the moment a claim left open (a process died while posting) passes its lease and can be
         taken over, whichever comes first."""
-        async with self.svc.engine.connect() as conn:
+        async with reading(self.svc.engine) as conn:
             reveal = await outbox.next_reveal_at(conn)
             claimed = await outbox.oldest_open_claim(conn)
         times = [t for t in (reveal, claimed + self.lease + dt.timedelta(seconds=1) if claimed else None) if t]

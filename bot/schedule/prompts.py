@@ -31,6 +31,7 @@ from bot.store import practice as practice_store
 from bot.store import schedules as schedule_store
 from bot.store import workspaces as workspace_store
 from bot.store.claims import claim
+from bot.store.db import reading
 from bot.store.deliveries import Delivery, GroupAnswer
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ async def _view(
 
 
 async def build_prompt(svc: Services, delivery_id: int, now: dt.datetime, *, closed: bool = False) -> Reply:
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         row = await delivery(conn, delivery_id)
         reply = texts.prompt_reply(await _view(conn, svc, row, now, closed=closed))
         if closed:
@@ -97,7 +98,7 @@ async def build_prompt(svc: Services, delivery_id: int, now: dt.datetime, *, clo
 
 
 async def build_reveal(svc: Services, reveal_id: int) -> tuple[Reply, list[GroupAnswer]]:
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         reveal = await delivery(conn, reveal_id)
         question = await question_of(conn, svc, reveal)
         assert reveal.prompt_id is not None
@@ -107,7 +108,7 @@ async def build_reveal(svc: Services, reveal_id: int) -> tuple[Reply, list[Group
 
 async def close_prompt(svc: Services, sender: Sender, reveal_id: int) -> None:
     """After the reveal, the prompt loses its buttons and shows its final count."""
-    async with svc.engine.connect() as conn:
+    async with reading(svc.engine) as conn:
         reveal = await delivery(conn, reveal_id)
         assert reveal.prompt_id is not None
         prompt = await delivery(conn, reveal.prompt_id)

@@ -26,6 +26,7 @@ from bot.schedule.ports import PostResult
 from bot.schedule.sending import Sender
 from bot.services import Services
 from bot.store import schedules as schedule_store
+from bot.store.db import reading
 from bot.store.schedules import Schedule
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ class ScheduleService:
         scheduler = self._scheduler
         if scheduler is None:
             return
-        async with self.svc.engine.connect() as conn:
+        async with reading(self.svc.engine) as conn:
             active = await schedule_store.active(conn)
         self._fingerprint = tuple((s.id, s.cron, s.timezone, s.updated_at) for s in active)
         scheduler.remove_all_jobs()
@@ -142,7 +143,7 @@ class ScheduleService:
 
     async def _resync(self) -> None:
         """Pick up schedules changed by another process sharing this database."""
-        async with self.svc.engine.connect() as conn:
+        async with reading(self.svc.engine) as conn:
             active = await schedule_store.active(conn)
         if tuple((s.id, s.cron, s.timezone, s.updated_at) for s in active) != self._fingerprint:
             await self.rebuild()

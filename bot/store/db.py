@@ -17,6 +17,7 @@ import errno
 import logging
 import socket
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
 from bot.errors import StudybotError
@@ -68,10 +69,37 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+READ_ONLY = "studybot_read_only"
+"""Execution option of connections from `reading`: they begin a deferred (lock-free) transaction."""
+
+
 def _sqlite_begin(connection: Any) -> None:
     """IMMEDIATE takes the write lock up front, so two writers queue on busy_timeout instead of
-    deadlocking when both try to upgrade a read lock."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    deadlocking when both try to upgrade a read lock. A read-only connection (`reading`) begins a
+    plain deferred transaction instead: under WAL it reads a snapshot and never waits for a writer,
+    so a `/cert` typed while a long claim holds the lock answers at once."""
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def _refuse_writes_when_reading(
+    connection: Any, _cursor: Any, statement: str, _parameters: Any, _context: Any, _many: bool
+) -> None:
+    """A write on a `reading` connection is a bug twice over: it would be rolled back when the block
+    ends, and on SQLite a deferred transaction that starts writing can fail with SQLITE_BUSY."""
+    if connection.get_execution_options().get(READ_ONLY, False):
+        verb = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+        if verb not in ("SELECT", "WITH", "PRAGMA", "EXPLAIN", "BEGIN", "ROLLBACK", "COMMIT"):
+            raise RuntimeError(f"a {verb} statement on a read-only connection: use engine.begin() to write")
+
+
+@contextlib.asynccontextmanager
+async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection for reads only: on SQLite its transaction never takes the write lock (see
+    `_sqlite_begin`); on PostgreSQL it is an ordinary connection. Writes belong in `engine.begin()`."""
+    async with engine.connect() as conn:
+        await conn.execution_options(**{READ_ONLY: True})
+        yield conn
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -123,8 +151,11 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes_when_reading)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_S})
+    engine = create_async_engine(url, pool_pre_ping=True, connect_args={"timeout": CONNECT_TIMEOUT_S})
+    event.listen(engine.sync_engine, "before_cursor_execute", _refuse_writes_when_reading)
+    return engine
 
 
 def _alembic_config(connection: Connection) -> Config:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.requests import Identity
+from bot.store.db import reading
 from bot.store.schema import moderators
 
 
@@ -118,7 +119,7 @@ class ModeratorCache:
         return await asyncio.shield(cached[1])
 
     async def _load(self, platform: str, workspace: str) -> frozenset[str]:
-        async with self.engine.connect() as conn:
+        async with reading(self.engine) as conn:
             return frozenset(await moderator_subjects(conn, platform, workspace))
 
     def forget(self, platform: str, workspace: str) -> None:
