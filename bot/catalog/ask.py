@@ -154,6 +154,10 @@ class AskEngine:
         title, opening = {
             "foreign-language": ("English only, sorry", "I can only read questions in English."),
             "other-vendor": ("Not an AWS exam", "That sounds like another vendor's exam, and I only know AWS ones."),
+            "unknowable": (
+                "Nobody publishes that",
+                "AWS does not publish pass rates, other candidates' results or its plans, so I cannot say.",
+            ),
             "technical": ("Not a certification question", "That is a general AWS technical question."),
             "off-topic": ("Not something I know", "That is outside what I can help with."),
         }[screen]

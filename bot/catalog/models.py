@@ -332,7 +332,9 @@ class Screens(Strict):
     `cert_words` mark a question as about certifications whatever else it says; `study_words` are weaker
     (a study question need not name an exam); `technical` patterns mark general AWS how-to questions;
     `off_topic` patterns mark everyday topics; `other_vendors` name other certification bodies and their
-    exams; `foreign_words` are common words of other languages, for replying that /ask reads English.
+    exams; `unknowable` patterns mark questions nobody can answer from published facts (pass rates,
+    predictions, what other candidates scored); `foreign_words` are common words of other languages, for
+    replying that /ask reads English.
     """
 
     cert_words: tuple[str, ...] = Field(min_length=1)
@@ -340,11 +342,12 @@ class Screens(Strict):
     technical: tuple[str, ...] = ()
     off_topic: tuple[str, ...] = ()
     other_vendors: tuple[str, ...] = ()
+    unknowable: tuple[str, ...] = ()
     foreign_words: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
     """FAQ ids offered as buttons when a question is declined as out of scope."""
 
-    @field_validator("technical", "off_topic", "other_vendors")
+    @field_validator("technical", "off_topic", "other_vendors", "unknowable")
     @classmethod
     def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _compiles(value, "screen")

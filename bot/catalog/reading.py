@@ -21,7 +21,7 @@ from bot.catalog.loader import Catalog
 from bot.catalog.models import AskIntent, Exam
 from bot.catalog.search import ExamResolver, find_mentions, normalize, stems
 
-Screen = Literal["foreign-language", "other-vendor", "technical", "off-topic"]
+Screen = Literal["foreign-language", "other-vendor", "unknowable", "technical", "off-topic"]
 
 _LEVELS = {
     "foundational": "foundational",
@@ -79,6 +79,7 @@ class QuestionReader:
         self.technical = [re.compile(p) for p in screens.technical] if screens else []
         self.off_topic = [re.compile(p) for p in screens.off_topic] if screens else []
         self.vendors = [re.compile(p) for p in screens.other_vendors] if screens else []
+        self.unknowable = [re.compile(p) for p in screens.unknowable] if screens else []
         self.vendors += [re.compile(p) for p in ask.foreign_codes]
         self.foreign = frozenset(w.casefold() for w in screens.foreign_words) if screens else frozenset()
         # Role aliases of one or two letters ("ai", "sa") or everyday words name a role only in context.
@@ -143,12 +144,17 @@ class QuestionReader:
         if self._foreign(question, norm):
             return "foreign-language"
         lowered = f" {question.casefold()} "
-        if any(v.search(padded) or v.search(lowered) for v in self.vendors):
+        vendor = next((m for v in self.vendors if (m := v.search(padded) or v.search(lowered))), None)
+        if vendor is not None:
             weighing = any(i.shape in ("compare", "difficulty", "advice") for i in intents)
-            # A policy question may mention another vendor ("CE credits like CompTIA"); a fact may not.
-            policy = any(i.certain and i.fact is None for i in intents)
+            # A policy question may mention another vendor in passing ("CE credits like CompTIA"); a
+            # fact may not, and "Red Hat retake policy" asks about the other vendor's own policy.
+            aside = re.search(r"\b(like|such as|as|than|unlike|from)\s+$", vendor.string[: vendor.start()])
+            policy = any(i.certain and i.fact is None for i in intents) and (" aws " in padded or aside is not None)
             if (not named or weighing) and not policy:
                 return "other-vendor"
+        if any(u.search(padded) for u in self.unknowable):
+            return "unknowable"
         if self._about_certs(norm, padded, named):
             return None
         if any(o.search(padded) for o in self.off_topic):

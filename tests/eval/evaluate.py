@@ -34,6 +34,8 @@ HERE = Path(__file__).parent
 EVAL_FILE = HERE / "ask_eval.yaml"
 TUNE_FILE = HERE / "blind_tune.yaml"
 HELDOUT_FILE = HERE / "blind_heldout.yaml"
+TUNE2_FILE = HERE / "blind_tune2.yaml"  # blind set 2: another writer, after set 1 had been tuned on
+HELDOUT2_FILE = HERE / "blind_heldout2.yaml"
 
 
 @dataclass
@@ -150,6 +152,16 @@ def load_heldout() -> list[dict[str, object]]:
     return _load(HELDOUT_FILE)
 
 
+def load_tune2() -> list[dict[str, object]]:
+    """Blind set 2's tuning part (a second writer who never saw the bot or set 1)."""
+    return _load(TUNE2_FILE)
+
+
+def load_heldout2() -> list[dict[str, object]]:
+    """Blind set 2's held-out part: like `load_heldout`, scored in aggregate only."""
+    return _load(HELDOUT2_FILE)
+
+
 def category_table(reports: dict[str, Report]) -> str:
     """A Markdown table of per-category figures, one column group per blind set."""
     names = sorted({c for r in reports.values() for c in r.categories})
@@ -170,13 +182,22 @@ def main(argv: list[str]) -> None:
     verbose = "-v" in argv
     old = evaluate(engine, load_items())
     tune = evaluate(engine, load_tune())
+    tune2 = evaluate(engine, load_tune2())
     heldout = evaluate(engine, load_heldout(), keep_failures=False)
-    for name, report in (("original set", old), ("blind tune", tune), ("blind held-out", heldout)):
+    heldout2 = evaluate(engine, load_heldout2(), keep_failures=False)
+    named = (
+        ("original set", old),
+        ("blind tune", tune),
+        ("blind held-out", heldout),
+        ("blind 2 tune", tune2),
+        ("blind 2 held-out", heldout2),
+    )
+    for name, report in named:
         print(f"{name}: {report.summary()}")
     print()
-    print(category_table({"tune": tune, "held-out": heldout}))
+    print(category_table({"tune": tune, "held-out": heldout, "tune 2": tune2, "held-out 2": heldout2}))
     if verbose:
-        for name, report in (("original set", old), ("blind tune", tune)):
+        for name, report in (("original set", old), ("blind tune", tune), ("blind 2 tune", tune2)):
             print(f"\n{name} failures:")
             for failure in report.failures:
                 print("  " + failure)

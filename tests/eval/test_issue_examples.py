@@ -60,3 +60,54 @@ def test_another_language_is_told_so_in_english(engine: AskEngine) -> None:
 def test_placeholder_dates_are_shown_as_months(engine: AskEngine) -> None:
     answer = engine.answer("when did clf c02 come out")
     assert "September 2023" in answer.text and "1 September 2023" not in answer.text
+
+
+# Shapes found by the second blind set (tuning part): facts listed tersely, and questions nobody can answer.
+TERSE_LISTS = [
+    ("dea cost, time, number of domains", ["150", "130 minutes", "Data Store Management"]),
+    ("dea-c01: duration & passing", ["130 minutes", "720"]),
+    ("sap-c02 price, time and num of questions", ["300", "180", "75"]),
+]
+
+
+@pytest.mark.parametrize(("question", "facts"), TERSE_LISTS)
+def test_a_terse_list_of_facts_gets_every_part(engine: AskEngine, question: str, facts: list[str]) -> None:
+    answer = engine.answer(question)
+    found = words(answer_text(answer))
+    assert not answer.declined and all(contains_fact(found, f) for f in facts), (question, answer.text)
+
+
+def test_passing_at_the_end_of_a_study_question_is_not_the_passing_score(engine: AskEngine) -> None:
+    answer = engine.answer("tips for studying and passing")
+    assert "scaled score" not in answer.text, answer.title
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what will the pass rate of saa be next year",
+        "how many ppl failed dop-c02 last month",
+        "what salary does accenture offer for saa holders in pune",
+    ],
+)
+def test_what_nobody_publishes_is_declined_as_such(engine: AskEngine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.declined and answer.title == "Nobody publishes that", (question, answer.title)
+
+
+def test_another_vendors_own_policy_is_declined_but_an_aside_is_not(engine: AskEngine) -> None:
+    assert engine.answer("red hat rhcsa retake policy").title == "Not an AWS exam"
+    aside = engine.answer("can i recertify with CE credits like comptia")
+    assert not aside.declined and "continuing-education" in aside.text
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "can u help w my resume formatting",
+        "how do i cancel my amazon prime",
+        "what time does the voice session start tonight",
+    ],
+)
+def test_everyday_requests_are_declined(engine: AskEngine, question: str) -> None:
+    assert engine.answer(question).declined, question
