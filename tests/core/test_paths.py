@@ -116,6 +116,17 @@ async def test_adding_saa_marks_it_done_in_path_and_shows_its_expiry(core: Core)
     assert "1 June 2028" in value and f"{days} days left" in value and "renew" in value.lower()
 
 
+async def test_an_associate_pass_renews_cloud_practitioner_from_its_own_date(core: Core) -> None:
+    """The audit's case: CLF held since 2024-01-10, SAA passed 2026-06-01, so CLF runs to 2029-06-01
+    (not 2027-01-10), and no renewal reminder is due for it."""
+    await core.handle_line(person(), "/mycerts add exam:CLF-C02 passed:2024-01-10")
+    added = await core.handle_line(person(), "/mycerts add exam:SAA-C03 passed:2026-06-01")
+    assert "renews `CLF-C02` (now until 1 June 2029)" in added.text
+    listed = await core.handle_line(person(), "/mycerts list")
+    clf = next(f.value for f in listed.fields if "CLF-C02" in f.name)
+    assert "expires **1 June 2029**" in clf and "Renewed by your `SAA-C03` pass on 1 June 2026" in clf, clf
+
+
 async def test_held_option_overrides_mycerts(core: Core) -> None:
     await core.handle_line(person(), "/mycerts add exam:SAA-C03 passed:2025-06-01")
     reply = await core.handle_line(person(), "/path role:developer years:2 held:none")
