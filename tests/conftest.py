@@ -25,6 +25,19 @@ START = dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC)
 PG_URL_VAR = "STUDYBOT_TEST_POSTGRES_URL"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_data_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """XDG_DATA_HOME in a temporary folder for the whole session, so no test (nor a CLI it runs in a
+    subprocess) can create or change a real user's data directory, where the default SQLite file lives.
+
+    tests/ops also points it at each test's own folder, to assert on the default location itself.
+    """
+    data = tmp_path_factory.mktemp("xdg-data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_DATA_HOME", str(data))
+        yield data
+
+
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
     """The real content, loaded once: every test runs against what members will see."""
