@@ -118,7 +118,7 @@ async def test_adding_saa_marks_it_done_in_path_and_shows_its_expiry(core: Core)
 
 async def test_an_associate_pass_renews_cloud_practitioner_from_its_own_date(core: Core) -> None:
     """The audit's case: CLF held since 2024-01-10, SAA passed 2026-06-01, so CLF runs to 2029-06-01
-    (not 2027-01-10), and no renewal reminder is due for it."""
+    (not 2027-01-10, which is what reminders would otherwise have warned about)."""
     await core.handle_line(person(), "/mycerts add exam:CLF-C02 passed:2024-01-10")
     added = await core.handle_line(person(), "/mycerts add exam:SAA-C03 passed:2026-06-01")
     assert "renews `CLF-C02` (now until 1 June 2029)" in added.text
