@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import errno
 import logging
 import socket
 import sqlite3
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -97,9 +99,15 @@ def _refuse_writes_when_reading(
 async def reading(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """A connection for reads only: on SQLite its transaction never takes the write lock (see
     `_sqlite_begin`); on PostgreSQL it is an ordinary connection. Writes belong in `engine.begin()`."""
-    async with engine.connect() as conn:
-        await conn.execution_options(**{READ_ONLY: True})
+    reader = _READERS.get(engine)
+    if reader is None:
+        # An option engine shares the pool; made once, so a read costs no extra round trip.
+        reader = _READERS[engine] = engine.execution_options(**{READ_ONLY: True})
+    async with reader.connect() as conn:
         yield conn
+
+
+_READERS: weakref.WeakKeyDictionary[AsyncEngine, AsyncEngine] = weakref.WeakKeyDictionary()
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -226,6 +234,14 @@ async def revision(engine: AsyncEngine) -> tuple[str | None, str | None]:
         if problem is None:
             raise
         raise DatabaseUnavailable(problem) from exc
+
+
+async def server_now(engine: AsyncEngine) -> dt.datetime:
+    """The PostgreSQL server's clock, for the doctor to compare with this machine's (claims and reveals
+    are timed by both)."""
+    async with reading(engine) as conn:
+        now: dt.datetime = (await conn.execute(text("SELECT now()"))).scalar_one()
+    return now
 
 
 def head_revision() -> str | None:
