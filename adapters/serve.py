@@ -1,7 +1,7 @@
 """Platform mode: every configured adapter, sharing one event loop, one runtime and one database.
 
 With STUDYBOT_HEALTH_PORT set, the same loop also serves `/healthz`, `/readyz` and `/metrics`
-(`bot.ops.health`); the metrics are in effect for everything the serving task starts.
+(`bot.ops.health`), from the `Metrics` the runtime builds for it (`Services.metrics`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any
 
 from bot.commands.dispatch import Core
-from bot.metrics import Metrics, recording
+from bot.metrics import Metrics
 from bot.ops.doctor import Finding, PlatformProbe, Target
 from bot.ops.health import HealthServer, PlatformCheck
 from bot.runtime import Platform, PlatformFactory, Runtime
@@ -51,10 +51,10 @@ async def is_connected(platform: Any) -> bool:
 
 @dataclass
 class Served:
-    """What `serving` opened: the runtime, the health server (when enabled) and the connected platforms."""
+    """What `serving` opened: the runtime (its metrics are `runtime.services.metrics`), the health
+    server (when enabled) and the connected platforms."""
 
     runtime: Runtime
-    metrics: Metrics
     health: HealthServer | None
     platforms: dict[str, Platform] = field(default_factory=dict)
 
@@ -79,29 +79,31 @@ def _watched(factory: PlatformFactory, into: dict[str, Platform]) -> PlatformFac
 async def serving(
     settings: Settings, *, slack_http: bool = False, port: int = 3000, metrics: Metrics | None = None
 ) -> AsyncIterator[Served]:
-    """Open the runtime with every configured platform, the scheduler and the health server."""
-    metrics = metrics or Metrics()
+    """Open the runtime with every configured platform, the scheduler and the health server.
+
+    `metrics` replaces the registry the runtime would build (tests read their own)."""
     opened: dict[str, Platform] = {}
     factories = [_watched(f, opened) for f in platform_factories(settings, slack_http=slack_http, port=port)]
     expected = [name for name, on in (("discord", settings.discord_enabled), ("slack", settings.slack_enabled)) if on]
-    with recording(metrics):
-        async with Runtime(settings, platforms=factories) as rt:
-            served = Served(rt, metrics, None, opened)
-            async with rt.schedule:  # after the platforms: it catches up on missed prompts first
-                if settings.health_port is None:
-                    yield served
-                    return
-                checks = {name: _check(opened, name) for name in expected}
-                async with HealthServer(
-                    rt.services.engine,
-                    metrics,
-                    host=settings.health_host,
-                    port=settings.health_port,
-                    platforms=checks,
-                    clock=rt.clock,
-                ) as health:
-                    served.health = health
-                    yield served
+    async with Runtime(settings, platforms=factories, metrics=metrics) as rt:
+        served = Served(rt, None, opened)
+        async with rt.schedule:  # after the platforms: it catches up on missed prompts first
+            if settings.health_port is None:
+                yield served
+                return
+            counted = rt.services.metrics
+            assert counted is not None  # the runtime builds one whenever a health port is set
+            checks = {name: _check(opened, name) for name in expected}
+            async with HealthServer(
+                rt.services.engine,
+                counted,
+                host=settings.health_host,
+                port=settings.health_port,
+                platforms=checks,
+                clock=rt.clock,
+            ) as health:
+                served.health = health
+                yield served
 
 
 def _check(opened: dict[str, Platform], name: str) -> PlatformCheck:

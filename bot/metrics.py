@@ -1,12 +1,11 @@
 """Prometheus metrics: every metric studybot exports, defined once, and the thin calls that feed them.
 
 A `Metrics` owns its own `CollectorRegistry`, so a test creates a fresh one and reads exactly what
-its own run counted. The process that serves platforms makes one and puts it in effect for its event
-loop with `recording(metrics)`; the instrumented places (the dispatcher, the sender, the answer
-writer) look it up with `current()` and do nothing when none is in effect, so the core, the console
-and the tests pay nothing for metrics they do not read. The lookup is a context variable rather than
-a `Services` field only because the composition root is not this module's to change; asyncio copies
-it into every task the serving task starts, which is exactly the reach it needs.
+its own run counted. The composition root (`bot.runtime.Runtime`) builds one for a process that
+serves them and puts it on `Services.metrics`; it reaches the instrumented places (the dispatcher,
+the sender, the answer writer) as a constructor argument or through the services. Where it is None
+the helpers below do nothing, so the console, `studybot exec` and the benchmarks pay nothing for
+numbers no one reads.
 
 docs/operations.md lists every metric with its labels; keep the two together.
 """
@@ -14,9 +13,7 @@ docs/operations.md lists every metric with its labels; keep the two together.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable, Coroutine, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from functools import wraps
 from typing import Any, Protocol, TypeVar
 
@@ -141,24 +138,6 @@ def outcome_of(reply: Reply) -> str:
     return "ok"
 
 
-_CURRENT: ContextVar[Metrics | None] = ContextVar("studybot_metrics", default=None)
-
-
-def current() -> Metrics | None:
-    """The metrics in effect for this task, or None."""
-    return _CURRENT.get()
-
-
-@contextmanager
-def recording(metrics: Metrics) -> Iterator[Metrics]:
-    """Put `metrics` in effect for this task and every task it starts, until the block ends."""
-    token = _CURRENT.set(metrics)
-    try:
-        yield metrics
-    finally:
-        _CURRENT.reset(token)
-
-
 # -- instrumentation helpers: one line at each place an event happens -----------------------------
 
 
@@ -170,9 +149,17 @@ class _Registered(Protocol):
     def actions(self) -> Mapping[str, Any]: ...
 
 
+class _Counted(Protocol):
+    @property
+    def metrics(self) -> Metrics | None: ...
+
+
 class _Dispatcher(Protocol):
     @property
     def registry(self) -> _Registered: ...
+
+    @property
+    def services(self) -> _Counted: ...
 
 
 D = TypeVar("D", bound=_Dispatcher)
@@ -181,11 +168,12 @@ D = TypeVar("D", bound=_Dispatcher)
 def observed(
     handle: Callable[[D, Request | Action], Coroutine[Any, Any, Reply]],
 ) -> Callable[[D, Request | Action], Coroutine[Any, Any, Reply]]:
-    """Decorates `Core.handle`: counts each command or press by name and outcome, and times it."""
+    """Decorates `Core.handle`: counts each command or press by name and outcome, and times it, in the
+    core's `services.metrics` (read at each call, so a core without metrics pays one attribute read)."""
 
     @wraps(handle)
     async def wrapper(core: D, message: Request | Action) -> Reply:
-        metrics = _CURRENT.get()
+        metrics = core.services.metrics
         if metrics is None:
             return await handle(core, message)
         started = time.perf_counter()
@@ -211,10 +199,11 @@ class _Outcome(Protocol):
 R = TypeVar("R", bound=_Outcome)
 
 
-def observe_sends(platform: str, call: Callable[[], Awaitable[R]]) -> Callable[[], Awaitable[R]]:
+def observe_sends(
+    metrics: Metrics | None, platform: str, call: Callable[[], Awaitable[R]]
+) -> Callable[[], Awaitable[R]]:
     """Wraps one post's `call` as the rate limiter will run it: each attempt's outcome (429s too) and
-    the time it waited for the limiter before each attempt."""
-    metrics = _CURRENT.get()
+    the time it waited for the limiter before each attempt; `call` itself when `metrics` is None."""
     if metrics is None:
         return call
     ready = time.perf_counter()
@@ -232,9 +221,8 @@ def observe_sends(platform: str, call: Callable[[], Awaitable[R]]) -> Callable[[
     return attempt
 
 
-async def observe_batch(size: int, commit: Awaitable[T]) -> T:
-    """Awaits one writer batch's commit, recording its size and how long it took."""
-    metrics = _CURRENT.get()
+async def observe_batch(metrics: Metrics | None, size: int, commit: Awaitable[T]) -> T:
+    """Awaits one writer batch's commit, recording its size and how long it took (when `metrics` is set)."""
     if metrics is None:
         return await commit
     started = time.perf_counter()

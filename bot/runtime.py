@@ -21,6 +21,7 @@ from bot.catalog.questions import QuestionIndex
 from bot.clock import Clock, SystemClock
 from bot.commands.dispatch import Core
 from bot.features import build_registry
+from bot.metrics import Metrics
 from bot.paths.context import PathContext
 from bot.practice.writer import AnswerWriter
 from bot.schedule.ports import Poster, Posters
@@ -53,9 +54,14 @@ class Runtime:
         catalog: Catalog | None = None,
         platforms: Iterable[PlatformFactory] = (),
         posters: Iterable[Poster] = (),
+        metrics: Metrics | None = None,
     ) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
+        # Counted only where someone can read it: the health server's /metrics, or a test's own registry.
+        if metrics is None and settings.health_port is not None:
+            metrics = Metrics()
+        self.metrics = metrics
         self._catalog = catalog
         self._platforms = tuple(platforms)
         self._posters = tuple(posters)
@@ -88,7 +94,7 @@ class Runtime:
             engine = create_engine(self.settings.database_url)
             stack.push_async_callback(engine.dispose)
             await upgrade(engine)
-            writer = AnswerWriter(engine)
+            writer = AnswerWriter(engine, metrics=self.metrics)
             await writer.start()
             stack.push_async_callback(writer.stop)  # queued answers are recorded before the engine closes
             registry = build_registry()
@@ -106,6 +112,7 @@ class Runtime:
                 writer=writer,
                 posters=posters,
                 moderators=ModeratorCache(engine),
+                metrics=self.metrics,
             )
             jobs = [_bind(job.run, services) for job in registry.delivery_jobs]
             self._schedule = ScheduleService(services, jobs=jobs)

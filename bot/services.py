@@ -15,6 +15,7 @@ from bot.catalog import Catalog
 from bot.catalog.ask import AskEngine
 from bot.catalog.questions import QuestionIndex
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.paths.context import PathContext
 from bot.practice.writer import AnswerWriter
 from bot.schedule.ports import Posters, ScheduleControl
@@ -38,5 +39,8 @@ class Services:
     posters: Posters
     """The platforms this process is connected to; filled as each adapter connects."""
     moderators: ModeratorCache
+    metrics: Metrics | None
+    """What this process counts for `/metrics`; None when it serves no metrics (no health port), so
+    nothing is counted that no one can read."""
     schedule: ScheduleControl = field(init=False)
     """The scheduler's controls (change notifications, previews); set by the runtime right after."""

@@ -38,7 +38,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import BindParameter
 
-from bot.metrics import observe_batch
+from bot.metrics import Metrics, observe_batch
 from bot.practice.review import CardState, Grader, make_scheduler
 from bot.store.compiled import CompiledSqlite
 from bot.store.db import BUSY_TIMEOUT_MS, connect_sqlite, sqlite_path
@@ -473,8 +473,16 @@ class AnswerWriter:
     A stopped writer refuses new jobs instead of silently dropping them.
     """
 
-    def __init__(self, engine: AsyncEngine, *, max_batch: int = MAX_BATCH, scheduler: Scheduler | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        *,
+        max_batch: int = MAX_BATCH,
+        scheduler: Scheduler | None = None,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.engine = engine
+        self.metrics = metrics  # batch sizes and commit times, when this process serves metrics
         self.max_batch = max_batch
         self.scheduler = scheduler or make_scheduler()
         self.grade = Grader(self.scheduler)
@@ -543,7 +551,7 @@ class AnswerWriter:
                 self._wake = None
                 continue
             take = min(len(queue), self.max_batch)
-            await observe_batch(take, self._commit([queue.popleft() for _ in range(take)]))
+            await observe_batch(self.metrics, take, self._commit([queue.popleft() for _ in range(take)]))
 
     async def _commit(self, batch: list[_Pending]) -> None:
         self.batches += 1

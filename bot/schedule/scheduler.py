@@ -39,7 +39,7 @@ class ScheduleService:
 
     def __init__(self, svc: Services, *, jobs: Sequence[DeliveryJob] = ()) -> None:
         self.svc = svc
-        self.sender = Sender(svc.posters)
+        self.sender = Sender(svc.posters, metrics=svc.metrics)
         self.deliverer = Deliverer(svc, self.sender, jobs=jobs)
         self.counts = CountUpdater(svc, self.sender)
         self._scheduler: AsyncIOScheduler | None = None

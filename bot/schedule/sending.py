@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.metrics import observe_sends
+from bot.metrics import Metrics, observe_sends
 from bot.schedule.ports import Poster, Posters, PostOutcome, PostResult
 from bot.schedule.ratelimit import RateLimiter, limiter_for
 
 
 class Sender:
-    def __init__(self, posters: Posters) -> None:
+    def __init__(self, posters: Posters, *, metrics: Metrics | None = None) -> None:
         self.posters = posters
+        self.metrics = metrics  # counts each post attempt, its 429s and its rate-limit waits
         self.limiters: dict[str, RateLimiter] = {}
 
     def poster(self, platform: str) -> Poster | None:
@@ -31,4 +32,4 @@ class Sender:
         poster = self.poster(platform)
         if poster is None:
             return PostResult(PostOutcome.FAILED, detail=f"no {platform} connection in this process")
-        return await self.limiter(platform).send(channel, observe_sends(platform, lambda: call(poster)))
+        return await self.limiter(platform).send(channel, observe_sends(self.metrics, platform, lambda: call(poster)))

@@ -18,7 +18,7 @@ from adapters.serve import serving
 from bot.catalog import Catalog
 from bot.clock import FixedClock
 from bot.features import build_registry
-from bot.metrics import Metrics, recording
+from bot.metrics import Metrics
 from bot.ops.health import HealthServer
 from bot.runtime import Runtime
 from bot.store import sqlite_path
@@ -37,34 +37,32 @@ async def test_sqlite_file_moved_away_and_back(sqlite_url: str, clock: FixedCloc
     path = sqlite_path(sqlite_url)
     assert path is not None
     metrics = Metrics()
-    with recording(metrics):
-        async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
-            async with HealthServer(rt.services.engine, metrics, port=0, clock=clock) as health:
-                assert await get(health.port, "/healthz") == (200, {"alive": True})
-                status, body = await get(health.port, "/readyz")
-                assert (status, body) == (200, {"ready": True, "checks": {"database": "ok"}})
+    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog, metrics=metrics) as rt:
+        async with HealthServer(rt.services.engine, metrics, port=0, clock=clock) as health:
+            assert await get(health.port, "/healthz") == (200, {"alive": True})
+            status, body = await get(health.port, "/readyz")
+            assert (status, body) == (200, {"ready": True, "checks": {"database": "ok"}})
 
-                aside = path.with_name("elsewhere.sqlite3")
-                path.rename(aside)
-                status, body = await get(health.port, "/readyz")
-                assert status == 503 and not body["ready"]
-                assert "missing" in body["checks"]["database"]
-                assert await get(health.port, "/healthz") == (200, {"alive": True})  # alive all the same
-                assert not path.exists()  # the probe did not create an empty database in its place
+            aside = path.with_name("elsewhere.sqlite3")
+            path.rename(aside)
+            status, body = await get(health.port, "/readyz")
+            assert status == 503 and not body["ready"]
+            assert "missing" in body["checks"]["database"]
+            assert await get(health.port, "/healthz") == (200, {"alive": True})  # alive all the same
+            assert not path.exists()  # the probe did not create an empty database in its place
 
-                aside.rename(path)
-                assert (await get(health.port, "/readyz"))[0] == 200
+            aside.rename(path)
+            assert (await get(health.port, "/readyz"))[0] == 200
 
 
 async def test_metrics_endpoint(sqlite_url: str, clock: FixedClock, catalog: Catalog) -> None:
     metrics = Metrics()
-    with recording(metrics):
-        async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
-            await rt.core.handle_line(person("mo", moderator=True), "/help")
-            add = "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:UTC"
-            await rt.core.handle_line(person("mo", moderator=True), add)
-            async with HealthServer(rt.services.engine, metrics, port=0, clock=clock) as health:
-                status, text = await get(health.port, "/metrics")
+    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog, metrics=metrics) as rt:
+        await rt.core.handle_line(person("mo", moderator=True), "/help")
+        add = "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:UTC"
+        await rt.core.handle_line(person("mo", moderator=True), add)
+        async with HealthServer(rt.services.engine, metrics, port=0, clock=clock) as health:
+            status, text = await get(health.port, "/metrics")
     assert status == 200
     assert 'studybot_commands_total{command="help",outcome="ok"} 1.0' in text
     assert "studybot_command_seconds_bucket" in text
@@ -138,7 +136,7 @@ async def test_serving_with_discord_reports_the_platform(tmp_path: Path, fake: F
         assert served.health is not None and served.health.host == "127.0.0.1"
         status, body = await get(served.health.port, "/readyz")
         assert (status, body["checks"]) == (200, {"database": "ok", "discord": "ok"})
-        # A slash command through the real discord.py client is counted: the metrics reach its tasks.
+        # A slash command through the real discord.py client is counted in the runtime's metrics.
         await fake.wait_for_callback(await fake.slash("help"))
         status, text = await get(served.health.port, "/metrics")
         assert 'studybot_commands_total{command="help",outcome="ok"} 1.0' in text

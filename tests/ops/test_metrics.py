@@ -3,12 +3,14 @@ latency, the writer's batches, and every post attempt with its 429s and rate-lim
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from prometheus_client import CollectorRegistry
 
 from bot.catalog import Catalog
 from bot.clock import FixedClock
 from bot.commands.dispatch import Core
-from bot.metrics import Metrics, recording
+from bot.metrics import Metrics
 from bot.replies import Reply
 from bot.requests import Action, Request
 from bot.runtime import Runtime
@@ -29,18 +31,17 @@ async def test_commands_and_presses_by_outcome_with_latency_and_writer_batches(
 ) -> None:
     metrics = Metrics()
     r = metrics.registry
-    with recording(metrics):
-        async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
-            core = rt.core
-            await core.handle_line(person(), "/help")
-            await core.handle_line(person(), "/studyadmin audit")  # not a moderator: refused
-            await core.handle(Request(person(), ("no-such-command",), {}))
-            question = await practice_single(core)
-            served = value(r, "studybot_commands_total", command="practice", outcome="ok")
-            right = correct_letter(core, question)
-            button = next(b for b in question.buttons if b.label == right)
-            await core.handle(Action(person(), button.action_id))
-            await core.handle(Action(person(), "nonsense:1:2"))
+    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog, metrics=metrics) as rt:
+        core = rt.core
+        await core.handle_line(person(), "/help")
+        await core.handle_line(person(), "/studyadmin audit")  # not a moderator: refused
+        await core.handle(Request(person(), ("no-such-command",), {}))
+        question = await practice_single(core)
+        served = value(r, "studybot_commands_total", command="practice", outcome="ok")
+        right = correct_letter(core, question)
+        button = next(b for b in question.buttons if b.label == right)
+        await core.handle(Action(person(), button.action_id))
+        await core.handle(Action(person(), "nonsense:1:2"))
     assert value(r, "studybot_commands_total", command="help", outcome="ok") == 1
     assert value(r, "studybot_commands_total", command="studyadmin audit", outcome="refused") == 1
     assert value(r, "studybot_commands_total", command="unknown", outcome="refused") == 1
@@ -54,11 +55,16 @@ async def test_commands_and_presses_by_outcome_with_latency_and_writer_batches(
     assert value(r, "studybot_writer_commit_seconds_count") == value(r, "studybot_writer_batch_size_count")
 
 
-async def test_a_registry_counts_only_while_it_is_in_effect(core: Core) -> None:
+async def test_a_registry_counts_only_while_it_is_in_effect(
+    core: Core, tmp_path: Path, clock: FixedClock, catalog: Catalog
+) -> None:
+    """In effect means given to the runtime: a core built without it (no health port) counts nothing."""
     metrics = Metrics()
+    assert core.services.metrics is None
     await core.handle_line(person(), "/help")
-    with recording(metrics):
-        await core.handle_line(person(), "/help")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'counted.sqlite3'}"
+    async with Runtime(make_settings(url), clock=clock, catalog=catalog, metrics=metrics) as rt:
+        await rt.core.handle_line(person(), "/help")
     await core.handle_line(person(), "/help")
     assert value(metrics.registry, "studybot_commands_total", command="help", outcome="ok") == 1
 
@@ -89,12 +95,11 @@ async def test_posts_429s_and_rate_limit_waits() -> None:
     posters = Posters()
     poster = FlakyPoster()
     posters.add(poster)  # type: ignore[arg-type]
-    sender = Sender(posters)
-    sender.limiters["console"] = limiter_for("console", clock=lambda: now[0], sleep=sleep)
     metrics = Metrics()
-    with recording(metrics):
-        result = await sender.send("console", "c1", lambda p: p.post("w1", "c1", Reply(text="hi")))
-        missing = await sender.send("slack", "c1", lambda p: p.post("w1", "c1", Reply(text="hi")))
+    sender = Sender(posters, metrics=metrics)
+    sender.limiters["console"] = limiter_for("console", clock=lambda: now[0], sleep=sleep)
+    result = await sender.send("console", "c1", lambda p: p.post("w1", "c1", Reply(text="hi")))
+    missing = await sender.send("slack", "c1", lambda p: p.post("w1", "c1", Reply(text="hi")))
     assert result.ok and poster.calls == 2 and slept == [2.0]
     assert missing.outcome is PostOutcome.FAILED  # no Slack here: nothing was attempted, nothing counted
     r = metrics.registry
