@@ -153,10 +153,11 @@ def shell(user: str | None, channel: str, workspace: str, member: bool) -> None:
 def _shell(settings: Settings, identity: Identity) -> None:
     from adapters.console import ConsoleSession, run_shell
     from bot.runtime import Runtime
+    from bot.store.db import describe
 
     async def go() -> int:
         async with Runtime(settings) as rt:
-            return await run_shell(ConsoleSession(rt.core, identity))
+            return await run_shell(ConsoleSession(rt.core, identity), database=describe(settings.database_url))
 
     raise SystemExit(_run(go))
 

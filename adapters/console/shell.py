@@ -110,8 +110,11 @@ async def run_shell(
     stdout: TextIO | None = None,
     *,
     interactive: bool | None = None,
+    database: str | None = None,
 ) -> int:
-    """Run the shell until end of input; returns the exit code."""
+    """Run the shell until end of input; returns the exit code. `database` (as `store.db.describe`
+    says it) is named in the welcome line, so a member who starts from another folder or account
+    sees at once which data this session uses."""
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     if interactive is None:
@@ -121,6 +124,8 @@ async def run_shell(
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401  (line editing and history for input(), where the platform has it)
         write(WELCOME + "\n")
+        if database:
+            write(f"Data: {database} (set STUDYBOT_DATABASE_URL to use another).\n")
     while True:
         if interactive:
             try:

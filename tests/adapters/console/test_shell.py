@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from bot.runtime import Runtime
 
 ENV_KEEP = ("PATH", "HOME", "LANG", "SYSTEMROOT")
 
@@ -118,3 +121,18 @@ def test_quit_and_exit_end_a_transcript_too(tmp_path: Path) -> None:
     for word in ("/quit", "/exit"):
         out = studybot(["shell"], tmp_path, f"/profile timezone:UTC\n{word}\n/profile timezone:Europe/Paris\n")
         assert out.returncode == 0 and f"> {word}\n" in out.stdout and "Europe/Paris" not in out.stdout
+
+
+async def test_the_welcome_line_names_the_database_in_use(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    from adapters.console import ConsoleSession, run_shell
+    from bot.store.db import describe
+    from tests.conftest import person
+
+    monkeypatch.setattr("builtins.input", lambda prompt="": "/quit")  # a terminal where the member types /quit
+    out = io.StringIO()
+    where = describe(runtime.settings.database_url)
+    code = await run_shell(ConsoleSession(runtime.core, person()), io.StringIO(), out, interactive=True, database=where)
+    first, second = out.getvalue().splitlines()[:2]
+    assert code == 0 and first.startswith("studybot console.")
+    assert second == f"Data: {where} (set STUDYBOT_DATABASE_URL to use another)."
+    assert where.startswith("SQLite file /") and where.endswith(".sqlite3")
