@@ -27,7 +27,6 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-
 from adapters.discord.payloads import (
     ActionRowPayload,
     AllowedMentionsPayload,
