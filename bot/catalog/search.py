@@ -48,6 +48,7 @@ _STOP = {
 _NOT_NAME = _STOP | _FILLER | {
     "many", "much", "all", "every", "some", "other", "next", "first", "best", "which", "what", "level",
     "new", "old", "any", "one", "two", "three", "than", "like", "vs", "versus", "before", "after",
+    "r", "u", "ur", "same", "as",  # chat shorthand: "how much r associate exams", "same as specialty"
 }  # fmt: skip
 
 
@@ -199,7 +200,9 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
         leveled = resolver.resolve(phrase).exam
         if leveled is not None and leveled.level == level and not strangers:
             found.setdefault(leveled.code, leveled)
-        else:
+        elif strangers or any(w in resolver.vocabulary for w in run):
+            # "data analytics professional" is a name that does not exist; words of a question that
+            # are no exam's name ("cost same as specialty") only mention a level.
             unknown.append(phrase)
     return Mentions(tuple(found.values()), tuple(unknown))
 

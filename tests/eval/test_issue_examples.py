@@ -111,3 +111,23 @@ def test_another_vendors_own_policy_is_declined_but_an_aside_is_not(engine: AskE
 )
 def test_everyday_requests_are_declined(engine: AskEngine, question: str) -> None:
     assert engine.answer(question).declined, question
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [
+        ("how much r associate exams in general", ["150 USD"]),
+        ("do professional exams cost same as specialty ones", ["300 USD", "Specialty"]),
+    ],
+)
+def test_a_level_in_chat_shorthand_is_a_level_not_an_unknown_exam(
+    engine: AskEngine, question: str, facts: list[str]
+) -> None:
+    answer = engine.answer(question)
+    found = words(answer_text(answer))
+    assert not answer.declined and all(contains_fact(found, f) for f in facts), (question, answer.title)
+
+
+def test_an_exam_name_that_does_not_exist_is_still_named_as_unknown(engine: AskEngine) -> None:
+    answer = engine.answer("aws data analytics professional exam length")
+    assert answer.declined and "data analytics professional" in answer.text.casefold(), answer.text
