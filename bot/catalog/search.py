@@ -52,6 +52,10 @@ _NOT_NAME = _STOP | _FILLER | {
 }  # fmt: skip
 
 
+_JOINING = frozenset({"vs", "versus", "or", "and", "than", "to", "with"})
+"""Words that join two names in a comparison; a fuzzy name match never starts or ends on one."""
+
+
 def normalize(text: str) -> str:
     """Lower case, punctuation to spaces, apostrophes dropped: "What's SAA-C03?" → "whats saa c03"."""
     text = text.casefold().replace("'", "").replace("’", "")
@@ -172,7 +176,10 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
                     continue
                 phrase = " ".join(words[start : start + size])
                 named = resolver.names.get(phrase)
-                if fuzzy and named is None and size >= 2 and len(phrase) >= 10:
+                # A typo is mended inside a name, never across a joining word: "vs professional" is
+                # two words of a comparison, not a misspelt "sa professional".
+                edges = (words[start], words[start + size - 1])
+                if fuzzy and named is None and size >= 2 and len(phrase) >= 10 and not set(edges) & _JOINING:
                     best = process.extractOne(phrase, resolver._keys, scorer=fuzz.ratio, score_cutoff=90)
                     named = resolver.names[best[0]] if best else None
                 if named is not None:

@@ -131,3 +131,18 @@ def test_a_level_in_chat_shorthand_is_a_level_not_an_unknown_exam(
 def test_an_exam_name_that_does_not_exist_is_still_named_as_unknown(engine: AskEngine) -> None:
     answer = engine.answer("aws data analytics professional exam length")
     assert answer.declined and "data analytics professional" in answer.text.casefold(), answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [
+        ("associate vs professional passing score diff", ["720", "750"]),
+        ("foundational vs associate passing score", ["700", "720"]),
+    ],
+)
+def test_two_levels_compared_are_not_read_as_a_misspelt_exam(
+    engine: AskEngine, question: str, facts: list[str]
+) -> None:
+    answer = engine.answer(question)
+    found = words(answer_text(answer))
+    assert answer.exam is None and all(contains_fact(found, f) for f in facts), (question, answer.title)
