@@ -146,3 +146,17 @@ def test_two_levels_compared_are_not_read_as_a_misspelt_exam(
     answer = engine.answer(question)
     found = words(answer_text(answer))
     assert answer.exam is None and all(contains_fact(found, f) for f in facts), (question, answer.title)
+
+
+@pytest.mark.parametrize(
+    ("question", "facts"),
+    [
+        ("passed ai practitioner, next logical step", ["MLA-C01"]),
+        ("have dva and soa, whats the natural pro", ["DOP-C02"]),
+        ("is there negative marking if i guess", ["no penalty"]),
+    ],
+)
+def test_what_next_and_guessing_in_other_words(engine: AskEngine, question: str, facts: list[str]) -> None:
+    answer = engine.answer(question)
+    found = words(answer_text(answer))
+    assert not answer.declined and all(contains_fact(found, f) for f in facts), (question, answer.title)
