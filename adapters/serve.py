@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Protocol
 
 from bot.commands.dispatch import Core
 from bot.metrics import Metrics
@@ -24,9 +24,19 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 
-def platform_factories(settings: Settings, *, slack_http: bool = False, port: int = 3000) -> list[PlatformFactory]:
+class Connected(Platform, Protocol):
+    """An adapter readiness can ask: `connected` is True while its platform connection is up."""
+
+    @property
+    def connected(self) -> bool: ...
+
+
+ConnectedFactory = Callable[[Core, Settings], AbstractAsyncContextManager[Connected]]
+
+
+def platform_factories(settings: Settings, *, slack_http: bool = False, port: int = 3000) -> list[ConnectedFactory]:
     """The adapters whose tokens are set, for the runtime to connect once the core exists."""
-    factories: list[PlatformFactory] = []
+    factories: list[ConnectedFactory] = []
     if settings.discord_enabled:
         from adapters.discord.client import DiscordAdapter
 
@@ -38,17 +48,6 @@ def platform_factories(settings: Settings, *, slack_http: bool = False, port: in
     return factories
 
 
-async def is_connected(platform: Any) -> bool:
-    """Whether an opened adapter's connection is up (readiness), read from the clients it holds."""
-    client = getattr(platform, "_client", None)
-    if client is not None and hasattr(client, "is_ready"):  # Discord: READY received and not closed since
-        return bool(client.is_ready() and not client.is_closed())
-    if getattr(platform, "http", False):  # Slack over HTTP: up while its site is
-        return getattr(platform, "_runner", None) is not None
-    socket = getattr(platform, "_socket", None)  # Slack Socket Mode: the websocket is open
-    return socket is not None and bool(await socket.client.is_connected())
-
-
 @dataclass
 class Served:
     """What `serving` opened: the runtime (its metrics are `runtime.services.metrics`), the health
@@ -56,15 +55,15 @@ class Served:
 
     runtime: Runtime
     health: HealthServer | None
-    platforms: dict[str, Platform] = field(default_factory=dict)
+    platforms: dict[str, Connected] = field(default_factory=dict)
 
 
-def _watched(factory: PlatformFactory, into: dict[str, Platform]) -> PlatformFactory:
+def _watched(factory: ConnectedFactory, into: dict[str, Connected]) -> PlatformFactory:
     """`factory`, remembering the platform it opens so readiness can ask it whether it is connected."""
 
     @asynccontextmanager
-    async def connect(core: Core, settings: Settings) -> AsyncIterator[Platform]:
-        cm: AbstractAsyncContextManager[Platform] = factory(core, settings)
+    async def connect(core: Core, settings: Settings) -> AsyncIterator[Connected]:
+        cm: AbstractAsyncContextManager[Connected] = factory(core, settings)
         async with cm as platform:
             into[platform.poster.platform] = platform
             try:
@@ -82,7 +81,7 @@ async def serving(
     """Open the runtime with every configured platform, the scheduler and the health server.
 
     `metrics` replaces the registry the runtime would build (tests read their own)."""
-    opened: dict[str, Platform] = {}
+    opened: dict[str, Connected] = {}
     factories = [_watched(f, opened) for f in platform_factories(settings, slack_http=slack_http, port=port)]
     expected = [name for name, on in (("discord", settings.discord_enabled), ("slack", settings.slack_enabled)) if on]
     async with Runtime(settings, platforms=factories, metrics=metrics) as rt:
@@ -106,10 +105,10 @@ async def serving(
                 yield served
 
 
-def _check(opened: dict[str, Platform], name: str) -> PlatformCheck:
+def _check(opened: dict[str, Connected], name: str) -> PlatformCheck:
     async def connected() -> bool:
         platform = opened.get(name)
-        return platform is not None and await is_connected(platform)
+        return platform is not None and platform.connected
 
     return connected
 

@@ -203,6 +203,13 @@ class DiscordAdapter:
             raise RuntimeError("the Discord adapter is not open; use `async with DiscordAdapter(...)`")
         return self._poster
 
+    @property
+    def connected(self) -> bool:
+        """Whether the gateway is up (READY received and not closed since), for `/readyz`; False
+        before the block is entered and after it ends, never an error."""
+        client = self._client
+        return client is not None and client.is_ready() and not client.is_closed()
+
     def _make_client(self) -> discord.Client:
         options: dict[str, Any] = {
             "intents": intents(),

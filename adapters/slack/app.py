@@ -183,6 +183,27 @@ class SlackAdapter:
             log.info("slack: stopped")
 
     @property
+    def connected(self) -> bool:
+        """Whether Slack can reach this process, for `/readyz`: in HTTP mode while the site serves, in
+        Socket Mode while the websocket is open and answering pings.
+
+        The Socket Mode test is slack_sdk's `SocketModeClient.is_connected`, read from the client's public
+        state here because that method is a coroutine only by the SDK's convention (it awaits nothing),
+        and a property cannot await.
+        """
+        if self.http:
+            return self._runner is not None
+        if self._socket is None:
+            return False
+        client = self._socket.client
+        session = client.current_session
+        pings_failing = client.last_ping_pong_time is not None and (
+            time.time() - client.last_ping_pong_time >= client.ping_interval * 4
+        )
+        open_session = session is not None and not session.closed
+        return open_session and not client.closed and not client.stale and not pings_failing
+
+    @property
     def url(self) -> str:
         """The HTTP endpoint (HTTP mode), after entering."""
         return f"http://{'127.0.0.1' if self.host in ('0.0.0.0', '') else self.host}:{self.port}{EVENTS_PATH}"

@@ -15,6 +15,7 @@ from discord.gateway import DiscordWebSocket
 
 from adapters.discord.commands import sync_commands
 from adapters.serve import serving
+from adapters.slack import SlackAdapter
 from bot.catalog import Catalog
 from bot.clock import FixedClock
 from bot.features import build_registry
@@ -23,8 +24,10 @@ from bot.ops.health import HealthServer
 from bot.runtime import Runtime
 from bot.store import sqlite_path
 from bot.store.db import schema_problem
+from tests.adapters.slack.conftest import slack_settings
 from tests.conftest import make_settings, person
 from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.slack_server import FakeSlack
 
 
 async def get(port: int, path: str) -> tuple[int, Any]:
@@ -150,3 +153,24 @@ def test_health_server_is_off_unless_a_port_is_set(tmp_path: Path) -> None:
     settings = make_settings(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
     assert settings.health_port is None and settings.health_host == "127.0.0.1"
     assert make_settings("sqlite://", STUDYBOT_HEALTH_PORT="9187", STUDYBOT_HEALTH_HOST="0.0.0.0").health_port == 9187
+
+
+async def test_slack_adapter_says_whether_it_is_connected(tmp_path: Path, clock: FixedClock, catalog: Catalog) -> None:
+    """Readiness reads `connected`: Socket Mode while the websocket is open, HTTP mode while the site serves."""
+    fake = FakeSlack()
+    await fake.start()
+    try:
+        settings = slack_settings(tmp_path)
+        async with Runtime(settings, clock=clock, catalog=catalog) as rt:
+            socket = SlackAdapter(rt.core, settings, base_url=fake.base_url)
+            assert not socket.connected
+            async with socket:
+                await fake.wait_connected()
+                assert socket.connected
+            assert not socket.connected
+            http = SlackAdapter(rt.core, settings, http=True, port=0, host="127.0.0.1", base_url=fake.base_url)
+            async with http:
+                assert http.connected
+            assert not http.connected
+    finally:
+        await fake.stop()
