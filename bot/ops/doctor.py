@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -28,6 +27,7 @@ from bot.store.db import (
     head_revision,
     revision,
     schema_problem,
+    server_now,
     sqlite_path,
 )
 from bot.words import plural
@@ -148,8 +148,7 @@ async def _database(settings: Settings, clock: Clock) -> tuple[list[Finding], di
 
 async def _server_clock(engine: AsyncEngine, clock: Clock) -> Finding:
     try:
-        async with engine.connect() as conn:
-            server = (await conn.execute(text("SELECT now()"))).scalar_one()
+        server = await server_now(engine)
     except SQLAlchemyError as exc:
         return Finding("clock", f"could not read the database server's clock ({type(exc).__name__})")
     skew = abs(clock.now() - server)

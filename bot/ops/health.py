@@ -18,14 +18,13 @@ from types import TracebackType
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
 from bot.metrics import Metrics
+from bot.store import deliveries as outbox
 from bot.store.db import pool_usage, schema_problem
-from bot.store.schema import schedule_deliveries
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +55,11 @@ async def readiness(
 
 async def outbox_counts(engine: AsyncEngine, now: dt.datetime) -> tuple[dict[tuple[str, str], int], float]:
     """Deliveries by (kind, state), and the age in seconds of the oldest open claim (0 when none)."""
-    d = schedule_deliveries.c
     async with engine.connect() as conn:
-        rows = (await conn.execute(select(d.kind, d.state, func.count()).group_by(d.kind, d.state))).all()
-        oldest = (await conn.execute(select(func.min(d.claimed_at)).where(d.state == "claimed"))).scalar_one()
+        counts = await outbox.counts_by_state(conn)
+        oldest = await outbox.oldest_open_claim(conn)
     age = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
-    return {(str(kind), str(state)): int(count) for kind, state, count in rows}, age
+    return counts, age
 
 
 class HealthServer:

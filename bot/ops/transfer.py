@@ -6,6 +6,7 @@ attempts, mock exams, review cards and certifications. Surrogate ids are kept in
 rows can point at each other; `import_workspace` inserts every row afresh, maps those ids onto the
 new ones, and does it in one transaction, so a failure leaves the target exactly as it was. The
 delivery outbox is not moved: it is the running scheduler's state, and the target rebuilds it.
+The tables and their queries are `bot.store.transfer`'s; this module owns the file.
 """
 
 from __future__ import annotations
@@ -14,48 +15,16 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Date, Table, func, insert, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Date, Table
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import StudybotError
-from bot.store.schema import (
-    audit_log,
-    group_targets,
-    held_certifications,
-    members,
-    mock_exams,
-    moderators,
-    practice_answers,
-    practice_attempts,
-    review_cards,
-    schedules,
-    workspace_questions,
-    workspace_settings,
-)
+from bot.store import transfer as transfer_store
+from bot.store.transfer import HISTORY_TABLES, REFERENCES, WORKSPACE_TABLES
 from bot.store.types import UTCDateTime
 
 FORMAT = "studybot-workspace"
 VERSION = 1
-
-# In insert order. Workspace tables carry platform and workspace columns; member tables hang off members.
-WORKSPACE_TABLES: tuple[Table, ...] = (
-    workspace_settings,
-    moderators,
-    schedules,
-    group_targets,
-    workspace_questions,
-    audit_log,
-)
-HISTORY_TABLES: tuple[Table, ...] = (
-    members,
-    held_certifications,
-    mock_exams,
-    practice_attempts,
-    practice_answers,
-    review_cards,
-)
-# Foreign keys inside the file: column -> the table whose file ids it holds.
-REFERENCES: dict[str, Table] = {"member_id": members, "mock_id": mock_exams, "attempt_id": practice_attempts}
 
 
 class TransferRefused(StudybotError):
@@ -85,27 +54,12 @@ def _typed(table: Table, row: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-async def rows_of(conn: AsyncConnection, platform: str, workspace: str, *, history: bool) -> dict[str, list[dict]]:
-    """Every row the export holds for one workspace, by table, in id (or key) order."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for table in WORKSPACE_TABLES:
-        query = select(table).where(table.c.platform == platform, table.c.workspace == workspace)
-        found[table.name] = [dict(r) for r in (await conn.execute(query.order_by(*table.primary_key))).mappings()]
-    if history:
-        ids = select(members.c.id).where(members.c.platform == platform, members.c.workspace == workspace)
-        for table in HISTORY_TABLES:
-            where = table.c.id.in_(ids) if table is members else table.c.member_id.in_(ids)
-            query = select(table).where(where).order_by(table.c.id)
-            found[table.name] = [dict(r) for r in (await conn.execute(query)).mappings()]
-    return found
-
-
 async def export_workspace(
     engine: AsyncEngine, platform: str, workspace: str, *, history: bool, now: dt.datetime
 ) -> dict[str, Any]:
     """The export document for one workspace."""
     async with engine.connect() as conn:
-        tables = await rows_of(conn, platform, workspace, history=history)
+        tables = await transfer_store.rows_of(conn, platform, workspace, history=history)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -119,12 +73,8 @@ async def export_workspace(
 
 async def platforms_of(engine: AsyncEngine, workspace: str) -> list[str]:
     """The platforms that have anything stored for a workspace id."""
-    found: set[str] = set()
     async with engine.connect() as conn:
-        for table in (*WORKSPACE_TABLES, members):
-            query = select(table.c.platform).where(table.c.workspace == workspace).distinct()
-            found.update(str(p) for p in (await conn.execute(query)).scalars())
-    return sorted(found)
+        return await transfer_store.platforms_of(conn, workspace)
 
 
 def _check(document: Any) -> tuple[str, str, dict[str, list[dict[str, Any]]]]:
@@ -153,14 +103,12 @@ async def import_workspace(engine: AsyncEngine, document: Any) -> dict[str, int]
     platform, workspace, tables = _check(document)
     counts: dict[str, int] = {}
     async with engine.begin() as conn:
-        for table in (*WORKSPACE_TABLES, members):
-            query = select(func.count()).select_from(table)
-            query = query.where(table.c.platform == platform, table.c.workspace == workspace)
-            if (await conn.execute(query)).scalar_one():
-                raise TransferRefused(
-                    f"{platform} workspace {workspace} already has data in this database ({table.name}); "
-                    "import into a database without it"
-                )
+        taken = await transfer_store.occupied(conn, platform, workspace)
+        if taken is not None:
+            raise TransferRefused(
+                f"{platform} workspace {workspace} already has data in this database ({taken.name}); "
+                "import into a database without it"
+            )
         new_ids: dict[str, dict[int, int]] = {}
         for table in (*WORKSPACE_TABLES, *HISTORY_TABLES):
             rows: Sequence[Mapping[str, Any]] = tables.get(table.name, [])
@@ -174,11 +122,9 @@ async def import_workspace(engine: AsyncEngine, document: Any) -> dict[str, int]
                         if values[column] not in new_ids.get(target.name, {}):
                             raise TransferRefused(f"a row of {table.name} points at a missing {target.name} row")
                         values[column] = new_ids[target.name][values[column]]
-                old_id = values.pop("id", None) if "id" in table.c and table.c.id.autoincrement else None
-                if old_id is None:
-                    await conn.execute(insert(table).values(**values))
-                else:
-                    result = await conn.execute(insert(table).values(**values).returning(table.c.id))
-                    mapping[int(old_id)] = int(result.scalar_one())
+                old_id = values.pop("id", None) if transfer_store.has_surrogate_id(table) else None
+                new_id = await transfer_store.insert_row(conn, table, values)
+                if old_id is not None and new_id is not None:
+                    mapping[int(old_id)] = new_id
             counts[table.name] = len(rows)
     return counts

@@ -143,6 +143,12 @@ async def next_reveal_at(conn: AsyncConnection) -> dt.datetime | None:
     ).scalar_one_or_none()
 
 
+async def counts_by_state(conn: AsyncConnection) -> dict[tuple[str, str], int]:
+    """How many rows the outbox holds by (kind, state): the metrics' view of it, the same from any replica."""
+    rows = (await conn.execute(select(T.kind, T.state, func.count()).group_by(T.kind, T.state))).all()
+    return {(str(kind), str(state)): int(count) for kind, state, count in rows}
+
+
 async def oldest_open_claim(conn: AsyncConnection) -> dt.datetime | None:
     """When the oldest claim still open was taken: a process may have died holding it."""
     return (await conn.execute(select(func.min(T.claimed_at)).where(T.state == "claimed"))).scalar_one_or_none()

@@ -16,11 +16,11 @@ from bot.catalog import Catalog
 from bot.cli import main
 from bot.clock import FixedClock
 from bot.features import build_registry
-from bot.ops.transfer import HISTORY_TABLES, REFERENCES, WORKSPACE_TABLES, rows_of
 from bot.requests import Action
 from bot.runtime import Runtime
 from bot.store import create_engine, upgrade
 from bot.store.schema import members, schedules
+from bot.store.transfer import HISTORY_TABLES, REFERENCES, WORKSPACE_TABLES, rows_of
 from tests.conftest import make_settings, person
 from tests.practice.test_flows import correct_letter, practice_single
 
