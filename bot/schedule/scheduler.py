@@ -1,11 +1,14 @@
 """APScheduler 3.x as an alarm clock over the schedules in the database.
 
 The database is the source of truth. AsyncIOScheduler (in-memory job store) only decides *when* to
-wake up: one cron job per active schedule, in the schedule's own timezone, plus one date job for the
-next pending reveal, and a periodic resync so a change made by another process is picked up. Every
-wake-up runs the same `Deliverer.deliver_due`, whose database claims make a double wake-up (two
-processes, a repeated fall-back hour) harmless. APScheduler's own persistent store is not used: it
-pickles jobs through a blocking engine and cannot be shared between processes (platform-limits §3.3).
+wake up: one date job at the earliest next run of any active schedule (each read in its own timezone
+by its cron trigger), one date job for the next pending reveal, and a periodic resync so a change made
+by another process is picked up. One wake-up serves every schedule due that minute: with a job per
+schedule, 3,000 schedules due at 09:00 meant 3,000 wake-ups, each scanning every schedule under the
+write lock, for about two hours. Every wake-up runs the same `Deliverer.deliver_due`, whose database
+claims make a double wake-up (two processes, a repeated fall-back hour) harmless. APScheduler's own
+persistent store is not used: it pickles jobs through a blocking engine and cannot be shared between
+processes (platform-limits §3.3).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from collections.abc import Sequence
 from types import TracebackType
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -44,6 +48,8 @@ class ScheduleService:
         self.counts = CountUpdater(svc, self.sender)
         self._scheduler: AsyncIOScheduler | None = None
         self._fingerprint: tuple[object, ...] = ()
+        self._triggers: list[CronTrigger] = []
+        self._planned: dt.datetime | None = None  # the run time of the current "due" job
 
     async def preview(self, schedule: Schedule, now: dt.datetime, *, post: bool = True) -> tuple[int, PostResult]:
         return await self.deliverer.preview(schedule, now, post=post)
@@ -109,19 +115,48 @@ class ScheduleService:
         async with reading(self.svc.engine) as conn:
             active = await schedule_store.active(conn)
         self._fingerprint = tuple((s.id, s.cron, s.timezone, s.updated_at) for s in active)
-        scheduler.remove_all_jobs()
+        triggers: list[CronTrigger] = []
         for schedule in active:
             try:
-                trigger = make_trigger(schedule.cron, schedule.timezone)
+                triggers.append(make_trigger(schedule.cron, schedule.timezone))
             except Exception:
                 log.exception("schedule %s has an unusable cron %r; not scheduled", schedule.id, schedule.cron)
-                continue
-            scheduler.add_job(self._wake, trigger, id=f"schedule-{schedule.id}", replace_existing=True)
+        self._triggers = triggers
+        scheduler.remove_all_jobs()
         scheduler.add_job(self._resync, IntervalTrigger(seconds=RESYNC.total_seconds()), id="resync")
+        self._plan_due()
         await self._plan_reveal()
 
     def job_ids(self) -> list[str]:
         return sorted(job.id for job in self._scheduler.get_jobs()) if self._scheduler else []
+
+    def next_due(self) -> dt.datetime | None:
+        """When the one schedule wake-up is set for (the earliest next run of any active schedule)."""
+        return self._planned if self._scheduler is not None else None
+
+    def _plan_due(self, served: dt.datetime | None = None) -> None:
+        """One date job at the earliest next run of any schedule; each wake-up plans the next one."""
+        if self._scheduler is None:
+            return
+        if self._scheduler.get_job("due"):
+            self._scheduler.remove_job("due")
+        after = self.svc.clock.now()
+        if served is not None and served >= after:
+            # After a wake-up, plan strictly later than the run just served, even if the clock reads
+            # a moment earlier than the scheduler fired: the same minute is never planned twice.
+            after = served + dt.timedelta(seconds=1)
+        upcoming = [t.get_next_fire_time(None, after) for t in self._triggers]
+        times = [t for t in upcoming if t is not None]
+        self._planned = min(times) if times else None
+        if self._planned is not None:
+            self._scheduler.add_job(self._wake_due, DateTrigger(run_date=self._planned), id="due")
+
+    async def _wake_due(self) -> None:
+        served = self._planned
+        try:
+            await self._wake()
+        finally:
+            self._plan_due(served)
 
     async def _plan_reveal(self) -> None:
         if self._scheduler is None:
@@ -147,5 +182,9 @@ class ScheduleService:
             active = await schedule_store.active(conn)
         if tuple((s.id, s.cron, s.timezone, s.updated_at) for s in active) != self._fingerprint:
             await self.rebuild()
-        else:
-            await self._plan_reveal()
+            return
+        if self._scheduler is not None and self._scheduler.get_job("due") is None:
+            # The wake-up was dropped (the machine slept past the grace window, or its run is over
+            # without a successor): plan it again, so schedules never stop until the next change.
+            self._plan_due()
+        await self._plan_reveal()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
+from bot.clock import FixedClock
 from bot.runtime import Runtime
 from bot.schedule.ports import PostOutcome, PostResult
 from bot.schedule.ratelimit import LIMITS, RateLimiter
@@ -57,11 +59,46 @@ async def test_scheduler_jobs_follow_the_database(runtime: Runtime) -> None:
     )
     await service.start()
     try:
-        assert service.job_ids() == ["resync", "schedule-1"]
+        due = service.next_due()
+        assert due is not None and "schedule-1" not in service.job_ids()  # one wake-up, not a job per schedule
         await runtime.core.handle_line(person("mo", moderator=True), "/studyadmin schedule pause id:1")
-        assert service.job_ids() == ["resync"]
+        assert service.next_due() is None
         await runtime.core.handle_line(person("mo", moderator=True), "/studyadmin schedule resume id:1")
-        assert service.job_ids() == ["resync", "schedule-1"]
+        assert service.next_due() == due
+    finally:
+        await service.stop()
+
+
+async def test_one_wake_up_serves_every_schedule_due_that_minute(runtime: Runtime, clock: FixedClock) -> None:
+    """3,000 schedules due at 09:00 used to be 3,000 scheduler jobs and 3,000 passes under the write
+    lock; now there is one job, at the earliest next run of any schedule, planned again after it runs."""
+    mo = person("mo", moderator=True)
+    for name in ("a", "b", "c"):
+        await runtime.core.handle_line(mo, f"/studyadmin schedule add channel:#{name} exam:SAA-C03 preset:daily-9am")
+    await runtime.core.handle_line(
+        mo, "/studyadmin schedule add channel:#d exam:SAA-C03 preset:daily-9am timezone:Asia/Tokyo"
+    )
+    service = runtime.schedule
+    clock.set(dt.datetime(2026, 11, 23, 8, 0, tzinfo=dt.UTC))
+    await service.start()
+    try:
+        assert [j for j in service.job_ids() if j.startswith("schedule")] == []  # four schedules, one wake-up
+        assert service.next_due() == dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)  # the three UTC ones
+        clock.set(dt.datetime(2026, 11, 23, 9, 0, 0, tzinfo=dt.UTC))
+        await service._wake_due()  # what the scheduler runs at that time
+        assert service.next_due() == dt.datetime(2026, 11, 24, 0, 0, tzinfo=dt.UTC)  # then Tokyo's 09:00
+        clock.set(dt.datetime(2026, 11, 23, 23, 59, 59, tzinfo=dt.UTC))  # a clock a moment behind the scheduler
+        await service._wake_due()
+        assert service.next_due() == dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC)  # never the same run twice
+
+        # A wake-up dropped by APScheduler (the machine slept past the grace window) is planned again by
+        # the next resync. APScheduler keeps its own wall-clock time, so align the fixed clock with it.
+        clock.set(dt.datetime.now(dt.UTC))
+        await service.rebuild()
+        assert "due" in service.job_ids()
+        service._scheduler.remove_job("due")  # type: ignore[union-attr]
+        await service._resync()
+        assert "due" in service.job_ids() and service.next_due() is not None
     finally:
         await service.stop()
 
