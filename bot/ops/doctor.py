@@ -19,8 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock, SystemClock
 from bot.settings import Settings
-from bot.store import schedules as schedule_store
-from bot.store.db import (
+from bot.store import (
     DatabaseUnavailable,
     create_engine,
     describe,
@@ -30,6 +29,7 @@ from bot.store.db import (
     server_now,
     sqlite_path,
 )
+from bot.store import schedules as schedule_store
 from bot.words import plural
 
 MAX_CLOCK_SKEW = dt.timedelta(seconds=5)  # claims and leases compare times across processes

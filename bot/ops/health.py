@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock, SystemClock
 from bot.metrics import Metrics
 from bot.store import deliveries as outbox
-from bot.store.db import pool_usage, schema_problem
+from bot.store import pool_usage, schema_problem
 
 log = logging.getLogger(__name__)
 

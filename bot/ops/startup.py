@@ -11,7 +11,7 @@ import socket
 
 import aiohttp
 
-from bot.store.db import DatabaseUnavailable, causes
+from bot.store import DatabaseUnavailable, causes
 
 PLATFORM_HOSTS = {
     "discord.com": "Discord",

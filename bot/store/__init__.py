@@ -1,7 +1,42 @@
-"""Persistent state: an async SQLAlchemy engine over SQLite or PostgreSQL, migrated by Alembic."""
+"""Persistent state: an async SQLAlchemy engine over SQLite or PostgreSQL, migrated by Alembic.
+
+The engine-level names other rooms need (opening, reading, migrating, probing the database) are
+gathered here, so callers import `bot.store` rather than reaching into `bot.store.db`; the
+repositories stay modules of their own (`bot.store.members`, `bot.store.deliveries`, ...).
+"""
 
 from __future__ import annotations
 
-from bot.store.db import backup_sqlite, create_engine, revision, sqlite_path, upgrade
+from bot.store.db import (
+    DatabaseAhead,
+    DatabaseUnavailable,
+    backup_sqlite,
+    causes,
+    create_engine,
+    describe,
+    head_revision,
+    pool_usage,
+    reading,
+    revision,
+    schema_problem,
+    server_now,
+    sqlite_path,
+    upgrade,
+)
 
-__all__ = ["backup_sqlite", "create_engine", "revision", "sqlite_path", "upgrade"]
+__all__ = [
+    "DatabaseAhead",
+    "DatabaseUnavailable",
+    "backup_sqlite",
+    "causes",
+    "create_engine",
+    "describe",
+    "head_revision",
+    "pool_usage",
+    "reading",
+    "revision",
+    "schema_problem",
+    "server_now",
+    "sqlite_path",
+    "upgrade",
+]

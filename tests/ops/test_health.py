@@ -22,8 +22,7 @@ from bot.features import build_registry
 from bot.metrics import Metrics
 from bot.ops.health import HealthServer
 from bot.runtime import Runtime
-from bot.store import sqlite_path
-from bot.store.db import schema_problem
+from bot.store import schema_problem, sqlite_path
 from tests.adapters.slack.conftest import slack_settings
 from tests.conftest import make_settings, person
 from tests.fakes.discord_server import FakeDiscord

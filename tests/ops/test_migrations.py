@@ -14,8 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from bot.cli import main
-from bot.store import create_engine, revision, upgrade
-from bot.store.db import DatabaseAhead, head_revision
+from bot.store import DatabaseAhead, create_engine, head_revision, revision, upgrade
 
 ENV_KEEP = ("PATH", "LANG", "SYSTEMROOT")
 
