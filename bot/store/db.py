@@ -29,7 +29,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import QueuePool
 
@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 10_000
+MIGRATION_ATTEMPTS = 6  # a starting process waits up to about a minute for another one's migration
 CONNECT_TIMEOUT_S = 10.0  # asyncpg waits 60 s by default; a firewalled host should fail faster than that
 # Any constant works; it only has to be the same in every process that migrates this database.
 _MIGRATION_LOCK = 0x5754_4459
@@ -213,8 +214,17 @@ async def upgrade(engine: AsyncEngine) -> None:
         DatabaseUnavailable: the database cannot be reached or opened, with what to fix.
     """
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+        for attempt in range(1, MIGRATION_ATTEMPTS + 1):
+            try:
+                async with engine.begin() as conn:
+                    await conn.run_sync(_upgrade)
+                break
+            except OperationalError as exc:
+                # Another process is migrating this SQLite file and took longer than the busy
+                # timeout (a big table on a slow disk): wait for it again rather than fail to start.
+                if "database is locked" not in str(exc) or attempt == MIGRATION_ATTEMPTS:
+                    raise
+                log.info("database is being migrated by another process; waiting (attempt %d)", attempt)
     except DatabaseUnavailable:
         raise
     except Exception as exc:

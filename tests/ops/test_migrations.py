@@ -113,3 +113,42 @@ def test_doctor_reports_a_newer_database(newer_sqlite: str) -> None:
     assert result.exit_code == 1
     assert "FAIL  database:" in result.output and "0099_from_the_future" in result.output
     assert "fix: upgrade studybot on this machine" in result.output
+
+
+async def test_a_start_waits_for_another_process_migrating_longer_than_the_busy_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three replicas start on one SQLite file; one migration outlasts the busy timeout (a big table on
+    a slow disk, or a loaded machine). The others wait for it instead of failing with "database is
+    locked"."""
+    import logging
+    import threading
+
+    from bot.store import db
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 100)  # so one busy wait is short; the rule is the same
+    path = tmp_path / "slow.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=WAL")
+    holder.execute("BEGIN IMMEDIATE")  # the other process, mid-migration
+    waited = threading.Event()
+
+    class Seen(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "being migrated by another process" in record.getMessage():
+                waited.set()
+
+    seen = Seen()
+    logging.getLogger("bot.store.db").addHandler(seen)
+    monkeypatch.setattr(logging.getLogger("bot.store.db"), "level", logging.INFO)
+    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        starting = asyncio.create_task(upgrade(engine))
+        assert await asyncio.to_thread(waited.wait, 30)  # its first wait ran out while the lock was held
+        holder.execute("ROLLBACK")  # the other migration ends
+        await starting
+        assert await revision(engine) == (head_revision(), head_revision())
+    finally:
+        logging.getLogger("bot.store.db").removeHandler(seen)
+        holder.close()
+        await engine.dispose()
