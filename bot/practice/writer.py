@@ -240,11 +240,24 @@ _ANSWER_COLUMNS = (
     "answered_at",
 )  # fmt: skip
 _SQLITE_INSERT_ANSWER = CompiledSqlite(insert(practice_answers), columns=_ANSWER_COLUMNS)
-_SQLITE_CLOSE = CompiledSqlite(
-    update(practice_attempts)
-    .where(practice_attempts.c.id == bindparam("attempt"))
-    .values(closed_at=bindparam("closed_at_value", type_=practice_attempts.c.closed_at.type))
-)
+_CLOSE_BY_COUNT: dict[int, CompiledSqlite] = {}
+
+
+def _sqlite_close(count: int) -> CompiledSqlite:
+    """Close `count` attempts at one time in one statement (one conversion of the time, not one per
+    attempt), compiled once per count and kept like the read."""
+    statement = _CLOSE_BY_COUNT.get(count)
+    if statement is None:
+        ids: list[BindParameter[int]] = [bindparam(f"id_{n}") for n in range(count)]
+        statement = CompiledSqlite(
+            update(practice_attempts)
+            .where(practice_attempts.c.id.in_(ids))
+            .values(closed_at=bindparam("closed_at_value", type_=practice_attempts.c.closed_at.type))
+        )
+        _CLOSE_BY_COUNT[count] = statement
+    return statement
+
+
 # The unique (member, question) key makes this one statement for new and known cards alike; a card
 # keeps the exam it was created with, as the SQLAlchemy path does.
 _CARD_STATE = ("state", "step", "stability", "difficulty", "due", "last_review", "reviews", "lapses")
@@ -335,7 +348,10 @@ def _write_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
     """Insert the answers, close their attempts and write each touched card (`_write_core`'s rows)."""
     answers, closing, cards = _rows(batch)
     db.executemany(_SQLITE_INSERT_ANSWER.sql, _SQLITE_INSERT_ANSWER.many(answers))
-    db.executemany(_SQLITE_CLOSE.sql, _SQLITE_CLOSE.many(closing))
+    close = _sqlite_close(len(closing))
+    values: dict[str, Any] = {f"id_{n}": row["attempt"] for n, row in enumerate(closing)}
+    values["closed_at_value"] = closing[0]["closed_at_value"]  # one time for the whole batch
+    db.execute(close.sql, close.params(values))
     db.executemany(_SQLITE_UPSERT_CARD.sql, _SQLITE_UPSERT_CARD.many(cards))
 
 
