@@ -239,7 +239,7 @@ _ANSWER_COLUMNS = (
     "attempt_id", "member_id", "question_id", "exam", "domain", "source", "channel", "chosen", "correct",
     "answered_at",
 )  # fmt: skip
-_SQLITE_INSERT_ANSWER = CompiledSqlite(insert(practice_answers), columns=_ANSWER_COLUMNS)
+_SQLITE_INSERT_ANSWER = CompiledSqlite(insert(practice_answers), columns=_ANSWER_COLUMNS).expect(_ANSWER_COLUMNS)
 _CLOSE_BY_COUNT: dict[int, CompiledSqlite] = {}
 
 
@@ -268,7 +268,7 @@ _SQLITE_UPSERT_CARD = CompiledSqlite(
         set_={name: _upsert.excluded[name] for name in _CARD_STATE},
     ),
     columns=("member_id", "question_id", "exam", *_CARD_STATE),
-)
+).expect(("member_id", "question_id", "exam", *_CARD_STATE))
 _parse_time = CompiledSqlite.parser(practice_attempts.c.closed_at)
 
 
@@ -345,14 +345,24 @@ def _busy(exc: sqlite3.OperationalError) -> bool:
 
 
 def _write_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
-    """Insert the answers, close their attempts and write each touched card (`_write_core`'s rows)."""
-    answers, closing, cards = _rows(batch)
-    db.executemany(_SQLITE_INSERT_ANSWER.sql, _SQLITE_INSERT_ANSWER.many(answers))
-    close = _sqlite_close(len(closing))
-    values: dict[str, Any] = {f"id_{n}": row["attempt"] for n, row in enumerate(closing)}
-    values["closed_at_value"] = closing[0]["closed_at_value"]  # one time for the whole batch
-    db.execute(close.sql, close.params(values))
-    db.executemany(_SQLITE_UPSERT_CARD.sql, _SQLITE_UPSERT_CARD.many(cards))
+    """Insert the answers, close their attempts and write each touched card (`_write_core`'s rows, as
+    positional rows in the compiled statements' order: no mapping per row on the hot path)."""
+    answers = [
+        (job.attempt_id, row.member_id, row.question_id, row.exam, row.domain, row.source, row.channel,
+         job.chosen, job.correct, job.at)
+        for job, row in batch.answers
+    ]  # fmt: skip
+    db.executemany(_SQLITE_INSERT_ANSWER.sql, _SQLITE_INSERT_ANSWER.rows(answers))
+    ids = [job.attempt_id for job, _row in batch.answers]
+    close = _sqlite_close(len(ids))
+    # The attempts close when the batch commits, all at the batch's latest answer time.
+    db.execute(close.sql, close.rows([(max(job.at for job, _row in batch.answers), *ids)])[0])
+    cards = [
+        (member_id, question_id, exam, state.state, state.step, state.stability, state.difficulty, state.due,
+         state.last_review, state.reviews, state.lapses)
+        for (member_id, question_id), (_card_id, state, exam) in batch.cards.items()
+    ]  # fmt: skip
+    db.executemany(_SQLITE_UPSERT_CARD.sql, _SQLITE_UPSERT_CARD.rows(cards))
 
 
 def _rows(batch: _Batch) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:

@@ -23,7 +23,7 @@ SQLITE = sqlite.dialect(paramstyle="qmark")
 class CompiledSqlite:
     """One statement's SQL text and, for each `?` in order, its parameter name and type conversion."""
 
-    __slots__ = ("_binds", "names", "sql")
+    __slots__ = ("_at", "_binds", "names", "sql")
 
     def __init__(self, statement: ClauseElement, *, columns: Sequence[str] | None = None) -> None:
         """`columns` names the columns an INSERT sets (all of them when omitted)."""
@@ -34,6 +34,28 @@ class CompiledSqlite:
         self._binds: tuple[tuple[str, Callable[[Any], Any] | None], ...] = tuple(
             (name, compiled.binds[name].type.dialect_impl(SQLITE).bind_processor(SQLITE)) for name in self.names
         )
+        self._at: tuple[tuple[int, Callable[[Any], Any]], ...] = tuple(
+            (i, convert) for i, (_name, convert) in enumerate(self._binds) if convert is not None
+        )
+
+    def expect(self, names: Sequence[str]) -> CompiledSqlite:
+        """Fail at import when a caller's positional rows would not match the statement's `?` order."""
+        if tuple(names) != self.names:
+            raise AssertionError(f"parameters are {self.names}, not {tuple(names)}")
+        return self
+
+    def rows(self, rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+        """Positional rows (in `names` order, see `expect`) with each value converted as its column
+        type says. For hot paths: no mapping per row, only the columns that need a conversion touched,
+        so a batch of 512 answers allocates one list per row and nothing else."""
+        out: list[list[Any]] = []
+        at = self._at
+        for row in rows:
+            values = list(row)
+            for i, convert in at:
+                values[i] = convert(values[i])
+            out.append(values)
+        return out
 
     def params(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The positional parameters for one execution, converted as the column types say."""
