@@ -167,3 +167,21 @@ async def test_a_held_write_lock_is_waited_for_without_blocking_the_loop(tmp_pat
     finally:
         await writer.stop()
         await engine.dispose()
+
+
+def test_positional_rows_must_follow_the_statements_parameter_order() -> None:
+    import datetime as dt
+
+    import pytest
+    from sqlalchemy import insert
+
+    from bot.store.compiled import CompiledSqlite
+    from bot.store.schema import practice_answers
+
+    columns = ("attempt_id", "chosen", "correct", "answered_at")
+    statement = CompiledSqlite(insert(practice_answers), columns=columns)
+    with pytest.raises(AssertionError, match="parameters are"):
+        statement.expect(("chosen", "attempt_id", "correct", "answered_at"))
+    at = dt.datetime(2026, 12, 3, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=1)))
+    [row] = statement.expect(columns).rows([(7, "02", True, at)])
+    assert row[:3] == [7, "02", 1] and row[3] == "2026-12-03 08:30:00.000000"  # stored as UTC text
