@@ -196,7 +196,10 @@ async def audit_command(req: Request, opts: Options, svc: Services) -> Reply:
     ]
     return Reply(
         title="Audit log",
-        text=f"The last {plural(len(entries), 'change')}, newest first:\n" + bullets(lines),
+        text=(
+            f"The last {plural(len(entries), 'change')}, newest first:\n" if len(entries) > 1 else "The last change:\n"
+        )
+        + bullets(lines),
         ephemeral=True,
     )
 

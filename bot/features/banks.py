@@ -5,12 +5,14 @@ from __future__ import annotations
 from bot.catalog.questions import Place
 from bot.commands.registry import Registry
 from bot.commands.spec import Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
+from bot.errors import InvalidOption
 from bot.features import admin_group
 from bot.markup import esc
 from bot.practice.imports import parse_bank, store_bank
 from bot.replies import Reply
 from bot.requests import Request
 from bot.services import Services
+from bot.store import audit as audit_store
 
 MODES = (Choice("append", "append"), Choice("replace", "replace"))
 MAX_TEXT = 6000  # Discord's longest string option
@@ -29,12 +31,32 @@ EXAMPLE = (
 
 
 async def import_command(req: Request, opts: Options, svc: Services) -> Reply:
-    bank = parse_bank(opts["text"], svc.catalog, today=req.at.date())
+    text = str(opts.get("text") or "").strip()
+    if not text:
+        raise InvalidOption(
+            "Give the questions to import in `text:`, as YAML (the shape of content/questions) or CSV.",
+            "`/help studyadmin bank import` shows an example with one question.",
+        )
+    bank = parse_bank(text, svc.catalog, today=req.at.date())
     mode = opts.get("mode", "append")
     async with svc.engine.begin() as conn:
         result = await store_bank(
             conn, Place(req.identity.platform, req.identity.workspace), bank, mode, req.identity.user_name, req.at
         )
+        # In the same transaction as the questions, so an import is never unaudited.
+        await audit_store.audit(
+            conn,
+            platform=req.identity.platform,
+            workspace=req.identity.workspace,
+            actor_id=req.identity.user_id,
+            actor_name=req.identity.user_name,
+            action="bank import",
+            target=result.exam,
+            before=None,
+            after={"mode": result.mode, "added": result.added, "updated": result.updated,
+                   "removed": result.removed, "total": result.total},
+            now=req.at,
+        )  # fmt: skip
     return Reply(
         title="Question bank imported",
         text=esc(result.summary()) + "\nMembers here get them in `/practice`, `/review` and `/mock`.",
