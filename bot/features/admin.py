@@ -18,6 +18,7 @@ from bot.commands.registry import Registry
 from bot.commands.spec import Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
 from bot.errors import InvalidOption, NotFound, UserError
 from bot.features import admin_group
+from bot.features.admin_group import audit
 from bot.features.choices import EXAM_CODES
 from bot.features.profile import resolve_timezone
 from bot.markup import bold, bullets, code, esc
@@ -27,7 +28,6 @@ from bot.requests import Request
 from bot.schedule import cron as crons
 from bot.schedule.prompts import build_prompt
 from bot.services import Services
-from bot.store import audit as audit_store
 from bot.store import schedules as store
 from bot.store import workspaces as workspace_store
 from bot.store.db import reading
@@ -152,21 +152,6 @@ async def owned(svc: Services, req: Request, schedule_id: int) -> Schedule:
     return found
 
 
-async def _audit(conn: Any, req: Request, action: str, target: str, before: object, after: object) -> None:
-    await audit_store.audit(
-        conn,
-        platform=req.identity.platform,
-        workspace=req.identity.workspace,
-        actor_id=req.identity.user_id,
-        actor_name=req.identity.user_name,
-        action=action,
-        target=target,
-        before=before,
-        after=after,
-        now=req.at,
-    )
-
-
 async def _changed(svc: Services) -> None:
     await svc.schedule.changed()
 
@@ -197,7 +182,7 @@ async def add(req: Request, opts: Options, svc: Services) -> Reply:
             created_by=req.identity.user_id,
             **values,
         )
-        await _audit(conn, req, "schedule.add", f"schedule #{schedule.id}", None, schedule.public())
+        await audit(conn, req, "schedule.add", f"schedule #{schedule.id}", None, schedule.public())
     await _changed(svc)
     return shown("Schedule added", f"Prompts will appear in {channel_ref(schedule.channel)}.", schedule, req.at)
 
@@ -243,7 +228,7 @@ async def edit(req: Request, opts: Options, svc: Services) -> Reply:
         values["active_from"] = req.at  # runs of the old timing that were missed are not owed
     async with svc.engine.begin() as conn:
         schedule = await store.change(conn, current.id, req.at, **values)
-        await _audit(conn, req, "schedule.edit", f"schedule #{current.id}", current.public(), schedule.public())
+        await audit(conn, req, "schedule.edit", f"schedule #{current.id}", current.public(), schedule.public())
     await _changed(svc)
     return shown("Schedule changed", "Saved.", schedule, req.at)
 
@@ -254,7 +239,7 @@ async def pause(req: Request, opts: Options, svc: Services) -> Reply:
         return shown("Already paused", "Nothing changed.", current, req.at)
     async with svc.engine.begin() as conn:
         schedule = await store.change(conn, current.id, req.at, paused=True, pause_reason=None)
-        await _audit(conn, req, "schedule.pause", f"schedule #{current.id}", current.public(), schedule.public())
+        await audit(conn, req, "schedule.pause", f"schedule #{current.id}", current.public(), schedule.public())
     await _changed(svc)
     return shown("Schedule paused", "No prompts until you resume it.", schedule, req.at)
 
@@ -269,7 +254,7 @@ async def resume(req: Request, opts: Options, svc: Services) -> Reply:
         schedule = await store.change(
             conn, current.id, req.at, paused=False, pause_reason=None, failures=0, active_from=req.at
         )
-        await _audit(conn, req, "schedule.resume", f"schedule #{current.id}", current.public(), schedule.public())
+        await audit(conn, req, "schedule.resume", f"schedule #{current.id}", current.public(), schedule.public())
     await _changed(svc)
     return shown("Schedule resumed", "Prompts continue at the next run.", schedule, req.at)
 
@@ -278,7 +263,7 @@ async def remove(req: Request, opts: Options, svc: Services) -> Reply:
     current = await owned(svc, req, opts["id"])
     async with svc.engine.begin() as conn:
         await store.remove(conn, current.id)
-        await _audit(conn, req, "schedule.remove", f"schedule #{current.id}", current.public(), None)
+        await audit(conn, req, "schedule.remove", f"schedule #{current.id}", current.public(), None)
     await _changed(svc)
     reply = shown("Schedule removed", "It will not post again; past prompts still get their reveal.", current, req.at)
     return Reply(

@@ -13,7 +13,8 @@ from bot.commands.registry import Registry
 from bot.commands.spec import CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
 from bot.errors import InvalidOption, NotFound
 from bot.features import admin_group
-from bot.features.admin import _audit, default_zone, duration_text, parse_duration, resolve_exam
+from bot.features.admin import default_zone, duration_text, parse_duration, resolve_exam
+from bot.features.admin_group import audit
 from bot.features.choices import EXAM_CODES
 from bot.features.profile import resolve_timezone
 from bot.markup import bullets, code, esc
@@ -55,7 +56,7 @@ async def group_target(req: Request, opts: Options, svc: Services) -> Reply:
         channel, why = await _target_channel(conn, req, opts.get("channel"))
         before = await workspace_store.get_target(conn, ident.platform, ident.workspace, channel)
         await workspace_store.put_target(conn, ident.platform, ident.workspace, channel, target, ident.user_id, req.at)
-        await _audit(conn, req, "group.target", f"channel {channel}", before and asdict(before), asdict(target))
+        await audit(conn, req, "group.target", f"channel {channel}", before and asdict(before), asdict(target))
     return Reply(
         title="Group target set",
         text=f"Channel {channel_ref(channel)}{why}: "
@@ -99,7 +100,7 @@ async def moderators_add(req: Request, opts: Options, svc: Services) -> Reply:
     async with svc.engine.begin() as conn:
         added = await moderator_store.add_moderator(conn, ident.platform, ident.workspace, who, ident.user_id, req.at)
         if added:
-            await _audit(conn, req, "moderators.add", who, None, {"moderator": who})
+            await audit(conn, req, "moderators.add", who, None, {"moderator": who})
     svc.moderators.forget(ident.platform, ident.workspace)
     text = (
         f"{code(who)} is now a moderator here." if added else f"{code(who)} was already a moderator; nothing changed."
@@ -113,7 +114,7 @@ async def moderators_remove(req: Request, opts: Options, svc: Services) -> Reply
     async with svc.engine.begin() as conn:
         removed = await moderator_store.remove_moderator(conn, ident.platform, ident.workspace, who)
         if removed:
-            await _audit(conn, req, "moderators.remove", who, {"moderator": who}, None)
+            await audit(conn, req, "moderators.remove", who, {"moderator": who}, None)
     svc.moderators.forget(ident.platform, ident.workspace)
     if not removed:
         raise NotFound(f"{code(who)} is not a configured moderator.", "See `/studyadmin moderators list`.")
@@ -159,7 +160,7 @@ async def settings_command(req: Request, opts: Options, svc: Services) -> Reply:
     if changed:
         async with svc.engine.begin() as conn:
             await workspace_store.put_settings(conn, ident.platform, ident.workspace, new, req.at)
-            await _audit(conn, req, "settings", "workspace", asdict(current), asdict(new))
+            await audit(conn, req, "settings", "workspace", asdict(current), asdict(new))
     fields = (
         Field("Default timezone", esc(new.timezone or f"{svc.settings.default_timezone} (studybot's default)"), True),
         Field("Reveal after", duration_text(new.reveal_minutes) if new.reveal_minutes else "12h (default)", True),

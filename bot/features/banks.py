@@ -7,12 +7,12 @@ from bot.commands.registry import Registry
 from bot.commands.spec import Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
 from bot.errors import InvalidOption
 from bot.features import admin_group
+from bot.features.admin_group import audit
 from bot.markup import esc
 from bot.practice.imports import parse_bank, store_bank
 from bot.replies import Reply
 from bot.requests import Request
 from bot.services import Services
-from bot.store import audit as audit_store
 
 MODES = (Choice("append", "append"), Choice("replace", "replace"))
 MAX_TEXT = 6000  # Discord's longest string option
@@ -43,20 +43,9 @@ async def import_command(req: Request, opts: Options, svc: Services) -> Reply:
         result = await store_bank(
             conn, Place(req.identity.platform, req.identity.workspace), bank, mode, req.identity.user_name, req.at
         )
-        # In the same transaction as the questions, so an import is never unaudited.
-        await audit_store.audit(
-            conn,
-            platform=req.identity.platform,
-            workspace=req.identity.workspace,
-            actor_id=req.identity.user_id,
-            actor_name=req.identity.user_name,
-            action="bank import",
-            target=result.exam,
-            before=None,
-            after={"mode": result.mode, "added": result.added, "updated": result.updated,
-                   "removed": result.removed, "total": result.total},
-            now=req.at,
-        )  # fmt: skip
+        summary = {"mode": result.mode, "added": result.added, "updated": result.updated,
+                   "removed": result.removed, "total": result.total}  # fmt: skip
+        await audit(conn, req, "bank import", result.exam, None, summary)
     return Reply(
         title="Question bank imported",
         text=esc(result.summary()) + "\nMembers here get them in `/practice`, `/review` and `/mock`.",
