@@ -6,6 +6,8 @@ failure message here carries the figures and nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from bot.catalog import Catalog
@@ -36,20 +38,6 @@ def test_blind_tuning_set(catalog: Catalog) -> None:
     assert report.wrong_rate <= 3.0, report.failures
 
 
-def test_blind_heldout_accuracy(catalog: Catalog) -> None:
-    report = evaluate(AskEngine(catalog), load_heldout(), keep_failures=False)
-    assert report.total >= 100 and not report.failures
-    assert report.accuracy >= 90.0, report.summary()
-    # Measured 6.5% when this was written; the ceiling keeps it from getting worse until the target holds.
-    assert report.wrong_rate <= 7.0, report.summary()
-
-
-@pytest.mark.xfail(strict=True, reason="issue 15 target not met yet: held-out confidently wrong is above 3%")
-def test_blind_heldout_meets_the_wrong_answer_target(catalog: Catalog) -> None:
-    report = evaluate(AskEngine(catalog), load_heldout(), keep_failures=False)
-    assert report.wrong_rate <= 3.0, report.summary()
-
-
 def test_blind_set_2_tuning_part(catalog: Catalog) -> None:
     """A second writer's set, tuned on from 83.0% correct / 13.5% confidently wrong (same run as below)."""
     report = evaluate(AskEngine(catalog), load_tune2())
@@ -58,15 +46,33 @@ def test_blind_set_2_tuning_part(catalog: Catalog) -> None:
     assert report.wrong_rate <= 6.5, report.failures
 
 
-def test_blind_set_2_heldout_does_not_get_worse(catalog: Catalog) -> None:
-    # Measured 91.0% correct / 8.0% confidently wrong before and after tuning on set 2's other part.
-    report = evaluate(AskEngine(catalog), load_heldout2(), keep_failures=False)
-    assert report.total == 100 and not report.failures
-    assert report.accuracy >= 91.0, report.summary()
-    assert report.wrong_rate <= 8.0, report.summary()
+# The held-out parts, scored in aggregate only, with a floor at what was measured (so they cannot get
+# worse unnoticed): set 1 was at 92.7% correct / 6.5% confidently wrong, set 2 at 91.0% / 8.0%, the
+# latter unchanged by tuning on set 2's other part.
+HELDOUT_FLOORS = [
+    pytest.param(load_heldout, 123, 90.0, 7.0, id="set-1"),
+    pytest.param(load_heldout2, 100, 91.0, 8.0, id="set-2"),
+]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 target not met yet: set 2 held-out confidently wrong is above 3%")
-def test_blind_set_2_heldout_meets_the_wrong_answer_target(catalog: Catalog) -> None:
-    report = evaluate(AskEngine(catalog), load_heldout2(), keep_failures=False)
+@pytest.mark.parametrize(("load", "total", "accuracy", "wrong"), HELDOUT_FLOORS)
+def test_blind_heldout_does_not_get_worse(
+    catalog: Catalog, load: Callable[[], list[dict[str, object]]], total: int, accuracy: float, wrong: float
+) -> None:
+    report = evaluate(AskEngine(catalog), load(), keep_failures=False)
+    assert report.total == total and not report.failures
+    assert report.accuracy >= accuracy, report.summary()
+    assert report.wrong_rate <= wrong, report.summary()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="issue 15 is open: the held-out parts measure 6.5% (set 1) and 8.0% (set 2) confidently wrong "
+    "against a 3% target; strict, so meeting the target fails the suite until this mark is removed",
+)
+@pytest.mark.parametrize("load", [load_heldout, load_heldout2], ids=["set-1", "set-2"])
+def test_blind_heldout_meets_the_wrong_answer_target(
+    catalog: Catalog, load: Callable[[], list[dict[str, object]]]
+) -> None:
+    report = evaluate(AskEngine(catalog), load(), keep_failures=False)
     assert report.wrong_rate <= 3.0, report.summary()
