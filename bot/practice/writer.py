@@ -365,9 +365,9 @@ def _write_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
     db.executemany(_SQLITE_UPSERT_CARD.sql, _SQLITE_UPSERT_CARD.rows(cards))
 
 
-def _rows(batch: _Batch) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
-    """The batch's answers, attempt closings and card states as rows named by column."""
-    answers = [
+def _answer_rows(batch: _Batch) -> list[dict[str, Any]]:
+    """The batch's answers as rows named by column, for the SQLAlchemy path."""
+    return [
         {
             "attempt_id": job.attempt_id,
             "member_id": row.member_id,
@@ -382,14 +382,6 @@ def _rows(batch: _Batch) -> tuple[list[dict[str, Any]], list[dict[str, Any]], li
         }
         for job, row in batch.answers
     ]
-    # The attempts close when the batch commits.
-    closed_at = max(job.at for job, _row in batch.answers)
-    closing = [{"attempt": job.attempt_id, "closed_at_value": closed_at} for job, _row in batch.answers]
-    cards = [
-        {"member_id": member_id, "question_id": question_id, "exam": exam, **state.as_row()}
-        for (member_id, question_id), (_card_id, state, exam) in batch.cards.items()
-    ]
-    return answers, closing, cards
 
 
 # -- Through SQLAlchemy Core: PostgreSQL, and any writer that is not running -----------------------
@@ -450,8 +442,7 @@ async def _commit_core(engine: AsyncEngine, jobs: Sequence[AnswerJob], grade: Gr
 
 async def _write_core(conn: AsyncConnection, batch: _Batch) -> None:
     """Insert the answers, close their attempts and write each touched card."""
-    answers, _closing, _cards = _rows(batch)
-    await conn.execute(insert(practice_answers), answers)
+    await conn.execute(insert(practice_answers), _answer_rows(batch))
     # One statement for the whole batch: the attempts close when the batch commits.
     await conn.execute(
         update(practice_attempts)
