@@ -8,7 +8,8 @@ APScheduler firing a repeated fall-back hour twice, and `deliver-due` run twice 
 A process can die between claiming and recording the post. A claim left in `claimed` for longer than
 the lease is taken over (compare-and-set on `claimed_at`); if a message id was stored it is only
 marked posted, otherwise it is posted again with the same nonce, which Discord uses to drop the
-duplicate. Slack has no nonce, so there the window between its answer and our update remains.
+duplicate. Slack has no nonce: there the retried post is first looked for in the channel's history by
+the delivery named in its metadata (`Sender.post`, `FindsEarlierPosts`), and only posted if not found.
 """
 
 from __future__ import annotations
@@ -92,10 +93,14 @@ class Job:
     channel: str
     schedule_id: int | None
     nonce: str
+    retry_since: dt.datetime | None = None  # a claim taken over: an earlier attempt may have gone out since then
 
     @classmethod
-    def of(cls, row: Delivery) -> Job:
-        return cls(row.id, row.key, row.kind, row.platform, row.workspace, row.channel, row.schedule_id, row.nonce)
+    def retry(cls, row: Delivery) -> Job:
+        """A stale claim taken over; its due time bounds where a platform looks for an earlier post."""
+        return cls(
+            row.id, row.key, row.kind, row.platform, row.workspace, row.channel, row.schedule_id, row.nonce, row.due_at
+        )
 
 
 class Deliverer:
@@ -267,7 +272,7 @@ class Deliverer:
                 if now - row.due_at > limit:
                     await outbox.mark_failed(conn, row.id, f"not posted within {limit} of its time")
                     continue
-                jobs.append(Job.of(row))
+                jobs.append(Job.retry(row))
         return jobs
 
     # -- posting ---------------------------------------------------------------------------------
@@ -299,10 +304,8 @@ class Deliverer:
             # Recorded before it is sent: a crash after this line loses the post, never doubles it.
             async with self.svc.engine.begin() as conn:
                 await self._mark_posted(conn, job.id, job.kind, poster.planned_id(job.nonce), now, job.schedule_id)
-        result = await self.sender.send(
-            job.platform,
-            job.channel,
-            lambda poster: poster.post(job.workspace, job.channel, reply, nonce=job.nonce),
+        result = await self.sender.post(
+            job.platform, job.workspace, job.channel, reply, nonce=job.nonce, retry_since=job.retry_since
         )
         await self._finish(job, result, now, recorded=recorded)
         if result.ok:

@@ -70,6 +70,20 @@ class KnowsItsIds(Protocol):
     def planned_id(self, nonce: str) -> str: ...
 
 
+@runtime_checkable
+class FindsEarlierPosts(Protocol):
+    """A poster that can find out whether an earlier attempt at a delivery went out (Slack: the post's
+    message metadata names the delivery, and the channel's recent history is searched for it).
+
+    Slack has no nonce, so a process that dies after Slack took a post but before the post was
+    recorded would otherwise post it again when its claim is retried. The deliverer asks this before
+    re-posting a retried claim: an OK result carries the earlier post's message id (record it, do not
+    post); None means no earlier post was found (post); any other outcome says why it could not tell.
+    """
+
+    async def find_post(self, workspace: str, channel: str, nonce: str, since: dt.datetime) -> PostResult | None: ...
+
+
 class Posters:
     """The posters of the platforms this process is connected to, by platform name.
 
