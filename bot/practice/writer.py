@@ -36,7 +36,6 @@ from fsrs import Scheduler
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.elements import BindParameter
 
 from bot.metrics import Metrics, observe_batch
 from bot.practice.review import CardState, Grader, make_scheduler
@@ -222,40 +221,17 @@ async def commit_jobs(engine: AsyncEngine, jobs: Sequence[AnswerJob], scheduler:
 # Every statement and every time conversion below comes from the table definitions in
 # bot/store/schema.py, compiled once for SQLite (see `bot.store.compiled`); nothing repeats the schema.
 
-_READ_BY_COUNT: dict[int, CompiledSqlite] = {}
-
-
-def _sqlite_read(count: int) -> CompiledSqlite:
-    """The batch's read query for `count` attempt ids, compiled once per count and kept."""
-    statement = _READ_BY_COUNT.get(count)
-    if statement is None:
-        ids: list[BindParameter[int]] = [bindparam(f"id_{n}") for n in range(count)]
-        statement = CompiledSqlite(_CORE_READ.where(practice_attempts.c.id.in_(ids)))
-        _READ_BY_COUNT[count] = statement
-    return statement
-
-
 _ANSWER_COLUMNS = (
     "attempt_id", "member_id", "question_id", "exam", "domain", "source", "channel", "chosen", "correct",
     "answered_at",
 )  # fmt: skip
 _SQLITE_INSERT_ANSWER = CompiledSqlite(insert(practice_answers), columns=_ANSWER_COLUMNS).expect(_ANSWER_COLUMNS)
-_CLOSE_BY_COUNT: dict[int, CompiledSqlite] = {}
-
-
-def _sqlite_close(count: int) -> CompiledSqlite:
-    """Close `count` attempts at one time in one statement (one conversion of the time, not one per
-    attempt), compiled once per count and kept like the read."""
-    statement = _CLOSE_BY_COUNT.get(count)
-    if statement is None:
-        ids: list[BindParameter[int]] = [bindparam(f"id_{n}") for n in range(count)]
-        statement = CompiledSqlite(
-            update(practice_attempts)
-            .where(practice_attempts.c.id.in_(ids))
-            .values(closed_at=bindparam("closed_at_value", type_=practice_attempts.c.closed_at.type))
-        )
-        _CLOSE_BY_COUNT[count] = statement
-    return statement
+# Closing the batch's attempts at one time is one statement: one conversion of the time, not one per attempt.
+_SQLITE_CLOSE = CompiledSqlite(
+    update(practice_attempts)
+    .where(practice_attempts.c.id.in_(bindparam("ids", expanding=True)))
+    .values(closed_at=bindparam("closed_at", type_=practice_attempts.c.closed_at.type))
+).expect(("closed_at", "ids"))
 
 
 # The unique (member, question) key makes this one statement for new and known cards alike; a card
@@ -327,7 +303,7 @@ class SqliteBatches:
         db.execute("BEGIN IMMEDIATE")
         try:
             # The ids are the only parameters, in order, and integers need no conversion.
-            rows = db.execute(_sqlite_read(len(ids)).sql, ids).fetchall()
+            rows = db.execute(_SQLITE_READ.sized(len(ids)), ids).fetchall()
             batch = _decide(jobs, {row[0]: _Found._make(row) for row in rows}, grade)
             if batch.answers:
                 _write_sqlite(db, batch)
@@ -354,9 +330,9 @@ def _write_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
     ]  # fmt: skip
     db.executemany(_SQLITE_INSERT_ANSWER.sql, _SQLITE_INSERT_ANSWER.rows(answers))
     ids = [job.attempt_id for job, _row in batch.answers]
-    close = _sqlite_close(len(ids))
     # The attempts close when the batch commits, all at the batch's latest answer time.
-    db.execute(close.sql, close.rows([(max(job.at for job, _row in batch.answers), *ids)])[0])
+    closing = _SQLITE_CLOSE.rows([(max(job.at for job, _row in batch.answers), *ids)])[0]
+    db.execute(_SQLITE_CLOSE.sized(len(ids)), closing)
     cards = [
         (member_id, question_id, exam, state.state, state.step, state.stability, state.difficulty, state.due,
          state.last_review, state.reviews, state.lapses)
@@ -427,6 +403,9 @@ _CORE_READ = select(
     .outerjoin(practice_answers, practice_answers.c.attempt_id == practice_attempts.c.id)
     .outerjoin(review_cards, _CARD_OF_ATTEMPT)
 )
+# The SQLite path reads the same columns; the batch's attempt ids are one expanding parameter, compiled
+# once and sized per batch (`CompiledSqlite.sized`).
+_SQLITE_READ = CompiledSqlite(_CORE_READ.where(practice_attempts.c.id.in_(bindparam("ids", expanding=True))))
 
 
 async def _commit_core(engine: AsyncEngine, jobs: Sequence[AnswerJob], grade: Grader) -> list[Outcome]:

@@ -70,8 +70,10 @@ def test_the_sqlite_statements_follow_the_table_definitions() -> None:
     column, and the read query's columns named after the fields the batch reads them into."""
     assert set(writer_module._SQLITE_INSERT_ANSWER.names) == {c.name for c in practice_answers.columns} - {"id"}
     assert set(writer_module._SQLITE_UPSERT_CARD.names) == {c.name for c in review_cards.columns} - {"id"}
-    read = writer_module._sqlite_read(3)
-    assert read.names == ("id_0", "id_1", "id_2")
+    read = writer_module._SQLITE_READ
+    assert read.names == ("ids",)
+    assert read.sized(3).endswith("IN (?, ?, ?)") and read.sized(1).endswith("IN (?)")
+    assert writer_module._SQLITE_CLOSE.sized(2).endswith("IN (?, ?)")
     labels = [column.name for column in writer_module._CORE_READ.selected_columns]
     assert labels == list(writer_module._Found._fields)
 
