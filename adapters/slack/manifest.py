@@ -33,10 +33,12 @@ SCOPES: dict[str, str] = {
     "users:read": "users.info: a member's display name, and is_admin/is_owner for moderator rights",
     "im:write": "conversations.open, to send a member a direct message",
     "channels:read": "conversations.info: refuse a schedule for a public channel the bot is not in, or archived",
+    "channels:history": "conversations.history: after a crash, find a scheduled post that went out, not post it again",
+    "groups:history": "conversations.history in private channels the bot was invited to, for the same check",
 }
 NOT_NEEDED = (
     "chat:write.public (invite the bot to the channels it posts in instead)",
-    "channels:history / message events (commands arrive as slash commands, not messages)",
+    "message events (commands arrive as slash commands, not messages)",
     "groups:read (private channels: the bot only sees those it was invited to, so the schedule check skips them)",
     "users:read.email (nothing needs it)",
 )

@@ -9,11 +9,16 @@ instead of being slept through: the client has no rate-limit retry handler on pu
 stays in the scheduler, which knows how many posts are waiting.
 
 The bot token is for one workspace, so `workspace` is only used for logging. Slack has no nonce for
-`chat.postMessage`; the scheduler's claim per delivery is what prevents double posts.
+`chat.postMessage`, so a scheduled post carries message metadata naming its delivery (event type
+`studybot_delivery`, the delivery's nonce in the payload). When a claim is retried after a crash,
+`find_post` reads the channel's history since the delivery was due (`conversations.history` with
+`include_all_metadata`, a few pages at most) and returns the earlier post's ts instead of posting
+again; that needs `channels:history` (and `groups:history` for private channels).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -26,6 +31,11 @@ from bot.replies import Reply
 from bot.schedule.ports import PostOutcome, PostResult
 
 log = logging.getLogger(__name__)
+
+DELIVERY_EVENT = "studybot_delivery"  # the metadata event type of a scheduled post
+HISTORY_PAGE = 100  # messages per conversations.history page (Slack caps some apps at 15; it then pages)
+HISTORY_PAGES = 5  # pages at most: a busy channel's older messages are not worth more calls
+CLOCK_SKEW = dt.timedelta(minutes=10)  # Slack's ts comes from Slack's clock, the due time from ours
 
 _OUTCOMES = {
     "not_in_channel": PostOutcome.MISSING_ACCESS,
@@ -80,19 +90,54 @@ class SlackPoster:
         self._client = client
 
     async def post(self, workspace: str, channel: str, reply: Reply, *, nonce: str | None = None) -> PostResult:
-        return await self._post(workspace, channel, reply, mention=True)
+        return await self._post(workspace, channel, reply, mention=True, nonce=nonce)
 
-    async def _post(self, workspace: str, channel: str, reply: Reply, *, mention: bool) -> PostResult:
+    async def _post(
+        self, workspace: str, channel: str, reply: Reply, *, mention: bool, nonce: str | None = None
+    ) -> PostResult:
         message = render(reply, mention=mention)
+        extra: dict[str, Any] = {}
+        if nonce is not None:
+            extra["metadata"] = {"event_type": DELIVERY_EVENT, "event_payload": {"delivery": nonce}}
         try:
             response = await self._client.chat_postMessage(
-                channel=channel, text=message["text"], blocks=wire_blocks(message)
+                channel=channel, text=message["text"], blocks=wire_blocks(message), **extra
             )
         except SlackApiError as exc:
             result = outcome_of(exc)
             log.warning("post failed: %s", result.detail, extra={"workspace": workspace, "channel": channel})
             return result
         return PostResult(PostOutcome.OK, message_id=str(response["ts"]))
+
+    async def find_post(self, workspace: str, channel: str, nonce: str, since: dt.datetime) -> PostResult | None:
+        """The post of delivery `nonce` made in `channel` since `since` (OK with its ts), None if there is none.
+
+        Implements `bot.schedule.ports.FindsEarlierPosts`. Messages come newest first, so the pages
+        read reach back from now towards `since`; a lookup Slack refuses comes back as an outcome
+        (`missing_scope` for a token installed before the history scopes were asked for).
+        """
+        cursor: str | None = None
+        oldest = f"{(since - CLOCK_SKEW).timestamp():.6f}"
+        for _page in range(HISTORY_PAGES):
+            try:
+                response = await self._client.conversations_history(
+                    channel=channel, oldest=oldest, limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor
+                )
+            except SlackApiError as exc:
+                result = outcome_of(exc)
+                where = {"workspace": workspace, "channel": channel}
+                log.warning("conversations.history failed: %s", result.detail, extra=where)
+                return result
+            for found in response.get("messages") or ():
+                metadata = found.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == DELIVERY_EVENT and payload.get("delivery") == nonce:
+                    return PostResult(PostOutcome.OK, message_id=str(found["ts"]))
+            cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
+            if not response.get("has_more") or cursor is None:
+                return None
+        log.info("delivery %s not found in the last %s pages", nonce, HISTORY_PAGES, extra={"channel": channel})
+        return None
 
     async def edit(self, workspace: str, channel: str, message_id: str, reply: Reply) -> PostResult:
         # The prompt keeps its mention while its count changes (Slack notifies nobody for an edit).

@@ -4,6 +4,13 @@ The real `AsyncWebClient` is pointed at `base_url`; payloads sent by tests carry
 the fake's `apps.connections.open` hands out a loopback websocket URL, so the real Socket Mode client
 connects here too. Everything received is recorded, and tests wait on records with a timeout, never
 with a sleep. Unknown methods and paths are recorded as `unknown` so a test can assert there were none.
+
+Posted messages are kept per channel (`messages`) with their `metadata`, edited by `chat.update`, and
+read back by `conversations.history` as Slack documents it: newest first, `oldest`/`latest`
+exclusive unless `inclusive`, `limit` with `has_more` and a `next_cursor`, and metadata only with
+`include_all_metadata`. A message's ts counts up from `epoch` (seconds), which a test may set to its
+own clock's time. `after(method, hook)` runs a hook once a call has taken effect and before it is
+answered, so a test can kill a client between Slack taking a post and the client hearing of it.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import itertools
 import json
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -63,6 +70,9 @@ class FakeSlack:
         self._sockets: set[web.WebSocketResponse] = set()
         self._socket_open = asyncio.Event()
         self._ts = itertools.count(1)
+        self.epoch = 1_700_000_000  # whole seconds; message ts are epoch.000001, epoch.000002, ...
+        self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
+        self._after: dict[str, Callable[[Record], Awaitable[None]]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -152,6 +162,14 @@ class FakeSlack:
         gate = self._holds[method] = asyncio.Event()
         return gate
 
+    def after(self, method: str, hook: Callable[[Record], Awaitable[None]] | None) -> None:
+        """Run `hook` with each call of `method` once it took effect (a post is stored), before the
+        answer goes back; None removes it."""
+        if hook is None:
+            self._after.pop(method, None)
+        else:
+            self._after[method] = hook
+
     def release(self, method: str) -> None:
         gate = self._holds.pop(method, None)
         if gate is not None:
@@ -229,7 +247,8 @@ class FakeSlack:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if not token:
             token = str(body.get("token", ""))
-        await self._record(Record("api", method, body, headers, time.perf_counter()))
+        record = Record("api", method, body, headers, time.perf_counter())
+        await self._record(record)
         wanted = APP_TOKEN_PREFIX if method == "apps.connections.open" else BOT_TOKEN_PREFIX
         if not token.startswith(wanted):
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -247,7 +266,11 @@ class FakeSlack:
             await self._record(Record("unknown", method, body, headers, time.perf_counter()))
             return web.json_response({"ok": False, "error": "unknown_method"})
         headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" and self.scopes is not None else {}
-        return web.json_response({"ok": True, **handler(body)}, headers=headers)  # a handler may answer ok: false
+        answer = {"ok": True, **handler(body)}  # a handler may answer ok: false
+        hook = self._after.get(method)
+        if hook is not None:
+            await hook(record)
+        return web.json_response(answer, headers=headers)
 
     def _methods(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         return {
@@ -261,7 +284,8 @@ class FakeSlack:
             },
             "chat.postMessage": self._post_message,
             "chat.postEphemeral": lambda b: {"message_ts": self._next_ts()},
-            "chat.update": lambda b: {"channel": b.get("channel"), "ts": b.get("ts"), "text": b.get("text")},
+            "chat.update": self._update,
+            "conversations.history": self._history,
             "users.info": self._users_info,
             "conversations.info": self._conversations_info,
             "conversations.open": lambda b: {"channel": {"id": "D" + str(b.get("users", "")).split(",")[0]}},
@@ -275,10 +299,54 @@ class FakeSlack:
         if channel is not None and not channel["is_member"]:
             return {"ok": False, "error": "not_in_channel"}
         ts = self._next_ts()
-        return {
-            "channel": body.get("channel"),
+        message: dict[str, Any] = {
+            "type": "message",
+            "user": BOT_USER_ID,
+            "bot_id": "B0BOT",
             "ts": ts,
-            "message": {"ts": ts, "text": body.get("text"), "blocks": body.get("blocks", [])},
+            "text": body.get("text"),
+            "blocks": body.get("blocks", []),
+        }
+        metadata = body.get("metadata")
+        if isinstance(metadata, str):  # form-encoded calls send it as a JSON string
+            metadata = json.loads(metadata)
+        if metadata:
+            message["metadata"] = metadata
+        self.messages.setdefault(str(body.get("channel")), []).append(message)
+        return {"channel": body.get("channel"), "ts": ts, "message": message}
+
+    def _update(self, body: dict[str, Any]) -> dict[str, Any]:
+        stored = next((m for m in self.messages.get(str(body.get("channel")), []) if m["ts"] == body.get("ts")), None)
+        if stored is not None:
+            stored.update(text=body.get("text"), blocks=body.get("blocks", stored["blocks"]))
+            stored["edited"] = {"user": BOT_USER_ID}
+        return {"channel": body.get("channel"), "ts": body.get("ts"), "text": body.get("text")}
+
+    def _history(self, body: dict[str, Any]) -> dict[str, Any]:
+        """`conversations.history`: newest first, bounded by oldest/latest, one page of `limit`."""
+        channel = str(body.get("channel"))
+        known = self.channels.get(channel)
+        if known is not None and not known["is_member"]:
+            return {"ok": False, "error": "not_in_channel"}
+        inclusive = _flag(body.get("inclusive"))
+        oldest = float(body.get("oldest") or 0)
+        latest = float(body["latest"]) if body.get("latest") else float("inf")
+
+        def inside(ts: float) -> bool:
+            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+
+        found = [m for m in reversed(self.messages.get(channel, [])) if inside(float(m["ts"]))]
+        start = int(str(body.get("cursor") or "0").removeprefix("page:") or 0)
+        limit = min(int(body.get("limit") or 100), 999)
+        page = found[start : start + limit]
+        if not _flag(body.get("include_all_metadata")):
+            page = [{k: v for k, v in m.items() if k != "metadata"} for m in page]
+        more = start + limit < len(found)
+        return {
+            "messages": page,
+            "has_more": more,
+            "pin_count": 0,
+            "response_metadata": {"next_cursor": f"page:{start + limit}" if more else ""},
         }
 
     def _conversations_info(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -294,7 +362,8 @@ class FakeSlack:
         return {"user": user}
 
     def _next_ts(self) -> str:
-        return f"1700000000.{next(self._ts):06d}"
+        n = next(self._ts)
+        return f"{self.epoch + n // 1_000_000}.{n % 1_000_000:06d}"
 
     async def _response(self, request: web.Request) -> web.Response:
         key = request.match_info["key"]
@@ -340,3 +409,8 @@ class FakeSlack:
         body = await self._body(request)
         await self._record(Record("unknown", request.path, body, dict(request.headers), time.perf_counter()))
         return web.json_response({"ok": False, "error": "unknown_path"}, status=404)
+
+
+def _flag(value: Any) -> bool:
+    """A boolean argument as the Web API takes it: true/1 (slack_sdk sends 1 and 0)."""
+    return str(value).lower() in ("1", "true")

@@ -24,7 +24,15 @@ from tests.fakes.slack_server import TEAM_ID, FakeSlack
 from tests.ops.conftest import closed_port
 
 T = TypeVar("T")
-EVERY_SLACK_SCOPE = ["commands", "chat:write", "users:read", "im:write", "channels:read"]
+EVERY_SLACK_SCOPE = [
+    "commands",
+    "chat:write",
+    "users:read",
+    "im:write",
+    "channels:read",
+    "channels:history",
+    "groups:history",
+]
 
 
 def doctor(**env: str) -> Result:
@@ -131,7 +139,8 @@ def test_slack_with_every_scope_and_no_schedules_is_fine(sqlite_url: str, fake_s
     fake_slack.scopes = EVERY_SLACK_SCOPE
     result = doctor(STUDYBOT_DATABASE_URL=sqlite_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN="xapp-test")
     assert result.exit_code == 0, result.output
-    assert "ok    slack: scopes: commands, chat:write, users:read, im:write, channels:read" in result.output
+    scopes = "commands, chat:write, users:read, im:write, channels:read, channels:history, groups:history"
+    assert f"ok    slack: scopes: {scopes}" in result.output
 
 
 @pytest.fixture

@@ -56,8 +56,16 @@ def test_socket_mode_manifest() -> None:
     for name in member_commands(build_registry()):
         assert name in commands[0]["usage_hint"]
     bot_scopes = manifest["oauth_config"]["scopes"]["bot"]
-    assert bot_scopes == ["commands", "chat:write", "users:read", "im:write", "channels:read"]
-    assert not {"chat:write.public", "groups:read", "channels:history"} & set(bot_scopes)
+    assert bot_scopes == [
+        "commands",
+        "chat:write",
+        "users:read",
+        "im:write",
+        "channels:read",
+        "channels:history",
+        "groups:history",
+    ]
+    assert not {"chat:write.public", "groups:read", "im:history"} & set(bot_scopes)
     assert manifest["settings"]["socket_mode_enabled"] is True
     assert "request_url" not in manifest["settings"]["interactivity"]
     assert "event_subscriptions" not in manifest["settings"]

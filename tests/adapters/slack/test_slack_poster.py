@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -12,6 +14,7 @@ from bot.schedule.ports import PostOutcome
 from tests.adapters.slack.conftest import BOT_TOKEN, CHANNEL, MEMBER
 from tests.fakes.slack_server import TEAM_ID, FakeSlack
 
+DUE = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 PROMPT = Reply(title="Question of the day", text="Which service…?", buttons=(Button("A", "answer:1:q1:A"),))
 
 
@@ -130,3 +133,46 @@ async def test_the_fake_refuses_posts_where_slack_would(poster: SlackPoster, fak
     fake_slack.add_channel("C0OLD", "old", archived=True)
     assert (await poster.post(TEAM_ID, "C0OUT", PROMPT)).outcome is PostOutcome.MISSING_ACCESS
     assert (await poster.post(TEAM_ID, "C0OLD", PROMPT)).outcome is PostOutcome.ARCHIVED
+
+
+async def test_a_scheduled_post_names_its_delivery_and_is_found_again(
+    poster: SlackPoster, fake_slack: FakeSlack
+) -> None:
+    """Slack has no nonce: the post's metadata names the delivery, and a retry finds it in the history."""
+    fake_slack.epoch = int(DUE.timestamp())
+    await poster.post(TEAM_ID, CHANNEL, PROMPT, nonce="other-delivery")
+    posted = await poster.post(TEAM_ID, CHANNEL, PROMPT, nonce="d1")
+    await poster.post(TEAM_ID, CHANNEL, Reply(text="chatter"), nonce=None)
+    body = fake_slack.calls("api", "chat.postMessage")[1].body
+    assert body["metadata"] == {"event_type": "studybot_delivery", "event_payload": {"delivery": "d1"}}
+    assert body["blocks"] == render(PROMPT)["blocks"]  # the blocks are untouched
+    assert "metadata" not in fake_slack.calls("api", "chat.postMessage")[2].body
+
+    found = await poster.find_post(TEAM_ID, CHANNEL, "d1", DUE)
+    assert found is not None and found.ok and found.message_id == posted.message_id
+    history = fake_slack.calls("api", "conversations.history")[-1].body
+    assert history["channel"] == CHANNEL and history["include_all_metadata"] in ("1", "true")
+    assert float(history["oldest"]) <= DUE.timestamp() and int(history["limit"]) <= 999
+
+    assert await poster.find_post(TEAM_ID, CHANNEL, "never-posted", DUE) is None
+    later = DUE + dt.timedelta(hours=1)  # only messages since the delivery was due are read
+    assert await poster.find_post(TEAM_ID, CHANNEL, "d1", later) is None
+
+
+async def test_finding_pages_back_through_a_busy_channel(poster: SlackPoster, fake_slack: FakeSlack) -> None:
+    fake_slack.epoch = int(DUE.timestamp())
+    posted = await poster.post(TEAM_ID, CHANNEL, PROMPT, nonce="d1")
+    for n in range(250):
+        await poster.post(TEAM_ID, CHANNEL, Reply(text=f"message {n}"))
+    found = await poster.find_post(TEAM_ID, CHANNEL, "d1", DUE)
+    assert found is not None and found.message_id == posted.message_id
+    assert len(fake_slack.calls("api", "conversations.history")) == 3  # 100 + 100 + the page that holds it
+
+
+async def test_a_lookup_slack_refuses_is_an_outcome(poster: SlackPoster, fake_slack: FakeSlack) -> None:
+    fake_slack.fail("conversations.history", "missing_scope")
+    refused = await poster.find_post(TEAM_ID, CHANNEL, "d1", DUE)
+    assert refused is not None and refused.outcome is PostOutcome.FAILED and refused.detail == "missing_scope"
+    fake_slack.fail("conversations.history", "ratelimited", status=429, headers={"Retry-After": "7"})
+    limited = await poster.find_post(TEAM_ID, CHANNEL, "d1", DUE)
+    assert limited is not None and limited.outcome is PostOutcome.RATE_LIMITED and limited.retry_after == 7.0
