@@ -49,17 +49,24 @@ def find_exam(resolver: ExamResolver, text: str, *, retired: bool = False, purpo
                 "Use a current code such as `SAA-C03`; `/cert` lists them.",
             )
     found = resolver.resolve(wanted)
-    if found.exam is None:
-        if found.candidates:
-            names = ", ".join(f"{code(e.code)} ({esc(e.short_name)})" for e in found.candidates)
-            raise UnknownExam(
-                f"{code(wanted[:60])} could be several exams: {names}.", "Give the exam code.", found.candidates
-            )
+    exam = found.exam
+    # Current exams first, each group in the resolver's order; where retired ones are refused anyway,
+    # only current ones are offered, and a single current one is simply the answer.
+    candidates = tuple(sorted(found.candidates, key=lambda e: e.status != "current"))
+    if not retired:
+        current = tuple(e for e in candidates if e.status == "current")
+        candidates = current or candidates
+        if len(current) == 1:
+            exam = current[0]
+    if exam is None:
+        if candidates:
+            names = ", ".join(f"{code(e.code)} ({esc(exam_label(e))})" for e in candidates)
+            message = f"{code(wanted[:60])} could be several exams: {names}."
+            raise UnknownExam(message, "Give the exam code.", candidates)
         raise UnknownExam(
             f"I don't know an AWS exam called {code(wanted[:60])}.",
             "Use a code like `SAA-C03` or a name like `cloud practitioner`; `/cert` lists them.",
         )
-    exam = found.exam
     if exam.status != "current" and not retired:
         what = f", so there is no {purpose} for it" if purpose else ""
         raise UnknownExam(
@@ -67,6 +74,11 @@ def find_exam(resolver: ExamResolver, text: str, *, retired: bool = False, purpo
             f"Use {code(exam.replaced_by)} instead." if exam.replaced_by else "Pick a current exam.",
         )
     return exam
+
+
+def exam_label(exam: Exam) -> str:
+    """The exam's short name, marked when it is retired, for lists where both versions may appear."""
+    return exam.short_name if exam.status == "current" else f"{exam.short_name}, retired"
 
 
 def find_domain(exam: Exam, text: str) -> Domain | None:

@@ -145,6 +145,8 @@ def _parse_options(spec: CommandSpec, text: str, pos: int) -> dict[str, str]:
                     rest = rest[1:-1]
             if not rest:
                 raise ParseError(f"{code(pending.name + ':')} has no value.", f"Usage: {usage}")
+            if any((m := _NAMED.match(word)) and m.group(1) == pending.name for word in rest.split()):
+                raise ParseError(f"You gave {code(pending.name)} twice.", f"Give it once. Usage: {usage}")
             values[pending.name] = rest
             return values
         token, pos = _next_token(text, pos)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.actions import ActionId
 from bot.catalog.ask import Answer
-from bot.catalog.exams import UnknownExam, find_exam
+from bot.catalog.exams import UnknownExam, exam_label, find_exam
 from bot.catalog.facts import LEVEL_NAMES, caveats, fact, heading, source_line, status_line
 from bot.catalog.models import Exam
 from bot.commands.registry import Registry
@@ -21,7 +21,8 @@ OPEN_FAQ = "faq"
 
 
 def exam_button(exam: Exam) -> Button:
-    return Button(f"{exam.code} {exam.short_name}", ActionId(OPEN_EXAM, (exam.code,)).encode())
+    """A button that opens the exam; a retired exam says so, since its name is its successor's too."""
+    return Button(f"{exam.code} {exam_label(exam)}", ActionId(OPEN_EXAM, (exam.code,)).encode())
 
 
 def catalog_reply(svc: Services) -> Reply:
