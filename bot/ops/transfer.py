@@ -19,6 +19,7 @@ from sqlalchemy import Date, Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import StudybotError
+from bot.store import practice as practice_store
 from bot.store import transfer as transfer_store
 from bot.store.transfer import HISTORY_TABLES, REFERENCES, WORKSPACE_TABLES
 from bot.store.types import UTCDateTime
@@ -127,4 +128,6 @@ async def import_workspace(engine: AsyncEngine, document: Any) -> dict[str, int]
                 if old_id is not None and new_id is not None:
                     mapping[int(old_id)] = new_id
             counts[table.name] = len(rows)
+        # The aggregates are not in the file: they are counted from the imported rows, in this transaction.
+        await practice_store.recount(conn, list(new_ids.get("members", {}).values()))
     return counts

@@ -1,8 +1,12 @@
-"""`/stats` and `/leaderboard`, computed from stored answers every time (no counters to drift)."""
+"""`/stats` and `/leaderboard`, read from the aggregates the answer writer keeps in the transaction that
+records each answer (bot/store/practice.py), so neither grows with the number of answers stored."""
 
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.catalog.models import Exam
 from bot.markup import bold, bullets, code, esc
@@ -28,11 +32,11 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
         if member is None:
             return _empty()
         rows = await store.accuracy_by_domain(conn, member.id, code_)
-        times = await store.answer_times(conn, member.id)
+        if not rows:
+            return _empty(code_)
+        zone = member_zone(member, svc)
+        times = await _day_marks(conn, member.id, ZoneInfo(zone))
         cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_)
-    if not rows:
-        return _empty(code_)
-    zone = member_zone(member, svc)
     answered = sum(n for _e, _d, n, _c in rows)
     correct = sum(c for _e, _d, _n, c in rows)
     by_exam: dict[str, dict[str, tuple[int, int]]] = {}
@@ -86,6 +90,41 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
     return Reply(title=f"Stats of {identity.user_name}", fields=tuple(fields), footer=footer, ephemeral=True)
 
 
+SLOT = dt.timedelta(minutes=15)  # every UTC offset in use is a multiple of it, and so is every change
+
+
+async def _day_marks(conn: AsyncConnection, member_id: int, tz: ZoneInfo) -> list[dt.datetime]:
+    """One answer time on each local day the member answered on, from the daily counts.
+
+    A UTC day's answers lie between its first and last answer, so their local days are those two, and
+    any day between them that holds an answer. That happens only when a DST change falls inside the
+    span (a 23-hour day can sit wholly inside a UTC day) or the span is longer than a local day; then
+    the span is walked in quarter hours, each of which lies in one local day, and every day not yet
+    seen is looked up in the answers themselves (an indexed lookup by member and time).
+    """
+    marks: list[dt.datetime] = []
+    for first, last in await store.active_spans(conn, member_id):
+        marks += (first, last)
+        a, b = first.astimezone(tz), last.astimezone(tz)
+        if a.utcoffset() == b.utcoffset() and (b.date() - a.date()).days <= 1:
+            continue
+        known = {a.date(), b.date()}
+        pieces: dict[dt.date, list[dt.datetime]] = {}
+        slot = first.replace(minute=first.minute - first.minute % 15, second=0, microsecond=0)
+        while slot <= last:
+            day = slot.astimezone(tz).date()
+            if day not in known:
+                pieces.setdefault(day, []).append(slot)
+            slot += SLOT
+        for slots in pieces.values():
+            for start in slots:
+                found = await store.first_answer_between(conn, member_id, max(start, first), start + SLOT)
+                if found is not None:
+                    marks.append(found)
+                    break
+    return marks
+
+
 def _empty(exam: str | None = None) -> Reply:
     scope = f" for {exam}" if exam else ""
     return Reply(
@@ -99,18 +138,18 @@ async def board(svc: Services, identity: Identity, now: dt.datetime, period: str
     span = PERIODS[period]
     since = now - span if span else None
     async with reading(svc.engine) as conn:
-        standings = await store.leaderboard(
-            conn, identity.platform, identity.workspace, since, exam.code if exam else None
-        )
+        board = await store.leaderboard(
+            conn, identity.platform, identity.workspace, since, exam.code if exam else None,
+            user_id=identity.user_id, top=TOP,
+        )  # fmt: skip
     scope = {"week": "the last 7 days", "month": "the last 30 days", "all": "all time"}[period]
     title = f"Leaderboard · {scope}" + (f" · {exam.code}" if exam else "")
-    if not standings:
+    if not board.top:
         return Reply(title=title, text="No answers in this period yet. `/practice` to get on the board.")
     lines = []
-    for rank, s in enumerate(standings[:TOP], start=1):
+    for rank, s in enumerate(board.top, start=1):
         lines.append(f"{rank}. {bold(s.display_name)}: {s.correct} correct of {s.answered}")
-    mine = next(((r, s) for r, s in enumerate(standings, start=1) if s.user_id == identity.user_id), None)
     footer = None
-    if mine and mine[0] > TOP:
-        footer = f"You are #{mine[0]} with {mine[1].correct} correct."
+    if board.mine and board.mine[0] > TOP:
+        footer = f"You are #{board.mine[0]} with {board.mine[1].correct} correct."
     return Reply(title=title, text="\n".join(lines), footer=footer)

@@ -8,8 +8,10 @@ callers. A member is therefore never told an answer counts before it is durable,
 one commit per batch instead of one per answer.
 
 One transaction per batch does everything: it reads each attempt with its member, mock, stored
-answer and review card in one query, inserts the answers, closes the attempts and writes the FSRS
-cards (so stored card state is never behind the review log, across any restart). With group commit
+answer and review card in one query, inserts the answers, closes the attempts, writes the FSRS
+cards (so stored card state is never behind the review log, across any restart) and adds the answers to
+the aggregates the leaderboard and `/stats` read (`bot.store.practice.count_answers`), one row per
+member and window per batch. With group commit
 the database is no longer the limit, the event loop is; so on a SQLite file a running writer hands
 each batch, as plain tuples, to its own `sqlite3` connection in one synchronous call (`SqliteBatches`
 says why that beats aiosqlite and a thread, and how it waits for locks without blocking the loop).
@@ -39,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.metrics import Metrics, observe_batch
 from bot.practice.review import CardState, Grader, make_scheduler
+from bot.store import practice as practice_store
 from bot.store.compiled import CompiledSqlite
 from bot.store.db import BUSY_TIMEOUT_MS, connect_sqlite, sqlite_path
 from bot.store.schema import members, mock_exams, practice_answers, practice_attempts, review_cards
@@ -339,6 +342,12 @@ def _write_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:
         for (member_id, question_id), (_card_id, state, exam) in batch.cards.items()
     ]  # fmt: skip
     db.executemany(_SQLITE_UPSERT_CARD.sql, _SQLITE_UPSERT_CARD.rows(cards))
+    practice_store.count_answers_sqlite(db, _tallies(batch))
+
+
+def _tallies(batch: _Batch) -> list[practice_store.Tally]:
+    """The batch's answers as the leaderboard, `/stats` and `/practice` aggregates count them."""
+    return [(row.member_id, row.exam, row.domain, row.question_id, job.correct, job.at) for job, row in batch.answers]
 
 
 def _answer_rows(batch: _Batch) -> list[dict[str, Any]]:
@@ -448,6 +457,7 @@ async def _write_core(conn: AsyncConnection, batch: _Batch) -> None:
         )
     if inserts:
         await conn.execute(insert(review_cards), inserts)
+    await practice_store.count_answers(conn, _tallies(batch))
 
 
 # -- The writer task ---------------------------------------------------------------------------------

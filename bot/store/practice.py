@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import Insert, case, delete, func, insert, literal, select, union_all, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.schema import members, mock_exams, practice_answers, practice_attempts, review_cards
+from bot.store.compiled import CompiledSqlite
+from bot.store.schema import (
+    member_days,
+    member_questions,
+    member_totals,
+    members,
+    mock_exams,
+    practice_answers,
+    practice_attempts,
+    review_cards,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +94,7 @@ async def create_attempt(
         )
         .returning(practice_attempts.c.id)
     )
+    await _count_served(conn, member_id)
     return int(result.scalar_one())
 
 
@@ -88,22 +104,25 @@ async def attempt(conn: AsyncConnection, attempt_id: int) -> Attempt | None:
 
 
 async def served_count(conn: AsyncConnection, member_id: int) -> int:
-    """How many questions a member has been served, answered or not (varies the next pick)."""
-    stmt = select(func.count()).select_from(practice_attempts).where(practice_attempts.c.member_id == member_id)
-    return int((await conn.execute(stmt)).scalar_one())
+    """How many questions a member has been served, answered or not (varies the next pick); a count
+    kept as they are served, not a count of every attempt."""
+    stmt = select(member_totals.c.served).where(
+        (member_totals.c.member_id == member_id) & (member_totals.c.exam == EVERY) & (member_totals.c.domain == EVERY)
+    )
+    return int((await conn.execute(stmt)).scalar_one_or_none() or 0)
 
 
 async def history(
     conn: AsyncConnection, member_id: int, exam: str | None = None
 ) -> dict[str, tuple[dt.datetime, bool]]:
-    """question id → (last answered at, last answer correct) for one member."""
+    """question id → (last answered at, last answer correct) for one member: one row per question."""
     stmt = (
-        select(practice_answers.c.question_id, practice_answers.c.answered_at, practice_answers.c.correct)
-        .where(practice_answers.c.member_id == member_id)
-        .order_by(practice_answers.c.answered_at, practice_answers.c.id)
+        select(member_questions.c.question_id, member_questions.c.last_at, member_questions.c.last_correct)
+        .where(member_questions.c.member_id == member_id)
+        .order_by(member_questions.c.last_at)
     )
     if exam is not None:
-        stmt = stmt.where(practice_answers.c.exam == exam)
+        stmt = stmt.where(member_questions.c.exam == exam)
     return {qid: (at, bool(ok)) for qid, at, ok in (await conn.execute(stmt)).all()}
 
 
@@ -237,32 +256,246 @@ async def expired_mocks(conn: AsyncConnection, now: dt.datetime) -> list[int]:
     return list((await conn.execute(stmt)).scalars())
 
 
+# -- aggregates: what /leaderboard, /stats and /practice read -------------------------------------
+# `member_totals`, `member_days` and `member_questions` (see bot/store/schema.py) are kept by the answer
+# writer in the transaction that inserts the answers (`count_answers`, `count_answers_sqlite`), so none
+# of the reads below grows with the number of answers stored.
+
+EVERY = ""  # the exam and the domain of a total over every exam or every domain
+
+# One recorded answer as the aggregates count it: member id, exam, domain, question id, correct, time.
+Tally = tuple[int, str, str, str, bool, dt.datetime]
+
+
+@dataclass(slots=True)
+class _Folded:
+    """A batch's answers added up per row of each aggregate table, ready to be upserted."""
+
+    totals: dict[tuple[int, str, str], list[int]]  # (member, exam, domain) -> [answered, correct]
+    days: dict[tuple[int, dt.date, str], list[Any]]  # (member, UTC day, exam) -> [answered, correct, first, last]
+    latest: dict[tuple[int, str, str], tuple[dt.datetime, bool]]  # (member, exam, question) -> last answer
+
+
+def _fold(tallies: Iterable[Tally]) -> _Folded:
+    """One row per (member, window) for the whole batch, however many answers fall into it."""
+    totals: dict[tuple[int, str, str], list[int]] = {}
+    days: dict[tuple[int, dt.date, str], list[Any]] = {}
+    latest: dict[tuple[int, str, str], tuple[dt.datetime, bool]] = {}
+    utc = dt.UTC
+    for member_id, exam, domain, question_id, correct, at in tallies:
+        ok = 1 if correct else 0
+        for key in ((member_id, exam, domain), (member_id, exam, EVERY), (member_id, EVERY, EVERY)):
+            total = totals.get(key)
+            if total is None:
+                totals[key] = [1, ok]
+            else:
+                total[0] += 1
+                total[1] += ok
+        day_key = (member_id, (at if at.tzinfo is utc else at.astimezone(utc)).date(), exam)
+        day = days.get(day_key)
+        if day is None:
+            days[day_key] = [1, ok, at, at]
+        else:
+            day[0] += 1
+            day[1] += ok
+            if at < day[2]:
+                day[2] = at
+            if at > day[3]:
+                day[3] = at
+        question_key = (member_id, exam, question_id)
+        last = latest.get(question_key)
+        if last is None or at >= last[0]:  # equal times: the later answer wins, as in the answer log
+            latest[question_key] = (at, correct)
+    return _Folded(totals, days, latest)
+
+
+def _upserts(dialect: str) -> tuple[Insert, Insert, Insert]:
+    """The three upserts for a dialect: totals and days add up, the latest answer replaces an older one."""
+    if dialect == "postgresql":
+        make: Any = pg_insert
+        least: Any = func.least
+        greatest: Any = func.greatest
+    else:
+        make = sqlite_insert
+        least, greatest = func.min, func.max  # SQLite's two-argument min() and max() are scalar
+    totals = make(member_totals)
+    totals = totals.on_conflict_do_update(
+        index_elements=list(member_totals.primary_key),
+        set_={
+            "answered": member_totals.c.answered + totals.excluded.answered,
+            "correct": member_totals.c.correct + totals.excluded.correct,
+        },
+    )
+    days = make(member_days)
+    days = days.on_conflict_do_update(
+        index_elements=list(member_days.primary_key),
+        set_={
+            "answered": member_days.c.answered + days.excluded.answered,
+            "correct": member_days.c.correct + days.excluded.correct,
+            "first_at": least(member_days.c.first_at, days.excluded.first_at),
+            "last_at": greatest(member_days.c.last_at, days.excluded.last_at),
+        },
+    )
+    latest = make(member_questions)
+    latest = latest.on_conflict_do_update(
+        index_elements=list(member_questions.primary_key),
+        set_={"last_at": latest.excluded.last_at, "last_correct": latest.excluded.last_correct},
+        where=latest.excluded.last_at >= member_questions.c.last_at,
+    )
+    return totals, days, latest
+
+
+_UPSERTS = {name: _upserts(name) for name in ("sqlite", "postgresql")}
+_TOTAL_COLUMNS = ("member_id", "exam", "domain", "served", "answered", "correct")
+_DAY_COLUMNS = ("member_id", "day", "exam", "answered", "correct", "first_at", "last_at")
+_LATEST_COLUMNS = ("member_id", "exam", "question_id", "last_at", "last_correct")
+_SQLITE_TOTALS = CompiledSqlite(_UPSERTS["sqlite"][0], columns=_TOTAL_COLUMNS).expect(_TOTAL_COLUMNS)
+_SQLITE_DAYS = CompiledSqlite(_UPSERTS["sqlite"][1], columns=_DAY_COLUMNS).expect(_DAY_COLUMNS)
+_SQLITE_LATEST = CompiledSqlite(_UPSERTS["sqlite"][2], columns=_LATEST_COLUMNS).expect(_LATEST_COLUMNS)
+
+
+def count_answers_sqlite(db: sqlite3.Connection, tallies: Iterable[Tally]) -> None:
+    """Add a batch of recorded answers to the aggregates, inside the answer writer's `sqlite3`
+    transaction: one upsert per (member, window) per batch, as positional rows."""
+    folded = _fold(tallies)
+    db.executemany(
+        _SQLITE_TOTALS.sql,
+        _SQLITE_TOTALS.rows((m, e, d, 0, n, c) for (m, e, d), (n, c) in folded.totals.items()),
+    )
+    db.executemany(
+        _SQLITE_DAYS.sql,
+        _SQLITE_DAYS.rows((m, day, e, n, c, first, last) for (m, day, e), (n, c, first, last) in folded.days.items()),
+    )
+    db.executemany(
+        _SQLITE_LATEST.sql,
+        _SQLITE_LATEST.rows((m, e, q, at, ok) for (m, e, q), (at, ok) in folded.latest.items()),
+    )
+
+
+async def count_answers(conn: AsyncConnection, tallies: Iterable[Tally]) -> None:
+    """`count_answers_sqlite` through SQLAlchemy (PostgreSQL, or SQLite without the running writer).
+
+    Rows go in key order, so two processes' writers that touch the same members lock their rows in the
+    same order and cannot deadlock each other.
+    """
+    folded = _fold(tallies)
+    totals, days, latest = _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    await conn.execute(
+        totals,
+        [
+            {"member_id": m, "exam": e, "domain": d, "served": 0, "answered": n, "correct": c}
+            for (m, e, d), (n, c) in sorted(folded.totals.items())
+        ],
+    )
+    await conn.execute(
+        days,
+        [
+            {"member_id": m, "day": day, "exam": e, "answered": n, "correct": c, "first_at": f, "last_at": last}
+            for (m, day, e), (n, c, f, last) in sorted(folded.days.items())
+        ],
+    )
+    await conn.execute(
+        latest,
+        [
+            {"member_id": m, "exam": e, "question_id": q, "last_at": at, "last_correct": ok}
+            for (m, e, q), (at, ok) in sorted(folded.latest.items())
+        ],
+    )
+
+
+async def _count_served(conn: AsyncConnection, member_id: int) -> None:
+    """One more question served to a member (the every-exam totals row keeps the count)."""
+    make: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = make(member_totals).values(member_id=member_id, exam=EVERY, domain=EVERY, served=1, answered=0, correct=0)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(member_totals.primary_key), set_={"served": member_totals.c.served + 1}
+    )
+    await conn.execute(stmt)
+
+
+async def recount(conn: AsyncConnection, member_ids: Sequence[int]) -> None:
+    """Rebuild the aggregates of these members from their stored attempts and answers (after an import
+    wrote them row by row); migration 0006 does the same for every member."""
+    if not member_ids:
+        return
+    ids = list(member_ids)
+    for table in (member_totals, member_days, member_questions):
+        await conn.execute(delete(table).where(table.c.member_id.in_(ids)))
+    rows = (
+        await conn.execute(
+            select(
+                practice_answers.c.member_id,
+                practice_answers.c.exam,
+                practice_answers.c.domain,
+                practice_answers.c.question_id,
+                practice_answers.c.correct,
+                practice_answers.c.answered_at,
+            )
+            .where(practice_answers.c.member_id.in_(ids))
+            .order_by(practice_answers.c.id)
+        )
+    ).all()
+    if rows:
+        await count_answers(conn, [(m, e, d, q, bool(ok), at) for m, e, d, q, ok, at in rows])
+    served = select(practice_attempts.c.member_id, func.count()).where(practice_attempts.c.member_id.in_(ids))
+    for member_id, count in (await conn.execute(served.group_by(practice_attempts.c.member_id))).all():
+        await _set_served(conn, int(member_id), int(count))
+
+
+async def _set_served(conn: AsyncConnection, member_id: int, count: int) -> None:
+    make: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = make(member_totals).values(
+        member_id=member_id, exam=EVERY, domain=EVERY, served=count, answered=0, correct=0
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=list(member_totals.primary_key), set_={"served": count})
+    )
+
+
 # -- statistics -----------------------------------------------------------------------------------
 
 
 async def accuracy_by_domain(
     conn: AsyncConnection, member_id: int, exam: str | None = None
 ) -> list[tuple[str, str, int, int]]:
-    """(exam, domain, answered, correct) for one member."""
+    """(exam, domain, answered, correct) for one member, from the all-time totals."""
     stmt = (
-        select(
-            practice_answers.c.exam,
-            practice_answers.c.domain,
-            func.count(),
-            func.coalesce(func.sum(case((practice_answers.c.correct, 1), else_=0)), 0),
+        select(member_totals.c.exam, member_totals.c.domain, member_totals.c.answered, member_totals.c.correct)
+        .where(
+            (member_totals.c.member_id == member_id)
+            & (member_totals.c.exam != EVERY)
+            & (member_totals.c.domain != EVERY)
+            & (member_totals.c.answered > 0)
         )
-        .where(practice_answers.c.member_id == member_id)
-        .group_by(practice_answers.c.exam, practice_answers.c.domain)
-        .order_by(practice_answers.c.exam, practice_answers.c.domain)
+        .order_by(member_totals.c.exam, member_totals.c.domain)
     )
     if exam is not None:
-        stmt = stmt.where(practice_answers.c.exam == exam)
+        stmt = stmt.where(member_totals.c.exam == exam)
     return [(e, d, int(n), int(c)) for e, d, n, c in (await conn.execute(stmt)).all()]
 
 
-async def answer_times(conn: AsyncConnection, member_id: int) -> list[dt.datetime]:
-    stmt = select(practice_answers.c.answered_at).where(practice_answers.c.member_id == member_id)
-    return list((await conn.execute(stmt)).scalars())
+async def active_spans(conn: AsyncConnection, member_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
+    """(first, last) answer time of each UTC day a member answered on, oldest first: one row a day."""
+    stmt = (
+        select(func.min(member_days.c.first_at), func.max(member_days.c.last_at))
+        .where(member_days.c.member_id == member_id)
+        .group_by(member_days.c.day)
+        .order_by(member_days.c.day)
+    )
+    return [(first, last) for first, last in (await conn.execute(stmt)).all()]
+
+
+async def first_answer_between(
+    conn: AsyncConnection, member_id: int, start: dt.datetime, end: dt.datetime
+) -> dt.datetime | None:
+    """The member's first answer time in [start, end), an indexed lookup (member, time)."""
+    stmt = select(func.min(practice_answers.c.answered_at)).where(
+        (practice_answers.c.member_id == member_id)
+        & (practice_answers.c.answered_at >= start)
+        & (practice_answers.c.answered_at < end)
+    )
+    found: dt.datetime | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,29 +507,93 @@ class Standing:
     answered: int
 
 
+@dataclass(frozen=True, slots=True)
+class Board:
+    """The first standings of a leaderboard, and the caller's own place on it (None: no answers)."""
+
+    top: list[Standing]
+    mine: tuple[int, Standing] | None
+
+
 async def leaderboard(
     conn: AsyncConnection,
     platform: str,
     workspace: str,
     since: dt.datetime | None,
     exam: str | None = None,
-    channel: str | None = None,
-) -> list[Standing]:
-    """Every member of a workspace with answers in the period, best first (correct, then fewer tries)."""
-    correct = func.coalesce(func.sum(case((practice_answers.c.correct, 1), else_=0)), 0)
-    answered = func.count(practice_answers.c.id)
-    conds = [members.c.platform == platform, members.c.workspace == workspace]
-    if since is not None:
-        conds.append(practice_answers.c.answered_at >= since)
-    if exam is not None:
-        conds.append(practice_answers.c.exam == exam)
-    if channel is not None:
-        conds.append(practice_answers.c.channel == channel)
-    stmt = (
-        select(members.c.id, members.c.user_id, members.c.display_name, correct.label("c"), answered.label("n"))
-        .select_from(members.join(practice_answers, practice_answers.c.member_id == members.c.id))
-        .where(and_(*conds))
-        .group_by(members.c.id, members.c.user_id, members.c.display_name)
-        .order_by(correct.desc(), answered.asc(), members.c.display_name)
+    *,
+    user_id: str | None = None,
+    top: int = 10,
+) -> Board:
+    """The best `top` members of a workspace with answers since `since` (all time when None), best first
+    (correct, then fewer tries, then name), and the place of `user_id` among all of them.
+
+    All time reads one totals row per member. A rolling window adds up the daily counts of its whole UTC
+    days and counts the answers of its first, partial day one by one (at most a day of answers).
+    """
+    here = (members.c.platform == platform) & (members.c.workspace == workspace)
+    if since is None:
+        totals = (
+            select(
+                member_totals.c.member_id.label("member_id"),
+                member_totals.c.correct.label("c"),
+                member_totals.c.answered.label("n"),
+            )
+            .select_from(members.join(member_totals, member_totals.c.member_id == members.c.id))
+            .where(
+                here
+                & (member_totals.c.exam == (exam or EVERY))
+                & (member_totals.c.domain == EVERY)
+                & (member_totals.c.answered > 0)
+            )
+            .subquery()
+        )
+    else:
+        since = since.astimezone(dt.UTC)
+        first_day = since.date()
+        whole_from = first_day if since.timetz() == dt.time(tzinfo=dt.UTC) else first_day + dt.timedelta(days=1)
+        boundary = dt.datetime.combine(whole_from, dt.time(), dt.UTC)
+        whole = (
+            select(member_days.c.member_id, member_days.c.correct.label("c"), member_days.c.answered.label("n"))
+            .select_from(members.join(member_days, member_days.c.member_id == members.c.id))
+            .where(here & (member_days.c.day >= whole_from))
+        )
+        partial = (
+            select(
+                practice_answers.c.member_id,
+                case((practice_answers.c.correct, 1), else_=0).label("c"),
+                literal(1).label("n"),
+            )
+            .select_from(members.join(practice_answers, practice_answers.c.member_id == members.c.id))
+            .where(here & (practice_answers.c.answered_at >= since) & (practice_answers.c.answered_at < boundary))
+        )
+        if exam is not None:
+            whole = whole.where(member_days.c.exam == exam)
+            partial = partial.where(practice_answers.c.exam == exam)
+        window = union_all(whole, partial).subquery()
+        totals = (
+            select(
+                window.c.member_id.label("member_id"),
+                func.sum(window.c.c).label("c"),
+                func.sum(window.c.n).label("n"),
+            )
+            .group_by(window.c.member_id)
+            .subquery()
+        )
+    place = (
+        func.row_number()
+        .over(order_by=(totals.c.c.desc(), totals.c.n.asc(), members.c.display_name, members.c.id))
+        .label("place")
     )
-    return [Standing(i, u, n, int(c), int(a)) for i, u, n, c, a in (await conn.execute(stmt)).all()]
+    ranked = (
+        select(members.c.id, members.c.user_id, members.c.display_name, totals.c.c, totals.c.n, place)
+        .select_from(totals.join(members, members.c.id == totals.c.member_id))
+        .subquery()
+    )
+    wanted = ranked.c.place <= top
+    if user_id is not None:
+        wanted = wanted | (ranked.c.user_id == user_id)
+    rows = (await conn.execute(select(ranked).where(wanted).order_by(ranked.c.place))).all()
+    standings = [(int(p), Standing(int(i), u, name, int(c), int(n))) for i, u, name, c, n, p in rows]
+    mine = next(((p, s) for p, s in standings if s.user_id == user_id), None) if user_id is not None else None
+    return Board([s for p, s in standings if p <= top], mine)

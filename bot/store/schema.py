@@ -156,6 +156,53 @@ review_cards = Table(
     Index("ix_review_cards_due", "member_id", "due"),
 )
 
+# -- aggregates (issue 14) -------------------------------------------------------------------------
+# Kept by the answer writer in the same transaction as the answers they count (bot/practice/writer.py),
+# so `/leaderboard`, `/stats` and `/practice` read a few rows per member instead of every answer ever
+# stored. Migration 0006 fills them from the stored answers; `practice_answers` stays the record.
+
+# All-time totals of one member: per exam and domain, per exam (domain ""), and over every exam
+# (exam "" and domain ""). `served` counts the questions served, on the every-exam row only.
+member_totals = Table(
+    "member_totals",
+    metadata,
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("exam", String(16), primary_key=True),
+    Column("domain", String(200), primary_key=True),
+    Column("served", Integer, nullable=False),
+    Column("answered", Integer, nullable=False),
+    Column("correct", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Daily counts of one member per exam, the day in UTC; a rolling leaderboard window adds up its whole
+# days and counts only the answers of its first, partial day. The first and last answer times say on
+# which local days a member was active, whatever their timezone (for streaks).
+member_days = Table(
+    "member_days",
+    metadata,
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("exam", String(16), primary_key=True),
+    Column("answered", Integer, nullable=False),
+    Column("correct", Integer, nullable=False),
+    Column("first_at", UTCDateTime(), nullable=False),
+    Column("last_at", UTCDateTime(), nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# A member's latest answer to each question, per exam: what `/practice` and `/mock` pick by.
+member_questions = Table(
+    "member_questions",
+    metadata,
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("exam", String(16), primary_key=True),
+    Column("question_id", String(100), primary_key=True),
+    Column("last_at", UTCDateTime(), nullable=False),
+    Column("last_correct", Boolean, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 # A workspace's own questions, imported by its moderators; `body` is the validated question as JSON.
 workspace_questions = Table(
     "workspace_questions",
