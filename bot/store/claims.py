@@ -3,29 +3,84 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.schema import claims
 
+KEY_LENGTH = 200  # claims.key is String(200)
+CLAIMS_PER_STATEMENT = 400  # two bound values a row: far below SQLite's 32,766 and PostgreSQL's 32,767
 
-async def claim(conn: AsyncConnection, key: str, now: dt.datetime) -> bool:
-    """Insert `key`; True when this call claimed it, False when someone already had."""
-    values = {"key": key, "claimed_at": now}
+
+def _insert(conn: AsyncConnection) -> Any:
     dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(claims).values(**values).on_conflict_do_nothing(index_elements=["key"])
-    result = await conn.execute(stmt)
-    return bool(result.rowcount)
+    return dialect.insert(claims)
 
 
-async def forget(conn: AsyncConnection, prefix: str, before: dt.datetime) -> int:
-    """Drop claims under `prefix` taken before `before` (ones whose memory has expired)."""
-    result = await conn.execute(delete(claims).where(claims.c.key.like(prefix + "%") & (claims.c.claimed_at < before)))
+async def claim(conn: AsyncConnection, key: str, now: dt.datetime, result: str | None = None) -> bool:
+    """Insert `key` (with what the claimer did, if it says); True when this call claimed it, False
+    when someone already had."""
+    stmt = _insert(conn).values(key=key, claimed_at=now, result=result).on_conflict_do_nothing(index_elements=["key"])
+    inserted = await conn.execute(stmt)
+    return bool(inserted.rowcount)
+
+
+async def claim_many(conn: AsyncConnection, rows: Sequence[tuple[str, dt.datetime]]) -> set[str]:
+    """Insert every `(key, claimed_at)`; the keys this call claimed (the others were already taken).
+
+    One `INSERT … ON CONFLICT DO NOTHING RETURNING key` per few hundred keys, so a burst of claims
+    costs a handful of statements. Keys go in sorted: two PostgreSQL transactions inserting keys that
+    overlap then wait for each other in the same order and never deadlock. Keys must be distinct.
+    """
+    ordered = sorted(rows)
+    won: set[str] = set()
+    for start in range(0, len(ordered), CLAIMS_PER_STATEMENT):
+        chunk = ordered[start : start + CLAIMS_PER_STATEMENT]
+        stmt = (
+            _insert(conn)
+            .values([{"key": key, "claimed_at": at} for key, at in chunk])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(claims.c.key)
+        )
+        won.update((await conn.execute(stmt)).scalars())
+    return won
+
+
+def _under(prefix: str) -> Any:
+    """Keys that start with `prefix`, as a range the primary key's index serves (LIKE would scan:
+    SQLite's LIKE is case-insensitive, so it cannot use the key's binary-ordered index)."""
+    end = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return (claims.c.key >= prefix) & (claims.c.key < end)
+
+
+async def forget(conn: AsyncConnection, prefix: str, before: dt.datetime, *, limit: int | None = None) -> int:
+    """Drop claims under `prefix` taken before `before` (ones whose memory has expired), at most
+    `limit` of them, so a caller can keep each transaction short; the number dropped."""
+    expired = _under(prefix) & (claims.c.claimed_at < before)
+    if limit is None:
+        result = await conn.execute(delete(claims).where(expired))
+    else:
+        oldest = select(claims.c.key).where(expired).limit(limit)
+        result = await conn.execute(delete(claims).where(claims.c.key.in_(oldest)))
     return int(result.rowcount or 0)
 
 
 async def is_claimed(conn: AsyncConnection, key: str) -> bool:
     return (await conn.execute(select(claims.c.key).where(claims.c.key == key))).first() is not None
+
+
+async def claimed(conn: AsyncConnection, key: str) -> tuple[dt.datetime, str | None] | None:
+    """When `key` was claimed and the result stored with it; None when nobody has claimed it."""
+    row = (await conn.execute(select(claims.c.claimed_at, claims.c.result).where(claims.c.key == key))).first()
+    return None if row is None else (row.claimed_at, row.result)
+
+
+async def last_claimed(conn: AsyncConnection, prefix: str, result: str) -> dt.datetime | None:
+    """The latest claim time under `prefix` among claims stored with `result`; None when there is none."""
+    latest = select(func.max(claims.c.claimed_at)).where(_under(prefix) & (claims.c.result == result))
+    value: dt.datetime | None = (await conn.execute(latest)).scalar_one_or_none()
+    return value
