@@ -33,6 +33,7 @@ from bot.words import plural
 
 Mode = Literal["append", "replace"]
 MAX_ID = 40  # ids travel in answer buttons, which hold 100 characters in all
+MAX_NESTING = 32  # levels of YAML lists and mappings in a bank import
 CSV_COLUMNS = ("exam", "id", "domain", "difficulty", "type", "choose", "stem", "correct", "links")
 
 
@@ -111,10 +112,32 @@ def _validate(data: Any, catalog: Catalog, where: Any) -> QuestionBank:
     return bank
 
 
+class NestingLimited(yaml.SafeLoader):
+    """SafeLoader that refuses YAML nested deeper than MAX_NESTING as a YAML error with its line.
+
+    PyYAML composes nodes recursively, so `[[[[…]]]]` 1,500 deep would be a RecursionError (an internal
+    error); a bank is about six levels deep.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_NESTING} levels deep", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def _from_yaml(text: str, catalog: Catalog) -> QuestionBank:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=NestingLimited)
+        data = yaml.load(text, Loader=NestingLimited)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ImportRejected(
