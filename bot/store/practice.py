@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Insert, case, delete, func, insert, literal, select, union_all, update
+from sqlalchemy import Column, Insert, Select, case, delete, func, insert, literal, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.compiled import CompiledSqlite
+from bot.store.compiled import SQLITE, CompiledSqlite
 from bot.store.schema import (
     member_days,
     member_questions,
@@ -269,29 +269,30 @@ Tally = tuple[int, str, str, str, bool, dt.datetime]
 
 @dataclass(slots=True)
 class _Folded:
-    """A batch's answers added up per row of each aggregate table, ready to be upserted."""
+    """A batch's answers added up per row of each aggregate table, ready to be upserted. Times are
+    whatever `_fold` was given: datetimes, or on the `sqlite3` path the stored text, which sorts the
+    same way."""
 
     totals: dict[tuple[int, str, str], list[int]]  # (member, exam, domain) -> [answered, correct]
-    days: dict[tuple[int, dt.date, str], list[Any]]  # (member, UTC day, exam) -> [answered, correct, first, last]
-    latest: dict[tuple[int, str, str], tuple[dt.datetime, bool]]  # (member, exam, question) -> last answer
+    days: dict[tuple[int, Any, str], list[Any]]  # (member, UTC day, exam) -> [answered, correct, first, last]
+    latest: dict[tuple[int, str, str], tuple[Any, bool]]  # (member, exam, question) -> last answer
 
 
-def _fold(tallies: Iterable[Tally]) -> _Folded:
+def _fold(tallies: Iterable[tuple[int, str, str, str, bool, Any]], day_of: Callable[[Any], Any]) -> _Folded:
     """One row per (member, window) for the whole batch, however many answers fall into it."""
     totals: dict[tuple[int, str, str], list[int]] = {}
-    days: dict[tuple[int, dt.date, str], list[Any]] = {}
-    latest: dict[tuple[int, str, str], tuple[dt.datetime, bool]] = {}
-    utc = dt.UTC
+    days: dict[tuple[int, Any, str], list[Any]] = {}
+    latest: dict[tuple[int, str, str], tuple[Any, bool]] = {}
     for member_id, exam, domain, question_id, correct, at in tallies:
         ok = 1 if correct else 0
-        for key in ((member_id, exam, domain), (member_id, exam, EVERY), (member_id, EVERY, EVERY)):
-            total = totals.get(key)
-            if total is None:
-                totals[key] = [1, ok]
-            else:
-                total[0] += 1
-                total[1] += ok
-        day_key = (member_id, (at if at.tzinfo is utc else at.astimezone(utc)).date(), exam)
+        key = (member_id, exam, domain)
+        total = totals.get(key)
+        if total is None:
+            totals[key] = [1, ok]
+        else:
+            total[0] += 1
+            total[1] += ok
+        day_key = (member_id, day_of(at), exam)
         day = days.get(day_key)
         if day is None:
             days[day_key] = [1, ok, at, at]
@@ -307,6 +308,10 @@ def _fold(tallies: Iterable[Tally]) -> _Folded:
         if last is None or at >= last[0]:  # equal times: the later answer wins, as in the answer log
             latest[question_key] = (at, correct)
     return _Folded(totals, days, latest)
+
+
+def _utc_day(at: dt.datetime) -> dt.date:
+    return (at if at.tzinfo is dt.UTC else at.astimezone(dt.UTC)).date()
 
 
 def _upserts(dialect: str) -> tuple[Insert, Insert, Insert]:
@@ -354,22 +359,37 @@ _SQLITE_DAYS = CompiledSqlite(_UPSERTS["sqlite"][1], columns=_DAY_COLUMNS).expec
 _SQLITE_LATEST = CompiledSqlite(_UPSERTS["sqlite"][2], columns=_LATEST_COLUMNS).expect(_LATEST_COLUMNS)
 
 
+def _sqlite_bind(column: Column[Any]) -> Callable[[Any], Any]:
+    convert = column.type.dialect_impl(SQLITE).bind_processor(SQLITE)
+    if convert is None:
+        raise AssertionError(f"{column} needs a conversion for SQLite")
+    return convert
+
+
+# On the `sqlite3` path each answer's time is converted once, as its column type says; the UTC day is
+# the first ten characters of that text, which is how the Date column stores it (checked here).
+_sqlite_time = _sqlite_bind(member_days.c.first_at)
+_sqlite_date = _sqlite_bind(member_days.c.day)
+_PROBE = dt.datetime(2026, 3, 29, 23, 59, 59, 999_999, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+if _sqlite_time(_PROBE)[:10] != _sqlite_date(_utc_day(_PROBE)):
+    raise AssertionError("SQLite's stored time no longer starts with its stored UTC date")
+
+
 def count_answers_sqlite(db: sqlite3.Connection, tallies: Iterable[Tally]) -> None:
     """Add a batch of recorded answers to the aggregates, inside the answer writer's `sqlite3`
     transaction: one upsert per (member, window) per batch, as positional rows."""
-    folded = _fold(tallies)
-    db.executemany(
-        _SQLITE_TOTALS.sql,
-        _SQLITE_TOTALS.rows((m, e, d, 0, n, c) for (m, e, d), (n, c) in folded.totals.items()),
-    )
+    convert = _sqlite_time
+    folded = _fold(((m, e, d, q, ok, convert(at)) for m, e, d, q, ok, at in tallies), _first_ten)
+    db.executemany(_SQLITE_TOTALS.sql, [(m, e, d, 0, n, c) for (m, e, d), (n, c) in folded.totals.items()])
     db.executemany(
         _SQLITE_DAYS.sql,
-        _SQLITE_DAYS.rows((m, day, e, n, c, first, last) for (m, day, e), (n, c, first, last) in folded.days.items()),
+        [(m, day, e, n, c, first, last) for (m, day, e), (n, c, first, last) in folded.days.items()],
     )
-    db.executemany(
-        _SQLITE_LATEST.sql,
-        _SQLITE_LATEST.rows((m, e, q, at, ok) for (m, e, q), (at, ok) in folded.latest.items()),
-    )
+    db.executemany(_SQLITE_LATEST.sql, [(m, e, q, at, ok) for (m, e, q), (at, ok) in folded.latest.items()])
+
+
+def _first_ten(text: str) -> str:
+    return text[:10]
 
 
 async def count_answers(conn: AsyncConnection, tallies: Iterable[Tally]) -> None:
@@ -378,7 +398,7 @@ async def count_answers(conn: AsyncConnection, tallies: Iterable[Tally]) -> None
     Rows go in key order, so two processes' writers that touch the same members lock their rows in the
     same order and cannot deadlock each other.
     """
-    folded = _fold(tallies)
+    folded = _fold(tallies, _utc_day)
     totals, days, latest = _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
     await conn.execute(
         totals,
@@ -528,26 +548,19 @@ async def leaderboard(
     """The best `top` members of a workspace with answers since `since` (all time when None), best first
     (correct, then fewer tries, then name), and the place of `user_id` among all of them.
 
-    All time reads one totals row per member. A rolling window adds up the daily counts of its whole UTC
-    days and counts the answers of its first, partial day one by one (at most a day of answers).
+    All time adds up each member's totals per exam and domain (a handful of rows a member). A rolling
+    window adds up the daily counts of its whole UTC days and counts the answers of its first, partial
+    day one by one (at most a day of answers). Neither reads more when more answers are stored.
     """
     here = (members.c.platform == platform) & (members.c.workspace == workspace)
+    parts: list[Select[Any]] = []
     if since is None:
-        totals = (
-            select(
-                member_totals.c.member_id.label("member_id"),
-                member_totals.c.correct.label("c"),
-                member_totals.c.answered.label("n"),
-            )
+        every = (
+            select(member_totals.c.member_id, member_totals.c.correct.label("c"), member_totals.c.answered.label("n"))
             .select_from(members.join(member_totals, member_totals.c.member_id == members.c.id))
-            .where(
-                here
-                & (member_totals.c.exam == (exam or EVERY))
-                & (member_totals.c.domain == EVERY)
-                & (member_totals.c.answered > 0)
-            )
-            .subquery()
+            .where(here & (member_totals.c.exam != EVERY))
         )
+        parts.append(every if exam is None else every.where(member_totals.c.exam == exam))
     else:
         since = since.astimezone(dt.UTC)
         first_day = since.date()
@@ -570,16 +583,14 @@ async def leaderboard(
         if exam is not None:
             whole = whole.where(member_days.c.exam == exam)
             partial = partial.where(practice_answers.c.exam == exam)
-        window = union_all(whole, partial).subquery()
-        totals = (
-            select(
-                window.c.member_id.label("member_id"),
-                func.sum(window.c.c).label("c"),
-                func.sum(window.c.n).label("n"),
-            )
-            .group_by(window.c.member_id)
-            .subquery()
-        )
+        parts += (whole, partial)
+    window = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    totals = (
+        select(window.c.member_id.label("member_id"), func.sum(window.c.c).label("c"), func.sum(window.c.n).label("n"))
+        .group_by(window.c.member_id)
+        .having(func.sum(window.c.n) > 0)
+        .subquery()
+    )
     place = (
         func.row_number()
         .over(order_by=(totals.c.c.desc(), totals.c.n.asc(), members.c.display_name, members.c.id))

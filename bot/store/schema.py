@@ -161,8 +161,8 @@ review_cards = Table(
 # so `/leaderboard`, `/stats` and `/practice` read a few rows per member instead of every answer ever
 # stored. Migration 0006 fills them from the stored answers; `practice_answers` stays the record.
 
-# All-time totals of one member: per exam and domain, per exam (domain ""), and over every exam
-# (exam "" and domain ""). `served` counts the questions served, on the every-exam row only.
+# All-time totals of one member per exam and domain; a member's row for exam "" and domain "" counts
+# the questions served (`served`), on no other row.
 member_totals = Table(
     "member_totals",
     metadata,

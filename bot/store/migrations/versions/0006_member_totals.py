@@ -68,25 +68,14 @@ def upgrade() -> None:
     # SQLite keeps times as UTC text "YYYY-MM-DD HH:MM:SS.ffffff", PostgreSQL as timestamptz.
     day = "(answered_at AT TIME ZONE 'UTC')::date" if postgres else "substr(answered_at, 1, 10)"
     ok = "CASE WHEN correct THEN 1 ELSE 0 END"
-    # Per exam and domain, per exam (domain ''), over every exam ('', ''); then the served counts.
-    for exam, domain, group in (
-        ("exam", "domain", "member_id, exam, domain"),
-        ("exam", "''", "member_id, exam"),
-        ("''", "''", "member_id"),
-    ):
-        op.execute(
-            "INSERT INTO member_totals (member_id, exam, domain, served, answered, correct) "
-            f"SELECT member_id, {exam}, {domain}, 0, count(*), sum({ok}) FROM practice_answers GROUP BY {group}"
-        )
-    served = "SELECT member_id, count(*) AS n FROM practice_attempts GROUP BY member_id"
+    # Per exam and domain; the served counts go on each member's every-exam row ('', '').
     op.execute(
-        f"UPDATE member_totals SET served = (SELECT s.n FROM ({served}) s WHERE s.member_id = member_totals.member_id) "
-        "WHERE exam = '' AND domain = '' AND member_id IN (SELECT member_id FROM practice_attempts)"
+        "INSERT INTO member_totals (member_id, exam, domain, served, answered, correct) "
+        f"SELECT member_id, exam, domain, 0, count(*), sum({ok}) FROM practice_answers GROUP BY member_id, exam, domain"
     )
     op.execute(
         "INSERT INTO member_totals (member_id, exam, domain, served, answered, correct) "
-        f"SELECT s.member_id, '', '', s.n, 0, 0 FROM ({served}) s WHERE s.member_id NOT IN "
-        "(SELECT member_id FROM member_totals WHERE exam = '' AND domain = '')"
+        "SELECT member_id, '', '', count(*), 0, 0 FROM practice_attempts GROUP BY member_id"
     )
     op.execute(
         "INSERT INTO member_days (member_id, day, exam, answered, correct, first_at, last_at) "
