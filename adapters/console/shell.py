@@ -2,22 +2,29 @@
 
 Interactive on a terminal; with standard input from a file or pipe it prints a transcript instead:
 each line echoed as `> line`, then its reply. `/press N` presses button N of the most recent message
-that had buttons, and `/choose N …` picks options of its menu.
+that had buttons, and `/choose N …` picks options of its menu. A file option takes a local path
+(`/studyadmin bank import file:bank.yaml`), which the console reads and hands over as the file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from adapters.console.render import render
 from bot.commands.dispatch import Core
-from bot.errors import ParseError
+from bot.commands.options import file_limit
+from bot.commands.parse import parse_line
+from bot.commands.spec import OptionType
+from bot.errors import ParseError, UserError
+from bot.markup import code, esc
 from bot.replies import Reply, Select, error_reply
-from bot.requests import Action, Identity
+from bot.requests import Action, Identity, Request, Upload
 
 WELCOME = "studybot console. Type /help for commands, /press N to press a button, /quit to leave."
 
@@ -42,7 +49,33 @@ class ConsoleSession:
             return await self._press(text)
         if word == "/choose":
             return await self._choose(text)
+        with_files = await self._with_files(text)
+        if isinstance(with_files, Reply):
+            return with_files
+        if with_files is not None:
+            return self._remember(await self.core.handle(with_files))
         return self._remember(await self.core.handle_line(self.identity, text))
+
+    async def _with_files(self, text: str) -> Request | Reply | None:
+        """A line that names a file option (`file:bank.yaml`) as a request carrying the file's bytes,
+        read here because opening a local path is the console's business, never the core's; an error
+        reply when the path cannot be read; None for every other line (and for lines that do not
+        parse, which `handle_line` then explains)."""
+        try:
+            parsed = parse_line(text, self.core.registry)
+        except UserError:
+            return None
+        spec = self.core.registry.commands[parsed.path]
+        files = [o for o in spec.options if o.type is OptionType.FILE and parsed.options.get(o.name)]
+        if not files:
+            return None
+        options: dict[str, object] = dict(parsed.options)
+        for option in files:
+            read = await asyncio.to_thread(read_file, parsed.options[option.name], file_limit(option))
+            if isinstance(read, Reply):
+                return read
+            options[option.name] = read
+        return Request(self.identity, parsed.path, options)
 
     async def run_line(self, line: str) -> str | None:
         reply = await self.reply_for(line)
@@ -102,6 +135,26 @@ class ConsoleSession:
             Action(self.identity, select.action_id, values=values, message_id=f"console-{self._message}")
         )
         return self._remember(reply)
+
+
+def read_file(given: str, limit: int) -> Upload | Reply:
+    """The file at `given` (relative to the folder studybot was started in), at most `limit` + 1
+    bytes of it: enough for the core to say it is too big without reading a huge file whole."""
+    path = Path(given).expanduser()
+    shown = code(given[:120])
+    if path.is_dir():
+        return error_reply(f"{shown} is a folder, not a file.", "Give the path of the file itself.")
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+            size = os.fstat(handle.fileno()).st_size
+    except FileNotFoundError:
+        return error_reply(f"There is no file {shown}.", f"A relative path starts from {code(str(Path.cwd())[:120])}.")
+    except PermissionError:
+        return error_reply(f"I may not read {shown}.", "Check the file's permissions.")
+    except OSError as exc:
+        return error_reply(f"I could not read {shown}: {esc(exc.strerror or str(exc))}.", None)
+    return Upload(path.name, data, size=max(size, len(data)))
 
 
 async def run_shell(

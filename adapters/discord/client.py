@@ -23,12 +23,13 @@ from adapters.discord.commands import command_payload, install
 from adapters.discord.components import ActionItem
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.respond import Sleep, answer_command, answer_component, apologise
-from adapters.discord.translate import to_action, to_request
+from adapters.discord.translate import AttachmentUnavailable, read_attachments, to_action, to_request
 from bot.commands.dispatch import Core
 from bot.commands.spec import CommandSpec
 from bot.errors import ConfigurationError, new_reference
 from bot.log import log_context
-from bot.replies import error_reply, internal_error_reply
+from bot.markup import code
+from bot.replies import Reply, error_reply, internal_error_reply
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,27 @@ class InteractionBridge:
     async def run_command(
         self, interaction: discord.Interaction, spec: CommandSpec, options: dict[str, object]
     ) -> None:
-        request = to_request(interaction, spec, options)
         with _context(interaction, spec.name):
             deferred = await answer_command(
-                interaction, self.core.handle(request), slow=spec.slow, defer_after=self.defer_after, sleep=self.sleep
+                interaction,
+                self._handle(interaction, spec, options),
+                slow=spec.slow,
+                defer_after=self.defer_after,
+                sleep=self.sleep,
             )
             log.info("answered /%s%s", spec.name, " (deferred)" if deferred else "")
+
+    async def _handle(self, interaction: discord.Interaction, spec: CommandSpec, options: dict[str, object]) -> Reply:
+        """Read any attachment, inside the answer so a slow download is deferred like a slow core; then ask the core."""
+        try:
+            read = await read_attachments(spec, options)
+        except AttachmentUnavailable as exc:
+            log.warning("could not download an attachment for /%s: %s", spec.name, exc)
+            return error_reply(
+                f"I could not download {code(exc.filename[:80])} from Discord.",
+                "Attach it again in a new command; nothing was changed.",
+            )
+        return await self.core.handle(to_request(interaction, spec, read))
 
     async def run_component(self, interaction: discord.Interaction) -> None:
         action = to_action(interaction)

@@ -48,6 +48,7 @@ _PLAIN: dict[OptionType, Any] = {
     OptionType.CHANNEL: Union[discord.TextChannel, discord.Thread],  # noqa: UP007 (discord.py reads typing.Union)
     OptionType.USER: discord.User,
     OptionType.MENTIONABLE: Union[discord.Member, discord.User, discord.Role],  # noqa: UP007
+    OptionType.FILE: discord.Attachment,  # option type 11; the bridge reads it (translate.read_attachments)
 }
 
 

@@ -6,10 +6,10 @@ Every file is parsed to a YAML node tree first, so that a pydantic error's locat
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -213,24 +213,45 @@ def _bank_reporter(problems: _Problems, path: Path, node: yaml.Node | None) -> C
     return report
 
 
+class QuestionLike(Protocol):
+    """What the cross-checks read of a question: a validated `Question`, or an import's raw row."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def written_for(self) -> str: ...
+
+
+class BankLike(Protocol):
+    @property
+    def exam(self) -> str: ...
+    @property
+    def questions(self) -> Sequence[QuestionLike]: ...
+
+
 def check_bank(
-    bank: QuestionBank,
+    bank: BankLike,
     exams: dict[str, Exam],
     seen: set[str],
     report: Callable[[int, str, str], None],
 ) -> None:
-    """Cross-checks a question bank against the catalog; shared by content check and imports."""
+    """Cross-checks a question bank against the catalog; shared by content check and imports.
+
+    It reads only ids, domains and `written_for`, so an import can check the questions that failed
+    their own validation too, and it goes on past an unknown exam: every problem in one pass.
+    """
     exam = exams.get(bank.exam)
     if exam is None:
         report(0, "exam", f"unknown exam {bank.exam}")
-        return
-    if exam.status != "current":
+    elif exam.status != "current":
         report(0, "exam", f"{bank.exam} is retired; write questions for {exam.replaced_by or 'a current exam'}")
     for index, q in enumerate(bank.questions):
         if q.id in seen:
             report(index, "id", f"question id {q.id} is used twice")
         seen.add(q.id)
-        if exam.domain(q.domain) is None:
+        if exam is not None and exam.domain(q.domain) is None:
             names = "; ".join(d.name for d in exam.domains)
             report(index, "domain", f"{q.domain!r} is not a domain of {exam.code} ({names})")
         if q.written_for != bank.exam:

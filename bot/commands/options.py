@@ -11,11 +11,10 @@ from bot.commands.parse import suggest, usage_line
 from bot.commands.spec import CommandSpec, OptionSpec, OptionType
 from bot.errors import InvalidOption
 from bot.markup import code
-from bot.requests import ID_MAX, UNSTORABLE_HINT, unstorable
+from bot.requests import Upload
 
 MAX_STRING = 2000
-MAX_SNOWFLAKE = 2**64 - 1  # the largest numeric id any platform issues (a Discord snowflake is unsigned 64-bit)
-MAX_INTEGER = 2**31 - 1  # an INTEGER column on PostgreSQL holds 32 bits; SQLite holds more
+MAX_FILE = 1_000_000  # bytes: a bank of a thousand questions fits; adapters stop reading beyond it
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 _MENTION = re.compile(r"^<[@#][!&]?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
@@ -46,10 +45,7 @@ def coerce_options(spec: CommandSpec, raw: Mapping[str, object]) -> dict[str, An
 
 
 def coerce_value(spec: CommandSpec, option: OptionSpec, value: object) -> Any:
-    """One option's typed value; every string is first checked to be text the store can hold."""
     where = f"{code(option.name)} of {code('/' + spec.name)}"
-    if isinstance(value, str):
-        storable(where, value)
     match option.type:
         case OptionType.STRING:
             text = str(value).strip()
@@ -77,32 +73,51 @@ def coerce_value(spec: CommandSpec, option: OptionSpec, value: object) -> Any:
             text = str(value).strip()
             mention = _MENTION.match(text)
             if mention:
-                return _bounded_id(where, option, mention.group(1))
+                return mention.group(1)
             text = text.lstrip("#@")
-            if not text or any(c.isspace() for c in text):
+            if not text or len(text) > 100 or any(c.isspace() for c in text):
                 raise InvalidOption(f"{where} must name one {option.type.value}, like `#study`.", None)
-            return _bounded_id(where, option, text)
+            return text
+        case OptionType.FILE:
+            return _file_text(where, option, value)
     raise AssertionError(option.type)  # pragma: no cover - every type is matched above
 
 
-def storable(where: str, text: str) -> None:
-    """Refuse text the database cannot hold (see `bot.requests.unstorable`), before anything uses it."""
-    bad = unstorable(text)
-    if bad is not None:
-        raise InvalidOption(f"{where} contains {bad}, which I can't store.", UNSTORABLE_HINT)
+def file_limit(option: OptionSpec) -> int:
+    """How many bytes a file option takes; adapters read at most one byte more, to know it is too big."""
+    return option.max_length or MAX_FILE
 
 
-def _bounded_id(where: str, option: OptionSpec, text: str) -> str:
-    """A channel, member or role as the store holds it: at most 64 characters, and a numeric id no
-    larger than a platform can issue (`<#99999999999999999999999>` names nothing that exists)."""
-    kind = option.type.value
-    hint = f"Pick the {kind} from the list or mention it, like `#study` or `@ada`."
-    if text.isascii() and text.isdigit() and int(text[: ID_MAX + 1]) > MAX_SNOWFLAKE:
-        raise InvalidOption(f"{where}: {code(text[:40])} is not a {kind} id; none is above {MAX_SNOWFLAKE:,}.", hint)
-    if len(text) > ID_MAX:
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
+
+
+def _file_text(where: str, option: OptionSpec, value: object) -> str:
+    """An uploaded file as text: bounded, UTF-8 (a byte-order mark is dropped), not binary."""
+    if not isinstance(value, Upload):
         raise InvalidOption(
-            f"{where} is {len(text):,} characters long; a {kind} name or id has at most {ID_MAX}.", hint
+            f"{where} takes a file, not typed text.",
+            "Attach the file to the command, or paste its content into the command's text option.",
         )
+    name = code(value.name[:80] or "the file")
+    size = value.size if value.size is not None else len(value.data)
+    limit = file_limit(option)
+    if size > limit or len(value.data) > limit:
+        raise InvalidOption(
+            f"{name} is {_megabytes(max(size, len(value.data)))}; {where} takes at most {_megabytes(limit)}.",
+            "Split it into smaller files and give them one after another.",
+        )
+    try:
+        text = value.data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = None
+    if text is None or "\x00" in text:
+        raise InvalidOption(
+            f"{name} is not UTF-8 text.",
+            "Give a plain text file (YAML or CSV); from a spreadsheet, save it as CSV UTF-8.",
+        )
+    if not text.strip():
+        raise InvalidOption(f"{name} is empty.", None)
     return text
 
 
@@ -138,12 +153,8 @@ def _number(where: str, value: object, kind: type[int] | type[float]) -> float:
 
 
 def _range(where: str, option: OptionSpec, number: float) -> float:
-    """Declared bounds first; a whole number without one is still bounded by what the store holds."""
     if option.min_value is not None and number < option.min_value:
         raise InvalidOption(f"{where} must be at least {option.min_value:g}.", None)
     if option.max_value is not None and number > option.max_value:
         raise InvalidOption(f"{where} must be at most {option.max_value:g}.", None)
-    if option.type is OptionType.INTEGER and not -MAX_INTEGER - 1 <= number <= MAX_INTEGER:
-        bound = f"at most {MAX_INTEGER:,}" if number > 0 else f"at least {-MAX_INTEGER - 1:,}"
-        raise InvalidOption(f"{where} must be {bound}.", None)
     return number

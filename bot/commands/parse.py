@@ -14,10 +14,9 @@ from dataclasses import dataclass
 from rapidfuzz import process
 
 from bot.commands.registry import Registry
-from bot.commands.spec import CommandSpec
+from bot.commands.spec import CommandSpec, OptionType
 from bot.errors import ParseError, UnknownCommand
 from bot.markup import code
-from bot.requests import UNSTORABLE_HINT, unstorable
 
 MAX_LINE = 4000
 _NAMED = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):(.*)$", re.DOTALL)
@@ -89,9 +88,6 @@ def parse_line(line: str, registry: Registry, *, visible: list[str] | None = Non
             f"That line is {len(line):,} characters long; commands are at most {MAX_LINE:,}.",
             "Shorten it, or see `/help`.",
         )
-    bad = unstorable(line)
-    if bad is not None:
-        raise ParseError(f"That line contains {bad}, which I can't read.", UNSTORABLE_HINT)
     text = line.strip()
     if not text.startswith("/"):
         raise ParseError("Commands start with a slash.", "Try `/help` to see them all.")
@@ -135,7 +131,8 @@ def _parse_options(spec: CommandSpec, text: str, pos: int) -> dict[str, str]:
     names = [o.name for o in spec.options]
 
     while True:
-        pending = next((o for o in spec.options if o.name not in values), None)
+        # A file is never a bare word: it is named (`file:bank.yaml` in the console) or attached.
+        pending = next((o for o in spec.options if o.name not in values and o.type is not OptionType.FILE), None)
         rest = text[pos:].lstrip()
         if not rest:
             return values

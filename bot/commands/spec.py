@@ -29,6 +29,7 @@ class OptionType(enum.StrEnum):
     CHANNEL = "channel"
     USER = "user"
     MENTIONABLE = "mentionable"  # a user or a role / user group
+    FILE = "file"  # a file the member gives: each adapter reads it into an `Upload`; the core sees its text
 
 
 class Permission(enum.StrEnum):
@@ -48,6 +49,7 @@ class OptionSpec:
 
     `choices_source` names a dynamic list (for example "exam_codes") the core can complete against;
     `rest` marks a free-text option that takes the rest of a typed line verbatim (console and Slack).
+    `max_length` bounds a string's characters, and a file's bytes (`options.file_limit`).
     """
 
     name: str

@@ -1,4 +1,8 @@
-"""`/studyadmin bank import`: moderators add their workspace's own questions, YAML or CSV, all or nothing."""
+"""`/studyadmin bank import`: moderators add their workspace's own questions, YAML or CSV, all or nothing.
+
+The questions come as a file (`file:`, which each adapter reads: a Discord attachment, a Slack form,
+a console path) or typed in `text:`; either way the handler sees their text.
+"""
 
 from __future__ import annotations
 
@@ -31,10 +35,13 @@ EXAMPLE = (
 
 
 async def import_command(req: Request, opts: Options, svc: Services) -> Reply:
-    text = str(opts.get("text") or "").strip()
+    if opts.get("file") and opts.get("text"):
+        raise InvalidOption("Give the questions once: in a file or in `text:`, not both.", None)
+    text = str(opts.get("file") or opts.get("text") or "").strip()
     if not text:
         raise InvalidOption(
-            "Give the questions to import in `text:`, as YAML (the shape of content/questions) or CSV.",
+            "Give the questions to import in `text:`, as YAML (the shape of content/questions) or CSV, "
+            "or as a file in `file:`.",
             "`/help studyadmin bank import` shows an example with one question.",
         )
     bank = parse_bank(text, svc.catalog, today=req.at.date())
@@ -68,6 +75,11 @@ def register(registry: Registry) -> None:
                     OptionType.STRING,
                     "append (default) adds and updates; replace swaps the exam's bank",
                     choices=MODES,
+                ),
+                OptionSpec(
+                    "file",
+                    OptionType.FILE,
+                    "The bank as a file: YAML as in content/questions, or CSV (at most 1 MB)",
                 ),
                 OptionSpec(
                     "text",

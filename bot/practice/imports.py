@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import io
 import json
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,9 +26,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.catalog import Catalog, load_catalog
 from bot.catalog.loader import _line_of as line_of  # the loader's YAML-node → line mapping, shared
 from bot.catalog.loader import check_bank
-from bot.catalog.models import QuestionBank
+from bot.catalog.models import Option, Question, QuestionBank
 from bot.catalog.questions import Place
 from bot.errors import UserError
+from bot.markup import esc
 from bot.practice.questions import LETTERS
 from bot.settings import Settings
 from bot.store.schema import workspace_questions
@@ -33,19 +37,25 @@ from bot.words import plural
 
 Mode = Literal["append", "replace"]
 MAX_ID = 40  # ids travel in answer buttons, which hold 100 characters in all
-MAX_NESTING = 32  # levels of YAML lists and mappings in a bank import
 CSV_COLUMNS = ("exam", "id", "domain", "difficulty", "type", "choose", "stem", "correct", "links")
 
 
+SHOWN_PROBLEMS = 15  # a reply stays readable; the rest are counted
+
+
 class ImportRejected(UserError):
-    """The bank did not validate; nothing was imported."""
+    """The bank did not validate; nothing was imported. `problems` holds every one, each starting
+    with its place ("line 7, question 2:" for YAML, "row 3:" for CSV)."""
 
     def __init__(self, problems: list[str]) -> None:
-        shown = problems[:20]
-        more = f"\n…and {len(problems) - 20} more." if len(problems) > 20 else ""
+        shown = problems[:SHOWN_PROBLEMS]
+        hidden = len(problems) - len(shown)
+        more = f"\n…and {hidden} more." if hidden else ""
         super().__init__(
-            f"Nothing was imported: {plural(len(problems), 'problem')}.\n" + "\n".join(shown) + more,
-            "Fix every row listed and import the whole file again.",
+            f"Nothing was imported: {plural(len(problems), 'problem')}.\n"
+            + "\n".join(f"- {esc(p)}" for p in shown)
+            + more,
+            "Fix every problem listed and import the whole file again.",
         )
         self.problems = problems
 
@@ -82,62 +92,184 @@ def parse_bank(text: str, catalog: Catalog, *, today: dt.date) -> QuestionBank:
     return _from_yaml(stripped, catalog)
 
 
-def _validate(data: Any, catalog: Catalog, where: Any) -> QuestionBank:
-    """`where(question index or None, field path)` names the line or row for a message."""
-    problems: list[str] = []
-    try:
-        bank = QuestionBank.model_validate(data)
-    except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(error["loc"])
-            message = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
-                message = "unknown field"
-            problems.append(f"{where(loc)}: {' → '.join(str(p) for p in loc) or 'bank'}: {message}")
-        raise ImportRejected(problems) from None
-    shipped = {q.id for bank_ in catalog.questions.values() for q in bank_}
-    seen: set[str] = set()
-
-    def report(index: int, field: str, message: str) -> None:
-        problems.append(f"{where(('questions', index, field))}: {message}")
-
-    for index, q in enumerate(bank.questions):
-        if q.id in shipped:
-            report(index, "id", f"question id {q.id} is already a shipped question; choose another id")
-        if len(q.id) > MAX_ID:
-            report(index, "id", f"question id {q.id} is longer than {MAX_ID} characters")
-    check_bank(bank, catalog.exams, seen, report)
-    if problems:
-        raise ImportRejected(problems)
-    return bank
+# -- what a moderator reads instead of the validator's wording ----------------------------------------
 
 
-class NestingLimited(yaml.SafeLoader):
-    """SafeLoader that refuses YAML nested deeper than MAX_NESTING as a YAML error with its line.
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """A question as the cross-checks read it, taken from the raw text: checked even when the
+    question itself failed validation, so one pass finds every problem."""
 
-    PyYAML composes nodes recursively, so `[[[[…]]]]` 1,500 deep would be a RecursionError (an internal
-    error); a bank is about six levels deep.
+    id: str
+    domain: str
+    written_for: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    exam: str
+    questions: tuple[_Seen, ...]
+
+
+Where = Callable[[int | None, tuple[Any, ...]], str]
+"""`where(question index or None for the bank, field path in that question)` → "line 7, question 2"."""
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    """("options", 1, "explanation") → "option B: explanation"; ("links", 0) → "link 1"."""
+    words: list[str] = []
+    index = 0
+    while index < len(loc):
+        key = loc[index]
+        after = loc[index + 1] if index + 1 < len(loc) else None
+        if key == "options" and isinstance(after, int):
+            words.append(f"option {LETTERS[after] if after < len(LETTERS) else after + 1}")
+            index += 2
+        elif key == "links" and isinstance(after, int):
+            words.append(f"link {after + 1}")
+            index += 2
+        else:
+            words.append(str(key))
+            index += 1
+    return ": ".join(words)
+
+
+def _shown(value: Any) -> str:
+    text = str(value)
+    return repr(text if len(text) <= 40 else text[:39] + "…")
+
+
+def _say(error: Mapping[str, Any], known: Sequence[str]) -> str:
+    """One pydantic error in the words of someone who wrote the file, not of the validator."""
+    loc = tuple(error["loc"])
+    field = _field(loc) or "the question"
+    last = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    if kind == "missing":
+        return f"{field} is missing"
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(last, known, n=1)
+        return f"{field} is not a field I know" + (f" (did you mean {close[0]}?)" if close else "")
+    if kind == "string_too_short":
+        if not str(value or "").strip():
+            return f"{field} is empty"
+        return f"{field} is too short: at least {ctx.get('min_length')} characters"
+    if kind == "string_too_long":
+        return f"{field} is too long: {len(str(value))} characters, at most {ctx.get('max_length')}"
+    if kind in ("too_short", "too_long"):
+        count = ctx.get("actual_length", 0)
+        if last == "options":
+            return f"has {plural(count, 'option')}; a question needs 4 to 6 (ordering and matching 3 to 6)"
+        if last == "links":
+            return "links is empty: give at least one documentation link"
+        if last == "questions":
+            return "questions is empty: give at least one question"
+        bound = "at least" if kind == "too_short" else "at most"
+        return f"{field} has {count}; it needs {bound} {ctx.get('min_length' if kind == 'too_short' else 'max_length')}"
+    if kind == "literal_error":
+        return f"{field} must be {ctx.get('expected', 'one of the allowed words')}, not {_shown(value)}"
+    if kind.startswith("bool_"):
+        return f"{field} must be true or false, not {_shown(value)}"
+    if kind.startswith("int_"):
+        return f"{field} must be a whole number, not {_shown(value)}"
+    if kind.startswith("date_"):
+        return f"{field} must be a date like 2026-11-23, not {_shown(value)}"
+    if kind == "string_type":
+        return f"{field} must be text, not {_shown(value)}"
+    if kind in ("tuple_type", "list_type"):
+        return f"{field} must be a list"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        if last == "options" or (len(loc) >= 2 and loc[-2] == "options"):
+            return f"{field} needs text and explanation (and correct: true on the right one), not {_shown(value)}"
+        return f"{field} must be a set of fields, not {_shown(value)}"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{field}: {message[:1].lower()}{message[1:]}" if loc else message
+
+
+_QUESTION_FIELDS = tuple(Question.model_fields)
+_OPTION_FIELDS = tuple(Option.model_fields)
+
+
+_PLACE = re.compile(r"^(?:line|row) (\d+)")
+
+
+def _place(problem: str) -> int:
+    found = _PLACE.match(problem)
+    return int(found.group(1)) if found else 0
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _validate(
+    exam: Any,
+    raw_questions: Any,
+    catalog: Catalog,
+    where: Where,
+    problems: list[str],
+    quiet: Mapping[int, str] | None = None,
+) -> QuestionBank:
+    """Validate every question on its own and cross-check all of them, then raise every problem at once.
+
+    `problems` may already hold what the caller found (CSV cells); `quiet[i]` names a word whose
+    model-level message for question i repeats a problem already reported.
     """
 
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.depth = 0
+    def report(index: int | None, loc: tuple[Any, ...], message: str) -> None:
+        problems.append(f"{where(index, loc)}: {message}")
 
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self.depth += 1
+    if not isinstance(exam, str) or not exam.strip():
+        report(None, ("exam",), "exam is missing: name the exam these questions are for, like exam: SAA-C03")
+        exam = ""
+    if not isinstance(raw_questions, list) or not raw_questions:
+        report(None, ("questions",), "questions is missing or empty: give at least one question")
+        raw_questions = []
+    valid: list[Question] = []
+    seen: list[_Seen] = []
+    for index, raw in enumerate(raw_questions):
+        if not isinstance(raw, dict):
+            report(index, (), f"question {index + 1} must be a set of fields (id, domain, stem, options, …)")
+            continue
+        seen.append(_Seen(_text(raw.get("id")), _text(raw.get("domain")), _text(raw.get("written_for"))))
         try:
-            if self.depth > MAX_NESTING:
-                mark = self.peek_event().start_mark
-                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_NESTING} levels deep", mark)
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
+            valid.append(Question.model_validate(raw))
+        except ValidationError as exc:
+            for error in exc.errors():
+                loc = tuple(error["loc"])
+                known = _OPTION_FIELDS if "options" in loc[:1] and len(loc) > 2 else _QUESTION_FIELDS
+                message = _say(error, known)
+                if not loc and (quiet or {}).get(index, "\0") in message:
+                    continue
+                report(index, loc, message)
+    shipped = {q.id for bank_ in catalog.questions.values() for q in bank_}
+    positions = [i for i, raw in enumerate(raw_questions) if isinstance(raw, dict)]
+    for position, q in zip(positions, seen, strict=True):
+        if not q.id:
+            continue
+        if q.id in shipped:
+            report(position, ("id",), f"question id {q.id} is already a shipped question; choose another id")
+        if len(q.id) > MAX_ID:
+            report(position, ("id",), f"question id {q.id} is longer than {MAX_ID} characters")
+
+    def cross(index: int, field: str, message: str) -> None:
+        if field == "exam":
+            report(None, ("exam",), message)
+        else:
+            report(positions[index], (field,), message)
+
+    check_bank(_Raw(exam.strip(), tuple(seen)), catalog.exams, set(), cross)
+    if problems:
+        raise ImportRejected(sorted(problems, key=_place))  # stable: in file order, then as found
+    return QuestionBank(exam=exam.strip(), questions=tuple(valid))
 
 
 def _from_yaml(text: str, catalog: Catalog) -> QuestionBank:
     try:
-        node = yaml.compose(text, Loader=NestingLimited)
-        data = yaml.load(text, Loader=NestingLimited)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ImportRejected(
@@ -145,12 +277,25 @@ def _from_yaml(text: str, catalog: Catalog) -> QuestionBank:
         ) from None
     if not isinstance(data, dict):
         raise ImportRejected(["line 1: expected `exam:` and `questions:`, or a CSV with a header row"])
-    return _validate(data, catalog, lambda loc: f"line {line_of(node, loc) or 1}")
+
+    def where(index: int | None, loc: tuple[Any, ...]) -> str:
+        if index is None:
+            return f"line {line_of(node, loc) or 1}"
+        return f"line {line_of(node, ('questions', index, *loc)) or 1}, question {index + 1}"
+
+    problems = [
+        f"line {line_of(node, (key,)) or 1}: {key} is not a field of a bank (it has exam and questions)"
+        for key in data
+        if key not in ("exam", "questions")
+    ]
+    return _validate(data.get("exam"), data.get("questions"), catalog, where, problems)
 
 
 def _from_csv(text: str, catalog: Catalog, today: dt.date) -> QuestionBank:
     """One question per row: exam,id,domain,difficulty,type,choose,stem,option_a…option_f,
-    explanation_a…explanation_f,correct (letters, "A" or "A C"),links (space-separated)."""
+    explanation_a…explanation_f,correct (letters, "A" or "A C"),links (space-separated).
+
+    Rows are counted as a spreadsheet shows them: the header is row 1, the first question row 2."""
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip().casefold() for h in reader.fieldnames or []]
     reader.fieldnames = header
@@ -158,59 +303,68 @@ def _from_csv(text: str, catalog: Catalog, today: dt.date) -> QuestionBank:
     if missing:
         raise ImportRejected([f"row 1: missing {'column' if len(missing) == 1 else 'columns'}: {', '.join(missing)}"])
     problems: list[str] = []
-    exams: set[str] = set()
+    quiet: dict[int, str] = {}
+    bank_exam = ""
     questions: list[dict[str, Any]] = []
-    rows: list[int] = []
-    for record in reader:
-        row_number = reader.line_num
-        get = {k: (v or "").strip() for k, v in record.items() if k is not None}
-        exams.add(get.get("exam", ""))
-        correct = set(get.get("correct", "").upper().replace(",", " ").split())
+    for index, record in enumerate(reader):
+        row = f"row {index + 2}"
+        get = {k: (v or "").strip() for k, v in record.items() if isinstance(k, str)}
+        exam = get.get("exam", "").upper()
+        if not exam:
+            problems.append(f"{row}: exam is empty: name the exam, like SAA-C03")
+        elif not bank_exam:
+            bank_exam = exam
+        elif exam != bank_exam:
+            problems.append(f"{row}: this row is for {exam}, the rows above for {bank_exam}; import one exam at a time")
         options = []
+        present: list[str] = []
         for letter in LETTERS:
             option_text = get.get(f"option_{letter.casefold()}", "")
+            explanation = get.get(f"explanation_{letter.casefold()}", "")
             if not option_text:
+                if explanation:
+                    problems.append(f"{row}: explanation_{letter.casefold()} has no option_{letter.casefold()}")
                 continue
-            options.append(
-                {
-                    "text": option_text,
-                    "correct": letter in correct,
-                    "explanation": get.get(f"explanation_{letter.casefold()}", ""),
-                }
-            )
+            present.append(letter)
+            options.append({"text": option_text, "correct": False, "explanation": explanation})
+        kind = get.get("type") or "single"
+        correct = get.get("correct", "").upper().replace(",", " ").split()
+        for letter in correct:
+            if letter in present:
+                options[present.index(letter)]["correct"] = True
+            else:
+                given = f"options {present[0]} to {present[-1]}" if present else "no options"
+                problems.append(f"{row}: correct: {letter} is not an option of this row (it has {given})")
+                quiet[index] = "correct"
+        if not correct and kind in ("single", "multiple"):
+            problems.append(f"{row}: correct is empty: give the letter of the right option, like A")
+            quiet[index] = "correct"
         try:
             choose = int(get.get("choose") or 1)
         except ValueError:
-            problems.append(f"row {row_number}: choose must be a whole number")
+            problems.append(f"{row}: choose must be a whole number, not {_shown(get.get('choose'))}")
             choose = 1
         questions.append(
             {
                 "id": get.get("id", ""),
                 "domain": get.get("domain", ""),
                 "difficulty": get.get("difficulty", ""),
-                "type": get.get("type") or "single",
+                "type": kind,
                 "choose": choose,
                 "stem": get.get("stem", ""),
                 "options": options,
                 "links": get.get("links", "").split(),
-                "written_for": get.get("exam", ""),
+                "written_for": bank_exam or exam,
                 "checked": (get.get("checked") or today.isoformat()),
             }
         )
-        rows.append(row_number)
     if not questions:
         raise ImportRejected(["row 2: the CSV has a header but no questions"])
-    if len(exams) != 1:
-        problems.append(f"row 2: every row must name the same exam (found {', '.join(sorted(exams))})")
-    if problems:
-        raise ImportRejected(problems)
 
-    def where(loc: tuple[Any, ...]) -> str:
-        if len(loc) >= 2 and loc[0] == "questions" and isinstance(loc[1], int) and loc[1] < len(rows):
-            return f"row {rows[loc[1]]}"
-        return "row 2"
+    def where(index: int | None, loc: tuple[Any, ...]) -> str:
+        return f"row {2 if index is None else index + 2}"
 
-    return _validate({"exam": exams.pop(), "questions": questions}, catalog, where)
+    return _validate(bank_exam, questions, catalog, where, problems, quiet)
 
 
 async def store_bank(

@@ -25,6 +25,20 @@ from tests.fakes.discord_rest import EVERYONE_PERMISSIONS, LOADING
 from tests.fakes.discord_transport import RECORDED, Recorded, _api_path, _json
 
 EPHEMERAL = 1 << 6
+ATTACHMENTS = "ephemeral-attachments"  # the CDN path Discord serves a slash command's attached files under
+
+
+@dataclass(frozen=True)
+class FakeFile:
+    """A file a member attaches to an ATTACHMENT option (type 11); `size` is what Discord reports,
+    the length of `data` unless a test says otherwise; a `gone` file is named in the interaction but
+    its CDN URL answers 404 (deleted or expired)."""
+
+    filename: str
+    data: bytes
+    content_type: str = "text/plain; charset=utf-8"
+    size: int | None = None
+    gone: bool = False
 
 
 @dataclass
@@ -47,6 +61,7 @@ class DiscordInteractions(DiscordGateway):
         self.deadline = deadline
         self.interactions: dict[int, InteractionState] = {}
         self.dispatch_times: dict[int, float] = {}
+        self.files: dict[int, FakeFile] = {}  # attachments the CDN serves, by id
 
     # -- waiting -------------------------------------------------------------------------------
 
@@ -83,7 +98,17 @@ class DiscordInteractions(DiscordGateway):
             return self._callback(int(parts[1]), parts[2], body)
         if parts[:2] == ["webhooks", str(self.app_id)] and len(parts) >= 3:
             return self._webhook(method, parts[2], parts[3:], body)
+        if method == "GET" and len(parts) == 4 and parts[0] == ATTACHMENTS:
+            return self._cdn(parts)
         return await super()._route(request)
+
+    def _cdn(self, parts: list[str]) -> web.Response:
+        """The CDN: an attachment's bytes at `/ephemeral-attachments/<channel>/<id>/<filename>`, no
+        Authorization needed (the URL is the secret); 404 once the file is gone."""
+        found = self.files.get(int(parts[2])) if parts[2].isdigit() else None
+        if found is None or found.filename != parts[3]:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=found.data, headers={"Content-Type": found.content_type})
 
     def _callback(self, interaction_id: int, token: str, body: Any) -> web.Response:
         state = self.interactions.get(interaction_id)
@@ -249,6 +274,22 @@ class DiscordInteractions(DiscordGateway):
             if role is not None:
                 resolved.setdefault("roles", {})[role["id"]] = role
                 return str(role["id"])
+        if kind == 11 and isinstance(value, FakeFile):
+            # The client uploads the file first; the interaction names it and `resolved` describes it.
+            file_id = self._snowflake()
+            if not value.gone:
+                self.files[file_id] = value
+            channel = next(iter(self.channels))
+            resolved.setdefault("attachments", {})[str(file_id)] = {
+                "id": str(file_id),
+                "filename": value.filename,
+                "size": len(value.data) if value.size is None else value.size,
+                "url": f"http://127.0.0.1:{self.port}/{ATTACHMENTS}/{channel}/{file_id}/{value.filename}",
+                "proxy_url": f"http://127.0.0.1:{self.port}/{ATTACHMENTS}/{channel}/{file_id}/{value.filename}",
+                "content_type": value.content_type,
+                "ephemeral": True,
+            }
+            return str(file_id)
         raise AssertionError(f"cannot resolve {value!r} for an option of type {kind}")
 
     def _typed(self, spec: Mapping[str, Any], value: Any, resolved: dict[str, Any], guild_id: int) -> Any:

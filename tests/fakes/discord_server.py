@@ -1,8 +1,9 @@
 """A fake Discord on 127.0.0.1 for driving the real discord.py: REST routes and a gateway websocket.
 
 It serves what discord.py calls (login, application commands, interaction callbacks, webhook
-follow-ups and `@original` edits, channel messages, DM channels, `/gateway/bot`, and the channel,
-role and member reads of a permission check) and a gateway that
+follow-ups and `@original` edits, channel messages, DM channels, `/gateway/bot`, the channel,
+role and member reads of a permission check, and the CDN URLs of files attached to a slash command's
+ATTACHMENT option) and a gateway that
 says HELLO, answers IDENTIFY with READY and GUILD_CREATE, acknowledges heartbeats and dispatches
 INTERACTION_CREATE on demand. It records every request (`requests`), and anything it does not know
 lands in `unexpected` with a 404, so tests can assert that nothing strayed.
@@ -34,7 +35,7 @@ This module composes them and re-exports every name tests import from it.
 from __future__ import annotations
 
 from tests.fakes.discord_gateway import Gate
-from tests.fakes.discord_interactions import EPHEMERAL, DiscordInteractions, InteractionState
+from tests.fakes.discord_interactions import EPHEMERAL, DiscordInteractions, FakeFile, InteractionState
 from tests.fakes.discord_rest import (
     EMBED_LINKS,
     EVERYONE_PERMISSIONS,
@@ -65,6 +66,7 @@ __all__ = [
     "USER_MENTION",
     "VIEW_CHANNEL",
     "FakeDiscord",
+    "FakeFile",
     "FakeUser",
     "Gate",
     "Injected",

@@ -157,8 +157,8 @@ def test_bank_errors_name_their_line_or_row(catalog: Catalog) -> None:
     with pytest.raises(ImportRejected) as caught:
         parse_bank(broken, catalog, today=START.date())
     problems = caught.value.problems
-    assert any(p.startswith("line 3:") and "shipped question" in p for p in problems), problems
-    assert any(p.startswith("line 4:") and "not a domain of SAA-C03" in p for p in problems), problems
+    assert any(p.startswith("line 3, question 1:") and "shipped question" in p for p in problems), problems
+    assert any(p.startswith("line 4, question 1:") and "not a domain of SAA-C03" in p for p in problems), problems
     header = (
         "exam,id,domain,difficulty,type,choose,stem,option_a,explanation_a,option_b,explanation_b,"
         "option_c,explanation_c,option_d,explanation_d,correct,links"

@@ -117,6 +117,7 @@ def register(registry: Registry, state: Lab) -> None:
                 OptionSpec("who", OptionType.USER, "A member"),
                 OptionSpec("whom", OptionType.MENTIONABLE, "A member or role"),
                 OptionSpec("size", OptionType.STRING, "A size", choices=(Choice("Small", "s"), Choice("Large", "l"))),
+                OptionSpec("upload", OptionType.FILE, "A file"),
             ),
             examples=("/labadmin every count:3 flag:yes size:Large",),
         )

@@ -21,7 +21,7 @@ from tests.adapters.discord import lab
 
 # Discord's rule for CHAT_INPUT names (application-commands docs), lower case where a lower form exists.
 NAME = re.compile(r"^[-_'\w]{1,32}$")
-TYPES = {3, 4, 5, 6, 7, 8, 9, 10}
+TYPES = {3, 4, 5, 6, 7, 8, 9, 10, 11}  # 11: ATTACHMENT
 
 
 def _registries() -> list[Registry]:
@@ -102,7 +102,7 @@ def test_payload_follows_the_declarations() -> None:
             assert top["default_member_permissions"] == discord.Permissions(manage_guild=True).value
     every = next(o for o in payload["labadmin"]["options"] if o["name"] == "every")
     types = {o["name"]: o["type"] for o in every["options"]}
-    assert types == {"count": 4, "ratio": 10, "flag": 5, "where": 7, "who": 6, "whom": 9, "size": 3}
+    assert types == {"count": 4, "ratio": 10, "flag": 5, "where": 7, "who": 6, "whom": 9, "size": 3, "upload": 11}
     count = next(o for o in every["options"] if o["name"] == "count")
     assert (count["min_value"], count["max_value"]) == (1, 10)
     assert {o.type for o in registry.commands[("labadmin", "every")].options} == set(OptionType)
