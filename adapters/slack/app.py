@@ -27,7 +27,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.members import MemberDirectory
-from adapters.slack.middleware import EventDeduplication, ReplayGuard
+from adapters.slack.middleware import EventDeduplication, ReplayGuard, refuse_unreadable_timestamps
 from adapters.slack.payloads import BlockAction, Message, SlashCommandBody
 from adapters.slack.poster import SlackPoster
 from adapters.slack.render import RenderError, render, wire_blocks
@@ -117,7 +117,9 @@ class SlackAdapter:
     async def __aenter__(self) -> SlackAdapter:
         await self._check_bot_token()
         if self.http:
-            runner = web.AppRunner(self.app.web_app(path=EVENTS_PATH, port=self.port))
+            served = self.app.web_app(path=EVENTS_PATH, port=self.port)
+            served.middlewares.append(refuse_unreadable_timestamps)
+            runner = web.AppRunner(served)
             await runner.setup()
             try:
                 await web.TCPSite(runner, self.host, self.port).start()
