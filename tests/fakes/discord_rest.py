@@ -11,13 +11,18 @@ Each stored message gets the `mention_roles` / `mentions` / `mention_everyone` D
 from its content and `allowed_mentions` (`_pings`; everything pings when `allowed_mentions` is
 absent), so a test sees who would actually have been notified. It lives apart so the data model can
 be read without the gateway or the interaction rules.
+
+`after_post`, when set, runs with each channel message a POST created or returned (a nonce already
+seen) once it is stored and before it is answered, so a test can kill a client between Discord
+taking a post and the client hearing of it.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,6 +89,7 @@ class DiscordRest(DiscordTransport):
         self.forbidden_channels: set[int] = set()
         self.bot_roles: dict[int, list[str]] = {}  # guild id -> the bot member's role ids
         self._nonces: dict[tuple[int, str], int] = {}
+        self.after_post: Callable[[dict[str, Any]], Awaitable[None]] | None = None
         # Guild ids chosen so that with two shards the first guild is on shard 0 and the second on 1.
         self.guild_id = self.add_guild("Study Hall", index=0)
         self.channel_id = next(iter(self.guilds[self.guild_id]["channels_by_name"].values()))
@@ -183,7 +189,11 @@ class DiscordRest(DiscordTransport):
         if method == "POST" and path == "/users/@me/channels":
             return self._dm_channel(body)
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
-            return self._channel_messages(method, int(parts[1]), parts[3:], body)
+            answer = self._channel_messages(method, int(parts[1]), parts[3:], body)
+            if self.after_post is not None and method == "POST" and len(parts) == 3 and answer.status == 200:
+                assert isinstance(answer.body, bytes)
+                await self.after_post(json.loads(answer.body))
+            return answer
         if method == "GET" and parts[0] == "channels" and len(parts) == 2:
             return self._channel(int(parts[1]))
         if method == "GET" and parts[0] == "guilds" and len(parts) == 3 and parts[2] == "roles":
