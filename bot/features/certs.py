@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+
 from bot.actions import ActionId
 from bot.catalog.ask import Answer
 from bot.catalog.exams import UnknownExam, exam_label, find_exam
@@ -20,9 +23,20 @@ OPEN_EXAM = "cert"
 OPEN_FAQ = "faq"
 
 
-def exam_button(exam: Exam) -> Button:
-    """A button that opens the exam; a retired exam says so, since its name is its successor's too."""
-    return Button(f"{exam.code} {exam_label(exam)}", ActionId(OPEN_EXAM, (exam.code,)).encode())
+def exam_button(exam: Exam, page: str | None = None) -> Button:
+    """A button that opens the exam; a retired exam says so, since its name is its successor's too.
+
+    `page` is the fingerprint of the catalog page the button sits on, so a press can tell when that
+    page has changed under it (a content update retired or removed the exam).
+    """
+    fields = (exam.code,) if page is None else (exam.code, page)
+    return Button(f"{exam.code} {exam_label(exam)}", ActionId(OPEN_EXAM, fields).encode())
+
+
+def catalog_page(svc: Services) -> str:
+    """A short fingerprint of what the catalog page shows: each exam's code, name, level and status."""
+    shown = sorted(f"{e.code}|{e.short_name}|{e.level}|{e.status}" for e in svc.catalog.exams.values())
+    return hashlib.sha256("\n".join(shown).encode()).hexdigest()[:12]
 
 
 def catalog_reply(svc: Services) -> Reply:
@@ -38,7 +52,7 @@ def catalog_reply(svc: Services) -> Reply:
         title=f"AWS certifications ({len(current)} current)",
         text="Press an exam for its facts, or type `/cert <name or code>`. Ask anything with `/ask`.",
         fields=tuple(fields),
-        buttons=tuple(exam_button(e) for e in current),
+        buttons=tuple(exam_button(e, catalog_page(svc)) for e in current),
     )
 
 
@@ -92,7 +106,19 @@ async def cert_command(req: Request, opts: Options, svc: Services) -> Reply:
 
 
 async def open_exam(action: Action, aid: ActionId, svc: Services) -> Reply:
-    exam = svc.catalog.exam(aid.field(0))
+    """The pressed exam's facts; from a catalog page that has changed since, the current page instead
+    when the exam is no longer a current one there (the button would show something the page did not)."""
+    wanted = aid.field(0)
+    exam = svc.catalog.exam(wanted)
+    page = aid.fields[1] if len(aid.fields) > 1 else None
+    if page is not None and page != catalog_page(svc) and (exam is None or exam.status != "current"):
+        now = "is retired now" if exam is not None else "is no longer in the catalog"
+        current = catalog_reply(svc)
+        return dataclasses.replace(
+            current,
+            text=f"That page has changed: {code(wanted)} {now}. Here is the current one.\n{current.text}",
+            ephemeral=True,
+        )
     if exam is None:
         raise StaleAction("That exam is no longer in the catalog.", "Type `/cert` for the current list.")
     return exam_reply(exam, svc)

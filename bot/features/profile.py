@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import zoneinfo
 from functools import partial
 
@@ -11,13 +13,18 @@ from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType
 from bot.errors import InvalidOption, StaleAction
 from bot.markup import bold, code, esc
+from bot.practice.texts import local_time
 from bot.replies import Button, Field, Reply
-from bot.requests import Action, Request
+from bot.requests import Action, Identity, Request
 from bot.services import Services
+from bot.store import claims
 from bot.store import members as member_store
 
 DELETE = "profile-delete"
 KEEP = "profile-keep"
+CONFIRM_VERSION = 2
+"""Version 2 ids carry when the question was asked (epoch milliseconds) beside the owner, so a press can
+be matched with what happened since; version 1 ids carried the owner only."""
 
 
 def resolve_timezone(name: str) -> str:
@@ -40,14 +47,14 @@ async def profile_command(registry: Registry, req: Request, opts: Options, svc: 
     if action == "delete":
         if "timezone" in opts:
             raise InvalidOption("Give either `action:delete` or `timezone`, not both.", None)
-        owner = req.identity.user_id
+        ids = (req.identity.user_id, str(int(req.at.timestamp() * 1000)))
         return Reply(
             title="Delete your studybot data?",
             text="This deletes your profile, every answer you gave, your review cards and your certifications "
             "here. It cannot be undone.",
             buttons=(
-                Button("Delete everything", ActionId(DELETE, (owner,)).encode(), "danger"),
-                Button("Keep my data", ActionId(KEEP, (owner,)).encode()),
+                Button("Delete everything", ActionId(DELETE, ids, CONFIRM_VERSION).encode(), "danger"),
+                Button("Keep my data", ActionId(KEEP, ids, CONFIRM_VERSION).encode()),
             ),
             ephemeral=True,
         )
@@ -72,18 +79,83 @@ def _owner_check(action: Action, aid: ActionId) -> None:
         raise StaleAction("That button belongs to someone else's profile.", "Use `/profile action:delete` yourself.")
 
 
-async def delete_pressed(registry: Registry, action: Action, aid: ActionId, svc: Services) -> Reply:
+def _asked_at(aid: ActionId) -> dt.datetime:
+    """When the confirmation was shown; a button from before version 2 cannot say, so it is refused."""
+    if aid.version != CONFIRM_VERSION or not aid.field(1).isdigit():
+        raise StaleAction("That confirmation is from an older version of studybot.", "Run `/profile delete` again.")
+    return dt.datetime.fromtimestamp(int(aid.field(1)) / 1000, dt.UTC)
+
+
+def _confirm_keys(identity: Identity, asked: ActionId) -> tuple[str, str]:
+    """The claim of one confirmation message and the prefix of all of this member's.
+
+    The member is named by a hash: the claims outlive the deletion they record, and must not keep the
+    member's platform ids after "everything stored about you" is gone.
+    """
+    who = hashlib.sha256(f"{identity.platform}:{identity.workspace}:{identity.user_id}".encode()).hexdigest()[:24]
+    prefix = f"profile-confirm:{who}:"
+    return prefix + asked.field(1), prefix
+
+
+async def _answer_confirmation(registry: Registry, action: Action, aid: ActionId, svc: Services, choice: str) -> Reply:
+    """Delete or keep; a confirmation deletes at most once.
+
+    Keeping is not final (a member may still press "Delete everything" on the same question), but a
+    deletion is: a later press of either button says when it happened and deletes nothing more. A
+    question asked before the member's data was deleted by another one deletes nothing either, since
+    what they stored since is newer than the question they answered.
+    """
     _owner_check(action, aid)
+    asked = _asked_at(aid)
+    key, prefix = _confirm_keys(action.identity, aid)
+    zone = svc.settings.default_timezone
     async with svc.engine.begin() as conn:
+        member = await member_store.find(conn, action.identity)
+        if member is not None and member.timezone:
+            zone = member.timezone
+        done = await claims.claimed(conn, key)
+        if done is not None:
+            return _already_deleted(done[0], zone)
+        deleted_since = await claims.last_claimed(conn, prefix, "delete")
+        if deleted_since is not None and deleted_since > asked:
+            return _out_of_date(deleted_since, zone)
+        if choice == "keep":
+            return Reply(text=f"{bold('Nothing was deleted.')} Your data is as it was.", ephemeral=True, replace=True)
+        if not await claims.claim(conn, key, action.at, "delete"):
+            won = await claims.claimed(conn, key)  # the same button, pressed twice at once
+            return _already_deleted(won[0] if won else action.at, zone)
         removed = [await step.run(conn, action.identity) for step in registry.deletion_steps]
         deleted = await member_store.delete_member(conn, action.identity) or any(removed)
     text = "Everything studybot stored about you is deleted." if deleted else "There was nothing stored about you."
     return Reply(title="Deleted", text=text, ephemeral=True, replace=True)
 
 
-async def keep_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
-    _owner_check(action, aid)
-    return Reply(text=f"{bold('Nothing was deleted.')} Your data is as it was.", ephemeral=True, replace=True)
+def _already_deleted(when: dt.datetime, zone: str) -> Reply:
+    return Reply(
+        title="Already deleted",
+        text=f"This was already confirmed on {esc(local_time(when, zone))}: everything stored about you then "
+        "was deleted. Nothing more was deleted now.",
+        ephemeral=True,
+        replace=True,
+    )
+
+
+def _out_of_date(deleted: dt.datetime, zone: str) -> Reply:
+    return Reply(
+        title="This question is out of date",
+        text=f"Your data was already deleted on {esc(local_time(deleted, zone))}, after this question was asked, "
+        "so this button deleted nothing: what you stored since is kept. Run `/profile delete` to delete it too.",
+        ephemeral=True,
+        replace=True,
+    )
+
+
+async def delete_pressed(registry: Registry, action: Action, aid: ActionId, svc: Services) -> Reply:
+    return await _answer_confirmation(registry, action, aid, svc, "delete")
+
+
+async def keep_pressed(registry: Registry, action: Action, aid: ActionId, svc: Services) -> Reply:
+    return await _answer_confirmation(registry, action, aid, svc, "keep")
 
 
 def register(registry: Registry) -> None:
@@ -105,4 +177,4 @@ def register(registry: Registry) -> None:
         )
     )
     registry.action(ActionSpec(DELETE, partial(delete_pressed, registry)))
-    registry.action(ActionSpec(KEEP, keep_pressed))
+    registry.action(ActionSpec(KEEP, partial(keep_pressed, registry)))
