@@ -13,6 +13,7 @@ import itertools
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.cron.fields import BaseField
 
 from bot.errors import UserError
 from bot.markup import code
@@ -132,6 +133,8 @@ def occurrences(trigger: CronTrigger, after: dt.datetime, until: dt.datetime, li
     return out
 
 
+_DAY_FIELDS = frozenset({"year", "month", "day", "week", "day_of_week"})
+_BY_VALUE = frozenset({"month", "day_of_week"})  # fields whose match depends on their own value only
 LEAP_CYCLE = dt.timedelta(days=4 * 366)
 """Far enough ahead to meet every calendar day once, 29 February included."""
 
@@ -155,20 +158,97 @@ def next_runs(
 
 
 def check_gap(trigger: CronTrigger, after: dt.datetime) -> None:
-    """Refuse a cron that never fires, or fires twice within 30 minutes on any day of a leap cycle
-    (`* * 29 2 *` looks harmless for three years, then posts every minute)."""
-    runs = next_runs(trigger, after, 20, horizon=LEAP_CYCLE)
-    if not runs:
+    """Refuse a cron that never fires in the next leap cycle, or that fires twice within 30 minutes of
+    real time on any day of it (`* * 29 2 *` looks harmless for three years, then posts every minute).
+
+    Computed, not sampled: crontab fires at the same wall-clock times (minute × hour) on every day it
+    fires, so the only gaps are those between a day's times, from one day's last time to the next
+    day's first when both days fire, and what a DST change does around its day (a spring-forward
+    shortens the gap across it by the hour it skips). Every day of the next 1,464 (so 29 February is
+    met) is matched against the day fields; only days beside a DST change are walked minute by minute.
+    """
+    times = [h * 60 + m for h in _values(trigger, "hour", 24) for m in _values(trigger, "minute", 60)]
+    zone = trigger.timezone
+    start = after.astimezone(zone).date()
+    span = [start + dt.timedelta(days=i) for i in range(LEAP_CYCLE.days + 2)]
+    offsets = [dt.datetime.combine(day, dt.time(), tzinfo=zone).utcoffset() for day in span]
+    shifted = {span[i] for i in range(len(span) - 1) if offsets[i] != offsets[i + 1]}
+    fires = _firing_days(trigger, span[:-1])
+    if not times or not fires:
         raise InvalidCron(
             "That cron never fires (no such day in the next four years).",
             "Check the day and month fields, for example `0 9 1 * *` for the first of every month.",
         )
+    gap = int(MIN_GAP.total_seconds() // 60)
+    steady = [day for day in sorted(fires) if day not in shifted]
+    close = next(((a, b) for a, b in itertools.pairwise(times) if b - a < gap), None)
+    if steady and close:
+        _close(_real(zone, steady[0], list(close)), zone)  # the same wall-clock gap on every day it fires
+    cross = 24 * 60 - (times[-1] - times[0])
+    one = dt.timedelta(days=1)
+    if cross < gap:
+        for day in steady:
+            if day + one in fires and day + one not in shifted:
+                _close(_real(zone, day, times[-1:]) + _real(zone, day + one, times[:1]), zone)
+    for change in sorted(shifted):
+        around = [day for day in (change - one, change, change + one) if day in fires]
+        _close([run for day in around for run in _real(zone, day, times)], zone)
+
+
+def _close(runs: list[dt.datetime], zone: dt.tzinfo) -> None:
+    """Raise for the first two consecutive `runs` less than MIN_GAP apart."""
     for earlier, later in itertools.pairwise(runs):
         if later - earlier < MIN_GAP:
             raise InvalidCron(
-                "That cron would post more than once every 30 minutes.",
+                "That cron would post more than once every 30 minutes "
+                f"({format_local(earlier, str(zone))} and {format_local(later, str(zone))}).",
                 "Fix the minute field, for example `0 9 * * *` rather than `* 9 * * *`.",
             )
+
+
+def _values(trigger: CronTrigger, name: str, count: int) -> list[int]:
+    """The values 0…count-1 an hour or minute field matches."""
+    (field,) = (f for f in trigger.fields if f.name == name)
+    moments = (dt.datetime(2000, 1, 3, v, 0) if name == "hour" else dt.datetime(2000, 1, 3, 0, v) for v in range(count))
+    return [moment.hour if name == "hour" else moment.minute for moment in moments if _matches(field, moment)]
+
+
+def _firing_days(trigger: CronTrigger, days: list[dt.date]) -> set[dt.date]:
+    """The `days` the day fields (day, month, weekday, week, year) let `trigger` fire on. Whether a
+    month or a weekday matches depends on its value alone, so each is asked once, not once a day."""
+    fields = [f for f in trigger.fields if f.name in _DAY_FIELDS and str(f) != "*"]
+    known: dict[tuple[str, int], bool] = {}
+    out = set()
+    for day in days:
+        moment = dt.datetime(day.year, day.month, day.day)
+        for field in fields:
+            if field.name in _BY_VALUE:
+                key = (field.name, field.get_value(moment))
+                if key not in known:
+                    known[key] = _matches(field, moment)
+                if not known[key]:
+                    break
+            elif not _matches(field, moment):
+                break
+        else:
+            out.add(day)
+    return out
+
+
+def _matches(field: BaseField, moment: dt.datetime) -> bool:
+    return bool(field.get_next_value(moment) == field.get_value(moment))
+
+
+def _real(zone: dt.tzinfo, day: dt.date, minutes: list[int]) -> list[dt.datetime]:
+    """The UTC instants of wall-clock `minutes` on `day` as they are delivered: a time a spring-forward
+    skips is not fired (APScheduler skips it), a repeated one is posted once, at its first occurrence."""
+    out = []
+    for minute in minutes:
+        local = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=zone)
+        real = local.astimezone(dt.UTC)
+        if real.astimezone(zone).replace(tzinfo=None) == local.replace(tzinfo=None):
+            out.append(real)
+    return out
 
 
 def wall_key(fire: dt.datetime, zone: dt.tzinfo | str) -> str:
