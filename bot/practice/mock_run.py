@@ -143,9 +143,18 @@ async def end_now(svc: Services, identity: Identity, mock_id: int, now: dt.datet
         mock = await store.mock(conn, mock_id)
         if mock is None or member is None or mock.member_id != member.id:
             raise StaleAction("That button belongs to someone else's mock.", "Start your own with `/mock`.")
+        if mock.finished_at is not None:
+            return await report(conn, svc, identity, mock.id, intro=await _ended_note(conn, svc, identity, mock))
         ended_by = "timeout" if now >= mock.ends_at else "stopped"
         await store.finish_mock(conn, mock.id, now, ended_by)
         return await report(conn, svc, identity, mock.id)
+
+
+async def _ended_note(conn: AsyncConnection, svc: Services, identity: Identity, mock: store.Mock) -> str:
+    """What a press on an ended mock's button is told: when it ended, and that the press changed nothing."""
+    assert mock.finished_at is not None
+    when = texts.local_time(mock.finished_at, await _zone(conn, svc, identity))
+    return f"This mock already ended on {when}; that press changed nothing. "
 
 
 async def end_expired(svc: Services, now: dt.datetime) -> list[int]:

@@ -149,3 +149,29 @@ async def test_a_choice_of_exams_opens_a_retired_one_as_it_was_offered(core: Cor
     retired = next(b for b in offer.buttons if "retired" in b.label)
     opened = await core.handle(Action(person(), retired.action_id))
     assert opened.title is not None and opened.title.startswith("SCS-C02")
+
+
+def an_answer(reply: Reply) -> Action:
+    """A press that answers the question `reply` shows, whatever its form (buttons or a menu)."""
+    if reply.select is not None:
+        chosen = tuple(o.value for o in reply.select.options[: reply.select.min_values])
+        return Action(person(), reply.select.action_id, chosen)
+    return Action(person(), reply.buttons[0].action_id)
+
+
+async def test_buttons_of_a_mock_that_has_ended_say_so_and_change_nothing(core: Core, clock: FixedClock) -> None:
+    question = await core.handle_line(person(), "/mock exam:CLF-C02 questions:2")
+    end = question.buttons[-1]
+    assert end.label == "End mock now"
+    clock.advance(MINUTE)
+    ended = await core.handle(Action(person(), end.action_id))
+    assert ended.title == "Mock CLF-C02 report" and "already ended" not in ended.text
+    summary = to_plain(ended.text).split("\n")[0]
+    clock.advance(MINUTE)
+    again = await core.handle(Action(person(), end.action_id))
+    text = to_plain(again.text)
+    assert again.title == "Mock CLF-C02 report", text
+    assert text.startswith("This mock already ended on Mon 23 Nov 08:01 (UTC); that press changed nothing."), text
+    assert summary in text and "You ended it early." in text  # the same report, not ended a second time
+    answered = await core.handle(an_answer(question))  # already said before issue 20; kept true
+    assert "That question is closed; nothing was recorded." in answered.text
