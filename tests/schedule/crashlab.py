@@ -67,6 +67,7 @@ class Pass:
     platform: str  # "discord" | "slack"
     api: str  # the fake's base URL
     token: str
+    tag: str = ""  # starts the Slack client's User-Agent, so a fake shared by several passes tells them apart
 
 
 def deliver(job: Pass) -> None:
@@ -84,7 +85,7 @@ async def _deliver(job: Pass) -> None:
         await client.login(job.token)
         poster = DiscordPoster(client)
     else:
-        poster = SlackPoster(AsyncWebClient(token=job.token, base_url=job.api))
+        poster = SlackPoster(AsyncWebClient(token=job.token, base_url=job.api, user_agent_prefix=job.tag or None))
     try:
         async with Runtime(settings_for(job.url), clock=FixedClock(job.now), catalog=CATALOG, posters=[poster]) as rt:
             await rt.schedule.deliver_due()
