@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import json
 import random
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -24,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalog import Catalog
+from bot.ops.transfer import export_workspace, import_workspace
 from bot.practice import stats
 from bot.practice.scoring import streak
 from bot.practice.writer import AnswerJob, AnswerWriter, commit_jobs
@@ -294,3 +297,29 @@ async def test_the_migration_fills_the_aggregates_from_stored_answers(database_u
         await _assert_reads_match_a_recount(engine)
     finally:
         await engine.dispose()
+
+
+async def test_an_imported_workspace_comes_with_its_aggregates(
+    database_url: str, catalog: Catalog, tmp_path: Path
+) -> None:
+    """An export holds answers, not aggregates: the import counts them from what it wrote."""
+    source = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'source.sqlite3'}")
+    target = create_engine(database_url)
+    try:
+        await upgrade(source)
+        await upgrade(target)
+        await _answer_randomly(source, catalog, 4)
+        document = json.loads(json.dumps(await export_workspace(source, "console", "w1", history=True, now=NOW)))
+        await import_workspace(target, document)
+        await _assert_tables_match_a_recount(target)
+        async with source.connect() as a, target.connect() as b:
+            for since in (None, NOW - dt.timedelta(days=7)):
+                for exam in (None, "SAA-C03"):
+                    boards = [await store.leaderboard(c, "console", "w1", since, exam, user_id="ada") for c in (a, b)]
+                    before, after = ([(s.user_id, s.correct, s.answered) for s in x.top] for x in boards)
+                    assert before and after == before
+                    assert boards[0].mine is not None and boards[1].mine is not None
+                    assert boards[1].mine[0] == boards[0].mine[0]
+    finally:
+        await source.dispose()
+        await target.dispose()
