@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import multiprocessing
 import os
 import random
@@ -25,6 +26,7 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from dataclasses import dataclass, field
+from multiprocessing import forkserver
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -95,14 +97,21 @@ async def _deliver(job: Pass) -> None:
 
 
 _CONTEXT: Any = None
+_IN_FORKSERVER = "STUDYBOT_CRASHLAB_FORKSERVER"
 
 
 def context() -> Any:
     """The forkserver context, preloading this module (one forkserver per test process)."""
     global _CONTEXT
     if _CONTEXT is None:
-        _CONTEXT = multiprocessing.get_context("forkserver")
-        _CONTEXT.set_forkserver_preload([__name__])
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload([__name__])
+        os.environ[_IN_FORKSERVER] = "1"  # seen by the forkserver only: it starts now, with this environment
+        try:
+            forkserver.ensure_running()
+        finally:
+            os.environ.pop(_IN_FORKSERVER, None)
+        _CONTEXT = ctx
     return _CONTEXT
 
 
@@ -298,3 +307,10 @@ def slack_posts(messages: dict[str, list[dict[str, Any]]]) -> list[tuple[str, st
 def discord_posts(messages: dict[int, dict[str, Any]]) -> list[tuple[str, str]]:
     """(nonce, id) of every channel message the fake Discord created with a nonce."""
     return [(str(m["nonce"]), str(m["id"])) for m in messages.values() if m.get("nonce") is not None]
+
+
+if os.environ.get(_IN_FORKSERVER):
+    # The runtime collects and freezes everything loaded at start (bot/runtime.py); done once here,
+    # each pass's collection only walks what the pass itself made, not the catalog and the libraries.
+    gc.collect()
+    gc.freeze()
