@@ -8,11 +8,14 @@ used: it runs its own loop, and studybot shares one loop with Discord and the sc
 Every listener acknowledges first, before any lookup or database work, then asks the core and answers
 through the request's `response_url` (falling back to `chat.postEphemeral`/`chat.postMessage`).
 Choosing in a menu is only acknowledged: the choices reach the core with the next button press.
+A command that takes a file, typed without it, opens a modal instead (`forms`); its submission is
+handled as that command and answered in the channel with the bot token.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import re
 import time
@@ -26,6 +29,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.forms import FORM_CALLBACK, form_channel, form_for, form_request, form_view
 from adapters.slack.members import MemberDirectory
 from adapters.slack.middleware import EventDeduplication, ReplayGuard, refuse_unreadable_timestamps
 from adapters.slack.payloads import BlockAction, Message, SlashCommandBody
@@ -40,9 +44,11 @@ from adapters.slack.translate import (
     workspace_of,
 )
 from bot.commands.dispatch import Core
+from bot.commands.spec import Permission
 from bot.errors import ConfigurationError, new_reference
 from bot.log import log_context
-from bot.replies import Reply, internal_error_reply
+from bot.replies import Reply, error_reply, internal_error_reply
+from bot.requests import Identity
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -216,6 +222,7 @@ class SlackAdapter:
         self.app.command(self.settings.slack_command)(self._command_listener(admin=False))
         self.app.command(self.settings.slack_admin_command)(self._command_listener(admin=True))
         self.app.block_action(re.compile(".+"))(self._on_block_action)
+        self.app.view(FORM_CALLBACK)(self._on_form)
         self.app.error(self._on_error)
 
     def _command_listener(self, *, admin: bool) -> Callable[..., Awaitable[None]]:
@@ -257,11 +264,51 @@ class SlackAdapter:
             identity = command_identity(body, display_name=member.display_name, is_moderator=member.is_moderator)
             line = command_line(str(body.get("text") or ""), admin=admin)
             trigger = body.get("trigger_id")
+            if trigger and await self._open_form(body, identity, line, respond):
+                return
             reply = await self.core.handle_line(identity, line, delivery_id=f"slack:{trigger}" if trigger else None)
             if reply.duplicate:
                 return  # a retry of a trigger already answered
             await self._send(reply, body, respond, interactive=False)
             log.debug("slack: command answered in %.1f ms", (time.perf_counter() - started) * 1000)
+
+    async def _open_form(self, body: SlashCommandBody, identity: Identity, line: str, respond: Respond) -> bool:
+        """Open the modal of a file-taking command typed without its file (see `forms`); False when the
+        line is to be handled as typed, including a moderator command from someone who is not one."""
+        form = form_for(self.core.registry, line)
+        if form is None:
+            return False
+        if form.spec.permission is Permission.MODERATOR and not await self.core.is_moderator(identity):
+            return False  # the core refuses it, as it refuses every moderator command
+        try:
+            view = dict(form_view(form, identity.channel))
+            await self.client.views_open(trigger_id=str(body["trigger_id"]), view=view)
+        except SlackApiError as exc:
+            log.warning("slack: could not open the form for /%s: %s", form.spec.name, exc.response.get("error"))
+            failed = error_reply(
+                "I could not open the form.", "Type the command again: Slack opens a form only within 3 seconds."
+            )
+            await self._send(failed, body, respond, interactive=False)
+        return True
+
+    async def _on_form(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], view: dict[str, Any]) -> None:
+        """A submitted form: closed at once by the ack, then handled as its command; the answer is
+        posted in the channel it was opened from (a view has no response URL)."""
+        await ack()
+        self._track()
+        workspace = workspace_of(body)
+        user = str(body["user"]["id"])
+        channel = form_channel(view)
+        with log_context(platform="slack", workspace=workspace, channel=channel):
+            member = await self.members.lookup(workspace, user)
+            identity = dataclasses.replace(
+                action_identity(body, display_name=member.display_name, is_moderator=member.is_moderator),
+                channel=channel,
+            )
+            reply = await self.core.handle(form_request(view, identity, f"slack:view:{view.get('id', '')}"))
+            if reply.duplicate:
+                return
+            await self._post_to(reply, self._message(reply), channel, user)
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack: unhandled error: %r", error, exc_info=error, extra={"workspace": workspace_of(body or {})})
@@ -306,6 +353,10 @@ class SlackAdapter:
     ) -> None:
         channel = action_channel(body) if interactive else str(body.get("channel_id", ""))
         user = body["user"]["id"] if interactive else body["user_id"]
+        await self._post_to(reply, message, channel, user)
+
+    async def _post_to(self, reply: Reply, message: Message, channel: str, user: str) -> None:
+        """Post with the bot token: privately to `user` for an ephemeral reply, else to the channel."""
         try:
             if reply.ephemeral:
                 await self.client.chat_postEphemeral(

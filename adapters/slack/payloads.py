@@ -1,4 +1,4 @@
-"""TypedDicts for the Slack JSON this adapter builds (Block Kit) and reads (commands, block actions).
+"""TypedDicts for the Slack JSON this adapter builds (Block Kit, modals) and reads (commands, block actions).
 
 Only the keys studybot writes or reads are declared; Slack sends many more, which we ignore.
 """
@@ -64,6 +64,42 @@ class ActionsBlock(TypedDict):
 
 
 Block = HeaderBlock | SectionBlock | ContextBlock | ActionsBlock
+
+
+class PlainTextInput(TypedDict):
+    type: Literal["plain_text_input"]
+    action_id: str
+    multiline: bool
+    max_length: NotRequired[int]
+    placeholder: NotRequired[PlainText]
+
+
+class FormSelect(TypedDict):
+    type: Literal["static_select"]
+    action_id: str
+    options: list[OptionObject]
+    initial_option: NotRequired[OptionObject]
+
+
+class InputBlock(TypedDict):
+    type: Literal["input"]
+    block_id: str
+    label: PlainText
+    element: PlainTextInput | FormSelect
+    hint: NotRequired[PlainText]
+    optional: NotRequired[bool]
+
+
+class ModalView(TypedDict):
+    """What `views.open` takes: a modal with input blocks, answered by a `view_submission`."""
+
+    type: Literal["modal"]
+    callback_id: str
+    title: PlainText
+    submit: PlainText
+    close: PlainText
+    private_metadata: str
+    blocks: list[InputBlock | SectionBlock]
 
 
 class Message(TypedDict):

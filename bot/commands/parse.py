@@ -138,17 +138,19 @@ def _parse_options(spec: CommandSpec, text: str, pos: int) -> dict[str, str]:
             return values
         head = _NAMED.match(rest.split(None, 1)[0])
         named = spec.option(head.group(1)) if head else None
-        if pending is not None and pending.rest and (named is None or named is pending):
+        # Named, free text takes the rest even before earlier options (`text:` with no `mode:`).
+        free = named if named is not None and named.rest else pending
+        if free is not None and free.rest and (named is None or named is free):
             # Free text takes the rest of the line verbatim, apostrophes, colons and all.
-            if named is pending:
+            if named is free:
                 rest = rest[len(head.group(1)) + 1 :].strip()  # type: ignore[union-attr]
                 if len(rest) >= 2 and rest[0] == rest[-1] == '"' and '"' not in rest[1:-1]:
                     rest = rest[1:-1]
             if not rest:
-                raise ParseError(f"{code(pending.name + ':')} has no value.", f"Usage: {usage}")
-            if any((m := _NAMED.match(word)) and m.group(1) == pending.name for word in rest.split()):
-                raise ParseError(f"You gave {code(pending.name)} twice.", f"Give it once. Usage: {usage}")
-            values[pending.name] = rest
+                raise ParseError(f"{code(free.name + ':')} has no value.", f"Usage: {usage}")
+            if any((m := _NAMED.match(word)) and m.group(1) == free.name for word in rest.split()):
+                raise ParseError(f"You gave {code(free.name)} twice.", f"Give it once. Usage: {usage}")
+            values[free.name] = rest
             return values
         token, pos = _next_token(text, pos)
         assert token is not None

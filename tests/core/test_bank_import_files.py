@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from adapters.console import ConsoleSession
 from bot.catalog import Catalog
 from bot.commands.dispatch import Core
+from bot.features.banks import EXAMPLE
 from bot.practice.imports import SHOWN_PROBLEMS, ImportRejected, parse_bank
 from bot.requests import Request, Upload
 from bot.store.schema import workspace_questions
@@ -140,6 +141,15 @@ async def test_bare_words_never_fill_the_file_option(core: Core) -> None:
     """`file` sits between `mode` and `text`; typed bare words still go to `text`, as before."""
     reply = await core.handle_line(MODERATOR, "/studyadmin bank import append exam: SAA-C03")
     assert "takes a file" not in reply.text and "Nothing was imported" in reply.text
+
+
+async def test_text_takes_the_rest_of_the_line_without_mode_first(core: Core) -> None:
+    """`text:` named first took only its first word (and `questions:` was "no such option") unless
+    `mode:` came before it; free text now takes the rest of the line wherever it is named."""
+    one_line = EXAMPLE.split("text:", 1)[1]
+    reply = await core.handle_line(MODERATOR, f"/studyadmin bank import text:{one_line}")
+    assert reply.title == "Question bank imported", reply.text
+    assert await stored(core) == 1
 
 
 # -- every problem in one pass, in the moderator's words -------------------------------------------

@@ -2,8 +2,10 @@
 
 The real `AsyncWebClient` is pointed at `base_url`; payloads sent by tests carry `response_url(...)`;
 the fake's `apps.connections.open` hands out a loopback websocket URL, so the real Socket Mode client
-connects here too. Everything received is recorded, and tests wait on records with a timeout, never
-with a sleep. Unknown methods and paths are recorded as `unknown` so a test can assert there were none.
+connects here too. `views.open` checks a modal against Block Kit's rules and keeps it, and
+`view_submission` builds what Slack sends when a member submits it. Everything received is
+recorded, and tests wait on records with a timeout, never with a sleep. Unknown methods and paths
+are recorded as `unknown` so a test can assert there were none.
 
 Posted messages are kept per channel (`messages`) with their `metadata`, edited by `chat.update`, and
 read back by `conversations.history` as Slack documents it: newest first, `oldest`/`latest`
@@ -53,6 +55,74 @@ class _Failure:
     times: int
 
 
+def _plain_text_problems(where: str, value: Any, limit: int) -> list[str]:
+    if not isinstance(value, dict) or value.get("type") != "plain_text" or not isinstance(value.get("text"), str):
+        return [f"{where} must be a plain_text object"]
+    if not 1 <= len(value["text"]) <= limit:
+        return [f"{where} must be 1 to {limit} characters"]
+    return []
+
+
+def modal_problems(view: Any) -> list[str]:
+    """Where `view` breaks Block Kit's rules for a modal (the ones views.open enforces), as Slack's
+    `response_metadata.messages` would list them; empty when it is valid."""
+    if not isinstance(view, dict) or view.get("type") != "modal":
+        return ["view must be a modal"]
+    problems = _plain_text_problems("title", view.get("title"), 24)
+    for key in ("submit", "close"):
+        if key in view:
+            problems += _plain_text_problems(key, view[key], 24)
+    blocks = view.get("blocks") or []
+    if not 1 <= len(blocks) <= 100:
+        problems.append("a modal holds 1 to 100 blocks")
+    if any(b.get("type") == "input" for b in blocks) and "submit" not in view:
+        problems.append("a modal with inputs needs a submit label")
+    if len(str(view.get("callback_id", ""))) > 255 or len(str(view.get("private_metadata", ""))) > 3000:
+        problems.append("callback_id is at most 255 characters and private_metadata 3000")
+    block_ids: set[str] = set()
+    for index, block in enumerate(blocks):
+        where = f"blocks[{index}]"
+        block_id = block.get("block_id")
+        if block_id is not None:
+            if block_id in block_ids or not 1 <= len(block_id) <= 255:
+                problems.append(f"{where}.block_id must be unique and 1 to 255 characters")
+            block_ids.add(block_id)
+        if block.get("type") == "section":
+            text = block.get("text") or {}
+            if text.get("type") not in ("mrkdwn", "plain_text") or not 1 <= len(text.get("text", "")) <= 3000:
+                problems.append(f"{where}.text must be 1 to 3000 characters")
+        elif block.get("type") == "input":
+            problems += _input_problems(where, block)
+        else:
+            problems.append(f"{where} type {block.get('type')!r} is not one studybot's fake knows")
+    return problems
+
+
+def _input_problems(where: str, block: dict[str, Any]) -> list[str]:
+    problems = _plain_text_problems(f"{where}.label", block.get("label"), 2000)
+    if "hint" in block:
+        problems += _plain_text_problems(f"{where}.hint", block["hint"], 2000)
+    element = block.get("element") or {}
+    if not 1 <= len(str(element.get("action_id", ""))) <= 255:
+        problems.append(f"{where}.element.action_id must be 1 to 255 characters")
+    if element.get("type") == "plain_text_input":
+        if not 0 <= int(element.get("max_length", 3000)) <= 3000:
+            problems.append(f"{where}.element.max_length must be at most 3000")
+    elif element.get("type") == "static_select":
+        options = element.get("options") or []
+        if not 1 <= len(options) <= 100:
+            problems.append(f"{where}.element.options must hold 1 to 100 options")
+        for option in options:
+            problems += _plain_text_problems(f"{where}.element.options.text", option.get("text"), 75)
+            if not 1 <= len(str(option.get("value", ""))) <= 150:
+                problems.append(f"{where}.element.options.value must be 1 to 150 characters")
+        if "initial_option" in element and element["initial_option"] not in options:
+            problems.append(f"{where}.element.initial_option must be one of its options")
+    else:
+        problems.append(f"{where}.element type {element.get('type')!r} is not one studybot's fake knows")
+    return problems
+
+
 class FakeSlack:
     """Start with `async with FakeSlack() as slack:`; it binds port 0 and stops on exit."""
 
@@ -70,6 +140,9 @@ class FakeSlack:
         self._sockets: set[web.WebSocketResponse] = set()
         self._socket_open = asyncio.Event()
         self._ts = itertools.count(1)
+        self.views: dict[str, dict[str, Any]] = {}  # opened modals by view id
+        self.expired_triggers: set[str] = set()  # trigger ids views.open refuses as expired (after 3 s)
+        self._used_triggers: set[str] = set()
         self.epoch = 1_700_000_000  # whole seconds; message ts are epoch.000001, epoch.000002, ...
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
         self._after: dict[str, Callable[[Record], Awaitable[None]]] = {}
@@ -290,6 +363,74 @@ class FakeSlack:
             "conversations.info": self._conversations_info,
             "conversations.open": lambda b: {"channel": {"id": "D" + str(b.get("users", "")).split(",")[0]}},
             "apps.connections.open": lambda b: {"url": f"ws://127.0.0.1:{self.port}/socket?ticket={uuid.uuid4().hex}"},
+            "views.open": self._views_open,
+        }
+
+    # -- modals: views.open, and the view_submission Slack sends when one is submitted ------------------
+
+    def _views_open(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Open a modal as Slack does: a trigger works once (and not once expired), the view must obey
+        Block Kit's modal rules (`modal_problems`), and the opened view gets an id and empty state."""
+        trigger = str(body.get("trigger_id") or "")
+        if not trigger:
+            return {"ok": False, "error": "invalid_arguments"}
+        if trigger in self.expired_triggers:
+            return {"ok": False, "error": "expired_trigger_id"}
+        if trigger in self._used_triggers:
+            return {"ok": False, "error": "exchanged_trigger_id"}
+        view = body.get("view")
+        if isinstance(view, str):
+            view = json.loads(view)
+        problems = modal_problems(view)
+        if problems:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": problems}}
+        self._used_triggers.add(trigger)
+        view_id = f"V0{next(self._ts):08d}"
+        opened = {**view, "id": view_id, "team_id": TEAM_ID, "app_id": "A0FAKE", "state": {"values": {}}}
+        opened["hash"] = uuid.uuid4().hex[:20]
+        self.views[view_id] = opened
+        return {"view": opened}
+
+    def view_submission(self, view_id: str, user: str, typed: Mapping[str, str]) -> dict[str, Any]:
+        """The `view_submission` payload Slack sends when `user` submits modal `view_id` having typed
+        `typed` (block id → text, or an option value for a menu). Slack's client refuses what a member
+        could not submit: a required input left empty, more text than `max_length`, a line break in a
+        one-line input; so does this, with an AssertionError."""
+        view = self.views[view_id]
+        inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+        unknown = set(typed) - set(inputs)
+        if unknown:
+            raise AssertionError(f"the modal has no input {sorted(unknown)}")
+        values: dict[str, Any] = {}
+        for block_id, block in inputs.items():
+            element = block["element"]
+            given = typed.get(block_id)
+            if element["type"] == "plain_text_input":
+                text = given or ""
+                limit = element.get("max_length", 3000)
+                if not text and not block.get("optional"):
+                    raise AssertionError(f"Slack would not submit the modal with {block_id} empty")
+                if len(text) > limit:
+                    raise AssertionError(f"{block_id} takes at most {limit} characters")
+                if "\n" in text and not element.get("multiline"):
+                    raise AssertionError(f"{block_id} is one line")
+                values[block_id] = {element["action_id"]: {"type": "plain_text_input", "value": text or None}}
+            elif element["type"] == "static_select":
+                chosen = next((o for o in element["options"] if o["value"] == given), element.get("initial_option"))
+                if given is not None and (chosen is None or chosen["value"] != given):
+                    raise AssertionError(f"{block_id} has no option {given!r}")
+                values[block_id] = {element["action_id"]: {"type": "static_select", "selected_option": chosen}}
+        return {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "fake"},
+            "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": TEAM_ID},
+            "api_app_id": "A0FAKE",
+            "token": "legacy-verification-token",
+            "trigger_id": f"{uuid.uuid4().int % 10**10}.1.v",
+            "view": {**view, "state": {"values": values}},
+            "response_urls": [],
+            "is_enterprise_install": False,
+            "enterprise": None,
         }
 
     def _post_message(self, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,121 @@
+"""`/studyadmin bank import` on Slack (issue 20): a modal with a multi-line field, through the real Bolt
+app in HTTP mode, the real `AsyncWebClient` and the fake Slack.
+
+Slack's slash text is one line, so the command typed without its file (or `text:`) opens a modal
+generated from the declaration; submitting it is handled as the same command, and the answer is posted
+to the moderator alone in the channel the command was typed in.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from sqlalchemy import func, select
+
+from adapters.slack.forms import MAX_INPUT
+from bot.features.banks import EXAMPLE
+from bot.runtime import Runtime
+from bot.store.schema import workspace_questions
+from tests.adapters.slack.conftest import ADMIN, CHANNEL, MEMBER, SlackDeliveries, shown
+from tests.core.test_bank_import_files import BANK_CSV, BANK_YAML, BROKEN_YAML
+from tests.fakes.slack_server import FakeSlack, Record, modal_problems
+
+ADMIN_COMMAND = "/studyadmin"
+
+
+async def imported(runtime: Runtime) -> int:
+    async with runtime.services.engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(workspace_questions))).scalar_one())
+
+
+async def open_form(deliveries: SlackDeliveries, fake: FakeSlack, text: str) -> dict[str, Any]:
+    """Type `/studyadmin <text>` as the moderator; the modal Slack then shows (the fake keeps only
+    views it accepted, so a view breaking Block Kit's rules fails here)."""
+    before = len(fake.views)
+    sent, _key = await deliveries.command(text, command=ADMIN_COMMAND, user=ADMIN)
+    assert sent.status == 200 and sent.text == ""
+    await fake.wait_for(lambda r: r.kind == "api" and r.name == "views.open" and len(fake.views) > before)
+    return list(fake.views.values())[-1]
+
+
+async def submit(deliveries: SlackDeliveries, fake: FakeSlack, view: dict[str, Any], typed: dict[str, str]) -> Record:
+    """Submit the modal as the moderator; the message then posted to them alone."""
+    before = len(fake.calls("api", "chat.postEphemeral"))
+    payload = fake.view_submission(view["id"], ADMIN, typed)
+    sent = await deliveries.send(urlencode({"payload": json.dumps(payload)}))
+    assert sent.status == 200 and sent.text == ""  # an empty ack closes the modal
+    await fake.wait_for(lambda r: len(fake.calls("api", "chat.postEphemeral")) > before)
+    return fake.calls("api", "chat.postEphemeral")[before]
+
+
+def posted_text(record: Record) -> str:
+    blocks = record.body["blocks"]
+    return shown({"blocks": json.loads(blocks) if isinstance(blocks, str) else blocks})
+
+
+async def test_the_form_takes_a_multi_line_bank_and_imports_it(
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, slack_runtime: Runtime
+) -> None:
+    view = await open_form(deliveries, fake_slack, "bank import mode:replace")
+    assert modal_problems(view) == []
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert list(inputs) == ["file:file"]  # mode was typed, so no menu for it
+    field = inputs["file:file"]["element"]
+    assert field == {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": MAX_INPUT}
+    assert json.loads(view["private_metadata"])["typed"] == {"mode": "replace"}
+
+    answer = await submit(deliveries, fake_slack, view, {"file:file": BANK_YAML})
+    assert answer.body["channel"] == CHANNEL and answer.body["user"] == ADMIN
+    said = posted_text(answer)
+    assert "Question bank imported" in said and "Replaced this workspace's SAA-C03 bank" in said, said
+    assert await imported(slack_runtime) == 2
+
+
+async def test_the_form_asks_for_the_mode_when_it_was_not_typed(
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, slack_runtime: Runtime
+) -> None:
+    view = await open_form(deliveries, fake_slack, "bank import")
+    menu = next(b for b in view["blocks"] if b.get("block_id") == "choice:mode")
+    assert [o["value"] for o in menu["element"]["options"]] == ["append", "replace"]
+    assert menu["element"]["initial_option"]["value"] == "append"
+    first = await submit(deliveries, fake_slack, view, {"file:file": BANK_CSV})
+    assert "Appended to this workspace's SAA-C03 bank: 1 new" in posted_text(first)
+    again = await open_form(deliveries, fake_slack, "bank import")
+    replaced = await submit(deliveries, fake_slack, again, {"file:file": BANK_YAML, "choice:mode": "replace"})
+    assert "removed 1, imported 2" in posted_text(replaced)
+    assert await imported(slack_runtime) == 2
+
+
+async def test_every_problem_of_the_form_in_one_answer_and_nothing_imported(
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, slack_runtime: Runtime
+) -> None:
+    view = await open_form(deliveries, fake_slack, "bank import")
+    said = posted_text(await submit(deliveries, fake_slack, view, {"file:file": BROKEN_YAML}))
+    assert "Nothing was imported: 6 problems." in said
+    assert "line 8, question 1: option A: correct must be true or false, not 'Z'" in said
+    assert "Tuple should" not in said
+    assert await imported(slack_runtime) == 0
+
+
+async def test_no_form_for_a_member_for_text_or_for_a_trigger_slack_refuses(
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, slack_runtime: Runtime
+) -> None:
+    sent, key = await deliveries.command("bank import", command=ADMIN_COMMAND, user=MEMBER)
+    assert sent.status == 200
+    refused = (await fake_slack.wait_response(key)).body
+    assert "moderator" in shown(refused).casefold()
+
+    one_line = EXAMPLE.split("text:", 1)[1]
+    sent, key = await deliveries.command(f"bank import text:{one_line}", command=ADMIN_COMMAND, user=ADMIN)
+    assert "Question bank imported" in shown((await fake_slack.wait_response(key)).body)
+
+    body, key = deliveries.command_body("bank import", command=ADMIN_COMMAND, user=ADMIN)
+    fake_slack.expired_triggers.add(parse_qs(body)["trigger_id"][0])  # more than 3 s after the command
+    await deliveries.send(body)
+    failed = shown((await fake_slack.wait_response(key)).body)
+    assert "I could not open the form" in failed and "Reference" not in failed
+    assert fake_slack.views == {}
+    assert await imported(slack_runtime) == 1
+    assert fake_slack.calls("unknown") == []
