@@ -2,8 +2,10 @@
 
 `async with SlackAdapter(core, settings) as slack:` connects Socket Mode (with `SLACK_APP_TOKEN`);
 `SlackAdapter(core, settings, http=True, port=N)` serves Bolt's aiohttp app on N instead, where Bolt
-verifies every signature and timestamp and `ReplayGuard` refuses replays. `AsyncApp.start()` is never
-used: it runs its own loop, and studybot shares one loop with Discord and the scheduler.
+verifies every signature and timestamp and `ReplayGuard` refuses replays; what it and the event dedup
+remember is stored, so any number of workers may serve one app behind a load balancer.
+`AsyncApp.start()` is never used: it runs its own loop, and studybot shares one loop with Discord and
+the scheduler.
 
 Every listener acknowledges first, before any lookup or database work, then asks the core and answers
 through the request's `response_url` (falling back to `chat.postEphemeral`/`chat.postMessage`).
@@ -109,10 +111,10 @@ class SlackAdapter:
             name="studybot",
             client=self.client,
             signing_secret=secret,
-            before_authorize=ReplayGuard() if http else None,
+            before_authorize=ReplayGuard(core.first_delivery) if http else None,
             process_before_response=False,
         )
-        self.app.use(EventDeduplication())
+        self.app.use(EventDeduplication(core.first_delivery))
         self._register()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None

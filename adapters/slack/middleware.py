@@ -2,21 +2,28 @@
 
 Bolt checks each HTTP request's signature and rejects timestamps more than five minutes off. A
 *correctly signed* request captured and sent again inside those five minutes still passes, because
-Slack sends no nonce. `ReplayGuard` remembers every signature it let through until Bolt's own window
-would reject it anyway, and answers a repeat with 401 before any listener runs.
+Slack sends no nonce; a load balancer that retries a slow request on another worker sends it again
+too. `ReplayGuard` claims every signature it lets through and answers a repeat with 401 before any
+listener runs.
 
 The Events API retries a delivery up to three times (immediately, after a minute, after five) when it
-did not get a 200 in time. `EventDeduplication` acknowledges a repeat of an `event_id` it has already
-seen and stops there. It keys on the event id alone, never on `X-Slack-Retry-Num`, so a retry whose
-first delivery never reached us is processed like a first delivery.
+did not get a 200 in time, signed afresh each time. `EventDeduplication` acknowledges a repeat of an
+`event_id` already seen and stops there. It keys on the event id alone, never on `X-Slack-Retry-Num`,
+so a retry whose first delivery never reached us is processed like a first delivery. (A retried slash
+command or button press carries the trigger id of its first delivery: the core refuses it as a
+duplicate, and the listener, which has acknowledged it, sends nothing.)
+
+Both remember through the core's delivery ledger (`Core.first_delivery`, claims in the database), not
+in this process's memory: N stateless workers behind a load balancer, and a worker after a restart,
+all refuse what any one of them has let through. The ledger forgets after an hour, longer than Bolt's
+five-minute window and Slack's last retry.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -24,38 +31,21 @@ from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
+from adapters.slack.translate import workspace_of
+
 log = logging.getLogger(__name__)
 
-SIGNATURE_WINDOW = 300.0  # Bolt's (and slack_sdk's) allowed clock skew, in seconds
-EVENT_WINDOW = 3600.0  # Slack's last retry comes about five minutes after the first; keep ids an hour
-
-
-class _ExpiringSet:
-    """Keys with an expiry time, forgotten once expired; insertion order is (nearly) expiry order."""
-
-    def __init__(self) -> None:
-        self._items: OrderedDict[str, float] = OrderedDict()
-
-    def prune(self, now: float) -> None:
-        while self._items:
-            _key, expires = next(iter(self._items.items()))
-            if expires > now:
-                break
-            self._items.popitem(last=False)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._items
-
-    def add(self, key: str, expires: float) -> None:
-        self._items[key] = expires
-
-    def __len__(self) -> int:
-        return len(self._items)
+FirstDelivery = Callable[[str, str, str], Awaitable[bool]]
+"""`Core.first_delivery(platform, workspace, delivery_id)`: True the first time, across processes."""
 
 
 def _header(req: AsyncBoltRequest, name: str) -> str | None:
     values = req.headers.get(name)
     return values[0] if values else None
+
+
+def _body(req: AsyncBoltRequest) -> dict[str, Any]:
+    return req.body if isinstance(req.body, dict) else {}
 
 
 class ReplayGuard(AsyncMiddleware):
@@ -65,10 +55,8 @@ class ReplayGuard(AsyncMiddleware):
     signatures are remembered, and a replay reaches neither authorization nor any listener.
     """
 
-    def __init__(self, *, window: float = SIGNATURE_WINDOW, clock: Callable[[], float] = time.time) -> None:
-        self._window = window
-        self._clock = clock
-        self._seen = _ExpiringSet()
+    def __init__(self, first_delivery: FirstDelivery) -> None:
+        self._first = first_delivery
 
     async def async_process(
         self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
@@ -76,49 +64,42 @@ class ReplayGuard(AsyncMiddleware):
         if req.mode == "socket_mode":
             return await next()
         signature = _header(req, "x-slack-signature")
-        timestamp = _header(req, "x-slack-request-timestamp")
-        if not signature or not timestamp:
+        if not signature or not _header(req, "x-slack-request-timestamp"):
             return await next()  # Bolt's verification already refused these; nothing to remember
-        now = self._clock()
-        self._seen.prune(now)
-        if signature in self._seen:
-            log.warning("replayed Slack request refused (timestamp %s)", timestamp)
+        workspace = workspace_of(_body(req))
+        if not await self._first("slack", workspace, f"signature:{signature}"):
+            log.warning(
+                "replayed Slack request refused (timestamp %s)",
+                _header(req, "x-slack-request-timestamp"),
+                extra={"workspace": workspace},
+            )
             return BoltResponse(status=401, body={"error": "replayed request"})
-        try:
-            sent = float(timestamp)
-        except ValueError:
-            sent = now
-        # Bolt accepts |now - sent| <= window, so the signature is dangerous until sent + window.
-        self._seen.add(signature, max(now, sent) + self._window)
         return await next()
 
 
 class EventDeduplication(AsyncMiddleware):
     """Acknowledge, and do nothing else for, an Events API delivery whose `event_id` was already seen."""
 
-    def __init__(self, *, window: float = EVENT_WINDOW, clock: Callable[[], float] = time.time) -> None:
-        self._window = window
-        self._clock = clock
-        self._seen = _ExpiringSet()
+    def __init__(self, first_delivery: FirstDelivery) -> None:
+        self._first = first_delivery
 
     async def async_process(
         self, *, req: AsyncBoltRequest, resp: BoltResponse, next: Callable[[], Awaitable[BoltResponse]]
     ) -> BoltResponse | None:
-        body = req.body if isinstance(req.body, dict) else {}
+        body = _body(req)
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if not event_id:
             return await next()
-        now = self._clock()
-        self._seen.prune(now)
-        if event_id in self._seen:
+        workspace = workspace_of(body)
+        if not await self._first("slack", workspace, f"event:{event_id}"):
             log.info(
                 "duplicate event %s dropped (retry %s, %s)",
                 event_id,
                 _header(req, "x-slack-retry-num"),
                 _header(req, "x-slack-retry-reason"),
+                extra={"workspace": workspace},
             )
             return BoltResponse(status=200, body="")
-        self._seen.add(str(event_id), now + self._window)
         return await next()
 
 

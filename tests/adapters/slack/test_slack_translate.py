@@ -1,8 +1,10 @@
-"""Slack payloads → core values, and the two Bolt middlewares on their own clocks."""
+"""Slack payloads → core values, and the two Bolt middlewares on the real core's delivery ledger."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import time
 from typing import Any
 
 import pytest
@@ -11,8 +13,11 @@ from slack_bolt.response import BoltResponse
 
 from adapters.slack.middleware import EventDeduplication, ReplayGuard
 from adapters.slack.translate import action_identity, command_identity, command_line, to_action
+from bot.clock import FixedClock
+from bot.commands.dispatch import DELIVERY_MEMORY, PRUNE_EVERY
 from bot.commands.parse import parse_line
 from bot.features import build_registry
+from bot.runtime import Runtime
 from tests.adapters.slack.conftest import CHANNEL, MEMBER, block_actions_payload
 from tests.fakes.slack_server import TEAM_ID
 
@@ -105,14 +110,7 @@ def test_menus_become_values(kind: str, values: tuple[str, ...]) -> None:
 
 
 # -- middleware -----------------------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+# Both remember through the real core's delivery ledger; its clock decides when an id is forgotten.
 
 
 async def _through(middleware: Any, req: AsyncBoltRequest) -> tuple[bool, BoltResponse | None]:
@@ -131,39 +129,48 @@ def _signed(signature: str, timestamp: float) -> AsyncBoltRequest:
     )
 
 
-async def test_replay_guard_forgets_a_signature_once_bolt_would_refuse_it_anyway() -> None:
-    clock = Clock(1_000_000.0)
-    guard = ReplayGuard(clock=clock)
-    assert (await _through(guard, _signed("v0=aa", clock.now)))[0]
-    passed, response = await _through(guard, _signed("v0=aa", clock.now))
+async def _forget_old(runtime: Runtime, clock: FixedClock) -> None:
+    """Move past the ledger's memory; the next claim then prunes, and the test waits for it."""
+    clock.advance(DELIVERY_MEMORY + PRUNE_EVERY)
+    await runtime.core.first_delivery("slack", "T-other", "tick")
+    await runtime.core.deliveries.settled()
+
+
+async def test_replay_guard_refuses_a_signature_it_let_through_until_the_ledger_forgets_it(
+    slack_runtime: Runtime, clock: FixedClock
+) -> None:
+    guard = ReplayGuard(slack_runtime.core.first_delivery)
+    sent = time.time()
+    assert (await _through(guard, _signed("v0=aa", sent)))[0]
+    passed, response = await _through(guard, _signed("v0=aa", sent))
     assert not passed and response is not None and response.status == 401
-    assert (await _through(guard, _signed("v0=bb", clock.now)))[0]
-    clock.now += 299
-    assert not (await _through(guard, _signed("v0=aa", clock.now - 299)))[0]
-    clock.now += 2  # past the window: Bolt's timestamp check refuses it from here on
-    assert (await _through(guard, _signed("v0=aa", clock.now - 301)))[0]
+    assert (await _through(guard, _signed("v0=bb", sent)))[0]
+    clock.advance(DELIVERY_MEMORY - dt.timedelta(seconds=1))  # far past Bolt's five minutes, still refused
+    assert not (await _through(guard, _signed("v0=aa", sent)))[0]
+    await _forget_old(slack_runtime, clock)
+    assert (await _through(guard, _signed("v0=aa", sent)))[0]
 
 
-async def test_replay_guard_leaves_socket_mode_alone() -> None:
-    guard = ReplayGuard()
+async def test_replay_guard_leaves_socket_mode_alone(slack_runtime: Runtime) -> None:
+    guard = ReplayGuard(slack_runtime.core.first_delivery)
     request = AsyncBoltRequest(body={"type": "block_actions"}, mode="socket_mode")
     assert (await _through(guard, request))[0] and (await _through(guard, request))[0]
 
 
-async def test_event_ids_are_remembered_for_the_window_only() -> None:
-    clock = Clock(0.0)
-    dedup = EventDeduplication(window=600, clock=clock)
+async def test_event_ids_are_remembered_until_the_ledger_forgets_them(
+    slack_runtime: Runtime, clock: FixedClock
+) -> None:
+    dedup = EventDeduplication(slack_runtime.core.first_delivery)
 
-    def event(event_id: str) -> AsyncBoltRequest:
-        body = json.dumps({"type": "event_callback", "event_id": event_id, "event": {"type": "app_mention"}})
-        return AsyncBoltRequest(body=body, headers={"content-type": "application/json"})
+    def event(event_id: str, team: str = TEAM_ID) -> AsyncBoltRequest:
+        body = {"type": "event_callback", "team_id": team, "event_id": event_id, "event": {"type": "app_mention"}}
+        return AsyncBoltRequest(body=json.dumps(body), headers={"content-type": "application/json"})
 
     assert (await _through(dedup, event("Ev1")))[0]
     passed, response = await _through(dedup, event("Ev1"))
     assert not passed and response is not None and response.status == 200
-    clock.now = 599
-    assert not (await _through(dedup, event("Ev1")))[0]
-    clock.now = 601
+    assert (await _through(dedup, event("Ev1", team="T-other")))[0]  # event ids are per workspace
+    await _forget_old(slack_runtime, clock)
     assert (await _through(dedup, event("Ev1")))[0]
     assert (await _through(dedup, AsyncBoltRequest(body="command=%2Fstudy&text=")))[0]
 
