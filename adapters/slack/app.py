@@ -10,8 +10,8 @@ the scheduler.
 Every listener acknowledges first, before any lookup or database work, then asks the core and answers
 through the request's `response_url` (falling back to `chat.postEphemeral`/`chat.postMessage`).
 Choosing in a menu is only acknowledged: the choices reach the core with the next button press.
-A command that takes a file, typed without it, opens a modal instead (`forms`); its submission is
-handled as that command and answered in the channel with the bot token.
+A command that takes a file, typed without it, opens a modal instead (`forms`) to pick the file or
+paste it; its submission is handled as that command and answered in the channel with the bot token.
 """
 
 from __future__ import annotations
@@ -31,7 +31,18 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.forms import FORM_CALLBACK, form_channel, form_for, form_request, form_view
+from adapters.slack.forms import (
+    FORM_CALLBACK,
+    UploadUnavailable,
+    form_channel,
+    form_command,
+    form_errors,
+    form_files,
+    form_for,
+    form_request,
+    form_view,
+    read_upload,
+)
 from adapters.slack.members import MemberDirectory
 from adapters.slack.middleware import EventDeduplication, ReplayGuard, refuse_unreadable_timestamps
 from adapters.slack.payloads import BlockAction, Message, SlashCommandBody
@@ -46,11 +57,13 @@ from adapters.slack.translate import (
     workspace_of,
 )
 from bot.commands.dispatch import Core
+from bot.commands.options import file_limit
 from bot.commands.spec import Permission
 from bot.errors import ConfigurationError, new_reference
 from bot.log import log_context
+from bot.markup import code, esc
 from bot.replies import Reply, error_reply, internal_error_reply
-from bot.requests import Identity
+from bot.requests import Identity, Upload
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -293,9 +306,14 @@ class SlackAdapter:
             await self._send(failed, body, respond, interactive=False)
         return True
 
-    async def _on_form(self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], view: dict[str, Any]) -> None:
-        """A submitted form: closed at once by the ack, then handled as its command; the answer is
+    async def _on_form(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any]) -> None:
+        """A submitted form: kept open with its fields marked when a file option got neither a file
+        nor text (or both), else closed at once by the ack and handled as its command; the answer is
         posted in the channel it was opened from (a view has no response URL)."""
+        errors = form_errors(view)
+        if errors:
+            await ack(response_action="errors", errors=errors)
+            return
         await ack()
         self._track()
         workspace = workspace_of(body)
@@ -307,10 +325,29 @@ class SlackAdapter:
                 action_identity(body, display_name=member.display_name, is_moderator=member.is_moderator),
                 channel=channel,
             )
-            reply = await self.core.handle(form_request(view, identity, f"slack:view:{view.get('id', '')}"))
+            reply = await self._form_reply(view, identity)
             if reply.duplicate:
                 return
             await self._post_to(reply, self._message(reply), channel, user)
+
+    async def _form_reply(self, view: dict[str, Any], identity: Identity) -> Reply:
+        """Read the files picked in the form (the adapter's I/O), then ask the core."""
+        spec = self.core.registry.commands.get(form_command(view))
+        uploads: dict[str, Upload] = {}
+        for name, file_id in form_files(view).items():
+            option = spec.option(name) if spec is not None else None
+            if option is None:
+                continue
+            try:
+                uploads[name] = await read_upload(self.client, self.client.token or "", file_id, file_limit(option))
+            except UploadUnavailable as exc:
+                log.warning("slack: could not read a picked file: %s", exc)
+                return error_reply(
+                    f"I could not fetch {code(exc.name[:80])} from Slack ({esc(exc.reason)}).",
+                    "If that says `missing_scope`, the app needs the files:read scope: update it with "
+                    "`studybot slack manifest` and reinstall it. Nothing was changed.",
+                )
+        return await self.core.handle(form_request(view, identity, f"slack:view:{view.get('id', '')}", uploads))
 
     async def _on_error(self, error: Exception, body: dict[str, Any]) -> None:
         log.error("slack: unhandled error: %r", error, exc_info=error, extra={"workspace": workspace_of(body or {})})

@@ -2,10 +2,12 @@
 
 When a member types a command with a FILE option and gives neither the file nor its free-text
 alternative (`/studyadmin bank import`, or `… mode:replace`), the adapter opens a modal generated from
-the declaration instead of passing the line on: one multi-line text input per FILE option, a menu for
-each option with fixed choices not typed already. Its `view_submission` becomes the same core
-`Request`, the text of each input an `Upload`. What was typed on the line, the channel and the
-command travel in the view's `private_metadata`, so no state is kept between the two.
+the declaration instead of passing the line on: for each FILE option a file picker (`file_input`) and
+a multi-line text input to paste into instead, and a menu for each option with fixed choices not typed
+already. Its `view_submission` becomes the same core `Request`: a picked file is read from Slack with
+the bot token (`read_upload`: `files.info`, then its private download URL, bounded like every file
+option), pasted text is taken as it is, and either becomes an `Upload`. What was typed on the line,
+the channel and the command travel in the view's `private_metadata`, so no state is kept between.
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.payloads import InputBlock, ModalView, OptionObject, PlainText
 from bot.commands.parse import parse_line
@@ -27,6 +33,8 @@ MAX_INPUT = 3000  # Block Kit: a plain_text_input holds at most 3,000 characters
 MAX_TITLE = 24  # Block Kit: a modal's title, submit and close labels
 MAX_METADATA = 3000  # Block Kit: private_metadata
 FILE_BLOCK = "file:"
+UPLOAD_BLOCK = "upload:"
+FILE_TYPES = ["yaml", "yml", "csv", "txt"]  # what Slack's picker offers; the core still checks the content
 CHOICE_BLOCK = "choice:"
 FORM_FILE_NAME = "the form"
 
@@ -74,19 +82,25 @@ def form_view(form: Form, channel: str) -> ModalView:
             blocks.append(
                 {
                     "type": "input",
-                    "block_id": FILE_BLOCK + option.name,
+                    "block_id": UPLOAD_BLOCK + option.name,
                     "label": _plain(option.description, 2000),
+                    "element": {"type": "file_input", "action_id": "value", "max_files": 1, "filetypes": FILE_TYPES},
+                    "optional": True,
+                }
+            )
+            blocks.append(
+                {
+                    "type": "input",
+                    "block_id": FILE_BLOCK + option.name,
+                    "label": _plain("Or paste the file's content", 2000),
                     "element": {
                         "type": "plain_text_input",
                         "action_id": "value",
                         "multiline": True,
                         "max_length": MAX_INPUT,
                     },
-                    "hint": _plain(
-                        f"Paste the file's content. Up to {MAX_INPUT:,} characters fit here; "
-                        "split a bigger file and send it in parts.",
-                        2000,
-                    ),
+                    "hint": _plain(f"Up to {MAX_INPUT:,} characters fit here; a bigger file goes in the picker.", 2000),
+                    "optional": True,
                 }
             )
         elif option.choices and option.name not in form.typed:
@@ -107,7 +121,10 @@ def form_view(form: Form, channel: str) -> ModalView:
                     "optional": not option.required,
                 }
             )
-    metadata = json.dumps({"path": list(spec.path), "typed": form.typed, "channel": channel}, ensure_ascii=False)
+    files = [o.name for o in spec.options if o.type is OptionType.FILE]
+    metadata = json.dumps(
+        {"path": list(spec.path), "typed": form.typed, "channel": channel, "files": files}, ensure_ascii=False
+    )
     if len(metadata) > MAX_METADATA:
         raise ValueError("the typed options do not fit in a modal's private_metadata")
     title = " ".join(spec.path[1:] or spec.path).capitalize()
@@ -127,17 +144,98 @@ def form_channel(view: Mapping[str, Any]) -> str:
     return str(json.loads(view.get("private_metadata") or "{}").get("channel") or "")
 
 
-def form_request(view: Mapping[str, Any], identity: Identity, delivery_id: str | None) -> Request:
-    """A submitted form as the core request its command would have been, each text input an `Upload`."""
+def form_command(view: Mapping[str, Any]) -> tuple[str, ...]:
+    """The command path the form was opened for."""
+    return tuple(str(p) for p in json.loads(view.get("private_metadata") or "{}").get("path") or ())
+
+
+def form_files(view: Mapping[str, Any]) -> dict[str, str]:
+    """Option name → id of the file picked for it (Slack lists picked files as objects with an id)."""
+    values: Mapping[str, Mapping[str, Any]] = (view.get("state") or {}).get("values") or {}
+    picked: dict[str, str] = {}
+    for block_id, elements in values.items():
+        if not block_id.startswith(UPLOAD_BLOCK):
+            continue
+        files = (elements.get("value") or {}).get("files") or []
+        if files:
+            first = files[0]
+            picked[block_id.removeprefix(UPLOAD_BLOCK)] = str(first.get("id") if isinstance(first, Mapping) else first)
+    return picked
+
+
+def _pasted(view: Mapping[str, Any]) -> set[str]:
+    values: Mapping[str, Mapping[str, Any]] = (view.get("state") or {}).get("values") or {}
+    return {
+        block_id.removeprefix(FILE_BLOCK)
+        for block_id, elements in values.items()
+        if block_id.startswith(FILE_BLOCK) and str((elements.get("value") or {}).get("value") or "").strip()
+    }
+
+
+def form_errors(view: Mapping[str, Any]) -> dict[str, str]:
+    """What to show beside the form's fields, keeping it open, before anything is read: each file
+    option needs a picked file or pasted content, and only one of them. Empty when it can be sent on."""
+    meta = json.loads(view.get("private_metadata") or "{}")
+    picked, pasted = set(form_files(view)), _pasted(view)
+    errors: dict[str, str] = {}
+    for name in meta.get("files") or ():
+        if name in picked and name in pasted:
+            errors[FILE_BLOCK + name] = "Pick a file or paste its content, not both."
+        elif name not in picked and name not in pasted:
+            errors[UPLOAD_BLOCK + name] = "Pick a file, or paste its content below."
+    return errors
+
+
+class UploadUnavailable(Exception):
+    """Slack would not hand over a picked file (no files:read scope, deleted, or an outage)."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name = name
+        self.reason = reason
+
+
+async def read_upload(client: AsyncWebClient, token: str, file_id: str, limit: int) -> Upload:
+    """A picked file's bytes: `files.info` for its size and private URL, then at most `limit` + 1 bytes
+    of it with the bot token (a file Slack says is bigger is not downloaded; the core says it is too big)."""
+    try:
+        info = (await client.files_info(file=file_id))["file"]
+    except SlackApiError as exc:
+        raise UploadUnavailable(file_id, str(exc.response.get("error"))) from exc
+    name = str(info.get("name") or file_id)
+    size = int(info.get("size") or 0)
+    if size > limit:
+        return Upload(name, b"", size=size)
+    url = str(info.get("url_private_download") or info.get("url_private") or "")
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, headers={"Authorization": f"Bearer {token}"}, allow_redirects=False) as response,
+        ):
+            if response.status != 200:
+                raise UploadUnavailable(name, f"HTTP {response.status}")
+            data = await response.content.read(limit + 1)
+    except aiohttp.ClientError as exc:
+        raise UploadUnavailable(name, str(exc)) from exc
+    return Upload(name, data, size=max(size, len(data)))
+
+
+def form_request(
+    view: Mapping[str, Any], identity: Identity, delivery_id: str | None, uploads: Mapping[str, Upload]
+) -> Request:
+    """A submitted form as the core request its command would have been: each picked file (read by
+    the caller, `uploads`) and each pasted text an `Upload`."""
     meta = json.loads(view.get("private_metadata") or "{}")
     options: dict[str, object] = {str(k): str(v) for k, v in (meta.get("typed") or {}).items()}
+    options.update(uploads)
     values: Mapping[str, Mapping[str, Any]] = (view.get("state") or {}).get("values") or {}
     for block_id, elements in values.items():
         element = elements.get("value") or {}
         if block_id.startswith(FILE_BLOCK):
+            name = block_id.removeprefix(FILE_BLOCK)
             text = element.get("value") or ""
-            if text.strip():
-                options[block_id.removeprefix(FILE_BLOCK)] = Upload(FORM_FILE_NAME, text.encode("utf-8"))
+            if text.strip() and name not in options:
+                options[name] = Upload(FORM_FILE_NAME, text.encode("utf-8"))
         elif block_id.startswith(CHOICE_BLOCK):
             chosen = element.get("selected_option")
             if isinstance(chosen, Mapping) and chosen.get("value"):

@@ -35,6 +35,7 @@ SCOPES: dict[str, str] = {
     "channels:read": "conversations.info: refuse a schedule for a public channel the bot is not in, or archived",
     "channels:history": "conversations.history: after a crash, find a scheduled post that went out, not post it again",
     "groups:history": "conversations.history in private channels the bot was invited to, for the same check",
+    "files:read": "files.info and the file's download: a question bank picked in the /studyadmin bank import form",
 }
 NOT_NEEDED = (
     "chat:write.public (invite the bot to the channels it posts in instead)",

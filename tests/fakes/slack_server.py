@@ -40,7 +40,7 @@ BOT_USER_ID = "U0BOT"
 class Record:
     """One thing the fake received: an API call, a response-URL post, a Socket Mode ack, or junk."""
 
-    kind: str  # "api" | "response" | "expired" (a post to an expired response URL) | "ack" | "unknown"
+    kind: str  # "api" | "response" | "expired" (a post to an expired response URL) | "ack" | "download" | "unknown"
     name: str  # API method, response-URL key, envelope id, or path
     body: Mapping[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
@@ -108,6 +108,11 @@ def _input_problems(where: str, block: dict[str, Any]) -> list[str]:
     if element.get("type") == "plain_text_input":
         if not 0 <= int(element.get("max_length", 3000)) <= 3000:
             problems.append(f"{where}.element.max_length must be at most 3000")
+    elif element.get("type") == "file_input":
+        if not 1 <= int(element.get("max_files", 10)) <= 10:
+            problems.append(f"{where}.element.max_files must be 1 to 10")
+        if not all(isinstance(t, str) and t for t in element.get("filetypes", [])):
+            problems.append(f"{where}.element.filetypes must be file extensions")
     elif element.get("type") == "static_select":
         options = element.get("options") or []
         if not 1 <= len(options) <= 100:
@@ -141,6 +146,7 @@ class FakeSlack:
         self._socket_open = asyncio.Event()
         self._ts = itertools.count(1)
         self.views: dict[str, dict[str, Any]] = {}  # opened modals by view id
+        self.files: dict[str, tuple[dict[str, Any], bytes]] = {}  # uploaded files: id → (files.info object, bytes)
         self.expired_triggers: set[str] = set()  # trigger ids views.open refuses as expired (after 3 s)
         self._used_triggers: set[str] = set()
         self.epoch = 1_700_000_000  # whole seconds; message ts are epoch.000001, epoch.000002, ...
@@ -154,6 +160,7 @@ class FakeSlack:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/response/{key}", self._response)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/files-pri/{tail:.*}", self._file_download)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -364,6 +371,7 @@ class FakeSlack:
             "conversations.open": lambda b: {"channel": {"id": "D" + str(b.get("users", "")).split(",")[0]}},
             "apps.connections.open": lambda b: {"url": f"ws://127.0.0.1:{self.port}/socket?ticket={uuid.uuid4().hex}"},
             "views.open": self._views_open,
+            "files.info": self._files_info,
         }
 
     # -- modals: views.open, and the view_submission Slack sends when one is submitted ------------------
@@ -391,9 +399,52 @@ class FakeSlack:
         self.views[view_id] = opened
         return {"view": opened}
 
+    def upload(self, name: str, data: bytes, *, size: int | None = None) -> str:
+        """A file a member uploads (in a modal's file picker); its id. `size` is what Slack reports."""
+        file_id = f"F0{next(self._ts):08d}"
+        base = f"http://127.0.0.1:{self.port}/files-pri/{TEAM_ID}-{file_id}"
+        self.files[file_id] = (
+            {
+                "id": file_id,
+                "name": name,
+                "title": name,
+                "mimetype": "text/plain",
+                "filetype": name.rsplit(".", 1)[-1] if "." in name else "text",
+                "size": len(data) if size is None else size,
+                "url_private": f"{base}/{name}",
+                "url_private_download": f"{base}/download/{name}",
+                "is_external": False,
+            },
+            data,
+        )
+        return file_id
+
+    def _files_info(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.scopes is not None and "files:read" not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": "files:read"}
+        found = self.files.get(str(body.get("file")))
+        if found is None:
+            return {"ok": False, "error": "file_not_found"}
+        return {"file": found[0]}
+
+    async def _file_download(self, request: web.Request) -> web.Response:
+        """A file's private URL: its bytes with a bot token; without one Slack sends the browser to sign in."""
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        await self._record(Record("download", request.path, {}, headers, time.perf_counter()))
+        if not token.startswith(BOT_TOKEN_PREFIX):
+            return web.Response(status=302, headers={"Location": "https://fake.slack.test/signin"})
+        parts = request.match_info["tail"].split("/")
+        file_id = parts[0].removeprefix(f"{TEAM_ID}-")
+        found = self.files.get(file_id)
+        if found is None or parts[-1] != found[0]["name"]:
+            return web.Response(status=404, text="file not found")
+        return web.Response(body=found[1], content_type="text/plain")
+
     def view_submission(self, view_id: str, user: str, typed: Mapping[str, str]) -> dict[str, Any]:
         """The `view_submission` payload Slack sends when `user` submits modal `view_id` having typed
-        `typed` (block id → text, or an option value for a menu). Slack's client refuses what a member
+        `typed` (block id → text, an option value for a menu, or the id `upload` gave for a file
+        picker). Slack's client refuses what a member
         could not submit: a required input left empty, more text than `max_length`, a line break in a
         one-line input; so does this, with an AssertionError."""
         view = self.views[view_id]
@@ -415,6 +466,11 @@ class FakeSlack:
                 if "\n" in text and not element.get("multiline"):
                     raise AssertionError(f"{block_id} is one line")
                 values[block_id] = {element["action_id"]: {"type": "plain_text_input", "value": text or None}}
+            elif element["type"] == "file_input":
+                if not given and not block.get("optional"):
+                    raise AssertionError(f"Slack would not submit the modal with no file in {block_id}")
+                files = [self.files[given][0]] if given else []
+                values[block_id] = {element["action_id"]: {"type": "file_input", "files": files}}
             elif element["type"] == "static_select":
                 chosen = next((o for o in element["options"] if o["value"] == given), element.get("initial_option"))
                 if given is not None and (chosen is None or chosen["value"] != given):

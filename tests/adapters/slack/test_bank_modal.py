@@ -2,8 +2,9 @@
 app in HTTP mode, the real `AsyncWebClient` and the fake Slack.
 
 Slack's slash text is one line, so the command typed without its file (or `text:`) opens a modal
-generated from the declaration; submitting it is handled as the same command, and the answer is posted
-to the moderator alone in the channel the command was typed in.
+generated from the declaration, with a file picker and a multi-line field to paste into; a picked file
+is read with `files.info` and its private URL (with the bot token), and submitting is handled as the
+same command, the answer posted to the moderator alone in the channel the command was typed in.
 """
 
 from __future__ import annotations
@@ -61,8 +62,9 @@ async def test_the_form_takes_a_multi_line_bank_and_imports_it(
     view = await open_form(deliveries, fake_slack, "bank import mode:replace")
     assert modal_problems(view) == []
     inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
-    assert list(inputs) == ["file:file"]  # mode was typed, so no menu for it
-    field = inputs["file:file"]["element"]
+    assert list(inputs) == ["upload:file", "file:file"]  # mode was typed, so no menu for it
+    picker, field = inputs["upload:file"]["element"], inputs["file:file"]["element"]
+    assert picker["type"] == "file_input" and picker["max_files"] == 1 and "yaml" in picker["filetypes"]
     assert field == {"type": "plain_text_input", "action_id": "value", "multiline": True, "max_length": MAX_INPUT}
     assert json.loads(view["private_metadata"])["typed"] == {"mode": "replace"}
 
@@ -119,3 +121,77 @@ async def test_no_form_for_a_member_for_text_or_for_a_trigger_slack_refuses(
     assert fake_slack.views == {}
     assert await imported(slack_runtime) == 1
     assert fake_slack.calls("unknown") == []
+
+
+async def test_a_picked_file_is_read_with_the_bot_token_and_imported(
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, slack_runtime: Runtime
+) -> None:
+    big = BANK_YAML + "# " + "padding " * 400 + "\n"  # longer than the paste field holds
+    assert len(big) > MAX_INPUT
+    file_id = fake_slack.upload("team-bank.yaml", big.encode())
+    view = await open_form(deliveries, fake_slack, "bank import")
+    said = posted_text(await submit(deliveries, fake_slack, view, {"upload:file": file_id}))
+    assert "Question bank imported" in said and "2 new, 0 updated" in said, said
+    [info] = fake_slack.calls("api", "files.info")
+    assert info.body["file"] == file_id
+    [download] = fake_slack.calls("download")
+    assert download.name.endswith(f"{file_id}/download/team-bank.yaml")
+    assert await imported(slack_runtime) == 2
+
+
+async def pick(deliveries: SlackDeliveries, fake: FakeSlack, file_id: str) -> str:
+    """Open the form, pick the uploaded file `file_id`, submit; what the moderator is then told."""
+    view = await open_form(deliveries, fake, "bank import")
+    return posted_text(await submit(deliveries, fake, view, {"upload:file": file_id}))
+
+
+async def test_a_picked_file_too_big_unreadable_or_without_the_scope_is_a_friendly_error(
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, slack_runtime: Runtime
+) -> None:
+    huge = fake_slack.upload("huge.csv", b"x", size=4_000_000)
+    said = posted_text(
+        await submit(
+            deliveries, fake_slack, await open_form(deliveries, fake_slack, "bank import"), {"upload:file": huge}
+        )
+    )
+    assert "`huge.csv` is 4.0 MB" in said and "at most 1.0 MB" in said
+    assert fake_slack.calls("download") == []  # not downloaded at all
+
+    sheet = fake_slack.upload("bank.csv", b"PK\x03\x04\xff\xfe")
+    said = posted_text(
+        await submit(
+            deliveries, fake_slack, await open_form(deliveries, fake_slack, "bank import"), {"upload:file": sheet}
+        )
+    )
+    assert "`bank.csv` is not UTF-8 text" in said
+
+    fake_slack.scopes = ["commands", "chat:write", "users:read"]  # installed before files:read was asked for
+    bank = fake_slack.upload("bank.yaml", BANK_YAML.encode())
+    said = posted_text(
+        await submit(
+            deliveries, fake_slack, await open_form(deliveries, fake_slack, "bank import"), {"upload:file": bank}
+        )
+    )
+    assert "I could not fetch" in said and "missing_scope" in said and "files:read" in said
+    assert "Reference" not in said
+    assert await imported(slack_runtime) == 0
+
+
+async def test_the_form_stays_open_without_a_file_or_with_two(
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, slack_runtime: Runtime
+) -> None:
+    view = await open_form(deliveries, fake_slack, "bank import")
+    for typed, field, says in (
+        ({}, "upload:file", "Pick a file, or paste its content below."),
+        (
+            {"upload:file": fake_slack.upload("bank.yaml", BANK_YAML.encode()), "file:file": BANK_CSV},
+            "file:file",
+            "Pick a file or paste its content, not both.",
+        ),
+    ):
+        payload = fake_slack.view_submission(view["id"], ADMIN, typed)
+        sent = await deliveries.send(urlencode({"payload": json.dumps(payload)}))
+        assert sent.status == 200
+        assert json.loads(sent.text) == {"response_action": "errors", "errors": {field: says}}
+    assert fake_slack.calls("api", "chat.postEphemeral") == [] and fake_slack.calls("api", "files.info") == []
+    assert await imported(slack_runtime) == 0
