@@ -160,13 +160,22 @@ def plain_spans(parts: Iterable[Span]) -> str:
 
 
 def _plain(span: Span) -> str:
-    if span.kind == "link" and span.url != span.text:
+    if span.kind == "link" and span.url is not None and not _is_address(span.text, span.url):
         return f"{span.text} ({span.url})"
+    if span.kind == "link" and span.url is not None:
+        return span.url
     if span.kind == "channel":
         return f"#{span.text}"
     if span.kind == "user":
         return f"@{span.text}"
     return span.text
+
+
+def _is_address(text: str, url: str) -> bool:
+    """Whether a link's text is its own address, whole or shortened (`docs.aws.amazon.com/x…`): in plain
+    text the address alone says it, instead of the address twice."""
+    shown = text.removesuffix("…")
+    return "." in shown and (url.startswith(shown) or url.split("://", 1)[-1].startswith(shown))
 
 
 def to_plain(text: str) -> str:

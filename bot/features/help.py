@@ -47,8 +47,10 @@ def _detail(spec: CommandSpec) -> Field:
 def _option_line(option: OptionSpec) -> str:
     kind = option.type.value + (", required" if option.required else "")
     text = f"- {code(option.name)} ({kind}): {esc(option.description)}"
-    if option.choices:
-        text += " One of " + ", ".join(code(c.value) for c in option.choices) + "."
+    described = option.description.casefold()
+    if option.choices and not all(c.value.casefold() in described for c in option.choices):
+        # Only when the description does not already name them all ("easy, medium or hard").
+        text = text.rstrip(".") + ". One of " + ", ".join(code(c.value) for c in option.choices) + "."
     return text
 
 

@@ -104,8 +104,13 @@ def cert_field(svc: Services, row: cert_store.HeldRow, expiry: Expiry, today: dt
     lines = [f"Passed {row.passed_on:%-d %B %Y}; {status_line(expiry, today)}."]
     if expiry.renewed_by and expiry.renewed_on:
         lines.append(f"Renewed by your {code(expiry.renewed_by)} pass on {expiry.renewed_on:%-d %B %Y}.")
-    if exam is not None and exam.status == "retired":
+    if exam is not None and exam.status == "retired" and not expiry.expired(today):
         lines.append(f"{code(exam.code)} is retired; the certification stays valid until it expires.")
+    elif exam is not None and exam.status == "retired":
+        lines.append(
+            f"{code(exam.code)} is retired"
+            + (f"; its successor is {code(exam.replaced_by)}." if exam.replaced_by else ".")
+        )
     if exam is not None and not expiry.expired(today):
         lines.append(f"How to renew: {esc(exam.renewal)}")
     elif expiry.expired(today):

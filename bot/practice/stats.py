@@ -65,7 +65,7 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
         for score in scores:
             if score.answered:
                 domain_lines.append(f"{code(e)} {esc(score.name)}: {texts.percent(score.share)} of {score.answered}")
-                if score.answered >= WEAK_MIN_ANSWERS:
+                if score.answered >= WEAK_MIN_ANSWERS and score.share < 1:  # all right is no weak spot
                     weak.append((score.share, e, score.name, score.answered))
         r = readiness(scores)
         if r.share is not None:
