@@ -171,18 +171,22 @@ class Killer:
     posts: int = 0
     fired: bool = False
 
-    async def posted(self) -> None:
-        if self.run is None or self.fired or self.plan.mode == "claiming":
+    async def posted(self, by: Run | None = None) -> None:
+        """One more post taken; `by` names the pass that made it when several share the fake (the one
+        that makes the n-th post is then the one killed), else it is the watched pass."""
+        target = by or self.run
+        if target is None or self.fired or self.plan.mode == "claiming":
             return
         self.posts += 1
         if self.posts != self.plan.nth:
             return
         self.fired = True
+        self.run = target
         if self.plan.mode == "sent":
-            self.run.kill()  # the platform has the post; the process never hears of it
-            await self.run.wait()
+            target.kill()  # the platform has the post; the process never hears of it
+            await target.wait()
         else:
-            asyncio.get_running_loop().call_later(self.plan.delay, self.run.kill)
+            asyncio.get_running_loop().call_later(self.plan.delay, target.kill)
 
     async def watch_claims(self, count: Callable[[], Awaitable[int]]) -> None:
         """For `claiming`: kill as soon as `nth` claims of the plan's kind are visible in the outbox."""
@@ -272,6 +276,9 @@ class Verdict:
             missing = schedules - sum(n >= 1 for n in counts)
             if doubled or missing:
                 found.append(f"{kind}: {doubled} posted more than once, {missing} never posted")
+        strays = sorted({k for (_s, k) in self.posts if k not in KINDS})
+        if strays:
+            found.append(f"posts that name no delivery: {strays}")
         if self.wrong_ids:
             found.append(f"recorded message ids that are not the post: {self.wrong_ids}")
         if set(self.states) != {("prompt", "posted"), ("reveal", "posted")}:
@@ -295,18 +302,19 @@ def verdict(rows: list[Row], posted: list[tuple[str, str]]) -> Verdict:
 
 
 def slack_posts(messages: dict[str, list[dict[str, Any]]]) -> list[tuple[str, str]]:
-    """(delivery nonce, ts) of every scheduled post the fake Slack holds."""
-    return [
-        (str(m["metadata"]["event_payload"]["delivery"]), str(m["ts"]))
-        for channel in messages.values()
-        for m in channel
-        if (m.get("metadata") or {}).get("event_type") == DELIVERY_EVENT
-    ]
+    """(delivery nonce, ts) of every message the fake Slack holds (one without our metadata names none)."""
+    found = []
+    for channel in messages.values():
+        for m in channel:
+            metadata = m.get("metadata") or {}
+            named = metadata.get("event_type") == DELIVERY_EVENT
+            found.append((str(metadata["event_payload"]["delivery"]) if named else "none", str(m["ts"])))
+    return found
 
 
 def discord_posts(messages: dict[int, dict[str, Any]]) -> list[tuple[str, str]]:
-    """(nonce, id) of every channel message the fake Discord created with a nonce."""
-    return [(str(m["nonce"]), str(m["id"])) for m in messages.values() if m.get("nonce") is not None]
+    """(nonce, id) of every message the fake Discord created (a post without a nonce names none)."""
+    return [(str(m.get("nonce") or "none"), str(m["id"])) for m in messages.values()]
 
 
 if os.environ.get(_IN_FORKSERVER):
