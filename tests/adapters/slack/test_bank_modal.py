@@ -10,16 +10,27 @@ same command, the answer posted to the moderator alone in the channel the comman
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from sqlalchemy import func, select
 
+from adapters.slack import SlackAdapter
 from adapters.slack.forms import MAX_INPUT
 from bot.features.banks import EXAMPLE
 from bot.runtime import Runtime
 from bot.store.schema import workspace_questions
-from tests.adapters.slack.conftest import ADMIN, CHANNEL, MEMBER, SlackDeliveries, shown
+from tests.adapters.slack.conftest import (
+    ADMIN,
+    CHANNEL,
+    MEMBER,
+    ObservedCore,
+    SlackDeliveries,
+    shown,
+    slack_settings,
+)
+from tests.adapters.slack.test_slack_socket_mode import slash_payload
 from tests.core.test_bank_import_files import BANK_CSV, BANK_YAML, BROKEN_YAML
 from tests.fakes.slack_server import FakeSlack, Record, modal_problems
 
@@ -195,3 +206,31 @@ async def test_the_form_stays_open_without_a_file_or_with_two(
         assert json.loads(sent.text) == {"response_action": "errors", "errors": {field: says}}
     assert fake_slack.calls("api", "chat.postEphemeral") == [] and fake_slack.calls("api", "files.info") == []
     assert await imported(slack_runtime) == 0
+
+
+async def test_the_form_works_in_socket_mode_too(
+    fake_slack: FakeSlack, recording: ObservedCore, slack_runtime: Runtime, tmp_path: Path
+) -> None:
+    """The same form over the real Socket Mode client: the command and the submission arrive as
+    envelopes, a form sent empty is acknowledged with its errors, and a filled one is imported."""
+    adapter = SlackAdapter(recording, slack_settings(tmp_path), base_url=fake_slack.base_url)  # type: ignore[arg-type]
+    async with adapter:
+        await fake_slack.wait_connected()
+        command = slash_payload(fake_slack, "bank import", "sm")
+        command.update(command=ADMIN_COMMAND, user_id=ADMIN, user_name="boss")
+        await fake_slack.wait_ack(await fake_slack.send_envelope("slash_commands", command))
+        await fake_slack.wait_for(lambda r: r.kind == "api" and r.name == "views.open" and bool(fake_slack.views))
+        [view] = fake_slack.views.values()
+
+        empty = await fake_slack.send_envelope("interactive", fake_slack.view_submission(view["id"], ADMIN, {}))
+        refused = await fake_slack.wait_ack(empty)
+        assert refused.body["payload"] == {
+            "response_action": "errors",
+            "errors": {"upload:file": "Pick a file, or paste its content below."},
+        }
+        filled = fake_slack.view_submission(view["id"], ADMIN, {"file:file": BANK_YAML})
+        sent = await fake_slack.send_envelope("interactive", filled)
+        assert (await fake_slack.wait_ack(sent)).body == {"envelope_id": sent}  # an empty ack closes it
+        posted = await fake_slack.wait_for(lambda r: r.kind == "api" and r.name == "chat.postEphemeral")
+        assert "Question bank imported" in posted_text(posted)
+    assert await imported(slack_runtime) == 2
