@@ -23,9 +23,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.catalog import Catalog
+from bot.clock import FixedClock
 from bot.schedule.deliveries import LEASE
+from bot.schedule.ports import PostOutcome, PostResult
 from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.posters import FakePoster
 from tests.fakes.slack_server import TEAM_ID, FakeSlack
+from tests.schedule.conftest import open_runtime
 from tests.schedule.crashlab import (
     MONDAY_9,
     REVEAL_MINUTES,
@@ -176,3 +183,51 @@ async def test_sigkill_on_slack_never_doubles_or_loses_a_post(migrated_sqlite: P
 
 async def test_sigkill_on_discord_never_doubles_or_loses_a_post(migrated_sqlite: Path, tmp_path: Path) -> None:
     await harness(discord_world, migrated_sqlite, tmp_path)
+
+
+# -- what the deliverer does with each answer to "did an earlier attempt go out?" ------------------------
+
+
+@dataclass
+class LookingPoster(FakePoster):
+    """A platform poster that can look for an earlier post (as Slack's does), answering `earlier`."""
+
+    earlier: PostResult | None = None
+    looked: list[tuple[str, str, dt.datetime]] = field(default_factory=list)  # channel, nonce, since
+
+    async def find_post(self, workspace: str, channel: str, nonce: str, since: dt.datetime) -> PostResult | None:
+        self.looked.append((channel, nonce, since))
+        return self.earlier
+
+
+@pytest.mark.parametrize(
+    ("earlier", "posted_again", "state", "message_id"),
+    [
+        (PostResult(PostOutcome.OK, message_id="1764493200.000001"), False, "posted", "1764493200.000001"),
+        (None, True, "posted", "m1"),
+        (PostResult(PostOutcome.FAILED, detail="missing_scope"), True, "posted", "m1"),  # cannot tell: post
+        (PostResult(PostOutcome.RATE_LIMITED, retry_after=0.001), False, "claimed", None),  # ask again later
+        (PostResult(PostOutcome.UNKNOWN_CHANNEL, detail="channel_not_found"), False, "failed", None),
+    ],
+)
+async def test_a_retried_claim_is_looked_for_before_it_is_posted_again(
+    sqlite_url: str,
+    catalog: Catalog,
+    earlier: PostResult | None,
+    posted_again: bool,
+    state: str,
+    message_id: str | None,
+) -> None:
+    poster = LookingPoster(platform="slack", earlier=earlier)
+    poster.fail = lambda _channel: PostResult(PostOutcome.FAILED, detail="timeout")  # the first try dies
+    await add_schedules(sqlite_url, "slack", TEAM_ID, ["C0ONE"])
+    async with open_runtime(sqlite_url, FixedClock(MONDAY_9), catalog, poster) as rt:
+        await rt.schedule.deliver_due(MONDAY_9)
+        assert poster.looked == [] and poster.posts == []  # a fresh claim is posted without looking
+        poster.fail = None
+        await rt.schedule.deliver_due(MONDAY_9 + LATER)
+    rows = [r for r in await outbox_rows(sqlite_url) if r.kind == "prompt"]
+    # Looked for once (a rate-limited look is tried again, as a rate-limited post is), back to its due time.
+    assert len(rows) == 1 and set(poster.looked) == {("C0ONE", rows[0].nonce, MONDAY_9)}
+    assert len(poster.posts) == int(posted_again)
+    assert (rows[0].state, rows[0].message_id) == (state, message_id)
