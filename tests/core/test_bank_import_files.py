@@ -178,6 +178,26 @@ async def test_every_problem_of_a_yaml_bank_in_one_reply(core: Core) -> None:
     assert await stored(core) == 0
 
 
+def test_whole_question_checks_are_not_left_for_a_second_pass(catalog: Catalog) -> None:
+    """pydantic skips a question's own checks (how many options, how many correct) once a field has
+    failed; a moderator still hears about both at once."""
+    three_options = ROW.replace(",easy,", ",hardish,").replace("Security group,Wrong. Network only.", ",")
+    two_right = ROW.replace("team-c-1", "team-c-2").replace("Which service issues temporary credentials?", "Short?")
+    two_right = two_right.replace(",A,https", ",A B,https")
+    try:
+        parse_bank("\n".join([HEADER, three_options, two_right]), catalog, today=START.date())
+    except ImportRejected as exc:
+        problems = exc.problems
+    else:
+        raise AssertionError("the bank was accepted")
+    assert problems == [
+        "row 2: difficulty must be 'easy', 'medium' or 'hard', not 'hardish'",
+        "row 2: question team-c-1 needs at least 4 options",
+        "row 3: stem is too short: at least 20 characters",
+        "row 3: single-answer question team-c-2 needs exactly one correct option",
+    ]
+
+
 def test_every_problem_of_a_csv_bank_in_one_pass_counted_as_a_spreadsheet_shows_rows(catalog: Catalog) -> None:
     rows = [
         ROW.replace(",A,https", ",Z,https"),  # row 2: correct: Z
