@@ -50,21 +50,20 @@ class Form:
 def form_for(registry: Registry, line: str) -> Form | None:
     """The form to open instead of handling `line`, or None to handle it as typed.
 
-    Only a line that parses, names a command with a FILE option, and gives neither that option nor the
-    command's free-text option gets a form; anything else (a typo, `text:` given) goes to the core as
-    before, which explains it.
+    Only a line that parses, names a command with a FILE option, and does not give the command's
+    free-text option gets a form; anything else (a typo, `text:` given) goes to the core as before,
+    which explains it. A file named on the line (`file:bank.yaml`) cannot travel on a Slack line, so
+    it is dropped and the form asks for the file itself.
     """
     try:
         parsed = parse_line(line, registry)
     except UserError:
         return None
     spec = registry.commands[parsed.path]
-    files = [o for o in spec.options if o.type is OptionType.FILE]
-    if not files or any(o.name in parsed.options for o in files):
+    files = {o.name for o in spec.options if o.type is OptionType.FILE}
+    if not files or any(o.rest and o.name in parsed.options for o in spec.options):
         return None
-    if any(o.rest and o.name in parsed.options for o in spec.options):
-        return None
-    return Form(spec, dict(parsed.options))
+    return Form(spec, {name: value for name, value in parsed.options.items() if name not in files})
 
 
 def _plain(text: str, limit: int) -> PlainText:

@@ -86,6 +86,15 @@ async def test_the_form_takes_a_multi_line_bank_and_imports_it(
     assert await imported(slack_runtime) == 2
 
 
+async def test_a_file_named_on_the_slack_line_opens_the_form_for_it(
+    deliveries: SlackDeliveries, fake_slack: FakeSlack, slack_runtime: Runtime
+) -> None:
+    view = await open_form(deliveries, fake_slack, "bank import file:bank.yaml mode:append")
+    assert json.loads(view["private_metadata"])["typed"] == {"mode": "append"}
+    said = posted_text(await submit(deliveries, fake_slack, view, {"file:file": BANK_CSV}))
+    assert "Question bank imported" in said
+
+
 async def test_the_form_asks_for_the_mode_when_it_was_not_typed(
     deliveries: SlackDeliveries, fake_slack: FakeSlack, slack_runtime: Runtime
 ) -> None:
