@@ -59,6 +59,15 @@ def esc(text: str) -> str:
     return _SPECIAL.sub(r"\\\1", text)
 
 
+def literal_with_code(text: str) -> str:
+    """Prose from content where backticks mark commands (`/mycerts list`): those become code, the
+    rest is literal. Unbalanced backticks leave it all literal."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:
+        return esc(text)
+    return "".join(code(part) if index % 2 else esc(part) for index, part in enumerate(parts))
+
+
 def bold(text: str) -> str:
     return f"**{esc(text)}**"
 

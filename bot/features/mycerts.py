@@ -27,6 +27,7 @@ from bot.store import certifications as cert_store
 from bot.store import members as member_store
 from bot.store.db import reading
 from bot.store.members import Member
+from bot.words import plural
 
 GROUP = ("mycerts",)
 # AWS Certification began on 30 April 2013; no pass can be older.
@@ -94,7 +95,7 @@ def status_line(expiry: Expiry, today: dt.date) -> str:
     days = expiry.days_left(today)
     if days < 0:
         return f"{bold('expired')} on {expiry.expires_on:%-d %B %Y}"
-    left = "expires today" if days == 0 else f"{days} days left"
+    left = "expires today" if days == 0 else f"{plural(days, 'day')} left"
     return f"expires {bold(f'{expiry.expires_on:%-d %B %Y}')} ({left})"
 
 

@@ -16,7 +16,7 @@ from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType, ProfileSection
 from bot.errors import InvalidOption, StaleAction
 from bot.features.mycerts import held_of, member_today, resolve_any_exam
-from bot.markup import bold, bullets, code, esc, italic
+from bot.markup import bold, bullets, code, esc, italic, literal_with_code
 from bot.paths.expiry import expiries
 from bot.paths.loader import PathRules
 from bot.paths.names import lookup
@@ -148,7 +148,7 @@ def _step_field(number: int, step: Step, svc: Services) -> Field:
 
 
 def _note(text: str, source: str | None) -> str:
-    return esc(text) + (f" {italic('(' + source + ')')}" if source else "")
+    return literal_with_code(text) + (f" {italic('(' + source + ')')}" if source else "")
 
 
 def plan_reply(
@@ -160,7 +160,7 @@ def plan_reply(
     if target is not None:
         exam_code, day = target
         days = (day - today).days
-        when = f"{days} days to go" if days > 0 else ("today" if days == 0 else f"{-days} days ago")
+        when = f"{plural(days, 'day')} to go" if days > 0 else ("today" if days == 0 else f"{plural(-days, 'day')} ago")
         in_path = next((i for i, s in enumerate(plan.steps, start=1) if s.exam == exam_code), None)
         step = plan.steps[in_path - 1] if in_path else None
         relation = (

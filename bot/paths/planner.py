@@ -28,6 +28,7 @@ from bot.catalog.models import Exam
 from bot.errors import UserError
 from bot.paths.loader import PathRules
 from bot.paths.models import Advice, Band, ExamPlan, Goal, Project, Role
+from bot.words import plural
 
 LEVEL_LABELS = {
     "foundational": "Foundational",
@@ -220,7 +221,8 @@ def make_plan(person: Person, exams: Mapping[str, Exam], rules: PathRules) -> Pl
             warnings.append(_warning(rules, "expired-held", exam=code, expired=day.isoformat()))
             add(current, f"Your {code} certification expired on {day.isoformat()}; take it again to be certified.")
     for code, (days, day) in sorted(person.expiring.items()):
-        warnings.append(_warning(rules, "expiring-soon", exam=code, days=days, expires=day.isoformat()))
+        left = plural(days, "day")
+        warnings.append(_warning(rules, "expiring-soon", exam=code, days=left, expires=day.isoformat()))
 
     pending = list(candidates)
     while pending:  # everything a step builds on, however deep

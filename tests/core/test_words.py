@@ -9,10 +9,12 @@ every option with choices are read as well, since an error is a reply a member r
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 
 from bot.actions import ActionId
+from bot.clock import FixedClock
 from bot.commands.dispatch import Core
 from bot.commands.spec import CommandSpec
 from bot.features.profile import DELETE
@@ -180,3 +182,18 @@ async def test_an_expired_retired_certification_is_not_said_to_stay_valid(core: 
     assert "SAA-C02 is retired; its successor is SAA-C03." in held["SAA-C02"]
     assert "SOA-C02 is retired; the certification stays valid until it expires." in held["SOA-C02"]
     assert problems("/mycerts list", listed) == []
+
+
+async def test_a_count_of_one_day_is_one_day(core: Core, clock: FixedClock) -> None:
+    who = person(moderator=True)
+    added = await core.handle_line(who, "/mycerts add exam:SAA-C03 passed:2023-11-24")  # expires tomorrow
+    assert "(1 day left)" in to_plain(markup_of(added)), markup_of(added)
+    target = await core.handle_line(who, "/studyadmin group target exam:SAA-C03 date:2026-11-24 channel:#c1")
+    assert target.title != "That didn't work", target.text
+    tomorrow = await core.handle_line(who, "/path role:developer years:1")
+    assert "1 day to go" in to_plain(markup_of(tomorrow)), markup_of(tomorrow)
+    clock.advance(dt.timedelta(days=2))
+    past = await core.handle_line(who, "/path role:developer years:1")
+    assert "1 day ago" in to_plain(markup_of(past)), markup_of(past)
+    for reply in (added, tomorrow, past):
+        assert problems("one day", reply) == [], problems("one day", reply)
