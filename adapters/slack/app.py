@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.forms import (
     FORM_CALLBACK,
+    FormTooBig,
     UploadUnavailable,
     form_channel,
     form_command,
@@ -297,6 +298,10 @@ class SlackAdapter:
             return False  # the core refuses it, as it refuses every moderator command
         try:
             view = dict(form_view(form, identity.channel))
+        except FormTooBig as exc:
+            log.info("slack: no form for /%s: %s", form.spec.name, exc)
+            return False  # handled as typed, and the core says what is missing
+        try:
             await self.client.views_open(trigger_id=str(body["trigger_id"]), view=view)
         except SlackApiError as exc:
             log.warning("slack: could not open the form for /%s: %s", form.spec.name, exc.response.get("error"))

@@ -21,7 +21,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.payloads import InputBlock, ModalView, OptionObject, PlainText
+from adapters.slack.payloads import InputBlock, ModalView, OptionObject, PlainSection, PlainText
 from bot.commands.parse import parse_line
 from bot.commands.registry import Registry
 from bot.commands.spec import CommandSpec, OptionType
@@ -66,6 +66,10 @@ def form_for(registry: Registry, line: str) -> Form | None:
     return Form(spec, {name: value for name, value in parsed.options.items() if name not in files})
 
 
+class FormTooBig(ValueError):
+    """What was typed on the line does not fit in the form's private_metadata (3,000 characters)."""
+
+
 def _plain(text: str, limit: int) -> PlainText:
     return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
 
@@ -73,9 +77,7 @@ def _plain(text: str, limit: int) -> PlainText:
 def form_view(form: Form, channel: str) -> ModalView:
     """The modal `views.open` shows for `form`, to be answered in `channel`."""
     spec = form.spec
-    blocks: list[InputBlock | Any] = [
-        {"type": "section", "text": {"type": "mrkdwn", "text": spec.description[:3000]}},
-    ]
+    blocks: list[InputBlock | PlainSection] = [{"type": "section", "text": _plain(spec.description, 3000)}]
     for option in spec.options:
         if option.type is OptionType.FILE:
             blocks.append(
@@ -125,7 +127,7 @@ def form_view(form: Form, channel: str) -> ModalView:
         {"path": list(spec.path), "typed": form.typed, "channel": channel, "files": files}, ensure_ascii=False
     )
     if len(metadata) > MAX_METADATA:
-        raise ValueError("the typed options do not fit in a modal's private_metadata")
+        raise FormTooBig(f"the typed options of /{spec.name} do not fit in a modal's private_metadata")
     title = " ".join(spec.path[1:] or spec.path).capitalize()
     return {
         "type": "modal",

@@ -74,6 +74,13 @@ class PlainTextInput(TypedDict):
     placeholder: NotRequired[PlainText]
 
 
+class FileInputElement(TypedDict):
+    type: Literal["file_input"]
+    action_id: str
+    max_files: int
+    filetypes: list[str]
+
+
 class FormSelect(TypedDict):
     type: Literal["static_select"]
     action_id: str
@@ -85,9 +92,14 @@ class InputBlock(TypedDict):
     type: Literal["input"]
     block_id: str
     label: PlainText
-    element: PlainTextInput | FormSelect
+    element: PlainTextInput | FileInputElement | FormSelect
     hint: NotRequired[PlainText]
     optional: NotRequired[bool]
+
+
+class PlainSection(TypedDict):
+    type: Literal["section"]
+    text: PlainText
 
 
 class ModalView(TypedDict):
@@ -99,7 +111,7 @@ class ModalView(TypedDict):
     submit: PlainText
     close: PlainText
     private_metadata: str
-    blocks: list[InputBlock | SectionBlock]
+    blocks: list[InputBlock | PlainSection]
 
 
 class Message(TypedDict):

@@ -14,10 +14,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+import pytest
 from sqlalchemy import func, select
 
 from adapters.slack import SlackAdapter
-from adapters.slack.forms import MAX_INPUT
+from adapters.slack.forms import MAX_INPUT, Form, FormTooBig, form_view
+from bot.features import build_registry
 from bot.features.banks import EXAMPLE
 from bot.runtime import Runtime
 from bot.store.schema import workspace_questions
@@ -243,3 +245,12 @@ async def test_the_form_works_in_socket_mode_too(
         posted = await fake_slack.wait_for(lambda r: r.kind == "api" and r.name == "chat.postEphemeral")
         assert "Question bank imported" in posted_text(posted)
     assert await imported(slack_runtime) == 2
+
+
+def test_a_form_whose_typed_options_do_not_fit_is_not_opened() -> None:
+    """private_metadata holds 3,000 characters; a form that would need more is refused where it is
+    built (the adapter then handles the line as typed) rather than by Slack after the trigger is spent."""
+    spec = build_registry().commands[("studyadmin", "bank", "import")]
+    assert modal_problems(form_view(Form(spec, {"mode": "append"}), CHANNEL)) == []
+    with pytest.raises(FormTooBig):
+        form_view(Form(spec, {"mode": "x" * 3000}), CHANNEL)
