@@ -119,7 +119,7 @@ class Runtime:
             services.schedule = self._schedule
             stack.push_async_callback(self._schedule.stop)
             self._core = Core(services, registry)
-            stack.push_async_callback(self._core.deliveries.settled)  # claims in flight end before the engine
+            stack.push_async_callback(self._core.deliveries.close)  # claims in flight end before the engine
             for connect in self._platforms:
                 platform = await stack.enter_async_context(connect(self._core, self.settings))
                 posters.add(platform.poster)

@@ -33,7 +33,8 @@ from bot.metrics import observed
 from bot.replies import Reply, error_reply, internal_error_reply
 from bot.requests import BOUNDS_HINT, Action, Identity, Request
 from bot.services import Services
-from bot.store.claims import KEY_LENGTH, claim_many, forget
+from bot.store.claims import KEY_LENGTH, SqliteClaims, claim_many, forget
+from bot.store.db import sqlite_path
 
 DELIVERY_PREFIX = "delivery:"
 # Slack's last Events API retry comes about five minutes after the first delivery, and Bolt refuses a
@@ -50,17 +51,21 @@ class DeliveryLedger:
     """Which platform deliveries were handled already, as claims in the store, so every worker behind a
     load balancer and every restart agrees (issue 14 and 19); an id is remembered for `DELIVERY_MEMORY`.
 
-    Claims are batched: every id asked about while one insert is in flight goes into the next one, a
-    single `INSERT … ON CONFLICT DO NOTHING RETURNING` in one short transaction. A claim of its own
-    per press cost the answer burst 86% of its throughput (6,400 → 880 answers/s, one transaction per
-    press competing with the answer writer for SQLite's write lock); batched, a burst costs a few
-    dozen transactions. Expired ids are forgotten lazily, at most every `PRUNE_EVERY` per process, in
-    chunks, after a batch has been answered, so the table holds about an hour of deliveries.
+    Claims are batched: every id asked about while one batch is in flight goes into the next one (up
+    to `BATCH_MAX`), one short transaction each: on PostgreSQL an `INSERT … ON CONFLICT DO NOTHING
+    RETURNING`, on a SQLite file `SqliteClaims` on the loop's thread, as the answer writer does. A claim
+    of its own per press cost the answer burst 86% of its throughput (6,400 → 880 answers/s, one
+    transaction per press competing with the answer writer for SQLite's write lock).
+
+    Expired ids are forgotten lazily, at most every `PRUNE_EVERY` per process, in chunks, after a batch
+    has been answered, so the table holds about an hour of deliveries.
     """
 
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        path = sqlite_path(engine.url.render_as_string(hide_password=False))
+        self._sqlite = SqliteClaims(path) if path is not None else None
         self._pending: dict[str, tuple[dt.datetime, list[asyncio.Future[bool]]]] = {}
         self._flushing: asyncio.Task[None] | None = None
         self._next_prune: dt.datetime | None = None
@@ -96,15 +101,26 @@ class DeliveryLedger:
         while self._flushing is not None:
             await asyncio.shield(self._flushing)
 
+    async def close(self) -> None:
+        """At shutdown, before the engine closes: let the claims in flight finish, then close the
+        SQLite connection of the claim batches (a later claim would open it again)."""
+        await self.settled()
+        if self._sqlite is not None:
+            self._sqlite.close()
+
     async def _flush(self) -> None:
         try:
             while self._pending:
                 batch = dict(itertools.islice(self._pending.items(), BATCH_MAX))
                 for key in batch:
                     del self._pending[key]
+                rows = [(key, at) for key, (at, _) in batch.items()]
                 try:
-                    async with self._engine.begin() as conn:
-                        won = await claim_many(conn, [(key, at) for key, (at, _) in batch.items()])
+                    if self._sqlite is not None:
+                        won = await self._sqlite.claim_many(rows)
+                    else:
+                        async with self._engine.begin() as conn:
+                            won = await claim_many(conn, rows)
                 except BaseException as exc:
                     _fail(batch, exc)
                     if not isinstance(exc, Exception):
