@@ -7,7 +7,9 @@ scheduler to decide. Errors Discord explains are mapped to outcomes (missing acc
 anything else is `FAILED` with the status, code and message in `detail`.
 
 Scheduled posts carry Discord's `nonce` with `enforce_nonce`, so a post retried after a crash (same
-delivery, same nonce) returns the message already sent instead of a second one. A prompt's
+delivery, same nonce) returns the message already sent instead of a second one. Discord checks a nonce
+only over "the past few minutes": the running bot retries a dead claim when its two-minute lease ends,
+well inside that, but a `deliver-due` re-run long after a crash is not covered by it. A prompt's
 `Reply.mention` becomes a ping of that one role, and only on the post itself (never on an edit, a
 DM or an interaction reply); `check_channel` tells `/studyadmin schedule add` whether the bot can
 post in a channel at all.
