@@ -18,20 +18,20 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.schedule import texts
 from bot.schedule.cron import make_trigger, occurrences, wall_key
-from bot.schedule.picking import pick_question
+from bot.schedule.picking import Pools, pick_question
 from bot.schedule.ports import KnowsItsIds, PostOutcome, PostResult
 from bot.schedule.prompts import DEFAULT_REVEAL_MINUTES, build_prompt, build_reveal, close_prompt, feed_practice
 from bot.schedule.sending import Sender
 from bot.services import Services
 from bot.store import deliveries as outbox
 from bot.store import schedules as schedule_store
-from bot.store.db import reading
+from bot.store.db import pool_capacity, reading
 from bot.store.deliveries import Delivery
 from bot.store.schedules import Schedule
 
@@ -41,7 +41,9 @@ LEASE = dt.timedelta(minutes=2)
 LOOKBACK = dt.timedelta(days=8)  # how far back a start-up looks for missed prompts to record
 REVEAL_RETRY = dt.timedelta(hours=24)  # a reveal that keeps failing is given up after this
 PAUSE_AFTER = 3  # permanent failures in a row before a schedule is paused
-FAN_OUT = 256  # posts in flight at once; the rate limiter decides when each actually goes
+FAN_OUT = 256  # posts in flight at once where no pool bounds them; the rate limiter decides when each goes
+POOL_RESERVE = 3  # connections of a pool left to commands and presses while a pass posts
+CLAIM_CHUNK = 50  # schedules claimed per write transaction (a few milliseconds of SQLite's write lock)
 
 DeliveryJob = Callable[[dt.datetime], Awaitable[int]]
 """Another feature's share of a delivery run (expiry reminders): given the time, returns how many it sent."""
@@ -129,16 +131,36 @@ class Deliverer:
     # -- the one entry point ---------------------------------------------------------------------
 
     async def deliver_due(self, now: dt.datetime) -> Counts:
-        """Post every prompt and reveal due at `now` that nobody has claimed; record skips."""
+        """Post every prompt and reveal due at `now` that nobody has claimed; record skips.
+
+        Prompts are claimed a chunk at a time and each chunk starts posting as soon as its claims
+        commit, so the first post of a big minute goes out while later chunks are still being claimed,
+        and no transaction holds SQLite's write lock for more than one chunk's inserts."""
         async with self._lock:  # one pass at a time per process; other processes are kept out by claims
             counts = Counts()
-            jobs = await self._recover(now)
-            jobs += await self._claim_prompts(now, counts)
-            await self._post_all(jobs, now, counts)
-            await self._post_all(await self._claim_reveals(now), now, counts)
+            posting = _Posting(self, now, counts)
+            try:
+                posting.start(await self._recover(now))
+                async for jobs in self._claim_prompts(now, counts):
+                    posting.start(jobs)
+            finally:
+                await posting.finish()
+            posting = _Posting(self, now, counts)
+            try:
+                posting.start(await self._claim_reveals(now))
+            finally:
+                await posting.finish()
             for job in self.jobs:
                 counts.reminders += await job(now)
             return counts
+
+    @property
+    def in_flight(self) -> int:
+        """Posts in flight at once. Each holds a database connection only briefly (building the
+        message, recording it), but a pool-backed engine must never be asked for more connections than
+        it has while commands need some too; the rate limiter decides when each post actually goes."""
+        capacity = pool_capacity(self.svc.engine)
+        return FAN_OUT if capacity is None else max(2, min(FAN_OUT, capacity - POOL_RESERVE))
 
     async def preview(self, schedule: Schedule, now: dt.datetime, *, post: bool = True) -> tuple[int, PostResult]:
         """Claim and post one prompt of `schedule` now, outside its cron; its reveal follows as usual.
@@ -160,9 +182,14 @@ class Deliverer:
 
     # -- prompts ---------------------------------------------------------------------------------
 
-    async def _claim_prompts(self, now: dt.datetime, counts: Counts) -> list[Job]:
-        jobs: list[Job] = []
-        async with self.svc.engine.begin() as conn:
+    async def _claim_prompts(self, now: dt.datetime, counts: Counts) -> AsyncIterator[list[Job]]:
+        """The prompts due at `now`, claimed in chunks of `CLAIM_CHUNK` schedules.
+
+        What is due is worked out from one read; each chunk then picks its questions in a read
+        transaction (which takes no lock) and claims them in its own short write transaction. A
+        claim that another process won in between is simply not ours: the unique key decides."""
+        async with reading(self.svc.engine) as conn:
+            due: list[tuple[Schedule, list[dt.datetime]]] = []
             for schedule in await schedule_store.active(conn):
                 last = await outbox.last_prompt_due(conn, schedule.id)
                 since = max(schedule.active_from, now - LOOKBACK, *([last] if last else []))
@@ -175,25 +202,67 @@ class Deliverer:
                     )
                     continue
                 fires = occurrences(trigger, since, now)
-                if not fires:
-                    continue
+                if fires:
+                    due.append((schedule, fires))
+        pools: Pools = {}
+        for start in range(0, len(due), CLAIM_CHUNK):
+            planned = await self._plan(due[start : start + CLAIM_CHUNK], now, counts, pools)
+            yield await self._claim(planned, now, counts)
+
+    async def _plan(
+        self, chunk: Sequence[tuple[Schedule, list[dt.datetime]]], now: dt.datetime, counts: Counts, pools: Pools
+    ) -> list[_Planned]:
+        """Per schedule of the chunk: the latest fire within the grace window to post, with its
+        question; every earlier or later-than-grace fire to record as skipped, with why."""
+        planned: list[_Planned] = []
+        minutes = self.svc.settings.grace_minutes
+        async with reading(self.svc.engine) as conn:
+            for schedule, fires in chunk:
                 latest = fires[-1]
                 for fire in fires:
                     key = prompt_key(schedule.id, fire, schedule.timezone)
                     if fire == latest and now - fire <= self.grace:
-                        job = await self._claim_prompt(conn, schedule, key, fire, now, counts)
-                        if job is not None:
-                            jobs.append(job)
-                    elif await self._record_skip(conn, schedule, key, fire, now):
-                        counts.skipped += 1
-                        minutes = self.svc.settings.grace_minutes
+                        question = await pick_question(conn, self.svc, schedule, key, pools)
+                        if question is None:
+                            log.warning("schedule %s: no question matches exam/domain/difficulty", schedule.id)
+                            why = "no question in its bank matches its exam, domain and difficulty"
+                            counts.skips.append(Skip(schedule.id, schedule.channel, fire, schedule.timezone, why))
+                            continue
+                        planned.append(_Planned(schedule, key, fire, question.id, None))
+                    else:
                         why = (
                             f"missed by more than the {minutes}-minute grace window"
                             if fire == latest
                             else "missed, and a later run was due as well (only the latest is posted)"
                         )
-                        counts.skips.append(Skip(schedule.id, schedule.channel, fire, schedule.timezone, why))
-                        log.info("schedule %s: skipped %s (%s)", schedule.id, key, why)
+                        planned.append(_Planned(schedule, key, fire, None, why))
+        return planned
+
+    async def _claim(self, planned: Sequence[_Planned], now: dt.datetime, counts: Counts) -> list[Job]:
+        """One write transaction for a chunk's claims and skips; the jobs this process won."""
+        jobs: list[Job] = []
+        if not planned:
+            return jobs
+        async with self.svc.engine.begin() as conn:
+            for plan in planned:
+                schedule, key = plan.schedule, plan.key
+                if plan.question_id is not None:
+                    new_id = await outbox.insert_claim(
+                        conn, _row(schedule, key, plan.question_id, plan.due, now, "claimed")
+                    )
+                    if new_id is not None:
+                        jobs.append(
+                            Job(
+                                new_id, key, "prompt", schedule.platform, schedule.workspace, schedule.channel,
+                                schedule.id, nonce_for(key),
+                            )
+                        )  # fmt: skip
+                elif await self._record_skip(conn, schedule, key, plan.due, now):
+                    counts.skipped += 1
+                    counts.skips.append(
+                        Skip(schedule.id, schedule.channel, plan.due, schedule.timezone, plan.why or "")
+                    )
+                    log.info("schedule %s: skipped %s (%s)", schedule.id, key, plan.why)
         return jobs
 
     async def _claim_prompt(
@@ -276,15 +345,6 @@ class Deliverer:
         return jobs
 
     # -- posting ---------------------------------------------------------------------------------
-
-    async def _post_all(self, jobs: list[Job], now: dt.datetime, counts: Counts) -> None:
-        gate = asyncio.Semaphore(FAN_OUT)
-
-        async def one(job: Job) -> None:
-            async with gate:
-                await self._post(job, now, counts)
-
-        await asyncio.gather(*(one(job) for job in jobs))
 
     async def _post(self, job: Job, now: dt.datetime, counts: Counts) -> PostResult:
         try:
@@ -373,6 +433,43 @@ class Deliverer:
             claimed = await outbox.oldest_open_claim(conn)
         times = [t for t in (reveal, claimed + self.lease + dt.timedelta(seconds=1) if claimed else None) if t]
         return min(times) if times else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """One fire of a schedule as a chunk plans it: claimed with `question_id`, or skipped for `why`."""
+
+    schedule: Schedule
+    key: str
+    due: dt.datetime
+    question_id: str | None
+    why: str | None
+
+
+class _Posting:
+    """The posts of one pass, started as their claims commit, at most `Deliverer.in_flight` at once."""
+
+    def __init__(self, deliverer: Deliverer, now: dt.datetime, counts: Counts) -> None:
+        self.deliverer = deliverer
+        self.now = now
+        self.counts = counts
+        self.gate = asyncio.Semaphore(deliverer.in_flight)
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self, jobs: Sequence[Job]) -> None:
+        self.tasks.extend(asyncio.create_task(self._one(job), name=f"post-{job.key}") for job in jobs)
+
+    async def _one(self, job: Job) -> None:
+        async with self.gate:
+            await self.deliverer._post(job, self.now, self.counts)
+
+    async def finish(self) -> None:
+        """Wait for every post started, then raise the first failure, as `gather` would, but only once
+        none of the others is left running."""
+        results = await asyncio.gather(*self.tasks, return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
 
 
 def _row(

@@ -13,13 +13,24 @@ from bot.services import Services
 from bot.store import deliveries as outbox
 from bot.store.schedules import Schedule
 
+Pools = dict[tuple[str, str, str], list[Question]]
+"""Servable questions by (platform, workspace, exam), kept for one delivery pass: thousands of schedules of
+one exam due in the same minute read the workspace's bank once, not once each."""
+
 RECENT = 200  # how many past prompts of a channel count as "recent" when picking a question
 
 
-async def pick_question(conn: AsyncConnection, svc: Services, schedule: Schedule, seed: str) -> Question | None:
+async def pick_question(
+    conn: AsyncConnection, svc: Services, schedule: Schedule, seed: str, pools: Pools | None = None
+) -> Question | None:
     """A question honouring exam, domain and difficulty; the least recently asked when all were seen."""
-    questions = await svc.questions.pool(conn, Place(schedule.platform, schedule.workspace), schedule.exam)
-    questions = [q for q in questions if q.type in SERVABLE]
+    where = (schedule.platform, schedule.workspace, schedule.exam)
+    questions = None if pools is None else pools.get(where)
+    if questions is None:
+        found = await svc.questions.pool(conn, Place(schedule.platform, schedule.workspace), schedule.exam)
+        questions = [q for q in found if q.type in SERVABLE]
+        if pools is not None:
+            pools[where] = questions
     exam = svc.catalog.exam(schedule.exam)
     if schedule.domain and exam is not None:
         domain = find_domain(exam, schedule.domain)

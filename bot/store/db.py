@@ -316,6 +316,16 @@ def pool_usage(engine: AsyncEngine) -> dict[str, int]:
     }
 
 
+def pool_capacity(engine: AsyncEngine) -> int | None:
+    """How many connections the engine's pool can hand out at once (its size plus overflow); None when
+    nothing bounds it (NullPool, or unlimited overflow)."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):
+        return None
+    overflow = int(getattr(pool, "_max_overflow", 0))  # SQLAlchemy keeps the setting only privately
+    return None if overflow < 0 else pool.size() + overflow
+
+
 def causes(exc: BaseException) -> list[BaseException]:
     """`exc` and everything it was raised from, outermost first (SQLAlchemy wraps the driver's error)."""
     found: list[BaseException] = []
