@@ -6,6 +6,8 @@ a console path) or typed in `text:`; either way the handler sees their text.
 
 from __future__ import annotations
 
+import asyncio
+
 from bot.catalog.questions import Place
 from bot.commands.registry import Registry
 from bot.commands.spec import Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
@@ -44,7 +46,9 @@ async def import_command(req: Request, opts: Options, svc: Services) -> Reply:
             "or as a file in `file:`.",
             "`/help studyadmin bank import` shows an example with one question.",
         )
-    bank = parse_bank(text, svc.catalog, today=req.at.date())
+    # A file may hold a megabyte of YAML, which PyYAML takes seconds to read: off the event loop,
+    # so the gateways, acks and other members are not kept waiting meanwhile.
+    bank = await asyncio.to_thread(parse_bank, text, svc.catalog, today=req.at.date())
     mode = opts.get("mode", "append")
     async with svc.engine.begin() as conn:
         result = await store_bank(

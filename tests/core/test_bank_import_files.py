@@ -8,6 +8,7 @@ from 1, in words about the file rather than the validator's.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -150,6 +151,31 @@ async def test_text_takes_the_rest_of_the_line_without_mode_first(core: Core) ->
     reply = await core.handle_line(MODERATOR, f"/studyadmin bank import text:{one_line}")
     assert reply.title == "Question bank imported", reply.text
     assert await stored(core) == 1
+
+
+async def test_a_big_bank_is_read_off_the_event_loop(core: Core) -> None:
+    """PyYAML reads a megabyte bank in seconds; meanwhile the loop keeps serving everyone else. A
+    task that only yields counts its turns while a big (and rejected, so nothing is written) bank is
+    read: on the loop it would get a handful, around the core's few awaits."""
+    head, body = BANK_YAML.split("questions:\n", 1)
+    question = body.split("  - id: team-q-2")[0]
+    many = "".join(question.replace("team-q-1", f"team-q-{n}") for n in range(150))
+    text = head + "questions:\n" + many.replace("domain: Design Secure Architectures", "domain: Cooking", 1)
+    turns = 0
+
+    async def other_work() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(other_work())
+    try:
+        said = await give(core, text.encode())
+    finally:
+        other.cancel()
+    assert "Nothing was imported: 1 problem." in said and "'Cooking' is not a domain" in said
+    assert turns > 200, turns
 
 
 # -- every problem in one pass, in the moderator's words -------------------------------------------
