@@ -77,10 +77,16 @@ def status_line(exam: Exam, catalog: Catalog) -> str:
         else " It has no direct successor." + (f" {esc(exam.notes)}" if exam.notes else "")
     )
     assert exam.retired_on is not None
-    return (
-        f"{code(exam.code)} is {bold('retired')}: {_last_day(exam)}.{after} "
-        "Certifications earned on it stay valid until their three years run out."
-    )
+    return f"{code(exam.code)} is {bold('retired')}: {_last_day(exam)}.{after} {_held_validity(exam, exam.retired_on)}"
+
+
+def _held_validity(exam: Exam, retired_on: dt.date) -> str:
+    """Whether certifications earned on a retired exam can still be valid, as of the facts' review:
+    three years after its last test day, every one of them has expired."""
+    last = retired_on.replace(year=retired_on.year + 3, day=min(retired_on.day, 28))
+    if last < exam.reviewed:
+        return f"Every certification earned on it had expired by {last:%B %Y}, three years after its last test day."
+    return "Certifications earned on it stay valid until their three years run out."
 
 
 def _last_day(exam: Exam) -> str:

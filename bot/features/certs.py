@@ -14,7 +14,7 @@ from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, CommandSpec, Options, OptionSpec, OptionType
 from bot.errors import StaleAction
 from bot.features.choices import EXAM_CODES
-from bot.markup import bullets, code, esc
+from bot.markup import bullets, code, esc, italic
 from bot.replies import Button, Field, Reply
 from bot.requests import Action, Request
 from bot.services import Services
@@ -75,13 +75,15 @@ def exam_reply(exam: Exam, svc: Services) -> Reply:
     if exam.domains:
         fields.append(Field("Domains", fact(exam, "domains", svc.catalog).split("\n", 1)[1]))
     fields.append(Field("Validity and renewal", fact(exam, "validity", svc.catalog)))
-    notes = caveats(exam, intents)
-    if notes:
-        fields.append(Field("Not certain", "\n".join(notes)))
+    doubts = [note.removeprefix(f"{italic('Not certain:')} ") for note in caveats(exam, intents)]
+    if doubts:
+        fields.append(Field("Not certain", "\n".join(doubts)))  # the field's name says "Not certain" once
     guide = f"\nExam guide: {exam.exam_guide_url}" if exam.exam_guide_url else ""
+    status = status_line(exam, svc.catalog)
+    notes = f"\n{esc(exam.notes)}" if exam.notes and esc(exam.notes) not in status else ""  # said once
     return Reply(
         title=heading(exam),
-        text=status_line(exam, svc.catalog) + (f"\n{esc(exam.notes)}" if exam.notes else "") + esc(guide),
+        text=status + notes + esc(guide),
         fields=tuple(fields[:25]),
         footer=source_line(exam),
     )

@@ -197,3 +197,19 @@ async def test_a_count_of_one_day_is_one_day(core: Core, clock: FixedClock) -> N
     assert "1 day ago" in to_plain(markup_of(past)), markup_of(past)
     for reply in (added, tomorrow, past):
         assert problems("one day", reply) == [], problems("one day", reply)
+
+
+async def test_every_exam_page_reads_as_plain_words(core: Core) -> None:
+    """Retired exams too: their status, notes and renewal must not say one thing twice."""
+    found: list[str] = []
+    for exam in core.services.catalog.exams.values():
+        for line in (f"/cert {exam.code}", f"/ask is {exam.code} retired?", f"/mycerts add exam:{exam.code}"):
+            found.extend(problems(line, await core.handle_line(person(moderator=True), line)))
+    assert found == [], "\n".join(found)
+
+
+async def test_a_long_retired_exam_does_not_say_its_certifications_stay_valid(core: Core) -> None:
+    old = to_plain((await core.handle_line(person(), "/cert AXS-C01")).text)
+    assert "had expired by March 2024, three years after its last test day" in old and "stay valid" not in old, old
+    recent = to_plain((await core.handle_line(person(), "/cert SOA-C02")).text)
+    assert "Certifications earned on it stay valid until their three years run out." in recent, recent
