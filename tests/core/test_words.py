@@ -82,6 +82,11 @@ def problems(label: str, reply: Reply) -> list[str]:
             if sentence in seen:
                 found.append(f"{label[:70]!r}: a sentence said twice: {sentence[:80]!r}")
             seen.add(sentence)
+    found.extend(
+        f"{label[:70]!r}: a field that repeats its name: {f.name!r}"
+        for f in reply.fields
+        if len(f.name) > 3 and to_plain(f.value).casefold().startswith(f.name.casefold().rstrip(":") + ":")
+    )
     weakest = [f.value for f in reply.fields if f.name.startswith("Weakest")]
     found.extend(f"{label[:70]!r}: 100% listed as weakest: {w!r}" for w in weakest if "100%" in w)
     return found
@@ -128,6 +133,7 @@ def test_each_pattern_the_issue_names_is_caught() -> None:
         "raw backticks": Reply(text=esc("Use `/path role:developer` to begin.")),
         "a list said twice": Reply(text="difficulty: easy, medium or hard One of easy, medium, hard."),
         "parentheses in parentheses": Reply(text="A. AWS WAF (0% (0) of answers)"),
+        "a field that repeats its name": Reply(fields=(Field("Not certain", "*Not certain:* the split is assumed"),)),
         "100% weakest": Reply(fields=(Field("Weakest domains", "- `SAA-C03` Design Secure Architectures: 100% of 4"),)),
         "link repeats its address": Reply(text=esc(f"{VPC_GUIDE.removeprefix('https://')} ({VPC_GUIDE})")),
         "shortened link repeats its address": Reply(text=esc(f"docs.aws.amazon.com/vpc/latest/user… ({VPC_GUIDE})")),
