@@ -1,4 +1,5 @@
-"""Practice repository: attempts, answers, review cards and mock exams. Bound parameters only."""
+"""Practice repository: attempts, answers, review cards, mock exams and the aggregates read instead of
+recounting every answer (leaderboard, `/stats`, `/practice`). Bound parameters only."""
 
 from __future__ import annotations
 
@@ -261,7 +262,7 @@ async def expired_mocks(conn: AsyncConnection, now: dt.datetime) -> list[int]:
 # writer in the transaction that inserts the answers (`count_answers`, `count_answers_sqlite`), so none
 # of the reads below grows with the number of answers stored.
 
-EVERY = ""  # the exam and the domain of a total over every exam or every domain
+EVERY = ""  # the exam and domain of the member row that keeps the served count (it counts no answers)
 
 # One recorded answer as the aggregates count it: member id, exam, domain, question id, correct, time.
 Tally = tuple[int, str, str, str, bool, dt.datetime]
