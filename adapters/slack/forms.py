@@ -16,6 +16,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -34,6 +35,7 @@ MAX_TITLE = 24  # Block Kit: a modal's title, submit and close labels
 MAX_METADATA = 3000  # Block Kit: private_metadata
 FILE_BLOCK = "file:"
 UPLOAD_BLOCK = "upload:"
+SLACK_FILES_HOST = "files.slack.com"
 FILE_TYPES = ["yaml", "yml", "csv", "txt"]  # what Slack's picker offers; the core still checks the content
 CHOICE_BLOCK = "choice:"
 FORM_FILE_NAME = "the form"
@@ -208,6 +210,9 @@ async def read_upload(client: AsyncWebClient, token: str, file_id: str, limit: i
     if size > limit:
         return Upload(name, b"", size=size)
     url = str(info.get("url_private_download") or info.get("url_private") or "")
+    # The bot token goes to Slack's file host (or the host of the Web API the client uses), nowhere else.
+    if urlsplit(url).hostname not in {SLACK_FILES_HOST, urlsplit(client.base_url).hostname}:
+        raise UploadUnavailable(name, "its download address is not Slack's")
     try:
         async with (
             aiohttp.ClientSession() as session,

@@ -187,6 +187,13 @@ async def test_a_picked_file_too_big_unreadable_or_without_the_scope_is_a_friend
     )
     assert "`bank.csv` is not UTF-8 text" in said
 
+    elsewhere = fake_slack.upload("bank.yaml", BANK_YAML.encode())
+    info, data = fake_slack.files[elsewhere]
+    fake_slack.files[elsewhere] = ({**info, "url_private_download": "https://example.com/bank.yaml"}, data)
+    said = await pick(deliveries, fake_slack, elsewhere)
+    assert "I could not fetch `bank.yaml` from Slack (its download address is not Slack's)" in said
+    assert len(fake_slack.calls("download")) == 1  # the CSV above; the bot token went nowhere else
+
     fake_slack.scopes = ["commands", "chat:write", "users:read"]  # installed before files:read was asked for
     bank = fake_slack.upload("bank.yaml", BANK_YAML.encode())
     said = posted_text(
