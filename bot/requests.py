@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -11,6 +12,39 @@ from typing import Literal
 Platform = Literal["console", "discord", "slack"]
 
 _EMPTY: Mapping[str, object] = MappingProxyType({})
+
+# What the store holds (bot/store/schema.py): every workspace, channel and user id column is 64
+# characters, display names 200, a configured moderator (user, role or user group) 100.
+ID_MAX = 64
+NAME_MAX = 200
+ROLE_MAX = 100
+ACTION_ID_MAX = 255  # Slack's limit for an action id; Discord's custom_id holds 100
+VALUE_MAX = 150  # Slack's limit for a menu option's value; Discord's holds 100
+VALUES_MAX = 25  # options in one Discord or Slack menu
+MESSAGE_ID_MAX = 100  # schedule_deliveries.message_id
+DELIVERY_ID_MAX = 200  # claims.key
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_HINT = "Remove it or type that part again; nothing was changed."
+BOUNDS_HINT = "Nothing was changed. Shorter names work (in the console: --user, --channel, --workspace)."
+
+
+def unstorable(text: str) -> str | None:
+    """What in `text` no column can hold, said for a member ("a NUL character at position 4"), or None.
+
+    A NUL byte is refused by PostgreSQL; a lone surrogate (half of a broken emoji, which JSON and
+    Python strings allow) cannot be encoded as UTF-8, so SQLite and PostgreSQL both fail on it.
+    """
+    bad = _UNSTORABLE.search(text)
+    if bad is None:
+        return None
+    what = "a NUL character" if bad.group() == "\x00" else "a broken character (half of an emoji or symbol)"
+    return f"{what} at position {bad.start() + 1:,}"
+
+
+def _display(name: str) -> str:
+    """A display name as the store holds it: unstorable characters replaced, cut to NAME_MAX."""
+    name = _UNSTORABLE.sub("\ufffd", name)
+    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +62,25 @@ class Identity:
     user_name: str
     is_moderator: bool = False
     roles: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Bounded here, where every adapter builds one. A display name is only shown, so it is mended;
+        # a role no configured moderator can name (too long, unstorable) can never match, so it is dropped.
+        object.__setattr__(self, "user_name", _display(self.user_name))
+        if any(len(role) > ROLE_MAX or unstorable(role) for role in self.roles):
+            kept = tuple(role for role in self.roles if len(role) <= ROLE_MAX and not unstorable(role))
+            object.__setattr__(self, "roles", kept)
+
+    @property
+    def problem(self) -> str | None:
+        """Why the store cannot hold this identity's ids (they cannot be mended like a name), or None."""
+        for label, value in (("workspace", self.workspace), ("channel", self.channel), ("user", self.user_id)):
+            bad = unstorable(value)
+            if bad is not None:
+                return f"This {label}'s id contains {bad}, which I can't store."
+            if len(value) > ID_MAX:
+                return f"This {label}'s id is {len(value):,} characters long; I can store at most {ID_MAX}."
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +114,11 @@ class Request:
     """Filled in by the dispatcher: platform-granted or configured moderator."""
 
     @property
+    def problem(self) -> str | None:
+        """Why the core cannot take this request as it is (see `Identity.problem`), or None."""
+        return self.identity.problem or _bounded("delivery id", self.delivery_id, DELIVERY_ID_MAX)
+
+    @property
     def command_name(self) -> str:
         return " ".join(self.command)
 
@@ -84,9 +142,33 @@ class Action:
     """Filled in by the dispatcher: platform-granted or configured moderator."""
 
     @property
+    def problem(self) -> str | None:
+        """Why the core cannot take this press as it is (see `Identity.problem`), or None."""
+        if len(self.values) > VALUES_MAX:
+            return f"That press carries {len(self.values):,} choices; at most {VALUES_MAX} fit."
+        return (
+            self.identity.problem
+            or _bounded("button", self.action_id, ACTION_ID_MAX)
+            or _bounded("message id", self.message_id, MESSAGE_ID_MAX)
+            or _bounded("delivery id", self.delivery_id, DELIVERY_ID_MAX)
+            or next(filter(None, (_bounded("choice", value, VALUE_MAX) for value in self.values)), None)
+        )
+
+    @property
     def at(self) -> dt.datetime:
         """When the press arrived; the dispatcher stamps every action before a handler sees it."""
         return _stamped(self.now)
+
+
+def _bounded(label: str, value: str | None, limit: int) -> str | None:
+    if value is None:
+        return None
+    bad = unstorable(value)
+    if bad is not None:
+        return f"The {label} contains {bad}, which I can't store."
+    if len(value) > limit:
+        return f"The {label} is {len(value):,} characters long; at most {limit:,} fit."
+    return None
 
 
 def _stamped(now: dt.datetime | None) -> dt.datetime:

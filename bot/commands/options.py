@@ -11,10 +11,12 @@ from bot.commands.parse import suggest, usage_line
 from bot.commands.spec import CommandSpec, OptionSpec, OptionType
 from bot.errors import InvalidOption
 from bot.markup import code
-from bot.requests import Upload
+from bot.requests import ID_MAX, UNSTORABLE_HINT, Upload, unstorable
 
 MAX_STRING = 2000
 MAX_FILE = 1_000_000  # bytes: a bank of a thousand questions fits; adapters stop reading beyond it
+MAX_SNOWFLAKE = 2**64 - 1  # the largest numeric id any platform issues (a Discord snowflake is unsigned 64-bit)
+MAX_INTEGER = 2**31 - 1  # an INTEGER column on PostgreSQL holds 32 bits; SQLite holds more
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 _MENTION = re.compile(r"^<[@#][!&]?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
@@ -45,7 +47,10 @@ def coerce_options(spec: CommandSpec, raw: Mapping[str, object]) -> dict[str, An
 
 
 def coerce_value(spec: CommandSpec, option: OptionSpec, value: object) -> Any:
+    """One option's typed value; every string is first checked to be text the store can hold."""
     where = f"{code(option.name)} of {code('/' + spec.name)}"
+    if isinstance(value, str):
+        storable(where, value)
     match option.type:
         case OptionType.STRING:
             text = str(value).strip()
@@ -73,11 +78,11 @@ def coerce_value(spec: CommandSpec, option: OptionSpec, value: object) -> Any:
             text = str(value).strip()
             mention = _MENTION.match(text)
             if mention:
-                return mention.group(1)
+                return _bounded_id(where, option, mention.group(1))
             text = text.lstrip("#@")
-            if not text or len(text) > 100 or any(c.isspace() for c in text):
+            if not text or any(c.isspace() for c in text):
                 raise InvalidOption(f"{where} must name one {option.type.value}, like `#study`.", None)
-            return text
+            return _bounded_id(where, option, text)
         case OptionType.FILE:
             return _file_text(where, option, value)
     raise AssertionError(option.type)  # pragma: no cover - every type is matched above
@@ -121,6 +126,27 @@ def _file_text(where: str, option: OptionSpec, value: object) -> str:
     return text
 
 
+def storable(where: str, text: str) -> None:
+    """Refuse text the database cannot hold (see `bot.requests.unstorable`), before anything uses it."""
+    bad = unstorable(text)
+    if bad is not None:
+        raise InvalidOption(f"{where} contains {bad}, which I can't store.", UNSTORABLE_HINT)
+
+
+def _bounded_id(where: str, option: OptionSpec, text: str) -> str:
+    """A channel, member or role as the store holds it: at most 64 characters, and a numeric id no
+    larger than a platform can issue (`<#99999999999999999999999>` names nothing that exists)."""
+    kind = option.type.value
+    hint = f"Pick the {kind} from the list or mention it, like `#study` or `@ada`."
+    if text.isascii() and text.isdigit() and int(text[: ID_MAX + 1]) > MAX_SNOWFLAKE:
+        raise InvalidOption(f"{where}: {code(text[:40])} is not a {kind} id; none is above {MAX_SNOWFLAKE:,}.", hint)
+    if len(text) > ID_MAX:
+        raise InvalidOption(
+            f"{where} is {len(text):,} characters long; a {kind} name or id has at most {ID_MAX}.", hint
+        )
+    return text
+
+
 def _choice(where: str, option: OptionSpec, text: str) -> str:
     folded = text.casefold()
     for choice in option.choices:
@@ -153,8 +179,12 @@ def _number(where: str, value: object, kind: type[int] | type[float]) -> float:
 
 
 def _range(where: str, option: OptionSpec, number: float) -> float:
+    """Declared bounds first; a whole number without one is still bounded by what the store holds."""
     if option.min_value is not None and number < option.min_value:
         raise InvalidOption(f"{where} must be at least {option.min_value:g}.", None)
     if option.max_value is not None and number > option.max_value:
         raise InvalidOption(f"{where} must be at most {option.max_value:g}.", None)
+    if option.type is OptionType.INTEGER and not -MAX_INTEGER - 1 <= number <= MAX_INTEGER:
+        bound = f"at most {MAX_INTEGER:,}" if number > 0 else f"at least {-MAX_INTEGER - 1:,}"
+        raise InvalidOption(f"{where} must be {bound}.", None)
     return number

@@ -17,6 +17,7 @@ from bot.commands.registry import Registry
 from bot.commands.spec import CommandSpec, OptionType
 from bot.errors import ParseError, UnknownCommand
 from bot.markup import code
+from bot.requests import UNSTORABLE_HINT, unstorable
 
 MAX_LINE = 4000
 _NAMED = re.compile(r"^([A-Za-z][A-Za-z0-9_-]*):(.*)$", re.DOTALL)
@@ -88,6 +89,9 @@ def parse_line(line: str, registry: Registry, *, visible: list[str] | None = Non
             f"That line is {len(line):,} characters long; commands are at most {MAX_LINE:,}.",
             "Shorten it, or see `/help`.",
         )
+    bad = unstorable(line)
+    if bad is not None:
+        raise ParseError(f"That line contains {bad}, which I can't read.", UNSTORABLE_HINT)
     text = line.strip()
     if not text.startswith("/"):
         raise ParseError("Commands start with a slash.", "Try `/help` to see them all.")

@@ -37,6 +37,7 @@ from bot.words import plural
 
 Mode = Literal["append", "replace"]
 MAX_ID = 40  # ids travel in answer buttons, which hold 100 characters in all
+MAX_NESTING = 32  # levels of YAML lists and mappings in a bank import
 CSV_COLUMNS = ("exam", "id", "domain", "difficulty", "type", "choose", "stem", "correct", "links")
 
 
@@ -317,16 +318,32 @@ def _validate(
     return QuestionBank(exam=exam.strip(), questions=tuple(valid))
 
 
+class NestingLimited(yaml.SafeLoader):
+    """SafeLoader that refuses YAML nested deeper than MAX_NESTING as a YAML error with its line.
+
+    PyYAML composes nodes recursively, so `[[[[…]]]]` 1,500 deep would be a RecursionError (an internal
+    error); a bank is about six levels deep.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                mark = self.peek_event().start_mark
+                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_NESTING} levels deep", mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def _from_yaml(text: str, catalog: Catalog) -> QuestionBank:
     try:
-        # Parsed once: the node tree (for line numbers) and the data built from it, as the content
-        # loader does; composing and then loading again took twice as long (16 s for a megabyte).
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        node = yaml.compose(text, Loader=NestingLimited)
+        data = yaml.load(text, Loader=NestingLimited)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ImportRejected(
