@@ -41,7 +41,7 @@ LEASE = dt.timedelta(minutes=2)
 LOOKBACK = dt.timedelta(days=8)  # how far back a start-up looks for missed prompts to record
 REVEAL_RETRY = dt.timedelta(hours=24)  # a reveal that keeps failing is given up after this
 PAUSE_AFTER = 3  # permanent failures in a row before a schedule is paused
-FAN_OUT = 256  # posts in flight at once where no pool bounds them; the rate limiter decides when each goes
+FAN_OUT = 256  # posts in flight at once; the rate limiter decides when each actually goes
 POOL_RESERVE = 3  # connections of a pool left to commands and presses while a pass posts
 CLAIM_CHUNK = 50  # schedules claimed per write transaction (a few milliseconds of SQLite's write lock)
 
@@ -123,6 +123,7 @@ class Deliverer:
         self.lease = lease
         self.pause_after = pause_after
         self._lock = asyncio.Lock()
+        self._database = asyncio.Semaphore(self.database_slots)
 
     @property
     def grace(self) -> dt.timedelta:
@@ -155,12 +156,12 @@ class Deliverer:
             return counts
 
     @property
-    def in_flight(self) -> int:
-        """Posts in flight at once. Each holds a database connection only briefly (building the
+    def database_slots(self) -> int:
+        """Posts that may use the database at once. Each holds a connection only briefly (building the
         message, recording it), but a pool-backed engine must never be asked for more connections than
-        it has while commands need some too; the rate limiter decides when each post actually goes."""
+        it has while commands and presses need some too."""
         capacity = pool_capacity(self.svc.engine)
-        return FAN_OUT if capacity is None else max(2, min(FAN_OUT, capacity - POOL_RESERVE))
+        return FAN_OUT if capacity is None else max(1, capacity - POOL_RESERVE)
 
     async def preview(self, schedule: Schedule, now: dt.datetime, *, post: bool = True) -> tuple[int, PostResult]:
         """Claim and post one prompt of `schedule` now, outside its cron; its reveal follows as usual.
@@ -183,14 +184,28 @@ class Deliverer:
     # -- prompts ---------------------------------------------------------------------------------
 
     async def _claim_prompts(self, now: dt.datetime, counts: Counts) -> AsyncIterator[list[Job]]:
-        """The prompts due at `now`, claimed in chunks of `CLAIM_CHUNK` schedules.
+        """The prompts due at `now`, claimed `CLAIM_CHUNK` schedules at a time.
 
-        What is due is worked out from one read; each chunk then picks its questions in a read
-        transaction (which takes no lock) and claims them in its own short write transaction. A
-        claim that another process won in between is simply not ours: the unique key decides."""
+        Each chunk works out what is due and picks its questions in a read transaction (which takes no
+        lock), then claims them in its own short write transaction; the caller posts a chunk's prompts
+        while the next chunk is read. A claim that another process won in between is simply not
+        ours: the unique key decides."""
         async with reading(self.svc.engine) as conn:
-            due: list[tuple[Schedule, list[dt.datetime]]] = []
-            for schedule in await schedule_store.active(conn):
+            active = await schedule_store.active(conn)
+        pools: Pools = {}
+        for start in range(0, len(active), CLAIM_CHUNK):
+            planned = await self._plan(active[start : start + CLAIM_CHUNK], now, counts, pools)
+            if planned:
+                yield await self._claim(planned, now, counts)
+
+    async def _plan(self, chunk: Sequence[Schedule], now: dt.datetime, counts: Counts, pools: Pools) -> list[_Planned]:
+        """Per schedule of the chunk with runs due: the latest run within the grace window to post,
+        with its question; every earlier run, or a latest one past the grace window, to record as
+        skipped, with why."""
+        planned: list[_Planned] = []
+        minutes = self.svc.settings.grace_minutes
+        async with reading(self.svc.engine) as conn:
+            for schedule in chunk:
                 last = await outbox.last_prompt_due(conn, schedule.id)
                 since = max(schedule.active_from, now - LOOKBACK, *([last] if last else []))
                 try:
@@ -202,26 +217,9 @@ class Deliverer:
                     )
                     continue
                 fires = occurrences(trigger, since, now)
-                if fires:
-                    due.append((schedule, fires))
-        pools: Pools = {}
-        for start in range(0, len(due), CLAIM_CHUNK):
-            planned = await self._plan(due[start : start + CLAIM_CHUNK], now, counts, pools)
-            yield await self._claim(planned, now, counts)
-
-    async def _plan(
-        self, chunk: Sequence[tuple[Schedule, list[dt.datetime]]], now: dt.datetime, counts: Counts, pools: Pools
-    ) -> list[_Planned]:
-        """Per schedule of the chunk: the latest fire within the grace window to post, with its
-        question; every earlier or later-than-grace fire to record as skipped, with why."""
-        planned: list[_Planned] = []
-        minutes = self.svc.settings.grace_minutes
-        async with reading(self.svc.engine) as conn:
-            for schedule, fires in chunk:
-                latest = fires[-1]
                 for fire in fires:
                     key = prompt_key(schedule.id, fire, schedule.timezone)
-                    if fire == latest and now - fire <= self.grace:
+                    if fire == fires[-1] and now - fire <= self.grace:
                         question = await pick_question(conn, self.svc, schedule, key, pools)
                         if question is None:
                             log.warning("schedule %s: no question matches exam/domain/difficulty", schedule.id)
@@ -232,7 +230,7 @@ class Deliverer:
                     else:
                         why = (
                             f"missed by more than the {minutes}-minute grace window"
-                            if fire == latest
+                            if fire == fires[-1]
                             else "missed, and a later run was due as well (only the latest is posted)"
                         )
                         planned.append(_Planned(schedule, key, fire, None, why))
@@ -347,36 +345,41 @@ class Deliverer:
     # -- posting ---------------------------------------------------------------------------------
 
     async def _post(self, job: Job, now: dt.datetime, counts: Counts) -> PostResult:
-        try:
-            if job.kind == "prompt":
-                reply = await build_prompt(self.svc, job.id, now)
-            else:
-                reply, answers = await build_reveal(self.svc, job.id)
-                await feed_practice(self.svc, job.id, answers, now)
-        except Exception:
-            log.exception("building %s %s failed", job.kind, job.key)
-            await self._finish(job, PostResult(PostOutcome.FAILED, detail="could not build the message"), now)
-            counts.failed += 1
-            return PostResult(PostOutcome.FAILED)
-        poster = self.sender.poster(job.platform)
-        recorded = isinstance(poster, KnowsItsIds)
-        if isinstance(poster, KnowsItsIds):
-            # Recorded before it is sent: a crash after this line loses the post, never doubles it.
-            async with self.svc.engine.begin() as conn:
-                await self._mark_posted(conn, job.id, job.kind, poster.planned_id(job.nonce), now, job.schedule_id)
+        """Build, record and send one delivery. The database work before and after the send runs under
+        `_database`, so however many posts wait on the rate limiter, only a bounded number use a
+        connection at once; the send itself holds none."""
+        async with self._database:
+            try:
+                if job.kind == "prompt":
+                    reply = await build_prompt(self.svc, job.id, now)
+                else:
+                    reply, answers = await build_reveal(self.svc, job.id)
+                    await feed_practice(self.svc, job.id, answers, now)
+            except Exception:
+                log.exception("building %s %s failed", job.kind, job.key)
+                await self._finish(job, PostResult(PostOutcome.FAILED, detail="could not build the message"), now)
+                counts.failed += 1
+                return PostResult(PostOutcome.FAILED)
+            poster = self.sender.poster(job.platform)
+            recorded = isinstance(poster, KnowsItsIds)
+            if isinstance(poster, KnowsItsIds):
+                # Recorded before it is sent: a crash after this line loses the post, never doubles it.
+                async with self.svc.engine.begin() as conn:
+                    await self._mark_posted(conn, job.id, job.kind, poster.planned_id(job.nonce), now, job.schedule_id)
         result = await self.sender.post(
             job.platform, job.workspace, job.channel, reply, nonce=job.nonce, retry_since=job.retry_since
         )
-        await self._finish(job, result, now, recorded=recorded)
-        if result.ok:
-            counts.posted.append((job.kind, job.channel))
-            if job.kind == "prompt":
-                counts.prompts += 1
+        async with self._database:
+            await self._finish(job, result, now, recorded=recorded)
+            if result.ok:
+                counts.posted.append((job.kind, job.channel))
+                if job.kind == "prompt":
+                    counts.prompts += 1
+                else:
+                    counts.reveals += 1
+                    await close_prompt(self.svc, self.sender, job.id)
             else:
-                counts.reveals += 1
-                await close_prompt(self.svc, self.sender, job.id)
-        else:
-            counts.failed += 1
+                counts.failed += 1
         return result
 
     async def _finish(self, job: Job, result: PostResult, now: dt.datetime, *, recorded: bool = False) -> None:
@@ -447,13 +450,14 @@ class _Planned:
 
 
 class _Posting:
-    """The posts of one pass, started as their claims commit, at most `Deliverer.in_flight` at once."""
+    """The posts of one pass, started as their claims commit, at most `FAN_OUT` at once (the rate limiter
+    decides when each goes; `Deliverer._database` bounds their use of the database)."""
 
     def __init__(self, deliverer: Deliverer, now: dt.datetime, counts: Counts) -> None:
         self.deliverer = deliverer
         self.now = now
         self.counts = counts
-        self.gate = asyncio.Semaphore(deliverer.in_flight)
+        self.gate = asyncio.Semaphore(FAN_OUT)
         self.tasks: list[asyncio.Task[None]] = []
 
     def start(self, jobs: Sequence[Job]) -> None:
