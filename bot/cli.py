@@ -325,10 +325,44 @@ def db_backup(target: Path, force: bool) -> None:
     except FileNotFoundError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(2) from None
-    except (PermissionError, IsADirectoryError, sqlite3.OperationalError) as exc:
+    except (OSError, sqlite3.Error) as exc:  # a folder that is a file, no permission, a full disk
         click.echo(f"cannot write the backup to {target}: {exc}", err=True)
         raise SystemExit(2) from None
     click.echo(f"backed up {source} to {target} ({pages} pages)")
+
+
+@db.command("restore")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+def db_restore(file: Path, yes: bool) -> None:
+    """Replace the SQLite database with a backup FILE; the bot must be stopped.
+
+    FILE is checked first (a studybot database, not newer than this studybot), and the current
+    database is kept beside it before it is replaced.
+    """
+    from bot.clock import SystemClock
+    from bot.ops.restore import RestoreRefused, check_restorable, restore
+    from bot.store import sqlite_path
+
+    settings = load_settings()
+    live = sqlite_path(settings.database_url)
+    if live is None:
+        click.echo("db restore replaces SQLite databases; for PostgreSQL use pg_restore.", err=True)
+        raise SystemExit(2)
+    try:
+        check_restorable(live, file)
+        if not yes:
+            click.confirm(f"Replace the database {live} with {file}? A copy of it is kept first", abort=True)
+        done = restore(live, file, now=SystemClock().now())
+    except RestoreRefused as exc:
+        click.echo(f"db restore: {exc.message}", err=True)
+        raise SystemExit(2) from None
+    kept = f"; the database it replaced is kept at {done.kept}" if done.kept else ""
+    click.echo(f"restored {file} into {live} ({done.pages} pages){kept}")
+    if not done.current:
+        click.echo(
+            f"it is at schema revision {done.revision}: the next start upgrades it (or run `studybot db upgrade`)"
+        )
 
 
 @main.group()

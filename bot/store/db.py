@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import errno
 import logging
+import os
 import socket
 import sqlite3
 import weakref
@@ -395,4 +397,99 @@ def backup_sqlite(source: Path, target: Path) -> int:
     src.close()
     dst.close()
     tmp.replace(target)
+    return int(pages)
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
+_SHM_DMS_BYTE = 128  # SQLite's unix VFS: each open connection holds a read lock on this byte of -shm
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SqliteFile:
+    """What `inspect_sqlite` found: `problem` when the file is no intact SQLite database; else its
+    tables, its schema revision (None without one) and whether this code's migrations know it."""
+
+    problem: str | None
+    tables: frozenset[str] = frozenset()
+    revision: str | None = None
+    known: bool = True
+
+
+def inspect_sqlite(path: Path) -> SqliteFile:
+    """Look into a SQLite file read-only (never creating it): header, `PRAGMA quick_check`, tables, revision."""
+    try:
+        with path.open("rb") as handle:
+            header = handle.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return SqliteFile(f"there is no file {path}")
+    except IsADirectoryError:
+        return SqliteFile(f"{path} is a folder, not a database file")
+    except PermissionError:
+        return SqliteFile(f"{path} cannot be read (permission denied)")
+    except OSError as exc:
+        return SqliteFile(f"{path} cannot be read ({exc.strerror or exc})")
+    if header != SQLITE_HEADER:
+        return SqliteFile(f"{path} is not a SQLite database")
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            (check,) = db.execute("PRAGMA quick_check").fetchone()
+            if check != "ok":
+                return SqliteFile(f"{path} is a damaged SQLite database ({check})")
+            tables = frozenset(str(row[0]) for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'"))
+            row = (
+                db.execute("SELECT version_num FROM alembic_version").fetchone()
+                if "alembic_version" in tables
+                else None
+            )
+    except sqlite3.DatabaseError as exc:  # a SQLite header, then pages SQLite cannot read
+        return SqliteFile(f"{path} is a damaged SQLite database ({exc})")
+    revision = None if row is None else str(row[0])
+    return SqliteFile(None, tables, revision, revision is None or revision in _known_revisions())
+
+
+def sqlite_in_use(path: Path) -> bool:
+    """Whether some other process has the SQLite database at `path` open (a running bot, a CLI command).
+
+    Every connection to a WAL database (studybot opens them all in WAL) holds a shared POSIX lock on
+    one byte of the `-shm` file for as long as it is open, idle or not. A non-blocking exclusive lock
+    on that byte fails exactly when another process holds one; it is released at once. POSIX locks
+    belong to a process and closing any descriptor of the file drops them, so call this before this
+    process opens the database itself. Without a `-shm` file no connection is open in WAL mode.
+    """
+    import fcntl  # POSIX only; studybot's SQLite deployments are Linux and macOS
+
+    try:
+        descriptor = os.open(path.with_name(path.name + "-shm"), os.O_RDWR)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.lockf(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
+    except OSError as exc:
+        if exc.errno in (errno.EAGAIN, errno.EACCES):
+            return True
+        raise
+    else:
+        fcntl.lockf(descriptor, fcntl.LOCK_UN, 1, _SHM_DMS_BYTE)
+        return False
+    finally:
+        os.close(descriptor)
+
+
+def restore_sqlite(source: Path, target: Path) -> int:
+    """Replace the database at `target` with `source`'s content, through SQLite's backup API.
+
+    The copy is written by a connection to `target` itself, so SQLite keeps its journal consistent:
+    copying the file over it would leave the old `-wal` to be replayed onto the new content. The
+    target leaves WAL first (nothing else may have it open), so differing page sizes copy too.
+    Returns the number of pages copied.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with (
+        contextlib.closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as src,
+        contextlib.closing(sqlite3.connect(target, timeout=BUSY_TIMEOUT_MS / 1000)) as dst,
+    ):
+        dst.execute("PRAGMA journal_mode=DELETE")
+        src.backup(dst)
+        (pages,) = dst.execute("PRAGMA page_count").fetchone()
     return int(pages)
