@@ -344,3 +344,26 @@ held_certifications = Table(
     UniqueConstraint("member_id", "exam", name="uq_held_certifications_member_exam"),
     Index("ix_held_certifications_expiry", "expires_on"),
 )
+
+# -- installations (issue 19) ------------------------------------------------------------------------
+# One row per workspace (or enterprise) that installed the app through "Add to Slack" (OAuth), holding
+# the bot token that workspace granted. The token is encrypted (Fernet, key from STUDYBOT_TOKEN_KEY)
+# before it is written, so a copied database or backup holds no usable token. `enterprise` and
+# `workspace` are "" when absent (an org-wide install has no workspace), so both can be in the key.
+
+installations = Table(
+    "installations",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("enterprise", String(64), primary_key=True),
+    Column("workspace", String(64), primary_key=True),
+    Column("app_id", String(64), nullable=True),
+    Column("bot_token", Text, nullable=False),  # Fernet ciphertext, never the token itself
+    Column("bot_id", String(64), nullable=True),
+    Column("bot_user_id", String(64), nullable=True),
+    Column("scopes", Text, nullable=False),  # comma-separated, as the platform grants them
+    Column("installer", String(64), nullable=True),
+    Column("is_enterprise_install", Boolean, nullable=False),
+    Column("installed_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
