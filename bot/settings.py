@@ -14,7 +14,8 @@ from typing import Literal
 
 from dotenv import dotenv_values
 from platformdirs import user_data_dir
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigurationError
@@ -71,8 +72,10 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(None, alias="DISCORD_TOKEN")
     discord_application_id: int | None = Field(None, alias="DISCORD_APPLICATION_ID")
     discord_guild_ids: tuple[int, ...] = Field((), alias="DISCORD_GUILD_IDS")
-    discord_shard_count: int | None = Field(None, ge=1, alias="DISCORD_SHARD_COUNT")
+    discord_shard_count: int | None = Field(None, alias="DISCORD_SHARD_COUNT")
+    """How many gateway shards the bot has in all (every process the same number)."""
     discord_shard_ids: tuple[int, ...] = Field((), alias="DISCORD_SHARD_IDS")
+    """Which of them this process runs; all of them when empty."""
 
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
@@ -84,8 +87,45 @@ class Settings(BaseSettings):
     @classmethod
     def _id_list(cls, value: object) -> object:
         if isinstance(value, str):
-            return tuple(int(part) for part in value.replace(";", ",").split(",") if part.strip())
+            parts = [part.strip() for part in value.replace(";", ",").split(",") if part.strip()]
+            bad = [part for part in parts if not part.isdigit()]
+            if bad:
+                raise ValueError(
+                    f"{bad[0]!r} is not an id (a whole number, 0 or more); give ids separated by commas, such as 0,1"
+                )
+            return tuple(int(part) for part in parts)
         return value
+
+    @field_validator("discord_shard_count")
+    @classmethod
+    def _shard_count(cls, value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise ValueError("a bot has at least 1 shard; give the total, such as 2 (or leave it unset)")
+        return value
+
+    @model_validator(mode="after")
+    def _shards_of_count(self) -> Settings:
+        """Shard ids only mean something beside the total, and each must be one of its shards: a process
+        started with a wrong one would serve no guild, or the same guilds as another process."""
+        ids, count = self.discord_shard_ids, self.discord_shard_count
+        if ids and count is None:
+            raise PydanticCustomError(
+                "shards", "DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT, the total number of shards, as well"
+            )
+        outside = [i for i in ids if count is not None and i >= count]
+        if outside:
+            raise PydanticCustomError(
+                "shards",
+                "DISCORD_SHARD_IDS: {outside} not among the shards 0 to {last} of DISCORD_SHARD_COUNT={count}",
+                {
+                    "outside": ", ".join(map(str, outside)) + (" is" if len(outside) == 1 else " are"),
+                    "last": (count or 1) - 1,
+                    "count": count,
+                },
+            )
+        if len(set(ids)) != len(ids):
+            raise PydanticCustomError("shards", "DISCORD_SHARD_IDS: each shard id may be given only once")
+        return self
 
     @field_validator("database_url")
     @classmethod
@@ -142,14 +182,23 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             problems = []
             for error in exc.errors():
-                name = str(error["loc"][0]) if error["loc"] else "settings"
-                problems.append(f"{name}: {error['msg']}")
+                # A check across variables (the shards) names them in its own message.
+                problems.append(f"{error['loc'][0]}: {error['msg']}" if error["loc"] else error["msg"])
             raise ConfigurationError(problems) from None
 
     @property
     def database_from_default(self) -> bool:
         """True when no STUDYBOT_DATABASE_URL was given and the SQLite file in the data directory is used."""
         return "database_url" not in self.model_fields_set
+
+    @property
+    def discord_shards_here(self) -> tuple[int, ...] | None:
+        """The shard ids this process runs out of `discord_shard_count`, or None when it runs them all
+        (no sharding, or a count without ids): what decides which guilds' deliveries are its own."""
+        count = self.discord_shard_count
+        if count is None or not self.discord_shard_ids or set(self.discord_shard_ids) == set(range(count)):
+            return None
+        return tuple(sorted(self.discord_shard_ids))
 
     @property
     def discord_enabled(self) -> bool:

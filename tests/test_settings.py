@@ -50,3 +50,50 @@ def test_env_example_documents_every_variable() -> None:
     example = (Path(__file__).parent.parent / ".env.example").read_text()
     for field in Settings.model_fields.values():
         assert f"{field.alias}=" in example, field.alias
+
+
+@pytest.mark.parametrize(
+    ("environ", "problem"),
+    [
+        (
+            {"DISCORD_SHARD_IDS": "0"},
+            "DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT, the total number of shards, as well",
+        ),
+        (
+            {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "1,2,3"},
+            "DISCORD_SHARD_IDS: 2, 3 are not among the shards 0 to 1 of DISCORD_SHARD_COUNT=2",
+        ),
+        (
+            {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "2"},
+            "DISCORD_SHARD_IDS: 2 is not among the shards 0 to 1 of DISCORD_SHARD_COUNT=2",
+        ),
+        (
+            {"DISCORD_SHARD_COUNT": "0"},
+            "DISCORD_SHARD_COUNT: Value error, a bot has at least 1 shard; "
+            "give the total, such as 2 (or leave it unset)",
+        ),
+        (
+            {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0,-1"},
+            "DISCORD_SHARD_IDS: Value error, '-1' is not an id (a whole number, 0 or more); "
+            "give ids separated by commas, such as 0,1",
+        ),
+        (
+            {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "1,1"},
+            "DISCORD_SHARD_IDS: each shard id may be given only once",
+        ),
+    ],
+)
+def test_shard_settings_are_checked_at_start(environ: dict[str, str], problem: str) -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(environ, env_file=None)
+    assert caught.value.problems == [problem]
+
+
+def test_the_shards_a_process_runs() -> None:
+    def here(**environ: str) -> tuple[int, ...] | None:
+        return Settings.from_env(environ, env_file=None).discord_shards_here
+
+    assert here() is None
+    assert here(DISCORD_SHARD_COUNT="4") is None  # every shard in this process
+    assert here(DISCORD_SHARD_COUNT="2", DISCORD_SHARD_IDS="1,0") is None
+    assert here(DISCORD_SHARD_COUNT="4", DISCORD_SHARD_IDS="3; 1") == (1, 3)
