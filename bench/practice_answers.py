@@ -28,6 +28,7 @@ import argparse
 import asyncio
 import datetime as dt
 import gc
+import itertools
 import os
 import platform
 import sqlite3
@@ -129,16 +130,20 @@ async def setup(rt: Runtime, now: dt.datetime) -> dict[str, list[list[str]]]:
     return presses
 
 
-async def press(rt: Runtime, who: Identity, raw: str, latencies: list[float], titles: list[str]) -> None:
+async def press(
+    rt: Runtime, who: Identity, raw: str, latencies: list[float], titles: list[str], delivery_id: str | None = None
+) -> None:
     action_id, _, letters = raw.partition("|")
     values = tuple(letters) if letters else ()
     start = time.perf_counter()
-    reply = await rt.core.handle(Action(who, action_id, values=values))
+    reply = await rt.core.handle(Action(who, action_id, values=values, delivery_id=delivery_id))
     latencies.append(time.perf_counter() - start)
     titles.append(reply.title or "")
 
 
-async def run_scenario(rt: Runtime, scenario: str, presses: list[list[str]]) -> dict[str, float]:
+async def run_scenario(
+    rt: Runtime, scenario: str, presses: list[list[str]], *, delivery_ids: bool = False
+) -> dict[str, float]:
     latencies: list[float] = []
     titles: list[str] = []
     ends: list[float] = []
@@ -146,9 +151,12 @@ async def run_scenario(rt: Runtime, scenario: str, presses: list[list[str]]) -> 
     writer = rt.services.writer
     batches_before = writer.batches
     started = time.perf_counter()
+    serial = itertools.count()
 
     async def one(n: int, raw: str) -> None:
-        await press(rt, identity(n), raw, latencies, titles)
+        # A Slack press carries its trigger id, which the dispatcher claims once (the delivery ledger).
+        delivery = f"slack:{scenario}.{next(serial)}.t:1700000000.0" if delivery_ids else None
+        await press(rt, identity(n), raw, latencies, titles, delivery)
         ends.append(time.perf_counter() - started)
 
     if scenario == "burst":
@@ -219,7 +227,7 @@ def raw_sqlite(path: Path, rows: int) -> dict[str, float]:
     return out
 
 
-async def main(scenarios: list[str], *, gc_freeze: bool = False) -> None:
+async def main(scenarios: list[str], *, gc_freeze: bool = False, delivery_ids: bool = False) -> None:
     print(
         f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}, {platform.machine()}, "
         f"{len(os.sched_getaffinity(0))} CPUs usable" + ("; DIAGNOSTIC: gc.freeze() after setup" if gc_freeze else "")
@@ -234,7 +242,7 @@ async def main(scenarios: list[str], *, gc_freeze: bool = False) -> None:
                 gc.freeze()
             sent = 0
             for scenario in scenarios:
-                r = await run_scenario(rt, scenario, presses[scenario])
+                r = await run_scenario(rt, scenario, presses[scenario], delivery_ids=delivery_ids)
                 sent += int(r["sent"])
                 extra = (
                     f"; end-to-end from burst start p50 {r['e2e_p50']:.0f} ms, p99 {r['e2e_p99']:.0f} ms"
@@ -262,5 +270,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only these scenarios")
     parser.add_argument("--gc-freeze", action="store_true", help="diagnostic: gc.freeze() after setup (see above)")
+    parser.add_argument(
+        "--delivery-ids", action="store_true", help="give each press a Slack-shaped delivery id, as Slack presses have"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.only or list(SCENARIOS), gc_freeze=args.gc_freeze))
+    asyncio.run(main(args.only or list(SCENARIOS), gc_freeze=args.gc_freeze, delivery_ids=args.delivery_ids))
