@@ -59,6 +59,11 @@ class DeliveryLedger:
 
     Expired ids are forgotten lazily, at most every `PRUNE_EVERY` per process, in chunks, after a batch
     has been answered, so the table holds about an hour of deliveries.
+
+    Adapters pass the ids their platform can deliver twice: Slack's trigger ids (a retry, or a request a
+    load balancer sends to a second worker), and through `Core.first_delivery` request signatures and
+    Events API event ids. Discord delivers each interaction once and accepts only one answer to it, so
+    its adapter passes none, and its presses pay no claim.
     """
 
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
