@@ -26,7 +26,7 @@ from bot.paths.context import PathContext
 from bot.practice.writer import AnswerWriter
 from bot.schedule.ports import Poster, Posters
 from bot.schedule.scheduler import ScheduleService
-from bot.services import Services
+from bot.services import Ownership, Services
 from bot.settings import Settings
 from bot.store import create_engine, upgrade
 from bot.store.moderators import ModeratorCache
@@ -113,6 +113,7 @@ class Runtime:
                 posters=posters,
                 moderators=ModeratorCache(engine),
                 metrics=self.metrics,
+                owns=ownership(self.settings),
             )
             jobs = [_bind(job.run, services) for job in registry.delivery_jobs]
             self._schedule = ScheduleService(services, jobs=jobs)
@@ -149,6 +150,22 @@ class Runtime:
             self._core = None
             self._schedule = None
             gc.unfreeze()
+
+
+def ownership(settings: Settings) -> Ownership:
+    """Which workspaces this process serves: a Discord guild is its own when the guild's shard is one
+    of `DISCORD_SHARD_IDS` (Discord's rule, shard = (guild id >> 22) % shard count; direct messages
+    reach shard 0 only). Every other platform, and an unsharded or all-shards process, serves all."""
+    shards, count = settings.discord_shards_here, settings.discord_shard_count
+    if shards is None or count is None:
+        return Ownership()
+    here = frozenset(shards)
+
+    def discord_guild(workspace: str) -> bool:
+        guild = int(workspace) if workspace.isdigit() else 0
+        return (guild >> 22) % count in here
+
+    return Ownership({"discord": discord_guild})
 
 
 _ASK_ENGINES: dict[int, tuple[Catalog, AskEngine]] = {}

@@ -7,6 +7,7 @@ silently switches itself off.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +22,28 @@ from bot.practice.writer import AnswerWriter
 from bot.schedule.ports import Posters, ScheduleControl
 from bot.settings import Settings
 from bot.store.moderators import ModeratorCache
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Which workspaces' scheduled posts are this process's to claim, when several processes split a
+    platform between them (Discord's gateway shards): a predicate on (platform, workspace).
+
+    A platform without a rule is served whole by every process, and claims alone keep each delivery
+    once. With a rule, a delivery in a workspace another process serves is left to that process.
+    """
+
+    rules: Mapping[str, Callable[[str], bool]] = field(default_factory=dict)
+    """By platform name: whether a workspace of that platform is served here."""
+
+    def __call__(self, platform: str, workspace: str) -> bool:
+        rule = self.rules.get(platform)
+        return rule is None or rule(workspace)
+
+    @property
+    def everything(self) -> bool:
+        """True when this process serves every workspace, so nothing need be filtered."""
+        return not self.rules
 
 
 @dataclass
@@ -42,5 +65,7 @@ class Services:
     metrics: Metrics | None
     """What this process counts for `/metrics`; None when it serves no metrics (no health port), so
     nothing is counted that no one can read."""
+    owns: Ownership
+    """Whose deliveries this process claims (its Discord shards' guilds); everything when unsharded."""
     schedule: ScheduleControl = field(init=False)
     """The scheduler's controls (change notifications, previews); set by the runtime right after."""
