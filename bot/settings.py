@@ -28,6 +28,9 @@ ASYNC_POSTGRES_PREFIX = "postgresql+asyncpg://"
 _SYNC_SQLITE_PREFIX = "sqlite://"
 ASYNC_SQLITE_PREFIX = "sqlite+aiosqlite://"
 _SUPPORTED = (ASYNC_POSTGRES_PREFIX, ASYNC_SQLITE_PREFIX)
+TOKEN_KEY_HINT = (
+    'make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
 
 
 def default_database_url() -> str:
@@ -82,6 +85,14 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_command: str = Field("/study", alias="STUDYBOT_SLACK_COMMAND")
     slack_admin_command: str = Field("/studyadmin", alias="STUDYBOT_SLACK_ADMIN_COMMAND")
+    slack_client_id: str | None = Field(None, alias="SLACK_CLIENT_ID")
+    """With `slack_client_secret`: "Add to Slack" for many workspaces (OAuth, HTTP mode) instead of one bot token."""
+    slack_client_secret: SecretStr | None = Field(None, alias="SLACK_CLIENT_SECRET")
+    slack_redirect_uri: str | None = Field(None, alias="SLACK_REDIRECT_URI")
+    """The public URL Slack sends installers back to; its path is the route served (default /slack/oauth_redirect)."""
+    slack_install_path: str = Field("/slack/install", alias="SLACK_INSTALL_PATH")
+    token_key: SecretStr | None = Field(None, alias="STUDYBOT_TOKEN_KEY")
+    """Fernet key(s) that encrypt stored bot tokens; the first encrypts, every one decrypts (key rotation)."""
 
     @field_validator("discord_guild_ids", "discord_shard_ids", mode="before")
     @classmethod
@@ -159,6 +170,41 @@ class Settings(BaseSettings):
             raise ValueError("a Slack command name starts with / and has no spaces")
         return value
 
+    @field_validator("slack_install_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        if not value.startswith("/") or " " in value or "?" in value:
+            raise ValueError("a path on this server, starting with /, such as /slack/install")
+        return value
+
+    @field_validator("slack_redirect_uri")
+    @classmethod
+    def _redirect(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.netloc or not parts.path.startswith("/"):
+            raise ValueError(
+                "the full public URL of the redirect, such as https://bot.example.com/slack/oauth_redirect"
+            )
+        return value
+
+    @field_validator("token_key")
+    @classmethod
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        """Refused at start, not at the first install; the message never shows the key."""
+        from cryptography.fernet import Fernet
+
+        keys = [part.strip() for part in (value.get_secret_value() if value else "").split(",") if part.strip()]
+        try:
+            for key in keys:
+                Fernet(key)
+        except ValueError:
+            raise ValueError(f"not a Fernet key (32 url-safe base64-encoded bytes); {TOKEN_KEY_HINT}") from None
+        return value
+
     @classmethod
     def settings_customise_sources(cls, settings_cls, init_settings, **_others):  # type: ignore[no-untyped-def, override]
         """Only `from_env` decides where values come from, so a test's dict is the whole truth."""
@@ -205,7 +251,19 @@ class Settings(BaseSettings):
         return self.discord_token is not None
 
     @property
+    def slack_oauth(self) -> bool:
+        """Whether Slack runs for many workspaces ("Add to Slack"): a client id and secret are set."""
+        return self.slack_client_id is not None or self.slack_client_secret is not None
+
+    @property
+    def slack_redirect_path(self) -> str:
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.slack_redirect_uri).path if self.slack_redirect_uri else "/slack/oauth_redirect"
+
+    @property
     def slack_enabled(self) -> bool:
-        return self.slack_bot_token is not None and (
+        single = self.slack_bot_token is not None and (
             self.slack_app_token is not None or self.slack_signing_secret is not None
         )
+        return single or self.slack_oauth
