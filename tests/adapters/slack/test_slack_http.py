@@ -115,7 +115,7 @@ async def test_a_button_press_round_trips(
     buttons = {e["text"]["text"]: e for e in elements(answer.body["blocks"])}
     assert set(buttons) == {"Delete everything", "Keep my data"}
     keep = buttons["Keep my data"]
-    assert keep["action_id"] == keep["value"] and keep["action_id"].startswith("profile-keep:1:")
+    assert keep["action_id"] == keep["value"] and keep["action_id"].startswith("profile-keep:2:")
     assert buttons["Delete everything"]["style"] == "danger"
 
     sent, key = await deliveries.press(keep)
