@@ -191,7 +191,7 @@ class Deliverer:
         while the next chunk is read. A claim that another process won in between is simply not
         ours: the unique key decides."""
         async with reading(self.svc.engine) as conn:
-            active = await schedule_store.active(conn)
+            active = [s for s in await schedule_store.active(conn) if self.svc.owns(s.platform, s.workspace)]
         pools: Pools = {}
         for start in range(0, len(active), CLAIM_CHUNK):
             planned = await self._plan(active[start : start + CLAIM_CHUNK], now, counts, pools)
@@ -289,6 +289,8 @@ class Deliverer:
         jobs: list[Job] = []
         async with self.svc.engine.begin() as conn:
             for prompt in await outbox.due_reveals(conn, now):
+                if not self.svc.owns(prompt.platform, prompt.workspace):
+                    continue  # another process's shard: its reveal is that process's to post
                 key = f"r:{prompt.id}"
                 new_id = await outbox.insert_claim(
                     conn,
@@ -330,6 +332,8 @@ class Deliverer:
         jobs: list[Job] = []
         async with self.svc.engine.begin() as conn:
             for row in await outbox.stale_claims(conn, now - self.lease):
+                if not self.svc.owns(row.platform, row.workspace):
+                    continue  # left to a process serving that workspace
                 if not await outbox.take_over(conn, row, now):
                     continue  # another process took it over first
                 if row.message_id:
@@ -432,8 +436,15 @@ class Deliverer:
         or the moment a claim left open (a process died while posting) passes its lease and can be
         taken over, whichever comes first."""
         async with reading(self.svc.engine) as conn:
-            reveal = await outbox.next_reveal_at(conn)
-            claimed = await outbox.oldest_open_claim(conn)
+            if self.svc.owns.everything:
+                reveal = await outbox.next_reveal_at(conn)
+                claimed = await outbox.oldest_open_claim(conn)
+            else:  # waking for another process's reveal or claim would find nothing to do, at once, again
+                ahead = self.svc.clock.now() + dt.timedelta(days=3650)
+                mine = [d for d in await outbox.due_reveals(conn, ahead) if self.svc.owns(d.platform, d.workspace)]
+                reveal = min((d.reveal_at for d in mine if d.reveal_at), default=None)
+                open_ = await outbox.stale_claims(conn, ahead)
+                claimed = min((d.claimed_at for d in open_ if self.svc.owns(d.platform, d.workspace)), default=None)
         times = [t for t in (reveal, claimed + self.lease + dt.timedelta(seconds=1) if claimed else None) if t]
         return min(times) if times else None
 
