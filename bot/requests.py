@@ -23,6 +23,7 @@ VALUE_MAX = 150  # Slack's limit for a menu option's value; Discord's holds 100
 VALUES_MAX = 25  # options in one Discord or Slack menu
 MESSAGE_ID_MAX = 100  # schedule_deliveries.message_id
 DELIVERY_ID_MAX = 200  # claims.key
+NUMBER_MAX = 2**63 - 1  # a number a button carries (a row id, a time in ms) fits SQLite's 64-bit INTEGER
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_HINT = "Remove it or type that part again; nothing was changed."
 BOUNDS_HINT = "Nothing was changed. Shorter names work (in the console: --user, --channel, --workspace)."
@@ -146,6 +147,8 @@ class Action:
         """Why the core cannot take this press as it is (see `Identity.problem`), or None."""
         if len(self.values) > VALUES_MAX:
             return f"That press carries {len(self.values):,} choices; at most {VALUES_MAX} fit."
+        if any(part.isascii() and part.isdigit() and int(part[:20]) > NUMBER_MAX for part in self.action_id.split(":")):
+            return "That button is damaged: it carries a number larger than any I store."
         return (
             self.identity.problem
             or _bounded("button", self.action_id, ACTION_ID_MAX)

@@ -213,6 +213,10 @@ async def test_display_names_are_mended_not_refused(core: Core) -> None:
         (Action(person(), "practice:1:a", values=("1",) * 26), "carries 26 choices"),
         (Action(person(), "practice:1:a", message_id="m" * 101), "The message id is 101 characters long"),
         (Action(person(), "practice:1:a", delivery_id=f"d{SURROGATE}"), "The delivery id contains a broken"),
+        # Forged presses naming a row id no table holds: gp/gps/mk-end were internal errors (an int too big for SQLite).
+        (Action(person(), "gp:1:" + "9" * 30), "carries a number larger than any I store"),
+        (Action(person(), "gps:1:9223372036854775808:1"), "carries a number larger than any I store"),
+        (Action(person(), "mk-end:1:" + "9" * 25), "carries a number larger than any I store"),
     ],
 )
 async def test_a_press_the_store_cannot_hold_is_refused(core: Core, action: Action, says: str) -> None:
