@@ -12,12 +12,19 @@ through the request's `response_url` (falling back to `chat.postEphemeral`/`chat
 Choosing in a menu is only acknowledged: the choices reach the core with the next button press.
 A command that takes a file, typed without it, opens a modal instead (`forms`) to pick the file or
 paste it; its submission is handled as that command and answered in the channel with the bot token.
+
+With `SLACK_CLIENT_ID`/`SLACK_CLIENT_SECRET` instead of `SLACK_BOT_TOKEN`, the app is for many workspaces
+("Add to Slack"): it serves over HTTP with Bolt's OAuth flow on the install and redirect paths, keeps
+each workspace's bot token in our database (`installations`), and Bolt's authorization hands every
+listener a client with the token of the workspace the request came from; listeners use only that
+client. Uninstalling the app (`app_uninstalled`, `tokens_revoked`) deletes the workspace's installation.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import html
 import logging
 import re
 import time
@@ -28,6 +35,9 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -44,6 +54,7 @@ from adapters.slack.forms import (
     form_view,
     read_upload,
 )
+from adapters.slack.installations import SlackInstallations, SlackOAuthStates, WorkspacePosters
 from adapters.slack.members import MemberDirectory
 from adapters.slack.middleware import EventDeduplication, ReplayGuard, refuse_unreadable_timestamps
 from adapters.slack.payloads import BlockAction, Message, SlashCommandBody
@@ -65,7 +76,8 @@ from bot.log import log_context
 from bot.markup import code, esc
 from bot.replies import Reply, error_reply, internal_error_reply
 from bot.requests import Identity, Upload
-from bot.settings import Settings
+from bot.settings import TOKEN_KEY_HINT, Settings
+from bot.store.installations import TokenCipher
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +99,7 @@ class SlackAdapter:
         port: the HTTP port (0 picks a free one; see `port` after entering).
         host: the HTTP interface to bind.
         base_url: the Web API address; tests point it at a fake Slack.
+        authorize_url: where "Add to Slack" sends installers (Slack's own page unless a test says).
     """
 
     def __init__(
@@ -98,9 +111,12 @@ class SlackAdapter:
         *,
         host: str = "0.0.0.0",
         base_url: str | None = None,
+        authorize_url: str | None = None,
     ) -> None:
-        problems = []
-        if settings.slack_bot_token is None:
+        self.oauth = settings.slack_oauth
+        http = http or self.oauth  # "Add to Slack" needs the install and redirect pages: HTTP only
+        problems = _oauth_problems(settings) if self.oauth else []
+        if not self.oauth and settings.slack_bot_token is None:
             problems.append("SLACK_BOT_TOKEN: required for Slack")
         if http and settings.slack_signing_secret is None:
             problems.append("SLACK_SIGNING_SECRET: required to serve Slack over HTTP")
@@ -108,27 +124,55 @@ class SlackAdapter:
             problems.append("SLACK_APP_TOKEN: required for Socket Mode (or run with --slack-http)")
         if problems:
             raise ConfigurationError(problems)
-        assert settings.slack_bot_token is not None
         self.core = core
         self.settings = settings
         self.http = http
         self.host = host
         self.port = port
-        self.client = AsyncWebClient(
-            token=settings.slack_bot_token.get_secret_value(),
-            base_url=base_url or AsyncWebClient.BASE_URL,
-        )
+        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token and not self.oauth else None
+        self.client = AsyncWebClient(token=token, base_url=base_url or AsyncWebClient.BASE_URL)
         self.members = MemberDirectory(self.client)
-        self.poster = SlackPoster(self.client)
         secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+        self.installations: SlackInstallations | None = None
+        oauth_settings: AsyncOAuthSettings | None = None
+        if self.oauth:
+            from adapters.slack.manifest import SCOPES  # the manifest names this module's events path
+
+            assert settings.token_key is not None and settings.slack_client_secret is not None
+            services = core.services
+            self.installations = SlackInstallations(
+                services.engine, TokenCipher(settings.token_key.get_secret_value()), services.clock
+            )
+            states = SlackOAuthStates(services.engine, services.clock)
+            oauth_settings = AsyncOAuthSettings(
+                client_id=settings.slack_client_id,
+                client_secret=settings.slack_client_secret.get_secret_value(),
+                scopes=list(SCOPES),
+                redirect_uri=settings.slack_redirect_uri,
+                install_path=settings.slack_install_path,
+                install_page_rendering_enabled=False,  # /slack/install goes straight to Slack's consent page
+                redirect_uri_path=settings.slack_redirect_path,
+                authorization_url=authorize_url,
+                installation_store=self.installations,
+                installation_store_bot_only=True,
+                state_store=states,
+                state_expiration_seconds=int(states.lifetime.total_seconds()),
+                callback_options=AsyncCallbackOptions(success=_installed, failure=self._install_failed),
+            )
+            self.poster: SlackPoster | WorkspacePosters = WorkspacePosters(self.client, self.installations)
+        else:
+            self.poster = SlackPoster(self.client)
         self.app = AsyncApp(
             name="studybot",
             client=self.client,
             signing_secret=secret,
             before_authorize=ReplayGuard(core.first_delivery) if http else None,
             process_before_response=False,
+            oauth_settings=oauth_settings,
         )
         self.app.use(EventDeduplication(core.first_delivery))
+        if self.oauth:
+            self.app.enable_token_revocation_listeners()
         self._register()
         self._runner: web.AppRunner | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -137,7 +181,8 @@ class SlackAdapter:
     # -- lifecycle ------------------------------------------------------------------------------
 
     async def __aenter__(self) -> SlackAdapter:
-        await self._check_bot_token()
+        if not self.oauth:  # with OAuth each workspace's token is checked as it installs
+            await self._check_bot_token()
         if self.http:
             served = self.app.web_app(path=EVENTS_PATH, port=self.port)
             served.middlewares.append(refuse_unreadable_timestamps)
@@ -151,6 +196,8 @@ class SlackAdapter:
             self._runner = runner
             self.port = int(runner.addresses[0][1])
             log.info("slack: serving HTTP on %s:%d%s", self.host, self.port, EVENTS_PATH)
+            if self.oauth:
+                log.info("slack: Add to Slack at %s", self.install_url)
         else:
             assert self.settings.slack_app_token is not None
             app_token = self.settings.slack_app_token.get_secret_value()
@@ -230,7 +277,29 @@ class SlackAdapter:
     @property
     def url(self) -> str:
         """The HTTP endpoint (HTTP mode), after entering."""
-        return f"http://{'127.0.0.1' if self.host in ('0.0.0.0', '') else self.host}:{self.port}{EVENTS_PATH}"
+        return f"{self._origin}{EVENTS_PATH}"
+
+    @property
+    def install_url(self) -> str:
+        """The "Add to Slack" page on this server (OAuth mode), after entering."""
+        return f"{self._origin}{self.settings.slack_install_path}"
+
+    @property
+    def redirect_url(self) -> str:
+        """Where Slack sends an installer back to, on this server (OAuth mode), after entering."""
+        return f"{self._origin}{self.settings.slack_redirect_path}"
+
+    @property
+    def _origin(self) -> str:
+        return f"http://{'127.0.0.1' if self.host in ('0.0.0.0', '') else self.host}:{self.port}"
+
+    async def _install_failed(self, args: AsyncFailureArgs) -> BoltResponse:
+        """A refused install explained in words, with the way to start again; nothing was stored."""
+        reason = args.reason
+        again = f'<a href="{html.escape(self.settings.slack_install_path)}">Start again</a>.'
+        message = _INSTALL_FAILURES.get(reason, "Slack could not finish the install; nothing was installed.")
+        log.warning("slack: an install was refused (%s)", reason)
+        return _page(args.suggested_status_code, "studybot was not installed", f"{html.escape(message)} {again}")
 
     # -- listeners ------------------------------------------------------------------------------
 
@@ -242,15 +311,22 @@ class SlackAdapter:
         self.app.error(self._on_error)
 
     def _command_listener(self, *, admin: bool) -> Callable[..., Awaitable[None]]:
-        async def on_command(ack: Callable[[], Awaitable[None]], body: SlashCommandBody, respond: Respond) -> None:
+        async def on_command(
+            ack: Callable[[], Awaitable[None]], body: SlashCommandBody, respond: Respond, client: AsyncWebClient
+        ) -> None:
             await ack()  # within Slack's 3 s, before anything that could be slow
             self._track()
-            await self._answer_command(body, respond, admin=admin)
+            await self._answer_command(body, respond, client, admin=admin)
 
         return on_command
 
     async def _on_block_action(
-        self, ack: Callable[[], Awaitable[None]], body: dict[str, Any], action: BlockAction, respond: Respond
+        self,
+        ack: Callable[[], Awaitable[None]],
+        body: dict[str, Any],
+        action: BlockAction,
+        respond: Respond,
+        client: AsyncWebClient,
     ) -> None:
         await ack()
         if action.get("type") in MENU_TYPES:
@@ -262,33 +338,37 @@ class SlackAdapter:
         workspace = workspace_of(body)
         user = body["user"]["id"]
         with log_context(platform="slack", workspace=workspace, channel=action_channel(body)):
-            member = await self.members.lookup(workspace, user)
+            member = await self.members.lookup(workspace, user, client=client)
             identity = action_identity(body, display_name=member.display_name, is_moderator=member.is_moderator)
             reply = await self.core.handle(to_action(body, action, identity))
             if reply.duplicate:
                 return  # a retry of a press already answered
-            await self._send(reply, body, respond, interactive=True)
+            await self._send(reply, body, respond, client, interactive=True)
             log.debug("slack: action answered in %.1f ms", (time.perf_counter() - started) * 1000)
 
-    async def _answer_command(self, body: SlashCommandBody, respond: Respond, *, admin: bool) -> None:
+    async def _answer_command(
+        self, body: SlashCommandBody, respond: Respond, client: AsyncWebClient, *, admin: bool
+    ) -> None:
         started = time.perf_counter()
         workspace = workspace_of(body)
         with log_context(
             platform="slack", workspace=workspace, channel=body.get("channel_id"), command=body["command"]
         ):
-            member = await self.members.lookup(workspace, str(body["user_id"]))
+            member = await self.members.lookup(workspace, str(body["user_id"]), client=client)
             identity = command_identity(body, display_name=member.display_name, is_moderator=member.is_moderator)
             line = command_line(str(body.get("text") or ""), admin=admin)
             trigger = body.get("trigger_id")
-            if trigger and await self._open_form(body, identity, line, respond):
+            if trigger and await self._open_form(body, identity, line, respond, client):
                 return
             reply = await self.core.handle_line(identity, line, delivery_id=f"slack:{trigger}" if trigger else None)
             if reply.duplicate:
                 return  # a retry of a trigger already answered
-            await self._send(reply, body, respond, interactive=False)
+            await self._send(reply, body, respond, client, interactive=False)
             log.debug("slack: command answered in %.1f ms", (time.perf_counter() - started) * 1000)
 
-    async def _open_form(self, body: SlashCommandBody, identity: Identity, line: str, respond: Respond) -> bool:
+    async def _open_form(
+        self, body: SlashCommandBody, identity: Identity, line: str, respond: Respond, client: AsyncWebClient
+    ) -> bool:
         """Open the modal of a file-taking command typed without its file (see `forms`); False when the
         line is to be handled as typed, including a moderator command from someone who is not one."""
         form = form_for(self.core.registry, line)
@@ -302,16 +382,18 @@ class SlackAdapter:
             log.info("slack: no form for /%s: %s", form.spec.name, exc)
             return False  # handled as typed, and the core says what is missing
         try:
-            await self.client.views_open(trigger_id=str(body["trigger_id"]), view=view)
+            await client.views_open(trigger_id=str(body["trigger_id"]), view=view)
         except SlackApiError as exc:
             log.warning("slack: could not open the form for /%s: %s", form.spec.name, exc.response.get("error"))
             failed = error_reply(
                 "I could not open the form.", "Type the command again: Slack opens a form only within 3 seconds."
             )
-            await self._send(failed, body, respond, interactive=False)
+            await self._send(failed, body, respond, client, interactive=False)
         return True
 
-    async def _on_form(self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def _on_form(
+        self, ack: Callable[..., Awaitable[None]], body: dict[str, Any], view: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         """A submitted form: kept open with its fields marked when a file option got neither a file
         nor text (or both), else closed at once by the ack and handled as its command; the answer is
         posted in the channel it was opened from (a view has no response URL)."""
@@ -325,17 +407,17 @@ class SlackAdapter:
         user = str(body["user"]["id"])
         channel = form_channel(view)
         with log_context(platform="slack", workspace=workspace, channel=channel):
-            member = await self.members.lookup(workspace, user)
+            member = await self.members.lookup(workspace, user, client=client)
             identity = dataclasses.replace(
                 action_identity(body, display_name=member.display_name, is_moderator=member.is_moderator),
                 channel=channel,
             )
-            reply = await self._form_reply(view, identity)
+            reply = await self._form_reply(view, identity, client)
             if reply.duplicate:
                 return
-            await self._post_to(reply, self._message(reply), channel, user)
+            await self._post_to(reply, self._message(reply), channel, user, client)
 
-    async def _form_reply(self, view: dict[str, Any], identity: Identity) -> Reply:
+    async def _form_reply(self, view: dict[str, Any], identity: Identity, client: AsyncWebClient) -> Reply:
         """Read the files picked in the form (the adapter's I/O), then ask the core."""
         spec = self.core.registry.commands.get(form_command(view))
         uploads: dict[str, Upload] = {}
@@ -344,7 +426,7 @@ class SlackAdapter:
             if option is None:
                 continue
             try:
-                uploads[name] = await read_upload(self.client, self.client.token or "", file_id, file_limit(option))
+                uploads[name] = await read_upload(client, client.token or "", file_id, file_limit(option))
             except UploadUnavailable as exc:
                 log.warning("slack: could not read a picked file: %s", exc)
                 return error_reply(
@@ -374,7 +456,9 @@ class SlackAdapter:
             log.exception("slack: reply could not be rendered (ref %s)", ref, extra={"ref": ref})
             return render(internal_error_reply(ref))
 
-    async def _send(self, reply: Reply, body: Mapping[str, Any], respond: Respond, *, interactive: bool) -> None:
+    async def _send(
+        self, reply: Reply, body: Mapping[str, Any], respond: Respond, client: AsyncWebClient, *, interactive: bool
+    ) -> None:
         """Answer through the response URL; post with the bot token only when there is none (or it failed)."""
         message = self._message(reply)
         replace = interactive and reply.replace
@@ -390,23 +474,66 @@ class SlackAdapter:
             if result.status_code == 200:
                 return
             log.warning("slack: response_url answered %s %s; posting instead", result.status_code, result.body)
-        await self._post_instead(reply, message, body, interactive=interactive)
+        await self._post_instead(reply, message, body, client, interactive=interactive)
 
     async def _post_instead(
-        self, reply: Reply, message: Message, body: Mapping[str, Any], *, interactive: bool
+        self, reply: Reply, message: Message, body: Mapping[str, Any], client: AsyncWebClient, *, interactive: bool
     ) -> None:
         channel = action_channel(body) if interactive else str(body.get("channel_id", ""))
         user = body["user"]["id"] if interactive else body["user_id"]
-        await self._post_to(reply, message, channel, user)
+        await self._post_to(reply, message, channel, user, client)
 
-    async def _post_to(self, reply: Reply, message: Message, channel: str, user: str) -> None:
+    async def _post_to(self, reply: Reply, message: Message, channel: str, user: str, client: AsyncWebClient) -> None:
         """Post with the bot token: privately to `user` for an ephemeral reply, else to the channel."""
         try:
             if reply.ephemeral:
-                await self.client.chat_postEphemeral(
+                await client.chat_postEphemeral(
                     channel=channel, user=user, text=message["text"], blocks=wire_blocks(message)
                 )
             else:
-                await self.client.chat_postMessage(channel=channel, text=message["text"], blocks=wire_blocks(message))
+                await client.chat_postMessage(channel=channel, text=message["text"], blocks=wire_blocks(message))
         except SlackApiError as exc:
             log.warning("slack: could not answer: %s", exc.response.get("error"), extra={"channel": channel})
+
+
+def _oauth_problems(settings: Settings) -> list[str]:
+    """What "Add to Slack" still needs, each with its fix; the values themselves are never shown."""
+    problems = []
+    if settings.slack_client_id is None or settings.slack_client_secret is None:
+        problems.append("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: set both (Basic Information → App Credentials)")
+    if settings.token_key is None:
+        problems.append(
+            "STUDYBOT_TOKEN_KEY: required with SLACK_CLIENT_ID, to encrypt each workspace's bot token; "
+            + TOKEN_KEY_HINT
+        )
+    if settings.slack_bot_token is not None:
+        problems.append(
+            "SLACK_BOT_TOKEN: leave it unset with SLACK_CLIENT_ID (each workspace that installs the app gets its own "
+            "token), or unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to run in one workspace"
+        )
+    return problems
+
+
+_INSTALL_FAILURES = {
+    "invalid_browser": "This install was started in another browser, or the browser dropped its cookie.",
+    "invalid_state": "This install link has expired (it works for 10 minutes, once) or was already used.",
+    "access_denied": "The install was cancelled in Slack; nothing was installed.",
+    "missing_code": "Slack sent no install code back; nothing was installed.",
+    "invalid_code": "Slack did not accept the install code (it may have been used already); nothing was installed.",
+    "storage_error": "The install could not be saved; nothing was installed. Try again in a minute.",
+}
+
+
+def _page(status: int, heading: str, body_html: str) -> BoltResponse:
+    page = (
+        '<!DOCTYPE html><html><head><meta charset="utf-8"><title>studybot</title></head>'
+        f"<body><h1>{html.escape(heading)}</h1><p>{body_html}</p></body></html>"
+    )
+    return BoltResponse(status=status, body=page, headers={"Content-Type": "text/html; charset=utf-8"})
+
+
+async def _installed(args: AsyncSuccessArgs) -> BoltResponse:
+    """The default success page (it opens Slack on the new workspace), with the workspace logged."""
+    installation = args.installation
+    log.info("slack: added to workspace %s", installation.team_id or installation.enterprise_id)
+    return await args.default.success(args)

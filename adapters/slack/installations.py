@@ -6,6 +6,7 @@ for every request from that workspace, in whichever process behind the load bala
 Only the bot's grant is kept: studybot asks for no user scopes, so there is one row per workspace and
 "find the installation" and "find the bot" are the same lookup. `SlackOAuthStates` implements
 `AsyncOAuthStateStore` with claims: a state is issued once, consumed once, and expires.
+`WorkspacePosters` is the scheduler's poster for such an app: each post goes out with its workspace's token.
 
 Both only convert between slack_sdk's models and the core's plain rows; what is stored, and how, is
 `bot.store.installations`.
@@ -24,9 +25,13 @@ from slack_sdk.oauth.installation_store.async_installation_store import AsyncIns
 from slack_sdk.oauth.installation_store.models.bot import Bot
 from slack_sdk.oauth.installation_store.models.installation import Installation as SlackInstallation
 from slack_sdk.oauth.state_store.async_state_store import AsyncOAuthStateStore
+from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.slack.poster import SlackPoster
 from bot.clock import Clock
+from bot.replies import Reply
+from bot.schedule.ports import PostOutcome, PostResult
 from bot.store import installations, reading
 from bot.store.installations import Installation, TokenCipher
 
@@ -194,3 +199,58 @@ class SlackOAuthStates(AsyncOAuthStateStore):
     async def async_consume(self, state: str) -> bool:
         async with self._engine.begin() as conn:
             return await installations.consume_state(conn, state, self._clock.now(), self.lifetime)
+
+
+NOT_INSTALLED = "studybot is not installed in that Slack workspace (or was uninstalled); add it with Add to Slack"
+
+
+class WorkspacePosters:
+    """The scheduler's Slack `Poster` for an app in many workspaces: each call is made by a `SlackPoster`
+    with the token of the workspace it is for, found in our installations.
+
+    A workspace that has no installation (never installed, or uninstalled since a schedule was set) is
+    answered as missing access, a permanent failure, so its schedules pause instead of retrying.
+    """
+
+    platform = PLATFORM
+
+    def __init__(self, client: AsyncWebClient, store: SlackInstallations) -> None:
+        self._client = client
+        self._store = store
+
+    async def _poster(self, workspace: str) -> SlackPoster | None:
+        bot = await self._store.async_find_bot(enterprise_id=None, team_id=workspace)
+        if bot is None:
+            return None
+        client = AsyncWebClient(
+            token=bot.bot_token, base_url=self._client.base_url, timeout=self._client.timeout, team_id=workspace
+        )
+        return SlackPoster(client)
+
+    async def post(self, workspace: str, channel: str, reply: Reply, *, nonce: str | None = None) -> PostResult:
+        poster = await self._poster(workspace)
+        if poster is None:
+            return PostResult(PostOutcome.MISSING_ACCESS, detail=NOT_INSTALLED)
+        return await poster.post(workspace, channel, reply, nonce=nonce)
+
+    async def find_post(self, workspace: str, channel: str, nonce: str, since: dt.datetime) -> PostResult | None:
+        poster = await self._poster(workspace)
+        return None if poster is None else await poster.find_post(workspace, channel, nonce, since)
+
+    async def edit(self, workspace: str, channel: str, message_id: str, reply: Reply) -> PostResult:
+        poster = await self._poster(workspace)
+        if poster is None:
+            return PostResult(PostOutcome.MISSING_ACCESS, detail=NOT_INSTALLED)
+        return await poster.edit(workspace, channel, message_id, reply)
+
+    async def direct_message(self, workspace: str, user_id: str, reply: Reply) -> PostResult:
+        poster = await self._poster(workspace)
+        if poster is None:
+            return PostResult(PostOutcome.MISSING_ACCESS, detail=NOT_INSTALLED)
+        return await poster.direct_message(workspace, user_id, reply)
+
+    async def check_channel(self, workspace: str, channel: str) -> PostResult:
+        poster = await self._poster(workspace)
+        if poster is None:
+            return PostResult(PostOutcome.MISSING_ACCESS, detail=NOT_INSTALLED)
+        return await poster.check_channel(workspace, channel)

@@ -40,14 +40,15 @@ class MemberDirectory:
         self._clock = clock
         self._cache: dict[tuple[str, str], tuple[float, Member]] = {}
 
-    async def lookup(self, workspace: str, user_id: str) -> Member:
+    async def lookup(self, workspace: str, user_id: str, *, client: AsyncWebClient | None = None) -> Member:
+        """`client` is the one with the workspace's own token (an app installed in many workspaces)."""
         key = (workspace, user_id)
         now = self._clock()
         hit = self._cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
         try:
-            response = await self._client.users_info(user=user_id)
+            response = await (client or self._client).users_info(user=user_id)
         except SlackApiError as exc:
             log.warning(
                 "users.info failed: %s", exc.response.get("error"), extra={"workspace": workspace, "user": user_id}
