@@ -59,12 +59,13 @@ class SqliteClaims:
     """`claim_many` for a SQLite file on a plain `sqlite3` connection, run on the event loop's thread.
 
     The answer writer's reasoning (`bot.practice.writer.SqliteBatches`), for the delivery ledger's
-    batches: a batch of claims costs its own CPU (microseconds a key) instead of an aiosqlite thread
-    hop per statement and SQLAlchemy's per-row work, which cost the answer burst with Slack-shaped
-    delivery ids 40% of its throughput. Nothing here may wait for a lock on the loop (the lock holder
-    may be an engine connection that needs the loop to finish), so the connection has no busy timeout:
-    a busy database rolls back, sleeps a little asynchronously and tries again, up to the engine's
-    busy timeout. Under `BEGIN IMMEDIATE` the read of taken keys and the insert of the others are one
+    batches: a batch of claims costs its own CPU instead of an aiosqlite thread hop per statement and
+    SQLAlchemy's per-row work (10 batches of 1,000 keys: 206 ms and 79 ms of CPU against 302 ms and
+    110 ms through the engine, medians of 6 alternating runs on a busy 2-core machine). Nothing here
+    may wait for a lock on the loop (the lock holder may be an engine connection that needs the loop
+    to finish), so the connection has no busy timeout: a busy database rolls back, sleeps a little
+    asynchronously and tries again, up to the engine's busy timeout. Under `BEGIN IMMEDIATE` the read
+    of taken keys and the insert of the others are one
     atomic step, as `INSERT … ON CONFLICT DO NOTHING RETURNING` is on PostgreSQL.
     """
 
