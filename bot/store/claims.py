@@ -65,8 +65,8 @@ class SqliteClaims:
     may wait for a lock on the loop (the lock holder may be an engine connection that needs the loop
     to finish), so the connection has no busy timeout: a busy database rolls back, sleeps a little
     asynchronously and tries again, up to the engine's busy timeout. Under `BEGIN IMMEDIATE` the read
-    of taken keys and the insert of the others are one
-    atomic step, as `INSERT … ON CONFLICT DO NOTHING RETURNING` is on PostgreSQL.
+    of taken keys and the insert of the others are one atomic step, as `INSERT … ON CONFLICT DO
+    NOTHING RETURNING` is on PostgreSQL.
     """
 
     def __init__(self, path: Path) -> None:
