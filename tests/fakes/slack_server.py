@@ -13,11 +13,17 @@ exclusive unless `inclusive`, `limit` with `has_more` and a `next_cursor`, and m
 `include_all_metadata`. A message's ts counts up from `epoch` (seconds), which a test may set to its
 own clock's time. `after(method, hook)` runs a hook once a call has taken effect and before it is
 answered, so a test can kill a client between Slack taking a post and the client hearing of it.
+
+"Add to Slack": `authorize(team_id, ...)` is Slack's consent page, approved, and hands back the code
+Slack would put on the redirect; `oauth.v2.access` (checked against `oauth_client`, sent with HTTP Basic
+auth as slack_sdk does) trades it once for a new bot token of that team, and `auth.test` answers each
+issued token with its own team and bot user. Each record keeps the token its call carried (`token`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import time
@@ -45,6 +51,18 @@ class Record:
     body: Mapping[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
     at: float = 0.0  # time.perf_counter() when it arrived
+    token: str = ""  # the token an API call carried (never in `headers`)
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    """A team's approval on Slack's consent page, waiting for `oauth.v2.access` to trade its code."""
+
+    team_id: str
+    team_name: str
+    installer: str
+    scopes: tuple[str, ...]
+    enterprise_id: str | None = None
 
 
 @dataclass
@@ -152,6 +170,9 @@ class FakeSlack:
         self.epoch = 1_700_000_000  # whole seconds; message ts are epoch.000001, epoch.000002, ...
         self.messages: dict[str, list[dict[str, Any]]] = {}  # channel -> messages, oldest first
         self._after: dict[str, Callable[[Record], Awaitable[None]]] = {}
+        self.oauth_client: tuple[str, str] | None = None  # (client id, secret) oauth.v2.access accepts
+        self._grants: dict[str, Grant] = {}  # code -> grant, each code traded once
+        self.issued: dict[str, Grant] = {}  # bot token -> the grant it was issued for
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -250,6 +271,24 @@ class FakeSlack:
         else:
             self._after[method] = hook
 
+    def authorize(
+        self,
+        team_id: str,
+        team_name: str,
+        *,
+        installer: str = "U0INSTALLER",
+        scopes: tuple[str, ...] = ("commands", "chat:write"),
+        enterprise_id: str | None = None,
+    ) -> str:
+        """Approve an install on Slack's consent page for `team_id`: the code Slack adds to the redirect."""
+        code = f"{uuid.uuid4().int % 10**12}.{uuid.uuid4().hex}"
+        self._grants[code] = Grant(team_id, team_name, installer, scopes, enterprise_id)
+        return code
+
+    def token_of(self, team_id: str) -> str:
+        """The latest bot token issued to `team_id`."""
+        return [token for token, grant in self.issued.items() if grant.team_id == team_id][-1]
+
     def release(self, method: str) -> None:
         gate = self._holds.pop(method, None)
         if gate is not None:
@@ -327,8 +366,10 @@ class FakeSlack:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if not token:
             token = str(body.get("token", ""))
-        record = Record("api", method, body, headers, time.perf_counter())
+        record = Record("api", method, body, headers, time.perf_counter(), token)
         await self._record(record)
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_access(request, body))
         wanted = APP_TOKEN_PREFIX if method == "apps.connections.open" else BOT_TOKEN_PREFIX
         if not token.startswith(wanted):
             return web.json_response({"ok": False, "error": "invalid_auth"})
@@ -347,6 +388,10 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": "unknown_method"})
         headers = {"x-oauth-scopes": ",".join(self.scopes)} if method == "auth.test" and self.scopes is not None else {}
         answer = {"ok": True, **handler(body)}  # a handler may answer ok: false
+        grant = self.issued.get(token)
+        if method == "auth.test" and grant is not None:  # an installed team's token speaks for that team
+            answer.update(team=grant.team_name, team_id=grant.team_id, user_id=_bot_user(grant), bot_id=_bot_id(grant))
+            headers = {"x-oauth-scopes": ",".join(grant.scopes)}
         hook = self._after.get(method)
         if hook is not None:
             await hook(record)
@@ -372,6 +417,37 @@ class FakeSlack:
             "apps.connections.open": lambda b: {"url": f"ws://127.0.0.1:{self.port}/socket?ticket={uuid.uuid4().hex}"},
             "views.open": self._views_open,
             "files.info": self._files_info,
+        }
+
+    def _oauth_access(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
+        """oauth.v2.access: the app's credentials (Basic auth, or client_id/client_secret in the body) and a
+        code from `authorize`, traded once, for a new bot token of that team."""
+        client = (str(body.get("client_id", "")), str(body.get("client_secret", "")))
+        basic = request.headers.get("Authorization", "")
+        if basic.startswith("Basic "):
+            client_id, _, secret = base64.b64decode(basic.removeprefix("Basic ")).decode().partition(":")
+            client = (client_id, secret)
+        if self.oauth_client is None or client[0] != self.oauth_client[0]:
+            return {"ok": False, "error": "invalid_client_id"}
+        if client[1] != self.oauth_client[1]:
+            return {"ok": False, "error": "bad_client_secret"}
+        grant = self._grants.pop(str(body.get("code", "")), None)
+        if grant is None:
+            return {"ok": False, "error": "invalid_code"}
+        token = f"{BOT_TOKEN_PREFIX}{grant.team_id}-{uuid.uuid4().hex[:16]}"
+        self.issued[token] = grant
+        enterprise = {"id": grant.enterprise_id, "name": "Grid"} if grant.enterprise_id else None
+        return {
+            "ok": True,
+            "access_token": token,
+            "token_type": "bot",
+            "scope": ",".join(grant.scopes),
+            "bot_user_id": _bot_user(grant),
+            "app_id": "A0FAKE",
+            "team": {"id": grant.team_id, "name": grant.team_name},
+            "enterprise": enterprise,
+            "is_enterprise_install": False,
+            "authed_user": {"id": grant.installer},
         }
 
     # -- modals: views.open, and the view_submission Slack sends when one is submitted ------------------
@@ -611,3 +687,11 @@ class FakeSlack:
 def _flag(value: Any) -> bool:
     """A boolean argument as the Web API takes it: true/1 (slack_sdk sends 1 and 0)."""
     return str(value).lower() in ("1", "true")
+
+
+def _bot_user(grant: Grant) -> str:
+    return f"UB{grant.team_id}"
+
+
+def _bot_id(grant: Grant) -> str:
+    return f"BB{grant.team_id}"
