@@ -126,7 +126,7 @@ async def test_a_catalog_page_that_has_changed_says_so_and_shows_the_current_one
 ) -> None:
     page = await core.handle_line(person(), "/cert")
     by_code = {ActionId.decode(b.action_id).field(0): b.action_id for b in page.buttons}
-    retired = catalog.exams["ANS-C01"].model_copy(update={"status": "retired"})
+    retired = catalog.exams["ANS-C01"].model_copy(update={"status": "retired", "retired_on": dt.date(2026, 11, 20)})
     exams = {code: exam for code, exam in catalog.exams.items() if code != "DEA-C01"} | {"ANS-C01": retired}
     # The paths keep the rules they were checked with: this is a catalog page test, not a paths one.
     changed = dataclasses.replace(catalog, exams=exams, extra={**catalog.extra, PATHS: PathContext(catalog).rules})
