@@ -319,10 +319,12 @@ def _validate(
 
 
 class NestingLimited(yaml.SafeLoader):
-    """SafeLoader that refuses YAML nested deeper than MAX_NESTING as a YAML error with its line.
+    """SafeLoader for a moderator's bank: what PyYAML would raise as a plain Python error (an internal
+    error) becomes a YAML error with its line, like any other.
 
-    PyYAML composes nodes recursively, so `[[[[…]]]]` 1,500 deep would be a RecursionError (an internal
-    error); a bank is about six levels deep.
+    PyYAML composes nodes recursively, so `[[[[…]]]]` 1,500 deep would be a RecursionError: nesting
+    deeper than MAX_NESTING is refused (a bank is about six levels deep). A date that looks like one
+    but does not exist (`checked: 2026-02-30`) raised ValueError from `datetime.date`.
     """
 
     def __init__(self, stream: str) -> None:
@@ -338,6 +340,16 @@ class NestingLimited(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
+
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError as exc:
+            problem = f"{node.value} is not a real date ({exc})"
+            raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark) from None
+
+
+NestingLimited.add_constructor("tag:yaml.org,2002:timestamp", NestingLimited.construct_yaml_timestamp)
 
 
 def _from_yaml(text: str, catalog: Catalog) -> QuestionBank:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import inspect, select
 
 from bot.commands.dispatch import Core
+from bot.commands.spec import OptionType
 from bot.replies import Reply
 from bot.requests import Action, Identity, Request
 from bot.store.schema import members, metadata
@@ -223,3 +224,52 @@ async def test_a_press_the_store_cannot_hold_is_refused(core: Core, action: Acti
     before = await stored(core)
     assert says in friendly(await core.handle(action))
     assert await stored(core) == before
+
+
+@pytest.mark.parametrize("date", ["2026-02-30", "0000-01-01", "2027-13-01"])
+async def test_an_impossible_date_in_a_bank_import_is_a_friendly_error(core: Core, date: str) -> None:
+    bank = f"exam: SAA-C03\nquestions:\n- id: team-1\n  checked: {date}\n"
+    before = await stored(core)
+    reply = await core.handle(Request(MODERATOR, ("studyadmin", "bank", "import"), {"text": bank}))
+    text = friendly(reply)
+    assert "Nothing was imported" in text and "line 4" in text
+    assert await stored(core) == before
+
+
+NASTY = (
+    "9" * 25,
+    "-" + "9" * 25,
+    "2147483648",
+    "x" * 7000,
+    SURROGATE,
+    "a\x00b",
+    "<#99999999999999999999999>",
+    "<@&" + "9" * 70 + ">",
+    "1e400",
+    "nan",
+    "<@!>",
+    "2026-02-30",
+    "0000-01-01",
+    "🙂" * 30,
+    "'; DROP TABLE members; --",
+)
+
+
+async def test_no_option_of_any_command_gives_an_internal_error(core: Core) -> None:
+    """Every option of every command, each given each of these values (the others valid), as Discord
+    would send them: a reply every time, never "Something went wrong"."""
+    moderator = Identity("discord", "w1", "c1", "mo", "Mo", is_moderator=True)
+    added = await core.handle_line(moderator, "/studyadmin schedule add exam:saa preset:daily-9am channel:study")
+    assert added.title == "Schedule added"
+    fill = {"exam": "saa", "id": "1", "date": "2027-01-01", "who": "@bob", "channel": "study", "text": "x"}
+    broken = []
+    for path, spec in list(core.registry.commands.items()):
+        for option in spec.options:
+            if option.type is OptionType.FILE:
+                continue  # uploads are bytes, bounded in tests/core/test_bank_import_files.py
+            others = {o.name: fill.get(o.name, "x") for o in spec.options if o.required and o.name != option.name}
+            for value in NASTY:
+                reply = await core.handle(Request(moderator, path, {**others, option.name: value}))
+                if reply.title == "Something went wrong":
+                    broken.append((" ".join(path), option.name, ascii(value[:30])))
+    assert broken == []
