@@ -1,8 +1,9 @@
 """The Discord adapter: a discord.py client wired to the core, opened and closed with `async with`.
 
 `DiscordAdapter(core, settings)` logs in, registers the command tree generated from the registry and
-the dynamic component handler, connects to the gateway (sharded with `AutoShardedClient` when
-`DISCORD_SHARD_COUNT`/`DISCORD_SHARD_IDS` are set) and waits for READY. It needs no privileged intent:
+the dynamic component handler, connects to the gateway (sharded when `DISCORD_SHARD_COUNT` is set:
+`AutoShardedClient` for several shards in this process, a plain `Client` with `shard_id` for one of
+`DISCORD_SHARD_IDS`) and waits for READY. It needs no privileged intent:
 slash commands and button presses arrive as interactions, and the only intent asked for is `guilds`
 (so the role cache can name a member's roles). Commands are never synced here; at start the adapter
 only compares what Discord has with what is declared and logs a warning telling you to run
@@ -186,13 +187,6 @@ class DiscordAdapter:
     ) -> None:
         if settings.discord_token is None:
             raise ConfigurationError(["DISCORD_TOKEN: required to connect to Discord"])
-        if settings.discord_shard_ids and settings.discord_shard_count is None:
-            raise ConfigurationError(["DISCORD_SHARD_IDS: needs DISCORD_SHARD_COUNT as well"])
-        bad = [
-            i for i in settings.discord_shard_ids if settings.discord_shard_count and i >= settings.discord_shard_count
-        ]
-        if bad:
-            raise ConfigurationError([f"DISCORD_SHARD_IDS: {bad} are not below DISCORD_SHARD_COUNT"])
         self.core = core
         self.settings = settings
         self.bridge = InteractionBridge(core, defer_after=defer_after, sleep=defer_sleep)
@@ -205,7 +199,8 @@ class DiscordAdapter:
 
     @property
     def sharded(self) -> bool:
-        return self.settings.discord_shard_count is not None or bool(self.settings.discord_shard_ids)
+        """Whether the bot is split into gateway shards (the settings have already checked the ids)."""
+        return self.settings.discord_shard_count is not None
 
     @property
     def client(self) -> discord.Client:
@@ -235,12 +230,17 @@ class DiscordAdapter:
         }
         if self.settings.discord_application_id is not None:
             options["application_id"] = self.settings.discord_application_id
-        if self.sharded:
+        count, ids = self.settings.discord_shard_count, self.settings.discord_shard_ids
+        if count is not None and len(ids) == 1:
+            # One shard of several: discord.py's plain Client identifies as [shard_id, shard_count].
+            return StudybotClient(self.bridge, shard_id=ids[0], shard_count=count, **options)
+        if count is not None:
+            # Several shards here (all of them without ids): one gateway session each, one client.
             return ShardedStudybotClient(
                 self.bridge,
                 identify_delay=self._identify_delay,
-                shard_count=self.settings.discord_shard_count,
-                shard_ids=list(self.settings.discord_shard_ids) or None,
+                shard_count=count,
+                shard_ids=list(ids) or None,
                 **options,
             )
         return StudybotClient(self.bridge, **options)
