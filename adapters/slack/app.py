@@ -84,6 +84,10 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 # Menus in a message: Slack sends a `block_actions` for each change of choice; only presses go to the core.
 MENU_TYPES = frozenset({"static_select", "multi_static_select"})
+# What a member of a workspace without an installation (removed, or never added) is told.
+NOT_INSTALLED_HERE = (
+    "studybot is not installed in this workspace any more. A workspace admin can add it again with Add to Slack."
+)
 SHUTDOWN_GRACE = 10.0  # seconds to let answers already acknowledged finish on shutdown
 
 Respond = Callable[..., Awaitable[Any]]
@@ -169,6 +173,7 @@ class SlackAdapter:
             before_authorize=ReplayGuard(core.first_delivery) if http else None,
             process_before_response=False,
             oauth_settings=oauth_settings,
+            user_facing_authorize_error_message=NOT_INSTALLED_HERE if self.oauth else None,
         )
         self.app.use(EventDeduplication(core.first_delivery))
         if self.oauth:
