@@ -167,12 +167,12 @@ def check_gap(trigger: CronTrigger, after: dt.datetime) -> None:
     shortens the gap across it by the hour it skips). Every day of the next 1,464 (so 29 February is
     met) is matched against the day fields; only days beside a DST change are walked minute by minute.
     """
-    times = [h * 60 + m for h in _values(trigger, "hour", 24) for m in _values(trigger, "minute", 60)]
+    minutes = _values(trigger, "minute", 60)
+    times = [h * 60 + m for h in _values(trigger, "hour", 24) for m in minutes]
     zone = trigger.timezone
     start = after.astimezone(zone).date()
     span = [start + dt.timedelta(days=i) for i in range(LEAP_CYCLE.days + 2)]
-    offsets = [dt.datetime.combine(day, dt.time(), tzinfo=zone).utcoffset() for day in span]
-    shifted = {span[i] for i in range(len(span) - 1) if offsets[i] != offsets[i + 1]}
+    shifted = _offset_changes(zone, span)
     fires = _firing_days(trigger, span[:-1])
     if not times or not fires:
         raise InvalidCron(
@@ -193,6 +193,23 @@ def check_gap(trigger: CronTrigger, after: dt.datetime) -> None:
     for change in sorted(shifted):
         around = [day for day in (change - one, change, change + one) if day in fires]
         _close([run for day in around for run in _real(zone, day, times)], zone)
+
+
+def _offset_changes(zone: dt.tzinfo, span: list[dt.date]) -> set[dt.date]:
+    """The days of `span` (but its last) whose midnight has another UTC offset than the next day's: the
+    days of a DST change. Offsets are compared a week apart (no zone changes twice within a week), and
+    day by day only where they differ."""
+
+    def offset(day: dt.date) -> dt.timedelta | None:
+        return dt.datetime.combine(day, dt.time(), tzinfo=zone).utcoffset()
+
+    changes: set[dt.date] = set()
+    last = len(span) - 1
+    for begin in range(0, last, 7):
+        end = min(begin + 7, last)
+        if offset(span[begin]) != offset(span[end]) or end - begin < 7:
+            changes.update(span[i] for i in range(begin, end) if offset(span[i]) != offset(span[i + 1]))
+    return changes
 
 
 def _close(runs: list[dt.datetime], zone: dt.tzinfo) -> None:
@@ -217,6 +234,8 @@ def _firing_days(trigger: CronTrigger, days: list[dt.date]) -> set[dt.date]:
     """The `days` the day fields (day, month, weekday, week, year) let `trigger` fire on. Whether a
     month or a weekday matches depends on its value alone, so each is asked once, not once a day."""
     fields = [f for f in trigger.fields if f.name in _DAY_FIELDS and str(f) != "*"]
+    if not fields:
+        return set(days)
     known: dict[tuple[str, int], bool] = {}
     out = set()
     for day in days:
