@@ -44,6 +44,7 @@ PAUSE_AFTER = 3  # permanent failures in a row before a schedule is paused
 FAN_OUT = 256  # posts in flight at once; the rate limiter decides when each actually goes
 POOL_RESERVE = 3  # connections of a pool left to commands and presses while a pass posts
 CLAIM_CHUNK = 50  # schedules claimed per write transaction (a few milliseconds of SQLite's write lock)
+LOOKUP_CHUNK = 500  # schedules whose last run one query looks up
 
 DeliveryJob = Callable[[dt.datetime], Awaitable[int]]
 """Another feature's share of a delivery run (expiry reminders): given the time, returns how many it sent."""
@@ -186,37 +187,48 @@ class Deliverer:
     async def _claim_prompts(self, now: dt.datetime, counts: Counts) -> AsyncIterator[list[Job]]:
         """The prompts due at `now`, claimed `CLAIM_CHUNK` schedules at a time.
 
-        Each chunk works out what is due and picks its questions in a read transaction (which takes no
-        lock), then claims them in its own short write transaction; the caller posts a chunk's prompts
-        while the next chunk is read. A claim that another process won in between is simply not
-        ours: the unique key decides."""
+        One read finds the schedules with runs due (each schedule's last run in lookups of
+        `LOOKUP_CHUNK`, cron times worked out once per pass), so a pass with nothing due costs that
+        read and no more. Each chunk of due schedules then picks its questions in a read transaction
+        (which takes no lock) and claims them in its own short write transaction; the caller posts a
+        chunk's prompts while the next is read. A claim that another process won in between is simply
+        not ours: the unique key decides."""
         async with reading(self.svc.engine) as conn:
-            active = [s for s in await schedule_store.active(conn) if self.svc.owns(s.platform, s.workspace)]
+            active = await schedule_store.active(conn)
+            lasts: dict[int, dt.datetime] = {}
+            for start in range(0, len(active), LOOKUP_CHUNK):
+                lasts.update(await outbox.last_prompt_dues(conn, [s.id for s in active[start : start + LOOKUP_CHUNK]]))
+        runs = _Runs()
+        due: list[tuple[Schedule, list[dt.datetime]]] = []
+        for schedule in active:
+            last = lasts.get(schedule.id)
+            since = max(schedule.active_from, now - LOOKBACK, *([last] if last else []))
+            try:
+                fires = runs.between(schedule.cron, schedule.timezone, since, now)
+            except Exception:
+                log.exception("schedule %s has an unusable cron %r", schedule.id, schedule.cron)
+                counts.skips.append(
+                    Skip(schedule.id, schedule.channel, now, schedule.timezone, "its cron cannot be read")
+                )
+                continue
+            if fires:
+                due.append((schedule, fires))
         pools: Pools = {}
-        for start in range(0, len(active), CLAIM_CHUNK):
-            planned = await self._plan(active[start : start + CLAIM_CHUNK], now, counts, pools)
+        for start in range(0, len(due), CLAIM_CHUNK):
+            planned = await self._plan(due[start : start + CLAIM_CHUNK], now, counts, pools)
             if planned:
                 yield await self._claim(planned, now, counts)
 
-    async def _plan(self, chunk: Sequence[Schedule], now: dt.datetime, counts: Counts, pools: Pools) -> list[_Planned]:
-        """Per schedule of the chunk with runs due: the latest run within the grace window to post,
-        with its question; every earlier run, or a latest one past the grace window, to record as
-        skipped, with why."""
+    async def _plan(
+        self, chunk: Sequence[tuple[Schedule, list[dt.datetime]]], now: dt.datetime, counts: Counts, pools: Pools
+    ) -> list[_Planned]:
+        """Per schedule of the chunk: the latest run within the grace window to post, with its
+        question; every earlier run, or a latest one past the grace window, to record as skipped,
+        with why."""
         planned: list[_Planned] = []
         minutes = self.svc.settings.grace_minutes
         async with reading(self.svc.engine) as conn:
-            for schedule in chunk:
-                last = await outbox.last_prompt_due(conn, schedule.id)
-                since = max(schedule.active_from, now - LOOKBACK, *([last] if last else []))
-                try:
-                    trigger = make_trigger(schedule.cron, schedule.timezone)
-                except Exception:
-                    log.exception("schedule %s has an unusable cron %r", schedule.id, schedule.cron)
-                    counts.skips.append(
-                        Skip(schedule.id, schedule.channel, now, schedule.timezone, "its cron cannot be read")
-                    )
-                    continue
-                fires = occurrences(trigger, since, now)
+            for schedule, fires in chunk:
                 for fire in fires:
                     key = prompt_key(schedule.id, fire, schedule.timezone)
                     if fire == fires[-1] and now - fire <= self.grace:
@@ -447,6 +459,27 @@ class Deliverer:
                 claimed = min((d.claimed_at for d in open_ if self.svc.owns(d.platform, d.workspace)), default=None)
         times = [t for t in (reveal, claimed + self.lease + dt.timedelta(seconds=1) if claimed else None) if t]
         return min(times) if times else None
+
+
+class _Runs:
+    """Cron run times for one pass. Thousands of schedules share a handful of crons and, once they have
+    posted, the same last run, so each (cron, zone, since) is worked out once per pass; an idle pass
+    then costs a lookup per schedule instead of a cron walk."""
+
+    def __init__(self) -> None:
+        self._triggers: dict[tuple[str, str], Any] = {}
+        self._between: dict[tuple[str, str, dt.datetime, dt.datetime], list[dt.datetime]] = {}
+
+    def between(self, cron: str, zone: str, since: dt.datetime, until: dt.datetime) -> list[dt.datetime]:
+        """Run times in (since, until], in UTC; raises as `make_trigger` does for an unusable cron."""
+        key = (cron, zone, since, until)
+        found = self._between.get(key)
+        if found is None:
+            trigger = self._triggers.get((cron, zone))
+            if trigger is None:
+                trigger = self._triggers[(cron, zone)] = make_trigger(cron, zone)
+            found = self._between[key] = occurrences(trigger, since, until)
+        return found
 
 
 @dataclass(frozen=True, slots=True)

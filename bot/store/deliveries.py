@@ -8,7 +8,7 @@ A delivery's unique `key` is its claim: the caller whose insert went in does the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -91,15 +91,18 @@ async def by_message(conn: AsyncConnection, platform: str, message_id: str) -> D
     return Delivery.of(row) if row is not None else None
 
 
-async def last_prompt_due(conn: AsyncConnection, schedule_id: int) -> dt.datetime | None:
-    """When the schedule's latest cron prompt was due (previews excluded): where catching up starts."""
-    return (
-        await conn.execute(
-            select(func.max(T.due_at)).where(
-                (T.schedule_id == schedule_id) & (T.kind == "prompt") & ~T.key.like("preview:%")
-            )
-        )
-    ).scalar_one_or_none()
+async def last_prompt_dues(conn: AsyncConnection, schedule_ids: Sequence[int]) -> dict[int, dt.datetime]:
+    """When each schedule's latest cron prompt was due (previews excluded): where catching up starts.
+    One query for a chunk of schedules, by the (schedule_id, due_at) index; a schedule that never
+    posted is absent."""
+    if not schedule_ids:
+        return {}
+    rows = await conn.execute(
+        select(T.schedule_id, func.max(T.due_at))
+        .where(T.schedule_id.in_(schedule_ids) & (T.kind == "prompt") & ~T.key.like("preview:%"))
+        .group_by(T.schedule_id)
+    )
+    return {int(schedule_id): due for schedule_id, due in rows.all() if due is not None}
 
 
 async def recent_questions(conn: AsyncConnection, platform: str, workspace: str, channel: str, limit: int) -> list[str]:

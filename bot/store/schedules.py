@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -37,6 +37,11 @@ class Schedule:
         return {k: v for k, v in asdict(self).items() if k in keep}
 
 
+# The table's columns in the dataclass's field order, so rows build schedules positionally: a delivery
+# pass reads every active schedule, and building each from a mapping was half of an idle pass.
+_COLUMNS = select(*(schedules.c[f.name] for f in fields(Schedule)))
+
+
 async def get(conn: AsyncConnection, schedule_id: int) -> Schedule | None:
     row = (await conn.execute(select(schedules).where(schedules.c.id == schedule_id))).mappings().first()
     return Schedule(**row) if row else None
@@ -52,8 +57,8 @@ async def in_workspace(conn: AsyncConnection, platform: str, workspace: str) -> 
 
 
 async def active(conn: AsyncConnection) -> list[Schedule]:
-    rows = await conn.execute(select(schedules).where(schedules.c.paused.is_(False)).order_by(schedules.c.id))
-    return [Schedule(**r) for r in rows.mappings()]
+    rows = await conn.execute(_COLUMNS.where(schedules.c.paused.is_(False)).order_by(schedules.c.id))
+    return [Schedule(*row) for row in rows]
 
 
 async def create(conn: AsyncConnection, now: dt.datetime, **values: object) -> Schedule:

@@ -147,3 +147,25 @@ async def test_a_big_minute_is_claimed_in_short_chunks_and_posting_starts_with_t
         # A second pass in the same minute finds everything claimed and posts nothing more.
         assert (await rt.schedule.deliver_due()).prompts == 0
         assert len(poster.posts) == CHANNELS
+
+
+async def test_an_idle_pass_costs_what_is_due_not_what_is_stored(database_url: str, catalog: Catalog) -> None:
+    """After the minute's prompts are out, a pass (a reveal's wake-up, the resync) finds nothing due
+    with a handful of queries, however many schedules there are: one read of the schedules, their
+    last runs in lookups of several hundred, the reveals and open claims; never a query per schedule."""
+    clock = FixedClock(MONDAY_9 - dt.timedelta(days=1))
+    async with open_runtime(database_url, clock, catalog, FakePoster()) as rt:
+        await _add_schedules(rt, clock.now())
+        clock.set(MONDAY_9)
+        assert (await rt.schedule.deliver_due()).prompts == CHANNELS
+        statements: list[str] = []
+
+        @event.listens_for(rt.services.engine.sync_engine, "before_cursor_execute")
+        def count(conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool) -> None:
+            if statement.lstrip().upper().startswith(("SELECT", "INSERT", "UPDATE", "DELETE")):
+                statements.append(statement)
+
+        clock.set(MONDAY_9 + dt.timedelta(minutes=30))
+        counts = await rt.schedule.deliver_due()
+        assert counts.prompts == counts.reveals == counts.skipped == 0
+        assert len(statements) <= 10, statements
