@@ -6,27 +6,37 @@ hands each guild's events only to the session of the guild's shard ((guild id >>
 guild's slash command is answered once, by the process that runs its shard; every schedule's prompt
 and reveal is posted once, by that same process, when both run the delivery pass at the same minute;
 and a claim left by a dead process is taken over only by a process serving its guild.
+
+The first tests run both runtimes in one event loop, on the injected clock. The last runs them as two
+real processes (spawned), each serving with its scheduler started, as `studybot run` does: the
+scheduler's start-up pass posts what is due, so the runs are placed at the real current minute and
+each process's clock stands just after it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+import multiprocessing
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from typing import Any
 
 import discord
 import pytest
+import yarl
+from discord.gateway import DiscordWebSocket
 
 from adapters.discord.client import DiscordAdapter
 from adapters.discord.commands import sync_commands
+from bot import log as logs
 from bot.catalog import Catalog
 from bot.clock import FixedClock
 from bot.commands.dispatch import Core
 from bot.requests import Request
 from bot.runtime import Runtime
-from bot.schedule.deliveries import LEASE, nonce_for, prompt_key
+from bot.schedule.deliveries import LEASE, Counts, nonce_for, prompt_key
 from bot.settings import Settings
 from bot.store import deliveries as outbox
 from bot.store import schedules as schedule_store
@@ -105,6 +115,11 @@ async def processes(
             found.append(process)
         await fake.wait_identified(SHARDS)
         yield found
+
+
+def posted_to(channel: int) -> Callable[[Recorded], bool]:
+    path = f"/channels/{channel}/messages"
+    return lambda r: r.method == "POST" and r.path == path
 
 
 def posts(fake: FakeDiscord, channel: int) -> list[Recorded]:
@@ -209,3 +224,110 @@ async def test_a_dead_process_claim_is_taken_over_only_by_a_process_of_its_shard
     assert other.prompts == 0 and posts(fake, guilds[guild]) == []
     own = await processes[1].runtime.schedule.deliver_due()
     assert own.prompts == 1 and len(posts(fake, guilds[guild])) == 1
+
+
+# -- two real processes, each serving and running the scheduler ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Child:
+    """What one `studybot run`-like process is told: its database, shard, the fake and its minute."""
+
+    url: str
+    shard: int
+    api: str
+    gateway: str
+    token: str
+    now: dt.datetime
+
+
+def serve_shard(child: Child, stop: Any, report: Any) -> None:
+    """The process body: the runtime with its Discord adapter and the scheduler started (which first
+    delivers what is due, as `studybot run` does), serving until told to stop; then it says which
+    workspaces' commands it handled and which channels it posted to."""
+    logs.configure("ERROR")
+    discord.http.Route.BASE = child.api  # the documented redirections of REST and the gateway
+    DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(child.gateway)
+    asyncio.run(_serve_shard(child, stop, report))
+
+
+async def _serve_shard(child: Child, stop: Any, report: Any) -> None:
+    settings = make_settings(
+        child.url, DISCORD_TOKEN=child.token, DISCORD_SHARD_COUNT=str(SHARDS), DISCORD_SHARD_IDS=str(child.shard)
+    )
+    process = Process(child.shard)
+    process.runtime = Runtime(settings, clock=FixedClock(child.now), platforms=[process.connect])
+    posted: list[str] = []
+    async with process.runtime as runtime:
+        deliverer = runtime.schedule.deliverer
+        passes = deliverer.deliver_due
+
+        async def observed(now: dt.datetime) -> Counts:  # every pass still the real one, its posts noted
+            counts = await passes(now)
+            posted.extend(channel for _, channel in counts.posted)
+            return counts
+
+        deliverer.deliver_due = observed  # type: ignore[method-assign]
+        async with runtime.schedule:
+            await asyncio.to_thread(stop.wait, 120)
+    report.put((child.shard, sorted(process.workspaces_handled()), sorted(posted)))
+
+
+async def test_two_processes_serve_their_shards_and_post_each_prompt_once(
+    database_url: str, fake: FakeDiscord, guilds: dict[int, int], catalog: Catalog
+) -> None:
+    # The scheduler's wake-ups run on the real clock (APScheduler), so the runs are this very minute:
+    # each process delivers them at start, and its next wake-up is a day away. Its own clock stands
+    # a little after the minute, as a process started then would read it.
+    due = dt.datetime.now(dt.UTC).replace(second=0, microsecond=0)
+    now = due + dt.timedelta(seconds=30)
+    settings = make_settings(database_url, DISCORD_TOKEN=fake.token)
+    async with Runtime(settings, clock=FixedClock(now), catalog=catalog) as first:
+        await sync_commands(fake.token, first.core.registry)
+        async with first.services.engine.begin() as conn:
+            for guild, channel in guilds.items():
+                await schedule_store.create(
+                    conn,
+                    now - dt.timedelta(days=1),
+                    platform="discord",
+                    workspace=str(guild),
+                    channel=str(channel),
+                    exam="SAA-C03",
+                    cron=f"{due.minute} {due.hour} * * *",
+                    timezone="UTC",
+                    reveal_minutes=REVEAL_MINUTES,
+                    created_by="mod",
+                )
+    context = multiprocessing.get_context("spawn")
+    stop, report = context.Event(), context.Queue()
+    children = [
+        context.Process(
+            target=serve_shard,
+            args=(Child(database_url, shard, fake.base_url, fake.gateway_url, fake.token, now), stop, report),
+            daemon=True,
+        )
+        for shard in range(SHARDS)
+    ]
+    for child in children:
+        child.start()
+    try:
+        await fake.wait_identified(SHARDS, within=90)
+        for channel in guilds.values():
+            await fake.wait_for(posted_to(channel), within=90)
+        sent = [await fake.slash("profile", channel=channel) for channel in guilds.values()]
+        for interaction in sent:
+            assert (await fake.wait_for_callback(interaction, within=30)).status == 200
+    finally:
+        stop.set()
+        reports = [await asyncio.to_thread(report.get, True, 60) for _ in children]
+        for child in children:
+            await asyncio.to_thread(child.join, 30)
+    assert [child.exitcode for child in children] == [0, 0]
+    for interaction in sent:
+        assert len(fake.callbacks_for(interaction)) == 1
+    for channel in guilds.values():
+        assert len(posts(fake, channel)) == 1  # the prompt, once, though both processes ran the pass
+    for shard, handled, posted in sorted(reports):
+        mine = [g for g in guilds if shard_of(g) == shard]
+        assert handled == sorted(str(g) for g in mine)
+        assert posted == sorted(str(guilds[g]) for g in mine)
