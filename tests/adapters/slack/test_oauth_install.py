@@ -24,12 +24,14 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 import aiohttp
 import pytest
+from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
 from adapters.slack import SlackAdapter
 from adapters.slack.app import NOT_INSTALLED_HERE
 from adapters.slack.installations import NOT_INSTALLED
 from bot.catalog import Catalog
+from bot.cli import main
 from bot.clock import FixedClock
 from bot.errors import ConfigurationError
 from bot.log import JsonFormatter, TextFormatter
@@ -347,3 +349,23 @@ def test_oauth_needs_a_token_key_and_no_bot_token(tmp_path: Path, fake_slack: Fa
         oauth_settings(tmp_path, STUDYBOT_TOKEN_KEY="my-own-password")
     assert raised.value.problems[0].startswith("STUDYBOT_TOKEN_KEY: ")
     assert "my-own-password" not in str(raised.value.problems)
+
+
+def test_studybot_run_refuses_oauth_without_a_usable_key(tmp_path: Path) -> None:
+    """The real CLI: one problem naming the variable and how to make a key, exit 2, and the value never shown."""
+    env = {
+        "STUDYBOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}",
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_SIGNING_SECRET": SECRET,
+    }
+    for key, phrase in ((None, "required with SLACK_CLIENT_ID"), ("my-own-password", "not a Fernet key")):
+        extra = {} if key is None else {"STUDYBOT_TOKEN_KEY": key}
+        result = CliRunner().invoke(main, ["run", "--port", "0"], env=env | extra)
+        assert result.exit_code == 2, result.output
+        assert "Traceback" not in result.output
+        assert "studybot cannot start; fix these settings" in result.output
+        problems = [line.strip() for line in result.output.splitlines() if line.strip().startswith("- ")]
+        assert len(problems) == 1 and problems[0].startswith("- STUDYBOT_TOKEN_KEY: "), result.output
+        assert phrase in problems[0] and "Fernet.generate_key()" in problems[0]
+        assert CLIENT_SECRET not in result.output and "my-own-password" not in result.output
