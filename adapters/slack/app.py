@@ -344,7 +344,9 @@ class SlackAdapter:
         user = body["user"]["id"]
         with log_context(platform="slack", workspace=workspace, channel=action_channel(body)):
             member = await self.members.lookup(workspace, user, client=client)
-            identity = action_identity(body, display_name=member.display_name, is_moderator=member.is_moderator)
+            identity = action_identity(
+                body, display_name=member.display_name, is_moderator=member.is_moderator, groups=member.groups
+            )
             reply = await self.core.handle(to_action(body, action, identity))
             if reply.duplicate:
                 return  # a retry of a press already answered
@@ -360,7 +362,9 @@ class SlackAdapter:
             platform="slack", workspace=workspace, channel=body.get("channel_id"), command=body["command"]
         ):
             member = await self.members.lookup(workspace, str(body["user_id"]), client=client)
-            identity = command_identity(body, display_name=member.display_name, is_moderator=member.is_moderator)
+            identity = command_identity(
+                body, display_name=member.display_name, is_moderator=member.is_moderator, groups=member.groups
+            )
             line = command_line(str(body.get("text") or ""), admin=admin)
             trigger = body.get("trigger_id")
             if trigger and await self._open_form(body, identity, line, respond, client):
@@ -414,7 +418,9 @@ class SlackAdapter:
         with log_context(platform="slack", workspace=workspace, channel=channel):
             member = await self.members.lookup(workspace, user, client=client)
             identity = dataclasses.replace(
-                action_identity(body, display_name=member.display_name, is_moderator=member.is_moderator),
+                action_identity(
+                    body, display_name=member.display_name, is_moderator=member.is_moderator, groups=member.groups
+                ),
                 channel=channel,
             )
             reply = await self._form_reply(view, identity, client)

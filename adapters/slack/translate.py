@@ -51,7 +51,10 @@ def workspace_of(body: Mapping[str, Any]) -> str:
     return str(body.get("enterprise_id") or (enterprise.get("id") if isinstance(enterprise, Mapping) else "") or "")
 
 
-def command_identity(body: Mapping[str, Any], *, display_name: str | None, is_moderator: bool) -> Identity:
+def command_identity(
+    body: Mapping[str, Any], *, display_name: str | None, is_moderator: bool, groups: tuple[str, ...] = ()
+) -> Identity:
+    """`groups`: the member's user groups, which a configured moderator entry may name."""
     return Identity(
         platform="slack",
         workspace=workspace_of(body),
@@ -59,6 +62,7 @@ def command_identity(body: Mapping[str, Any], *, display_name: str | None, is_mo
         user_id=str(body["user_id"]),
         user_name=display_name or str(body.get("user_name") or body["user_id"]),
         is_moderator=is_moderator,
+        roles=groups,
     )
 
 
@@ -70,7 +74,9 @@ def action_channel(body: Mapping[str, Any]) -> str:
     return str(container.get("channel_id", "")) if isinstance(container, Mapping) else ""
 
 
-def action_identity(body: Mapping[str, Any], *, display_name: str | None, is_moderator: bool) -> Identity:
+def action_identity(
+    body: Mapping[str, Any], *, display_name: str | None, is_moderator: bool, groups: tuple[str, ...] = ()
+) -> Identity:
     user = body["user"]
     return Identity(
         platform="slack",
@@ -79,6 +85,7 @@ def action_identity(body: Mapping[str, Any], *, display_name: str | None, is_mod
         user_id=str(user["id"]),
         user_name=display_name or str(user.get("username") or user.get("name") or user["id"]),
         is_moderator=is_moderator,
+        roles=groups,
     )
 
 

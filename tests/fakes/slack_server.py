@@ -152,6 +152,7 @@ class FakeSlack:
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.users: dict[str, dict[str, Any]] = {}
+        self.usergroups: dict[str, dict[str, Any]] = {}  # id → what usergroups.list answers for it
         self.channels: dict[str, dict[str, Any]] = {}
         self.scopes: list[str] | None = None  # when set, auth.test lists them in x-oauth-scopes, as Slack does
         self.port = 0
@@ -412,6 +413,7 @@ class FakeSlack:
             "chat.update": self._update,
             "conversations.history": self._history,
             "users.info": self._users_info,
+            "usergroups.list": self._usergroups_list,
             "conversations.info": self._conversations_info,
             "conversations.open": lambda b: {"channel": {"id": "D" + str(b.get("users", "")).split(",")[0]}},
             "apps.connections.open": lambda b: {"url": f"ws://127.0.0.1:{self.port}/socket?ticket={uuid.uuid4().hex}"},
@@ -627,6 +629,17 @@ class FakeSlack:
         if channel is None:
             return {"ok": False, "error": "channel_not_found"}
         return {"channel": channel}
+
+    def add_usergroup(self, group_id: str, handle: str, users: list[str]) -> None:
+        """A user group (`@handle`) and its members, as `usergroups.list` reports it."""
+        self.usergroups[group_id] = {"id": group_id, "team_id": TEAM_ID, "handle": handle, "users": list(users)}
+
+    def _usergroups_list(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.scopes is not None and "usergroups:read" not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": "usergroups:read"}
+        include = str(body.get("include_users", "")).lower() in ("1", "true")
+        groups = [g if include else {k: v for k, v in g.items() if k != "users"} for g in self.usergroups.values()]
+        return {"usergroups": groups}
 
     def _users_info(self, body: dict[str, Any]) -> dict[str, Any]:
         user = self.users.get(str(body.get("user")))
