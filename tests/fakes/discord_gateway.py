@@ -2,8 +2,10 @@
 
 This layer of `FakeDiscord` (see `discord_server`) sits on `DiscordRest` and serves `/gateway`: it
 says HELLO, answers IDENTIFY with READY and a GUILD_CREATE for each guild on that shard (or closes
-with 4004 on a wrong token), acknowledges heartbeats, answers RESUME with RESUMED, and sends events
-with increasing sequence numbers (`_send`). A channel made while the bot is connected reaches it as
+with 4004 on a wrong token, 4010 on a shard id outside its count), acknowledges heartbeats, answers
+RESUME with RESUMED, and sends events with increasing sequence numbers (`_send`). A guild is on
+shard `(guild id >> 22) % shard count`, Discord's rule: its GUILD_CREATE, CHANNEL_CREATEs and
+interactions go only to a session of that shard. A channel made while the bot is connected reaches it as
 CHANNEL_CREATE (`create_channel`). Tests wait for sessions with `wait_identified`. It lives apart so
 the session protocol can be read without the REST routes or the interaction rules.
 """
@@ -90,7 +92,11 @@ class DiscordGateway(DiscordRest):
         if data.get("token") != self.token:
             await gate.ws.close(code=4004, message=b"Authentication failed.")
             return
-        gate.shard_id, gate.shard_count = data.get("shard") or (0, 1)
+        shard_id, shard_count = data.get("shard") or (0, 1)
+        if not 0 <= shard_id < shard_count:
+            await gate.ws.close(code=4010, message=b"Invalid shard.")  # Discord's close for such a shard
+            return
+        gate.shard_id, gate.shard_count = shard_id, shard_count
         mine = [g for g in self.guilds if self._shard_of(g, gate.shard_count) == gate.shard_id]
         await self._send(
             gate,

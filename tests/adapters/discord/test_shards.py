@@ -23,6 +23,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 import discord
 import pytest
 import yarl
@@ -331,3 +332,41 @@ async def test_two_processes_serve_their_shards_and_post_each_prompt_once(
         mine = [g for g in guilds if shard_of(g) == shard]
         assert handled == sorted(str(g) for g in mine)
         assert posted == sorted(str(guilds[g]) for g in mine)
+
+
+# -- the fake's shards, on the wire --------------------------------------------------------------------
+
+
+async def identify(fake: FakeDiscord, shard: list[int]) -> tuple[list[dict[str, Any]], int | None]:
+    """IDENTIFY on a raw gateway websocket as `shard`; the dispatches received up to the guilds, and the
+    close code if the fake closed the session instead."""
+    received: list[dict[str, Any]] = []
+    async with aiohttp.ClientSession() as session, session.ws_connect(fake.gateway_url) as ws:
+        hello = await ws.receive_json(timeout=5)
+        assert hello["op"] == 10
+        await ws.send_json({"op": 2, "d": {"token": fake.token, "intents": 1, "properties": {}, "shard": shard}})
+        while True:
+            frame = await ws.receive(timeout=5)
+            if frame.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED, aiohttp.WSMsgType.CLOSING):
+                return received, ws.close_code
+            message = frame.json()
+            received.append(message)
+            ready = received[0]["d"]
+            if len(received) == 1 + len(ready["guilds"]):
+                return received, None
+
+
+async def test_the_fake_gateway_routes_guilds_by_shard(fake: FakeDiscord, guilds: dict[int, int]) -> None:
+    for shard in range(SHARDS):
+        received, closed = await identify(fake, [shard, SHARDS])
+        assert closed is None
+        ready, *created = received
+        assert ready["t"] == "READY" and ready["d"]["shard"] == [shard, SHARDS]
+        mine = sorted(str(g) for g in guilds if shard_of(g) == shard)
+        assert sorted(g["id"] for g in ready["d"]["guilds"]) == mine
+        assert [m["t"] for m in created] == ["GUILD_CREATE"] * 2 and sorted(m["d"]["id"] for m in created) == mine
+
+
+async def test_the_fake_gateway_closes_a_shard_outside_its_count(fake: FakeDiscord) -> None:
+    received, closed = await identify(fake, [SHARDS, SHARDS])
+    assert received == [] and closed == 4010
