@@ -194,7 +194,7 @@ class Deliverer:
         chunk's prompts while the next is read. A claim that another process won in between is simply
         not ours: the unique key decides."""
         async with reading(self.svc.engine) as conn:
-            active = await schedule_store.active(conn)
+            active = [s for s in await schedule_store.active(conn) if self.svc.owns(s.platform, s.workspace)]
             lasts: dict[int, dt.datetime] = {}
             for start in range(0, len(active), LOOKUP_CHUNK):
                 lasts.update(await outbox.last_prompt_dues(conn, [s.id for s in active[start : start + LOOKUP_CHUNK]]))
