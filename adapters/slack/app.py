@@ -35,6 +35,7 @@ from typing import Any
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.oauth.async_callback_options import AsyncCallbackOptions, AsyncFailureArgs, AsyncSuccessArgs
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.response import BoltResponse
@@ -162,6 +163,15 @@ class SlackAdapter:
                 state_store=states,
                 state_expiration_seconds=int(states.lifetime.total_seconds()),
                 callback_options=AsyncCallbackOptions(success=_installed, failure=self._install_failed),
+            )
+            # Bolt would ask auth.test about the workspace's token on every request, before the ack;
+            # what it answers for a token never changes, so each process asks once per token. A deleted
+            # installation is still refused at once: the token is looked up in our store first.
+            oauth_settings.authorize = AsyncInstallationStoreAuthorize(
+                logger=logging.getLogger("slack_bolt.authorize"),
+                installation_store=self.installations,
+                bot_only=True,
+                cache_enabled=True,
             )
             self.poster: SlackPoster | WorkspacePosters = WorkspacePosters(self.client, self.installations)
         else:

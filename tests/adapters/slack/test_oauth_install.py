@@ -369,3 +369,18 @@ def test_studybot_run_refuses_oauth_without_a_usable_key(tmp_path: Path) -> None
         assert len(problems) == 1 and problems[0].startswith("- STUDYBOT_TOKEN_KEY: "), result.output
         assert phrase in problems[0] and "Fernet.generate_key()" in problems[0]
         assert CLIENT_SECRET not in result.output and "my-own-password" not in result.output
+
+
+async def test_the_ack_does_not_wait_for_auth_test_after_a_workspace_first_command(distributed: Distributed) -> None:
+    """Bolt checks a workspace's token with auth.test before the ack; each token is checked once, so a
+    slow Slack API does not eat into the 3 seconds of every later command."""
+    alpha = await distributed.install(ALPHA, "Alpha")
+    await distributed.fake.wait_response(await distributed.command(ALPHA))
+    checked = [c for c in distributed.fake.calls("api", "auth.test") if c.token == alpha]
+    distributed.fake.hold("auth.test")
+    try:
+        key = await asyncio.wait_for(distributed.command(ALPHA), 5)  # acknowledged while auth.test would hang
+        await distributed.fake.wait_response(key)
+    finally:
+        distributed.fake.release("auth.test")
+    assert [c for c in distributed.fake.calls("api", "auth.test") if c.token == alpha] == checked
