@@ -384,3 +384,37 @@ async def test_the_ack_does_not_wait_for_auth_test_after_a_workspace_first_comma
     finally:
         distributed.fake.release("auth.test")
     assert [c for c in distributed.fake.calls("api", "auth.test") if c.token == alpha] == checked
+
+
+async def test_two_workers_behind_a_balancer_share_installs_and_states(
+    database_url: str, tmp_path: Path, clock: FixedClock, catalog: Catalog, fake_slack: FakeSlack
+) -> None:
+    """An install started on one worker finishes on the other, and every worker then serves the workspace:
+    states and installations are in the shared database (SQLite file, or PostgreSQL when configured)."""
+    fake_slack.oauth_client = (CLIENT_ID, CLIENT_SECRET)
+    settings = oauth_settings(tmp_path, STUDYBOT_DATABASE_URL=database_url)
+    async with contextlib.AsyncExitStack() as stack:
+        workers = []
+        for _ in range(2):
+            rt = await stack.enter_async_context(Runtime(settings, clock=clock, catalog=catalog))
+            adapter = SlackAdapter(rt.core, settings, port=0, host="127.0.0.1", base_url=fake_slack.base_url)
+            workers.append(await stack.enter_async_context(adapter))
+        a, b = workers
+        jar = aiohttp.CookieJar(unsafe=True, treat_as_secure_origin=[f"http://127.0.0.1:{w.port}" for w in workers])
+        browser = await stack.enter_async_context(aiohttp.ClientSession(cookie_jar=jar))
+        session = await stack.enter_async_context(aiohttp.ClientSession())
+
+        async with browser.get(a.install_url, allow_redirects=False) as started:
+            state = parse_qs(urlsplit(started.headers["Location"]).query)["state"][0]
+        query = urlencode({"code": fake_slack.authorize(ALPHA, "Alpha"), "state": state})
+        async with browser.get(f"{b.redirect_url}?{query}", allow_redirects=False) as finished:
+            assert finished.status == 200, await finished.text()
+        token = fake_slack.token_of(ALPHA)
+
+        for worker in (a, b):
+            slack = SlackDeliveries(session, worker.url, fake_slack)
+            body, key = slack.command_body("help")
+            assert (await slack.send(urlencode(dict(parse_qsl(body)) | {"team_id": ALPHA}))).status == 200
+            await fake_slack.wait_response(key)
+        assert {c.token for c in fake_slack.calls("api", "auth.test")} == {token}  # each worker checked it once
+        assert len(fake_slack.calls("api", "auth.test")) == 3  # the install, then once per worker
