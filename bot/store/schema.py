@@ -367,3 +367,33 @@ installations = Table(
     Column("installed_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+# -- notification settings (issue 18) --------------------------------------------------------------
+# What a member wants to get: one row per member, absent meaning "everything on, no snooze". Each kind
+# is a flag; `snooze_until` silences all of them at once until that instant. A message held back by a
+# setting is written to `notify_skips` once per (member, kind, ref), so nothing is dropped unseen and a
+# snoozed expiry reminder can be sent when the snooze ends. Both cascade from the member.
+
+notify_settings = Table(
+    "notify_settings",
+    metadata,
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("role_ping", Boolean, nullable=False),
+    Column("review_dms", Boolean, nullable=False),
+    Column("expiry_reminders", Boolean, nullable=False),
+    Column("digest_mentions", Boolean, nullable=False),
+    Column("snooze_until", UTCDateTime(), nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+notify_skips = Table(
+    "notify_skips",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("ref", String(200), nullable=False),
+    Column("reason", String(16), nullable=False),  # "off" or "snoozed"
+    Column("skipped_at", UTCDateTime(), nullable=False),
+    UniqueConstraint("member_id", "kind", "ref", name="uq_notify_skips_member"),
+)
