@@ -37,7 +37,7 @@ from bot.words import plural
 GROUP = ("studyadmin", "schedule")
 DIFFICULTIES = (Choice("easy", "easy"), Choice("medium", "medium"), Choice("hard", "hard"))
 DEFAULT_REVEAL_MINUTES = 12 * 60
-_DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?$")
+_DURATION = re.compile(r"^(?:(\d+)w)?\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?$")
 
 
 class CannotPost(UserError):
@@ -47,16 +47,38 @@ class CannotPost(UserError):
 # -- validation ----------------------------------------------------------------------------------
 
 
-def parse_duration(text: str, *, what: str = "reveal_after") -> int:
-    """`12h`, `90m`, `1d`, `1h30m` → minutes, between 5 minutes and 7 days."""
+def parse_duration(
+    text: str,
+    *,
+    what: str = "reveal_after",
+    bounds: tuple[int, int] = (5, 7 * 1440),
+    examples: str = "`12h`, `90m`, `1d` or `1h30m`",
+) -> int:
+    """`12h`, `90m`, `1d`, `1h30m`, `1w3d` → minutes, within `bounds` (by default 5 minutes to 7 days)."""
     match = _DURATION.match(text.strip().casefold())
     if not text.strip() or match is None or not any(match.groups()):
-        raise InvalidOption(f"{code(what)} can't be {code(text[:20])}.", "Write it like `12h`, `90m`, `1d` or `1h30m`.")
-    days, hours, minutes = (int(g or 0) for g in match.groups())
-    total = days * 1440 + hours * 60 + minutes
-    if not 5 <= total <= 7 * 1440:
-        raise InvalidOption(f"{code(what)} must be between 5 minutes and 7 days.", None)
+        raise InvalidOption(f"{code(what)} can't be {code(text[:20])}.", f"Write it like {examples}.")
+    weeks, days, hours, minutes = (int(g or 0) for g in match.groups())
+    total = weeks * 7 * 1440 + days * 1440 + hours * 60 + minutes
+    low, high = bounds
+    if not low <= total <= high:
+        raise InvalidOption(
+            f"{code(what)} must be between {duration_words(low)} and {duration_words(high)}.",
+            f"{code(text[:20])} is {duration_words(total)}." if total < 10**7 else None,
+        )
     return total
+
+
+def duration_words(minutes: int) -> str:
+    """5 → "5 minutes", 10080 → "7 days", 90 → "1 hour 30 minutes"."""
+    days, rest = divmod(minutes, 1440)
+    hours, mins = divmod(rest, 60)
+    parts = [
+        plural(days, "day") if days else "",
+        plural(hours, "hour") if hours else "",
+        plural(mins, "minute") if mins else "",
+    ]
+    return " ".join(p for p in parts if p) or "0 minutes"
 
 
 def duration_text(minutes: int) -> str:
