@@ -41,6 +41,9 @@ class Attempt:
     channel: str
     created_at: dt.datetime
     closed_at: dt.datetime | None
+    flagged: bool = False  # mocks only: marked for review
+    pending: str | None = None  # mocks only: the answer held until the mock is submitted
+    pending_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +252,23 @@ async def finish_mock(conn: AsyncConnection, mock_id: int, now: dt.datetime, end
         .values(closed_at=now)
     )
     return True
+
+
+async def flag_attempt(conn: AsyncConnection, attempt_id: int, flagged: bool) -> None:
+    """Mark or unmark a mock question for review."""
+    await conn.execute(update(practice_attempts).where(practice_attempts.c.id == attempt_id).values(flagged=flagged))
+
+
+async def hold_answer(conn: AsyncConnection, attempt_id: int, chosen: str, at: dt.datetime) -> bool:
+    """Keep a mock answer until the mock is submitted (a later one replaces it); False once the attempt
+    is closed or its answer already recorded."""
+    recorded = select(practice_answers.c.id).where(practice_answers.c.attempt_id == attempt_id).exists()
+    result = await conn.execute(
+        update(practice_attempts)
+        .where((practice_attempts.c.id == attempt_id) & practice_attempts.c.closed_at.is_(None) & ~recorded)
+        .values(pending=chosen, pending_at=at)
+    )
+    return bool(result.rowcount)
 
 
 async def expired_mocks(conn: AsyncConnection, now: dt.datetime) -> list[int]:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from bot.store.types import UTCDateTime
@@ -111,6 +112,10 @@ practice_attempts = Table(
     Column("channel", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("closed_at", UTCDateTime(), nullable=True),
+    # A mock's answers wait here until it is submitted, so they can change while time remains (issue 17).
+    Column("flagged", Boolean, nullable=False, server_default=false()),
+    Column("pending", String(16), nullable=True),  # original option indexes, as practice_answers.chosen
+    Column("pending_at", UTCDateTime(), nullable=True),
     Index("ix_practice_attempts_member", "member_id", "created_at"),
     Index("ix_practice_attempts_mock", "mock_id", "position"),
 )
