@@ -181,13 +181,13 @@ async def test_a_workspace_is_answered_with_its_own_token(distributed: Distribut
     beta = await distributed.install(BETA, "Beta")
     assert alpha != beta and len(distributed.rows()) == 2
 
-    for team, token in ((ALPHA, alpha), (BETA, beta), (ALPHA, alpha)):
+    for team, token in ((ALPHA, alpha), (BETA, beta)):
         before = len(distributed.fake.calls("api", "users.info"))
         key = await distributed.command(team)
         answer = await distributed.fake.wait_response(key)
         assert answer.body["response_type"] == "ephemeral"
         lookups = distributed.fake.calls("api", "users.info")[before:]
-        assert all(call.token == token for call in lookups)
+        assert len(lookups) == 1 and lookups[0].token == token  # who the member is, asked of their workspace
         checks = [c for c in distributed.fake.calls("api", "auth.test") if c.token == token]
         assert checks  # Bolt authorized the request with that workspace's token
 
