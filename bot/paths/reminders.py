@@ -5,6 +5,7 @@ across restarts and between processes, and a renewal (a new expiry date) starts 
 nearest threshold already reached is due: a certification added with 20 days left gets the 30-day
 reminder, not the 90-day one as well. A transient delivery failure gives the claim back so the next run
 tries again; a permanent one (the member left, DMs closed) keeps it, so nobody is retried forever.
+A member who switched expiry reminders off (`/notify`) or is snoozed is not sent one; see `_hold`.
 
 `deliver_reminders` is what the scheduler (or `studybot schedule deliver-due` in the console) calls.
 """
@@ -27,8 +28,10 @@ from bot.replies import Reply
 from bot.schedule.ports import Posters, PostResult
 from bot.services import Services
 from bot.store import certifications as cert_store
+from bot.store import notify as notify_store
 from bot.store.claims import claim, is_claimed
 from bot.store.db import reading
+from bot.store.notify import NotifySettings, Reason
 from bot.store.schema import claims
 
 log = logging.getLogger(__name__)
@@ -149,10 +152,15 @@ async def deliver_reminders(services: Services, posters: Posters, now: dt.dateti
     renewing = services.paths.renewing
     async with reading(services.engine) as conn:
         due = await due_reminders(conn, now, renewing=renewing)
+        wishes = await notify_store.for_members(conn, sorted({r.member_id for r in due}))
     sent: list[Delivered] = []
     for reminder in due:
         poster = posters.get(reminder.platform)
         if poster is None:
+            continue
+        held = wishes.get(reminder.member_id, NotifySettings()).blocks("expiry_reminders", now)
+        if held is not None:
+            await _hold(services, reminder, held, now)
             continue
         async with services.engine.begin() as conn:
             if not await claim(conn, reminder.key, now):
@@ -170,3 +178,15 @@ async def deliver_reminders(services: Services, posters: Posters, now: dt.dateti
         log.info("expiry reminder %s: %s", reminder.key, result.outcome.value)
         sent.append(Delivered(reminder, result))
     return sent
+
+
+async def _hold(services: Services, reminder: DueReminder, reason: Reason, now: dt.datetime) -> None:
+    """A reminder the member does not want now. Switched off, it is claimed as skipped and never sent;
+    snoozed, it stays unclaimed, so the first run after the snooze sends it if its threshold is still
+    the nearest one reached (a 30-day reminder held until 5 days before expiry gives way to the 7-day
+    one). Either way the skip is recorded once for the member to see in `/profile export`."""
+    async with services.engine.begin() as conn:
+        if reason == "off" and not await claim(conn, reminder.key, now, f"skipped-{reason}"):
+            return
+        if await notify_store.record_skip(conn, reminder.member_id, "expiry_reminders", reminder.key, reason, now):
+            log.info("expiry reminder %s: held back (%s)", reminder.key, reason)
