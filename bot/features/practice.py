@@ -133,6 +133,42 @@ async def end_mock_pressed(action: Action, aid: ActionId, svc: Services) -> Repl
     return await mock_run.end_now(svc, action.identity, int(aid.field(0)), action.at)
 
 
+def _number(aid: ActionId, index: int) -> int:
+    """A numeric field of a mock button; a damaged one is a friendly error, not a crash."""
+    raw = aid.field(index)
+    if not raw.isdigit():
+        raise StaleAction("That button is damaged.", "Use `/mock` to see your mock.")
+    return int(raw)
+
+
+async def mock_answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    return await mock_run.answer(svc, action, aid)
+
+
+async def mock_flag_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    assert action.at is not None
+    return await mock_run.flag(svc, action.identity, _number(aid, 0), action.at)
+
+
+async def mock_review_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    assert action.at is not None
+    return await mock_run.review(svc, action.identity, _number(aid, 0), action.at)
+
+
+async def mock_jump_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    assert action.at is not None
+    return await mock_run.jump(svc, action.identity, _number(aid, 0), _number(aid, 1), action.at)
+
+
+async def mock_submit_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    assert action.at is not None
+    return await mock_run.submit(svc, action.identity, _number(aid, 0), aid.field(1) == "1", action.at)
+
+
+async def mock_page_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
+    return await mock_run.report_page(svc, action.identity, _number(aid, 0), _number(aid, 1))
+
+
 async def stats_command(req: Request, opts: Options, svc: Services) -> Reply:
     exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
     return await stats.stats(svc, req.identity, req.at, exam)
@@ -216,3 +252,9 @@ def register(registry: Registry) -> None:
     registry.action(ActionSpec(NEXT_PRACTICE, next_practice_pressed))
     registry.action(ActionSpec(NEXT_REVIEW, next_review_pressed))
     registry.action(ActionSpec(mock_run.END_MOCK, end_mock_pressed))
+    registry.action(ActionSpec(mock_run.MOCK_ANSWER, mock_answer_pressed))
+    registry.action(ActionSpec(mock_run.MOCK_FLAG, mock_flag_pressed))
+    registry.action(ActionSpec(mock_run.MOCK_REVIEW, mock_review_pressed))
+    registry.action(ActionSpec(mock_run.MOCK_JUMP, mock_jump_pressed))
+    registry.action(ActionSpec(mock_run.MOCK_SUBMIT, mock_submit_pressed))
+    registry.action(ActionSpec(mock_run.MOCK_PAGE, mock_page_pressed))

@@ -1,37 +1,62 @@
-"""`/mock`: a timed practice exam that survives restarts and ends itself when its time is up.
+"""`/mock`: a timed practice exam that survives restarts, can be reviewed before it is submitted, and
+ends itself when its time is up.
 
-The whole draw is stored when the mock starts (one attempt per question, in order), so resuming is
-"the first unanswered question", and ending is closing what is left. Time is checked whenever the
-member interacts; `end_expired` is the hook for a scheduler to end forgotten mocks on time.
+The whole draw is stored when the mock starts (one attempt per question, in order). An answer is held
+on its attempt (`pending`) and may change until the mock is submitted or its time is up; only then do
+the held answers go through the answer writer like any other answer (graded by `grade`, counted in
+`/stats`, scheduled for `/review`). A flag is stored on the attempt too, so a restart loses nothing,
+and every button names the attempt or mock it acts on. Time is checked whenever the member interacts;
+`end_expired` is the hook for a scheduler to end forgotten mocks on time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import ActionId
-from bot.catalog.models import Exam
-from bot.errors import InvalidOption, NotFound, StaleAction
-from bot.markup import bold, bullets, code, esc
+from bot.catalog.models import Exam, Question
+from bot.errors import InvalidOption, NotFound, StaleAction, UserError
+from bot.markup import bold, bullets, esc
 from bot.practice import texts
 from bot.practice.engine import (
+    ANSWER,
+    ANSWER_SELECT,
     Served,
+    answer_job,
+    decode_press,
     member_key,
+    partial_sequence,
     place_of,
+    pressed_question,
     question_reply,
+    sequence_step_reply,
+    verdict_text,
 )
 from bot.practice.mocks import DEFAULT_QUESTIONS, default_minutes, draw
-from bot.practice.questions import shuffled_order
+from bot.practice.questions import LETTERS, grade, shuffled_order
 from bot.practice.scoring import domain_scores, passing_mark, scaled_estimate
-from bot.replies import Button, Field, Reply
-from bot.requests import Identity
+from bot.practice.writer import AnswerJob
+from bot.replies import Button, Field, Reply, Select
+from bot.requests import Action, Identity
 from bot.services import Services
 from bot.store import members as member_store
 from bot.store import practice as store
+from bot.store.db import reading
 
 END_MOCK = "mk-end"
+MOCK_ANSWER = "mka"  # fields as the practice answer button: attempt, question, order, letters
+MOCK_FLAG = "mkf"  # attempt
+MOCK_REVIEW = "mkr"  # mock
+MOCK_JUMP = "mkj"  # mock, position
+MOCK_SUBMIT = "mks"  # mock, "1" once the member confirmed submitting with questions unanswered
+MOCK_PAGE = "mkp"  # mock, page of the report
+JUMP_BUTTONS = 23  # Discord shows 25 buttons; the review screen keeps two for Submit and End
+
+CLOSED = "That question is closed; nothing was recorded."
+TOO_LATE = "Time is up: that press came too late to change anything. "
 
 
 async def start_or_resume(
@@ -40,14 +65,15 @@ async def start_or_resume(
     async with svc.engine.begin() as conn:
         member = await member_store.ensure(conn, identity, now)
         running = await store.open_mock(conn, member.id)
-        if running is not None:
-            if now >= running.ends_at:
-                await store.finish_mock(conn, running.id, now, "timeout")
-                return await report(conn, svc, identity, running.id, intro="Your last mock ran out of time. ")
+        if running is not None and now < running.ends_at:
             note = "You have a mock running; here is where you left off."
             if running.exam != exam.code:
                 note = f"Your {running.exam} mock is still running; finish or end it before starting {exam.code}."
-            return await current_question(conn, svc, identity, running, now, note)
+            return await _next_view(conn, svc, identity, running, now, note)
+    if running is not None:
+        return await _finish(svc, identity, running.id, now, "timeout", intro="Your last mock ran out of time. ")
+    async with svc.engine.begin() as conn:
+        member = await member_store.ensure(conn, identity, now)
         questions = await svc.questions.pool(conn, place_of(identity), exam.code)
         if not questions:
             raise NotFound(f"There are no {exam.code} questions yet, so no mock.", "Try another exam.")
@@ -81,43 +107,170 @@ async def start_or_resume(
         assert mock is not None
         intro = (
             f"{bold(f'{exam.code} mock: {len(drawn)} questions in {length} minutes.')} "
-            "Answers are revealed in the report at the end, as on the real exam."
+            "Answers are revealed in the report at the end, as on the real exam. "
+            "Flag a question to come back to it; the review screen shows what is left before you submit."
         )
-        return await current_question(conn, svc, identity, mock, now, intro)
+        return await _next_view(conn, svc, identity, mock, now, intro)
 
 
-async def current_question(
+def _held(item: store.MockItem) -> str | None:
+    """The member's answer: recorded (a mock submitted, or a press from before answers were held) or held."""
+    return item.chosen if item.chosen is not None else item.attempt.pending
+
+
+def _letters(item: store.MockItem) -> str:
+    """The held answer in the letters the member saw (empty for an ordering or matching answer)."""
+    held, order = _held(item) or "", item.attempt.option_order
+    if len(held) != len(set(held)) or any(c not in order for c in held) or len(held) == len(order) > 2:
+        return ""
+    return "".join(sorted(LETTERS[order.index(c)] for c in held))
+
+
+def _right(item: store.MockItem, question: Question | None) -> bool:
+    """Right or wrong as `grade` judges the held answer; an unanswered question counts as wrong."""
+    if item.chosen is not None:
+        return bool(item.correct)
+    held = item.attempt.pending
+    return held is not None and question is not None and grade(question, held)
+
+
+async def _next_view(
     conn: AsyncConnection, svc: Services, identity: Identity, mock: store.Mock, now: dt.datetime, note: str = ""
 ) -> Reply:
-    """The first unanswered question of a running mock, or its report when none is left."""
+    """The first unanswered question of a running mock, or its review screen when none is left."""
     items = await store.mock_items(conn, mock.id)
-    answered = sum(1 for i in items if i.chosen is not None)
-    nxt = next((i for i in items if i.chosen is None), None)
+    nxt = next((i for i in items if _held(i) is None), None)
     if nxt is None:
-        await store.finish_mock(conn, mock.id, now, "completed")
-        return await report(conn, svc, identity, mock.id)
-    question = await svc.questions.find(conn, place_of(identity), nxt.attempt.question_id)
+        return await _review_view(conn, svc, identity, mock, items, now, note)
+    return await _question_view(conn, svc, identity, mock, items, nxt, now, note)
+
+
+async def _after(
+    conn: AsyncConnection, svc: Services, identity: Identity, mock: store.Mock, position: int, now: dt.datetime
+) -> Reply:
+    """After an answer: the next unanswered question after this one (wrapping round), else the review."""
+    items = await store.mock_items(conn, mock.id)
+    unanswered = [i for i in items if _held(i) is None]
+    if not unanswered:
+        return await _review_view(conn, svc, identity, mock, items, now)
+    later = [i for i in unanswered if (i.attempt.position or 0) > position]
+    return await _question_view(conn, svc, identity, mock, items, (later or unanswered)[0], now)
+
+
+def _mock_kind(action_id: str) -> str:
+    """A practice answer id turned into the mock's own, so the press is held rather than recorded."""
+    aid = ActionId.decode(action_id)
+    if aid.kind not in (ANSWER, ANSWER_SELECT):
+        return action_id
+    return ActionId(MOCK_ANSWER, aid.fields, aid.version).encode()
+
+
+def _mock_components(reply: Reply) -> tuple[tuple[Button, ...], Select | None]:
+    buttons = tuple(Button(b.label, _mock_kind(b.action_id), b.style) for b in reply.buttons)
+    select = reply.select
+    if select is not None:
+        select = Select(
+            _mock_kind(select.action_id), select.options, select.placeholder, select.min_values, select.max_values
+        )
+    return buttons, select
+
+
+async def _question_view(
+    conn: AsyncConnection,
+    svc: Services,
+    identity: Identity,
+    mock: store.Mock,
+    items: list[store.MockItem],
+    item: store.MockItem,
+    now: dt.datetime,
+    note: str = "",
+) -> Reply:
+    question = await svc.questions.find(conn, place_of(identity), item.attempt.question_id)
     exam = svc.catalog.exam(mock.exam)
-    if question is None or exam is None:  # a workspace question removed mid-mock: skip past it
-        await store.finish_mock(conn, mock.id, now, "stopped")
-        return await report(conn, svc, identity, mock.id, intro="A question of this mock no longer exists. ")
-    served = Served(nxt.attempt.id, question, nxt.attempt.option_order, exam)
+    if question is None or exam is None:  # a workspace question removed mid-mock: nothing to show it by
+        raise StaleAction(
+            "A question of this mock no longer exists.", "End the mock with its End button, or use `/mock`."
+        )
+    served = Served(item.attempt.id, question, item.attempt.option_order, exam)
+    answered = sum(1 for i in items if _held(i) is not None)
+    status = []
+    held = _held(item)
+    if held is not None and question.type not in ("ordering", "matching"):
+        status.append(f"Your answer now: {bold(_letters(item))}. Press another to change it while time remains.")
+    elif held is not None:
+        status.append("You answered this one; answer again to change it while time remains.")
+    if item.attempt.flagged:
+        status.append(bold("Flagged for review."))
+    before = "\n".join(p for p in (note, " ".join(status)) if p)
     left = texts.until(mock.ends_at, now).removeprefix("in ")
+    zone = await _zone(conn, svc, identity)
     reply = question_reply(
         served,
-        heading=f"Mock {mock.exam} · question {answered + 1} of {len(items)}",
-        footer=f"{left} left · ends {texts.local_time(mock.ends_at, await _zone(conn, svc, identity))}",
-        text_before=note,
+        heading=f"Mock {mock.exam} · question {item.attempt.position} of {len(items)}",
+        footer=f"{left} left · ends {texts.local_time(mock.ends_at, zone)} · {answered} of {len(items)} answered",
+        text_before=before,
     )
+    buttons, select = _mock_components(reply)
+    flag = Button(
+        "Remove flag" if item.attempt.flagged else "Flag for review",
+        ActionId(MOCK_FLAG, (str(item.attempt.id),)).encode(),
+    )
+    review = Button("Review answers", ActionId(MOCK_REVIEW, (str(mock.id),)).encode())
     end = Button("End mock now", ActionId(END_MOCK, (str(mock.id),)).encode(), "danger")
     return Reply(
         title=reply.title,
         text=reply.text,
-        buttons=(*reply.buttons, end)[:25],
-        select=reply.select,
+        buttons=(*buttons[:22], flag, review, end),
+        select=select,
         footer=reply.footer,
         ephemeral=True,
         replace=bool(note == ""),
+    )
+
+
+async def _review_view(
+    conn: AsyncConnection,
+    svc: Services,
+    identity: Identity,
+    mock: store.Mock,
+    items: list[store.MockItem],
+    now: dt.datetime,
+    note: str = "",
+) -> Reply:
+    """The review screen: every question answered, unanswered or flagged, a jump to each, and Submit."""
+    lines = []
+    for item in items:
+        letters = _letters(item)
+        state = "unanswered" if _held(item) is None else f"answered {letters}".strip()
+        flag = " · **flagged**" if item.attempt.flagged else ""
+        lines.append(f"Question {item.attempt.position}: {esc(state)}{flag}")
+    answered = sum(1 for i in items if _held(i) is not None)
+    flagged = sum(1 for i in items if i.attempt.flagged)
+    left = texts.until(mock.ends_at, now).removeprefix("in ")
+    head = (
+        f"{bold(f'{answered} answered, {len(items) - answered} unanswered, {flagged} flagged.')} "
+        f"{esc(left)} left: press a question to go back to it and change its answer, or submit."
+    )
+    # Flagged and unanswered questions first when there are more than the buttons can hold.
+    wanted = sorted(items, key=lambda i: (not i.attempt.flagged and _held(i) is not None, i.attempt.position or 0))
+    jumps = sorted(wanted[:JUMP_BUTTONS], key=lambda i: i.attempt.position or 0)
+    buttons = [
+        Button(
+            f"Q{i.attempt.position}" + (" ⚑" if i.attempt.flagged else "") + (" ?" if _held(i) is None else ""),
+            ActionId(MOCK_JUMP, (str(mock.id), str(i.attempt.position))).encode(),
+        )
+        for i in jumps
+    ]
+    buttons.append(Button("Submit mock", ActionId(MOCK_SUBMIT, (str(mock.id), "0")).encode(), "success"))
+    if len(items) > JUMP_BUTTONS:
+        head += f"\nButtons show {JUMP_BUTTONS} questions, flagged and unanswered first."
+    return Reply(
+        title=f"Mock {mock.exam} · review",
+        text=(esc(note) + "\n" if note else "") + head + "\n\n" + bullets(lines),
+        buttons=tuple(buttons),
+        footer=f"ends {texts.local_time(mock.ends_at, await _zone(conn, svc, identity))}",
+        ephemeral=True,
+        replace=True,
     )
 
 
@@ -126,28 +279,141 @@ async def _zone(conn: AsyncConnection, svc: Services, identity: Identity) -> str
     return (member.timezone if member else None) or svc.settings.default_timezone
 
 
-async def after_answer(svc: Services, identity: Identity, mock_id: int, now: dt.datetime, *, expired: bool) -> Reply:
+async def _own_mock(conn: AsyncConnection, identity: Identity, mock_id: int) -> store.Mock:
+    member = await member_store.find(conn, identity)
+    mock = await store.mock(conn, mock_id)
+    if mock is None or member is None or mock.member_id != member.id:
+        raise StaleAction("That button belongs to someone else's mock.", "Start your own with `/mock`.")
+    return mock
+
+
+async def answer(svc: Services, action: Action, aid: ActionId) -> Reply:
+    """A press on a mock question's answer: held on the attempt (replacing an earlier one), then on."""
+    now = action.at
+    assert now is not None
+    identity = action.identity
+    press = decode_press(action, aid)
+    question = await pressed_question(svc, identity, press.question_id)
+    picked = partial_sequence(press, question)
+    if picked is not None:
+        step = sequence_step_reply(press, question, picked)
+        buttons, select = _mock_components(step)
+        return Reply(title=step.title, text=step.text, buttons=buttons, select=select, footer=step.footer,
+                     ephemeral=True, replace=True)  # fmt: skip
+    job, _chosen = answer_job(action, press, question)
     async with svc.engine.begin() as conn:
-        mock = await store.mock(conn, mock_id)
-        if mock is None:
-            raise StaleAction("That mock no longer exists.", "Start one with `/mock`.")
-        if expired or now >= mock.ends_at:
-            await store.finish_mock(conn, mock.id, now, "timeout")
-            return await report(conn, svc, identity, mock.id, intro="Time is up: this answer came too late to count. ")
-        return await current_question(conn, svc, identity, mock, now)
+        attempt = await store.attempt(conn, press.attempt_id)
+        if attempt is None or attempt.mock_id is None or attempt.option_order != press.order:
+            raise StaleAction("That answer button is out of date.", "Use `/mock` to see your mock.")
+        member = await member_store.find(conn, identity)
+        if member is None or member.id != attempt.member_id:
+            raise UserError(
+                "That question was served to someone else, so your press was not counted.",
+                "Start your own with `/mock`.",
+            )
+        mock = await store.mock(conn, attempt.mock_id)
+        assert mock is not None
+        if mock.finished_at is not None:
+            raise StaleAction(CLOSED, "Run `/mock` to start a new one.")
+        if now < mock.ends_at:
+            if not await store.hold_answer(conn, attempt.id, job.chosen, now):
+                raise StaleAction(CLOSED, "Use `/mock` to see your mock.")
+            return await _after(conn, svc, identity, mock, attempt.position or 0, now)
+    return await _finish(
+        svc, identity, mock.id, now, "timeout", intro="Time is up: this answer came too late to count. "
+    )
+
+
+async def after_answer(svc: Services, identity: Identity, mock_id: int, now: dt.datetime, *, expired: bool) -> Reply:
+    """After a practice answer button recorded a mock answer at once (a mock from before answers were
+    held): on to the next question, or the report when time is up."""
+    async with svc.engine.begin() as conn:
+        mock = await _own_mock(conn, identity, mock_id)
+        if mock.finished_at is not None:
+            raise StaleAction(CLOSED, "Run `/mock` to start a new one.")
+        if not expired and now < mock.ends_at:
+            return await _next_view(conn, svc, identity, mock, now)
+    return await _finish(
+        svc, identity, mock_id, now, "timeout", intro="Time is up: this answer came too late to count. "
+    )
+
+
+async def flag(svc: Services, identity: Identity, attempt_id: int, now: dt.datetime) -> Reply:
+    """Flag or unflag a mock question; shows it again with its new state."""
+    async with svc.engine.begin() as conn:
+        attempt = await store.attempt(conn, attempt_id)
+        if attempt is None or attempt.mock_id is None:
+            raise StaleAction("That button is out of date.", "Use `/mock` to see your mock.")
+        mock = await _own_mock(conn, identity, attempt.mock_id)
+        if mock.finished_at is not None:
+            return await report(conn, svc, identity, mock.id, intro=await _ended_note(conn, svc, identity, mock))
+        if now < mock.ends_at:
+            await store.flag_attempt(conn, attempt.id, not attempt.flagged)
+            items = await store.mock_items(conn, mock.id)
+            item = next(i for i in items if i.attempt.id == attempt.id)
+            return await _question_view(conn, svc, identity, mock, items, item, now)
+    return await _finish(svc, identity, mock.id, now, "timeout", intro=TOO_LATE)
+
+
+async def review(svc: Services, identity: Identity, mock_id: int, now: dt.datetime) -> Reply:
+    async with svc.engine.begin() as conn:
+        mock = await _own_mock(conn, identity, mock_id)
+        if mock.finished_at is not None:
+            return await report(conn, svc, identity, mock.id, intro=await _ended_note(conn, svc, identity, mock))
+        if now < mock.ends_at:
+            return await _review_view(conn, svc, identity, mock, await store.mock_items(conn, mock.id), now)
+    return await _finish(svc, identity, mock.id, now, "timeout", intro=TOO_LATE)
+
+
+async def jump(svc: Services, identity: Identity, mock_id: int, position: int, now: dt.datetime) -> Reply:
+    async with svc.engine.begin() as conn:
+        mock = await _own_mock(conn, identity, mock_id)
+        if mock.finished_at is not None:
+            return await report(conn, svc, identity, mock.id, intro=await _ended_note(conn, svc, identity, mock))
+        if now < mock.ends_at:
+            items = await store.mock_items(conn, mock.id)
+            item = next((i for i in items if i.attempt.position == position), None)
+            if item is None:
+                raise StaleAction(f"This mock has no question {position}.", "Use `/mock` to see your mock.")
+            return await _question_view(conn, svc, identity, mock, items, item, now)
+    return await _finish(svc, identity, mock.id, now, "timeout", intro=TOO_LATE)
+
+
+async def submit(svc: Services, identity: Identity, mock_id: int, confirmed: bool, now: dt.datetime) -> Reply:
+    """Submit from the review screen; with questions unanswered, only after the member confirms."""
+    async with svc.engine.begin() as conn:
+        mock = await _own_mock(conn, identity, mock_id)
+        if mock.finished_at is not None:
+            return await report(conn, svc, identity, mock.id, intro=await _ended_note(conn, svc, identity, mock))
+        if now >= mock.ends_at:
+            expired = True
+        else:
+            expired = False
+            items = await store.mock_items(conn, mock.id)
+            unanswered = sum(1 for i in items if _held(i) is None)
+            if unanswered and not confirmed:
+                n = f"{unanswered} question{'s are' if unanswered != 1 else ' is'}"
+                return Reply(
+                    title=f"Mock {mock.exam} · submit?",
+                    text=f"{bold(f'{n} unanswered')} and will count as wrong. Submit anyway, or go back and answer?",
+                    buttons=(
+                        Button("Submit anyway", ActionId(MOCK_SUBMIT, (str(mock.id), "1")).encode(), "danger"),
+                        Button("Back to review", ActionId(MOCK_REVIEW, (str(mock.id),)).encode(), "primary"),
+                    ),
+                    ephemeral=True,
+                    replace=True,
+                )
+    if expired:
+        return await _finish(svc, identity, mock_id, now, "timeout", intro=TOO_LATE)
+    return await _finish(svc, identity, mock_id, now, "submitted")
 
 
 async def end_now(svc: Services, identity: Identity, mock_id: int, now: dt.datetime) -> Reply:
     async with svc.engine.begin() as conn:
-        member = await member_store.find(conn, identity)
-        mock = await store.mock(conn, mock_id)
-        if mock is None or member is None or mock.member_id != member.id:
-            raise StaleAction("That button belongs to someone else's mock.", "Start your own with `/mock`.")
+        mock = await _own_mock(conn, identity, mock_id)
         if mock.finished_at is not None:
             return await report(conn, svc, identity, mock.id, intro=await _ended_note(conn, svc, identity, mock))
-        ended_by = "timeout" if now >= mock.ends_at else "stopped"
-        await store.finish_mock(conn, mock.id, now, ended_by)
-        return await report(conn, svc, identity, mock.id)
+    return await _finish(svc, identity, mock_id, now, "timeout" if now >= mock.ends_at else "stopped")
 
 
 async def _ended_note(conn: AsyncConnection, svc: Services, identity: Identity, mock: store.Mock) -> str:
@@ -157,8 +423,49 @@ async def _ended_note(conn: AsyncConnection, svc: Services, identity: Identity, 
     return f"This mock already ended on {when}; that press changed nothing. "
 
 
+async def _record_held(svc: Services, identity: Identity, mock_id: int) -> None:
+    """Send the mock's held answers through the answer writer, each at the time it was given (before the
+    end, so the writer takes them); the writer commits on its own connection, so no transaction of ours
+    may be open here."""
+    async with reading(svc.engine) as conn:
+        items = await store.mock_items(conn, mock_id)
+        jobs = []
+        for item in items:
+            held, at = item.attempt.pending, item.attempt.pending_at
+            if item.chosen is not None or held is None or at is None:
+                continue
+            question = await svc.questions.find(conn, place_of(identity), item.attempt.question_id)
+            if question is None:
+                continue
+            jobs.append(
+                AnswerJob(
+                    attempt_id=item.attempt.id,
+                    platform=identity.platform,
+                    workspace=identity.workspace,
+                    user_id=identity.user_id,
+                    question_id=question.id,
+                    option_order=item.attempt.option_order,
+                    chosen=held,
+                    correct=grade(question, held),
+                    at=at,
+                )
+            )
+    await asyncio.gather(*(svc.writer.record(job) for job in jobs))
+
+
+async def _finish(
+    svc: Services, identity: Identity, mock_id: int, now: dt.datetime, ended_by: str, *, intro: str = ""
+) -> Reply:
+    """End a mock: its held answers recorded, then the mock closed, then its report (first page)."""
+    await _record_held(svc, identity, mock_id)
+    async with svc.engine.begin() as conn:
+        await store.finish_mock(conn, mock_id, now, ended_by)
+        return await report(conn, svc, identity, mock_id, intro=intro)
+
+
 async def end_expired(svc: Services, now: dt.datetime) -> list[int]:
-    """End every mock whose time is up (for a scheduler); returns the ids ended."""
+    """End every mock whose time is up (for a scheduler); returns the ids ended. Held answers stay on
+    their attempts and are shown by the report; they are recorded when the member next touches it."""
     async with svc.engine.begin() as conn:
         ended = []
         for mock_id in await store.expired_mocks(conn, now):
@@ -167,20 +474,78 @@ async def end_expired(svc: Services, now: dt.datetime) -> list[int]:
     return ended
 
 
-async def report(conn: AsyncConnection, svc: Services, identity: Identity, mock_id: int, *, intro: str = "") -> Reply:
-    """A report shaped like AWS's: share correct, a scaled estimate, each domain, what to review."""
+ENDED = {
+    "timeout": "Time ran out.",
+    "stopped": "You ended it early.",
+    "completed": "All questions answered.",
+    "submitted": "You submitted it.",
+}
+
+
+async def _explained(
+    conn: AsyncConnection, svc: Services, identity: Identity, items: list[store.MockItem]
+) -> tuple[list[str], dict[int, bool]]:
+    """Every question as the verdict shows it (its stem, the member's answer, the key and each option's
+    explanation), wrong, unanswered and flagged first; and each attempt's grade."""
+    graded: dict[int, bool] = {}
+    blocks: list[tuple[bool, int, str]] = []
+    for item in items:
+        question = await svc.questions.find(conn, place_of(identity), item.attempt.question_id)
+        right = _right(item, question)
+        graded[item.attempt.id] = right
+        held = _held(item)
+        status = "right" if right else ("unanswered" if held is None else "wrong")
+        head = f"{bold(f'Question {item.attempt.position}: {status}')}" + (" · flagged" if item.attempt.flagged else "")
+        if question is None:
+            body = f"{esc(item.attempt.question_id)} no longer exists, so it cannot be shown."
+        else:
+            chosen = tuple(int(c) for c in held or "")
+            stem = esc(question.stem) + (
+                f" {bold(f'Choose {question.choose}.')}" if question.type == "multiple" else ""
+            )
+            answer = "" if held is not None else "You gave no answer.\n"
+            body = f"{stem}\n\n{answer}" + verdict_text(
+                question, item.attempt.option_order, chosen, right, again=False, due_note=None
+            )
+        first = not right or item.attempt.flagged
+        blocks.append((not first, item.attempt.position or 0, f"{head} ({esc(item.attempt.domain)})\n{body}"))
+    return [text for _later, _pos, text in sorted(blocks)], graded
+
+
+async def report(
+    conn: AsyncConnection, svc: Services, identity: Identity, mock_id: int, *, intro: str = "", page: int = 0
+) -> Reply:
+    """A report shaped like AWS's (share correct, a scaled estimate, each domain), then every question
+    explained on the pages after it; page 0 is the summary."""
     mock = await store.mock(conn, mock_id)
     assert mock is not None
     items = await store.mock_items(conn, mock_id)
+    blocks, graded = await _explained(conn, svc, identity, items)
+    answer_pages = texts.pages(blocks)
+    last = len(answer_pages)
+    page = max(0, min(page, last))
+    nav = []
+    if page > 0:
+        nav.append(Button("Previous", ActionId(MOCK_PAGE, (str(mock.id), str(page - 1))).encode()))
+    if page < last:
+        nav.append(Button("Next", ActionId(MOCK_PAGE, (str(mock.id), str(page + 1))).encode(), "primary"))
+    if page > 0:
+        return Reply(
+            title=f"Mock {mock.exam} report · answers {page} of {last}",
+            text=esc(intro) + answer_pages[page - 1],
+            buttons=tuple(nav),
+            ephemeral=True,
+            replace=True,
+        )
     exam = svc.catalog.exam(mock.exam)
     total = len(items)
-    right = sum(1 for i in items if i.correct)
-    answered = sum(1 for i in items if i.chosen is not None)
+    right = sum(1 for i in items if graded[i.attempt.id])
+    answered = sum(1 for i in items if _held(i) is not None)
     share = right / total if total else 0.0
     tallies: dict[str, tuple[int, int]] = {}
     for item in items:
         n, c = tallies.get(item.attempt.domain, (0, 0))
-        tallies[item.attempt.domain] = (n + 1, c + (1 if item.correct else 0))
+        tallies[item.attempt.domain] = (n + 1, c + (1 if graded[item.attempt.id] else 0))
     fields = []
     summary = f"{bold(f'{right} of {total} correct ({texts.percent(share)})')}"
     if answered < total:
@@ -201,24 +566,28 @@ async def report(conn: AsyncConnection, svc: Services, identity: Identity, mock_
             verdict = "meets" if d.meets else "needs work"
             lines.append(f"{esc(d.name)}: {bold(verdict)} ({d.correct}/{d.answered})")
         fields.append(Field("Domains", bullets(lines)))
-    missed = [i for i in items if not i.correct]
-    if missed:
-        index = svc.questions
-        lines = []
-        for item in missed[:15]:
-            q = await index.find(conn, place_of(identity), item.attempt.question_id)
-            stem = q.stem if q else item.attempt.question_id
-            shown = stem if len(stem) <= 90 else stem[:87] + "…"
-            status = "unanswered" if item.chosen is None else "wrong"
-            lines.append(f"{code(item.attempt.question_id)} ({status}): {esc(shown)}")
-        if len(missed) > 15:
-            lines.append(f"… and {len(missed) - 15} more")
-        fields.append(Field("Questions to review", bullets(lines) + "\nThe ones you got wrong come back in `/review`."))
-    ended = {"timeout": "Time ran out.", "stopped": "You ended it early.", "completed": "All questions answered."}
+    wrong = sum(1 for i in items if not graded[i.attempt.id] and _held(i) is not None)
+    flagged = sum(1 for i in items if i.attempt.flagged)
+    review = (
+        f"{wrong} wrong, {total - answered} unanswered, {flagged} flagged. Press {bold('Next')}: every question "
+        f"follows with your answer, the key and why each option is right or wrong, wrong and flagged first "
+        f"({last} page{'s' if last != 1 else ''}). The ones you got wrong come back in `/review`."
+    )
+    fields.append(Field("Questions to review", review))
     return Reply(
         title=f"Mock {mock.exam} report",
-        text=esc(intro) + summary + "\n" + esc(ended.get(mock.ended_by or "", "")),
+        text=esc(intro) + summary + "\n" + esc(ENDED.get(mock.ended_by or "", "")),
         fields=tuple(fields),
+        buttons=tuple(nav),
         ephemeral=True,
         replace=True,
     )
+
+
+async def report_page(svc: Services, identity: Identity, mock_id: int, page: int) -> Reply:
+    """A page of a finished mock's report, worked out again from what is stored (so it survives restarts)."""
+    async with reading(svc.engine) as conn:
+        mock = await _own_mock(conn, identity, mock_id)
+        if mock.finished_at is None:
+            raise StaleAction("That mock is still running; its report comes when it ends.", "Use `/mock` to go on.")
+        return await report(conn, svc, identity, mock.id, page=page)

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 from bot.catalog.models import Question
-from bot.markup import bold, bullets, esc, link
+from bot.markup import Span, bold, bullets, channel, chunk, code, esc, italic, link, user
 from bot.practice.questions import LETTERS
 
 
@@ -180,3 +180,48 @@ def until(at: dt.datetime, now: dt.datetime) -> str:
 
 def percent(share: float) -> str:
     return f"{share * 100:.0f}%"
+
+
+# -- the mock report's pages ------------------------------------------------------------------------
+
+PAGE_BUDGET = 3000
+"""Markup characters per report page: under Slack's 3,000 per section once chunked into a few sections
+and under Discord's 6,000 per message with the title and buttons, so a page is always one message."""
+
+
+def _as_markup(span: Span) -> str:
+    """A span written back as neutral markup, so `bot.markup.chunk` can split markup into markup."""
+    match span.kind:
+        case "bold":
+            return bold(span.text)
+        case "italic":
+            return italic(span.text)
+        case "code":
+            return code(span.text)
+        case "link":
+            return link(span.text, span.url or "")
+        case "channel":
+            return channel(span.text)
+        case "user":
+            return user(span.text)
+        case _:
+            return esc(span.text)
+
+
+def pages(blocks: Sequence[str], budget: int = PAGE_BUDGET) -> list[str]:
+    """Blocks of markup packed into pages of at most `budget` characters, whole blocks where they fit;
+    a block longer than a page is split between lines or spans (never inside a bold phrase or link)."""
+    out: list[str] = []
+    current = ""
+    for block in blocks:
+        parts = [block] if len(block) <= budget else chunk(block, budget, _as_markup)
+        for part in parts:
+            candidate = f"{current}\n\n{part}" if current else part
+            if len(candidate) <= budget:
+                current = candidate
+            else:
+                out.append(current)
+                current = part
+    if current:
+        out.append(current)
+    return out
