@@ -214,6 +214,7 @@ async def run_scenario(
     writer = rt.services.writer
     batches_before = writer.batches
     serial = itertools.count()
+    cpu = time.process_time()
     started = time.perf_counter()
 
     async def one(n: int, raw: str, arrival: float) -> float:
@@ -256,6 +257,7 @@ async def run_scenario(
             await asyncio.sleep(0.001)
         await asyncio.gather(*tasks)
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     bad = [t for t in titles if t not in ("Correct", "Not quite")]
     if bad:
         raise SystemExit(f"{scenario}: {len(bad)} presses did not get a verdict, e.g. {bad[0]!r}")
@@ -270,6 +272,7 @@ async def run_scenario(
         "arrival_max": 1000 * max(waited),
         "batches": writer.batches - batches_before,
         "elapsed": elapsed,
+        "cpu": cpu,
     }
 
 
@@ -498,15 +501,15 @@ class RawAsyncpg:
 Baseline = RawSqlite | RawAsyncpg
 
 
-async def replay(base: Baseline, batches: Sequence[Sequence[AnswerJob]]) -> float:
-    """Seconds to run these batches, each in its own transaction."""
-    start = time.perf_counter()
+async def replay(base: Baseline, batches: Sequence[Sequence[AnswerJob]]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds of this process to run these batches, each in its own transaction."""
+    start, cpu = time.perf_counter(), time.process_time()
     for jobs in batches:
         if isinstance(base, RawSqlite):
             base.batch(jobs)
         else:
             await base.batch(jobs)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
 # -- databases ----------------------------------------------------------------------------------------
@@ -641,24 +644,25 @@ async def main(
                     seen = take()
                     sent += int(r["sent"])
                     jobs = [job for batch in seen.batches for job in batch]
-                    raw = await replay(batched, seen.batches)
+                    raw, raw_cpu = await replay(batched, seen.batches)
                     ones = jobs if isinstance(single, RawSqlite) else jobs[:PG_ONE_PER_TX]
-                    raw1 = await replay(single, [[job] for job in ones])
+                    raw1, raw1_cpu = await replay(single, [[job] for job in ones])
                     sizes = [len(b) for b in seen.batches]
                     writer_s = sum(seen.seconds)
                     print(
                         f"{scenario:8} {int(r['sent']):,} answers in {r['elapsed']:.2f} s = {r['rate']:,.0f} "
-                        f"answers/s ({before}); latency from handling p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
-                        f"max {r['max']:.1f} ms; from arrival p50 {r['arrival_p50']:.1f} ms, "
+                        f"answers/s, {r['cpu']:.2f} s CPU ({before}); latency from handling p50 {r['p50']:.1f} ms, "
+                        f"p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms; from arrival p50 {r['arrival_p50']:.1f} ms, "
                         f"p99 {r['arrival_p99']:.1f} ms, max {r['arrival_max']:.1f} ms"
                     )
                     print(
                         f"         writer: {int(r['batches'])} commits (sizes median {statistics.median(sizes):.0f}, "
                         f"max {max(sizes)}), {writer_s:.3f} s in its batches = {len(jobs) / writer_s:,.0f} answers/s; "
-                        f"raw, same batches: {raw:.3f} s = {len(jobs) / raw:,.0f} answers/s; "
-                        f"raw, one per transaction: {len(ones) / raw1:,.0f} answers/s ({len(ones):,} answers); "
-                        f"core/raw {r['rate'] / (len(jobs) / raw):.2f}x end to end, "
-                        f"writer/raw {raw / writer_s:.2f}x in the batches; {load()}"
+                        f"raw, same batches: {raw:.3f} s = {len(jobs) / raw:,.0f} answers/s, {raw_cpu:.2f} s CPU; "
+                        f"raw, one per transaction: {len(ones) / raw1:,.0f} answers/s, {raw1_cpu:.2f} s CPU "
+                        f"({len(ones):,} answers); core/raw {r['rate'] / (len(jobs) / raw):.2f}x end to end, "
+                        f"writer/raw {raw / writer_s:.2f}x in the batches, raw/core CPU {raw_cpu / r['cpu']:.2f}x; "
+                        f"{load()}"
                     )
             finally:
                 await batched.close()
