@@ -146,7 +146,9 @@ async def test_a_ten_question_mock_to_its_report_then_stats_and_leaderboard(
         kind, message = await answer(fake, catalog, message, right=n % 3 != 0)
         assert kind == UPDATE_MESSAGE  # each answer turns the message into the next question
         right += n % 3 != 0
-    assert screen.title(message) == "Mock SAA-C03 report"
+    assert screen.title(message) == "Mock SAA-C03 · review"  # the review screen comes before submitting (issue 17)
+    kind, message = await press(fake, message, screen.button(message, "Submit mock")["custom_id"])
+    assert kind == UPDATE_MESSAGE and screen.title(message) == "Mock SAA-C03 report"
     report = screen.text(message)
     assert f"{right} of 10 correct" in report and "Estimated scaled score" in report and "passing mark of 720" in report
 

@@ -167,6 +167,8 @@ async def test_a_ten_question_mock_to_its_report_then_stats_and_leaderboard(
         body = await answer(chat, catalog, body, right=n % 3 != 0)
         assert body["replace_original"] is True  # each answer replaces the message with the next step
         right += n % 3 != 0
+    assert title(body) == "Mock SAA-C03 · review"  # the review screen comes before submitting (issue 17)
+    body = await chat.press(buttons(body)["Submit mock"])
     assert title(body) == "Mock SAA-C03 report"
     report = shown(body)
     assert f"{right} of 10 correct" in report and "Estimated scaled score" in report
