@@ -132,7 +132,9 @@ class DeliveryJob:
 @dataclass(frozen=True, slots=True)
 class DeletionStep:
     """What `/profile delete` must also remove, inside the same transaction, beyond the member's rows
-    (which foreign keys cascade); returns how many rows it removed."""
+    (which foreign keys cascade); returns how many rows it removed. `export` reads the same rows for
+    `/profile export`, so what a member can see is what they can delete."""
 
     name: str
     run: Callable[[AsyncConnection, Identity], Awaitable[int]]
+    export: Callable[[AsyncConnection, Identity], Awaitable[list[dict[str, object]]]]

@@ -47,21 +47,28 @@ async def pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
     return texts.recorded_reply(chosen, changed)
 
 
-async def forget_group_answers(conn: AsyncConnection, identity: Identity) -> int:
-    """`/profile delete`: a member's answers to group prompts are keyed by user id, not by member row,
-    so the cascade from the member does not reach them."""
+def _own_group_answers(identity: Identity):  # type: ignore[no-untyped-def]
+    """A member's answers to group prompts are keyed by user id, not by member row, so the cascade
+    from the member does not reach them: this is where they are."""
     prompts = select(schedule_deliveries.c.id).where(
         (schedule_deliveries.c.platform == identity.platform) & (schedule_deliveries.c.workspace == identity.workspace)
     )
-    result = await conn.execute(
-        delete(prompt_answers).where(
-            (prompt_answers.c.user_id == identity.user_id) & prompt_answers.c.delivery_id.in_(prompts)
-        )
-    )
+    return (prompt_answers.c.user_id == identity.user_id) & prompt_answers.c.delivery_id.in_(prompts)
+
+
+async def forget_group_answers(conn: AsyncConnection, identity: Identity) -> int:
+    """`/profile delete`."""
+    result = await conn.execute(delete(prompt_answers).where(_own_group_answers(identity)))
     return int(result.rowcount or 0)
+
+
+async def export_group_answers(conn: AsyncConnection, identity: Identity) -> list[dict[str, object]]:
+    """`/profile export`: the rows `forget_group_answers` deletes."""
+    rows = await conn.execute(select(prompt_answers).where(_own_group_answers(identity)).order_by(prompt_answers.c.id))
+    return [dict(row) for row in rows.mappings()]
 
 
 def register(registry: Registry) -> None:
     registry.action(ActionSpec(texts.PRESS, pressed))
     registry.action(ActionSpec(texts.PRESS_SELECT, pressed))
-    registry.deletion_step(DeletionStep("group prompt answers", forget_group_answers))
+    registry.deletion_step(DeletionStep("group prompt answers", forget_group_answers, export_group_answers))

@@ -1,9 +1,10 @@
-"""`/profile`: a member's own settings, and deleting everything stored about them."""
+"""`/profile`: a member's own settings, and seeing (`export`) or deleting everything stored about them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import zoneinfo
 from functools import partial
 
@@ -17,8 +18,10 @@ from bot.practice.texts import local_time
 from bot.replies import Button, Field, Reply
 from bot.requests import Action, Identity, Request
 from bot.services import Services
+from bot.store import audit as audit_store
 from bot.store import claims
 from bot.store import members as member_store
+from bot.store.db import reading
 
 DELETE = "profile-delete"
 KEEP = "profile-keep"
@@ -44,9 +47,11 @@ def resolve_timezone(name: str) -> str:
 
 async def profile_command(registry: Registry, req: Request, opts: Options, svc: Services) -> Reply:
     action = opts.get("action", "show")
+    if action != "show" and "timezone" in opts:
+        raise InvalidOption(f"Give either `action:{action}` or `timezone`, not both.", None)
+    if action == "export":
+        return await export_reply(registry, req, svc)
     if action == "delete":
-        if "timezone" in opts:
-            raise InvalidOption("Give either `action:delete` or `timezone`, not both.", None)
         ids = (req.identity.user_id, str(int(req.at.timestamp() * 1000)))
         return Reply(
             title="Delete your studybot data?",
@@ -72,6 +77,53 @@ async def profile_command(registry: Registry, req: Request, opts: Options, svc: 
         fields.extend(await section.fields(req, member, svc))
     text = "Saved." if "timezone" in opts else "Set your timezone with `/profile timezone:Europe/Berlin`."
     return Reply(title=f"Profile of {req.identity.user_name}", text=text, fields=tuple(fields), ephemeral=True)
+
+
+async def export_data(registry: Registry, identity: Identity, now: dt.datetime, svc: Services) -> dict[str, object]:
+    """Everything stored about the member, in the shape `/profile export` shows.
+
+    `stored` is exactly what `/profile delete` deletes: the member's row and the rows of
+    `member_tables()` (which the cascade empties), and the rows of each deletion step (read by its own
+    `export`). `audit_entries` are the workspace's history of changes the member made or was the
+    target of, which deletion keeps.
+    """
+    async with reading(svc.engine) as conn:
+        member = await member_store.find(conn, identity)
+        stored: dict[str, object] = dict(await member_store.member_rows(conn, member.id)) if member else {}
+        for step in registry.deletion_steps:
+            stored[step.name] = await step.export(conn, identity)
+        audit = await audit_store.entries_about(conn, identity.platform, identity.workspace, identity.user_id)
+    return {
+        "studybot_export": 1,
+        "exported_at": now,
+        "who": {"platform": identity.platform, "workspace": identity.workspace, "user_id": identity.user_id},
+        "stored": stored,
+        "audit_entries": audit,
+        "notes": "'stored' is what /profile delete deletes; 'audit_entries' are the workspace's record of "
+        "changes you made or that named you, which it keeps.",
+    }
+
+
+def _json_value(value: object) -> str:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    raise TypeError(f"not exportable: {type(value).__name__}")
+
+
+def export_json(data: dict[str, object]) -> str:
+    return json.dumps(data, default=_json_value, indent=1, sort_keys=False, ensure_ascii=False)
+
+
+async def export_reply(registry: Registry, req: Request, svc: Services) -> Reply:
+    """The JSON as text, one code line per JSON line, so each platform pages it between lines and
+    every page is well formed (no adapter can attach a file to a reply yet)."""
+    text = export_json(await export_data(registry, req.identity, req.at, svc))
+    body = "\n".join(code(line) for line in text.splitlines())
+    return Reply(
+        title="Everything studybot stores about you",
+        text="As JSON: copy it from here. `/profile delete` deletes everything under `stored`.\n" + body,
+        ephemeral=True,
+    )
 
 
 def _owner_check(action: Action, aid: ActionId) -> None:
@@ -162,15 +214,15 @@ def register(registry: Registry) -> None:
     registry.command(
         CommandSpec(
             ("profile",),
-            "Show your profile, set your timezone, or delete your data",
+            "Show your profile, set your timezone, or export or delete your data",
             partial(profile_command, registry),
-            examples=("/profile", "/profile timezone:Europe/Berlin", "/profile delete"),
+            examples=("/profile", "/profile timezone:Europe/Berlin", "/profile export", "/profile delete"),
             options=(
                 OptionSpec(
                     "action",
                     OptionType.STRING,
-                    "show (default) or delete",
-                    choices=(Choice("show", "show"), Choice("delete", "delete")),
+                    "show (default), export or delete",
+                    choices=(Choice("show", "show"), Choice("export", "export"), Choice("delete", "delete")),
                 ),
                 OptionSpec("timezone", OptionType.STRING, "Your IANA timezone, like Europe/Berlin", max_length=64),
             ),

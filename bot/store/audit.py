@@ -70,3 +70,12 @@ async def audit_entries(conn: AsyncConnection, platform: str, workspace: str, li
         .limit(limit)
     )
     return [AuditEntry(**r) for r in rows.mappings()]
+
+
+async def entries_about(conn: AsyncConnection, platform: str, workspace: str, user_id: str) -> list[dict[str, object]]:
+    """The entries a member made or that name them as their target (made a moderator, …), oldest first;
+    what `/profile export` shows. They are the workspace's history, so `/profile delete` keeps them."""
+    place = (audit_log.c.platform == platform) & (audit_log.c.workspace == workspace)
+    about = (audit_log.c.actor_id == user_id) | (audit_log.c.target == user_id)
+    rows = await conn.execute(select(audit_log).where(place & about).order_by(audit_log.c.at, audit_log.c.id))
+    return [dict(row) for row in rows.mappings()]
