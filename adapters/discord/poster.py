@@ -150,6 +150,19 @@ class DiscordPoster:
             return dataclasses.replace(reply, mention=None)
         return reply
 
+    async def leave_role(self, workspace: str, user_id: str, role_id: str) -> PostResult:
+        """Take a member out of a role; Discord refuses without Manage Roles or for a role above the bot's."""
+        guild = _guild(workspace)
+        if guild is None or not user_id.isdigit() or not role_id.isdigit():
+            return PostResult(PostOutcome.FAILED, detail="not a Discord member and role")
+        try:
+            await self._client.http.remove_role(guild, int(user_id), int(role_id), reason="/notify role_ping:off")
+        except (TimeoutError, discord.HTTPException, discord.RateLimited, aiohttp.ClientError) as exc:
+            result = outcome_of(exc)
+            log.warning("leaving a role failed: %s", result.detail, extra={"workspace": workspace})
+            return result
+        return PostResult(PostOutcome.OK)
+
     async def direct_message(self, workspace: str, user_id: str, reply: Reply) -> PostResult:
         try:
             dm = await self._client.create_dm(discord.Object(id=int(user_id)))

@@ -7,6 +7,7 @@ for good by a typo, and its end is shown in the member's own timezone.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from bot.commands.registry import Registry
@@ -17,9 +18,12 @@ from bot.markup import bold, code, esc
 from bot.practice.texts import local_time
 from bot.replies import Field, Reply
 from bot.requests import Request
+from bot.schedule.ports import LeavesRoles
 from bot.services import Services
 from bot.store import members as member_store
 from bot.store import notify as notify_store
+from bot.store import workspaces as workspace_store
+from bot.store.db import reading
 
 SNOOZE_BOUNDS = (60, 12 * 7 * 1440)
 ON_OFF = (Choice("on", "on"), Choice("off", "off"))
@@ -65,7 +69,39 @@ async def notify_command(req: Request, opts: Options, svc: Services) -> Reply:
         else:
             settings = await notify_store.get(conn, member.id)
     zone = member.timezone or svc.settings.default_timezone
-    return notify_reply(settings, req.at, zone, changed=bool(changes), ended="snooze" in opts)
+    reply = notify_reply(settings, req.at, zone, changed=bool(changes), ended="snooze" in opts)
+    if changes.get("role_ping") is False:
+        note = await leave_mention_role(req, svc)
+        reply = dataclasses.replace(reply, text=f"{reply.text}\n{note}")
+    return reply
+
+
+async def leave_mention_role(req: Request, svc: Services) -> str:
+    """Take the member out of the role prompts mention where the platform lets the bot (Discord with
+    Manage Roles); otherwise say what the mute does and does not stop. Runs after the settings are
+    saved, so a platform that fails leaves the member's choice stored."""
+    async with reading(svc.engine) as conn:
+        workspace = await workspace_store.get_settings(conn, req.identity.platform, req.identity.workspace)
+    role = workspace.mention_role
+    if role is None:
+        return "Prompts here mention no role, so there is nothing to leave."
+    poster = svc.posters.get(req.identity.platform)
+    if isinstance(poster, LeavesRoles):
+        result = await poster.leave_role(req.identity.workspace, req.identity.user_id, role)
+        if result.ok:
+            return (
+                f"I took you out of the role {code(role)} that prompts mention, so they no longer ping you. "
+                "A moderator can give it back."
+            )
+        why = f" ({esc(result.detail)})" if result.detail else ""
+        return (
+            f"I could not take you out of the role {code(role)}{why}: prompts still ping it. "
+            "Ask a moderator to remove it."
+        )
+    return (
+        f"Prompts here ping the role {code(role)}, and on this platform I cannot take you out of it: ask a "
+        "moderator, or leave the user group yourself. Nothing else I send mentions you."
+    )
 
 
 def notify_reply(

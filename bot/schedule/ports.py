@@ -84,6 +84,15 @@ class FindsEarlierPosts(Protocol):
     async def find_post(self, workspace: str, channel: str, nonce: str, since: dt.datetime) -> PostResult | None: ...
 
 
+@runtime_checkable
+class LeavesRoles(Protocol):
+    """A poster that can take a member out of a role (Discord, with Manage Roles): `/notify role_ping:off`
+    uses it on the role prompts mention, since a role ping cannot leave one member out. An outcome other
+    than OK (no permission, the role is above the bot's) leaves the member's mute as the only effect."""
+
+    async def leave_role(self, workspace: str, user_id: str, role_id: str) -> PostResult: ...
+
+
 class Posters:
     """The posters of the platforms this process is connected to, by platform name.
 

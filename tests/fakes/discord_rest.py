@@ -23,7 +23,7 @@ import itertools
 import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
@@ -32,6 +32,8 @@ from tests.fakes.discord_transport import RECORDED, DiscordTransport, _api_path,
 
 LOADING = 1 << 7
 MANAGE_GUILD = 1 << 5
+ADMINISTRATOR = 1 << 3
+MANAGE_ROLES = 1 << 28
 EVERYONE_PERMISSIONS = (
     (1 << 0) | (1 << 6) | (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 31)
 )  # no moderation bits
@@ -51,6 +53,7 @@ class FakeUser:
     id: int
     name: str
     moderator: bool = False
+    roles: set[str] = field(default_factory=set)  # role ids given through the REST role routes
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -200,6 +203,8 @@ class DiscordRest(DiscordTransport):
             return self._roles(int(parts[1]))
         if method == "GET" and parts[0] == "guilds" and len(parts) == 4 and parts[2] == "members":
             return self._guild_member(int(parts[1]), int(parts[3]))
+        if method in ("PUT", "DELETE") and parts[0] == "guilds" and len(parts) == 6 and parts[4] == "roles":
+            return self._member_role(method, int(parts[1]), int(parts[3]), parts[5])
         return await super()._route(request)
 
     def _application(self) -> dict[str, Any]:
@@ -307,7 +312,7 @@ class DiscordRest(DiscordTransport):
         }
 
     def _member(self, user: FakeUser, guild_id: int) -> dict[str, Any]:
-        roles = [self.guilds[guild_id]["roles"][1]["id"]] if user.moderator else []
+        roles = ([self.guilds[guild_id]["roles"][1]["id"]] if user.moderator else []) + sorted(user.roles)
         permissions = EVERYONE_PERMISSIONS | (MANAGE_GUILD if user.moderator else 0)
         return {
             "user": user.payload(),
@@ -330,6 +335,28 @@ class DiscordRest(DiscordTransport):
         if user is None:
             return _json({"message": "Unknown Member", "code": 10007}, 404)
         return _json(self._member(user, guild_id))
+
+    def _member_role(self, method: str, guild_id: int, user_id: int, role_id: str) -> web.Response:
+        """Add or remove a member's role, as Discord allows it: the bot needs Manage Roles through one of
+        its roles (50013 otherwise); the role must exist (10011). Hierarchy is not modelled."""
+        if guild_id not in self.guilds:
+            return _json({"message": "Unknown Guild", "code": 10004}, 404)
+        roles = {str(r["id"]): int(r["permissions"]) for r in self.guilds[guild_id]["roles"]}
+        granted = 0
+        for bot_role in self.bot_roles.get(guild_id, []):
+            granted |= roles.get(str(bot_role), 0)
+        if not granted & (MANAGE_ROLES | ADMINISTRATOR):
+            return _json({"message": "Missing Permissions", "code": 50013}, 403)
+        if role_id not in roles:
+            return _json({"message": "Unknown Role", "code": 10011}, 404)
+        user = next((u for u in self.users.values() if u.id == user_id), None)
+        if user is None:
+            return _json({"message": "Unknown Member", "code": 10007}, 404)
+        if method == "PUT":
+            user.roles.add(role_id)
+        else:
+            user.roles.discard(role_id)
+        return web.Response(status=204)
 
     def _channel_messages(self, method: str, channel_id: int, rest: list[str], body: Any) -> web.Response:
         if channel_id not in self.channels:
