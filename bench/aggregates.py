@@ -47,6 +47,7 @@ from bot.clock import FixedClock
 from bot.practice import stats as stats_feature
 from bot.practice.engine import pick
 from bot.practice.scoring import streak
+from bot.practice.stats import window_start
 from bot.requests import Identity
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -291,7 +292,7 @@ async def measure(path: Path, rounds: int) -> dict[str, tuple[float, float]]:
             ids = dict((await conn.execute(select(members.c.user_id, members.c.id))).all())
         heavy = ids[HEAVY]
         questions = list(rt.services.catalog.questions["SAA-C03"])
-        week = NOW - dt.timedelta(days=7)
+        week = window_start(NOW, dt.timedelta(days=7))  # the window /leaderboard period:week uses: whole UTC days
         pairs: list[tuple[str, Reads, Reads]] = [
             ("leaderboard all (heavy)", lambda c: old_board(c, HEAVY, None), lambda c: new_board(c, HEAVY, None)),
             ("leaderboard all (u500)", lambda c: old_board(c, MIDDLE, None), lambda c: new_board(c, MIDDLE, None)),

@@ -134,9 +134,18 @@ def _empty(exam: str | None = None) -> Reply:
     )
 
 
+def window_start(now: dt.datetime, span: dt.timedelta) -> dt.datetime:
+    """Where a leaderboard window of `span` begins: the UTC midnight that makes it that many whole days
+    ending with today. Whole days, because the board adds up stored daily counts: a window that began at
+    this minute a week ago would have to read its first day's answers one by one, and that read grows
+    with the answers (about 10x from 10,000 to 1,000,000 stored)."""
+    today = now.astimezone(dt.UTC).date()
+    return dt.datetime.combine(today - dt.timedelta(days=span.days - 1), dt.time(), dt.UTC)
+
+
 async def board(svc: Services, identity: Identity, now: dt.datetime, period: str, exam: Exam | None) -> Reply:
     span = PERIODS[period]
-    since = now - span if span else None
+    since = window_start(now, span) if span else None
     async with reading(svc.engine) as conn:
         board = await store.leaderboard(
             conn, identity.platform, identity.workspace, since, exam.code if exam else None,
@@ -144,12 +153,15 @@ async def board(svc: Services, identity: Identity, now: dt.datetime, period: str
         )  # fmt: skip
     scope = {"week": "the last 7 days", "month": "the last 30 days", "all": "all time"}[period]
     title = f"Leaderboard · {scope}" + (f" · {exam.code}" if exam else "")
+    counted = f"Counted from {since:%a %d %b} (UTC days)." if since else None
     if not board.top:
-        return Reply(title=title, text="No answers in this period yet. `/practice` to get on the board.")
+        return Reply(
+            title=title, text="No answers in this period yet. `/practice` to get on the board.", footer=counted
+        )
     lines = []
     for rank, s in enumerate(board.top, start=1):
         lines.append(f"{rank}. {bold(s.display_name)}: {s.correct} correct of {s.answered}")
-    footer = None
+    notes = [counted] if counted else []
     if board.mine and board.mine[0] > TOP:
-        footer = f"You are #{board.mine[0]} with {board.mine[1].correct} correct."
-    return Reply(title=title, text="\n".join(lines), footer=footer)
+        notes.append(f"You are #{board.mine[0]} with {board.mine[1].correct} correct.")
+    return Reply(title=title, text="\n".join(lines), footer=" ".join(notes) or None)

@@ -604,7 +604,7 @@ async def leaderboard(
         if exam is not None:
             whole = whole.where(member_days.c.exam == exam)
             partial = partial.where(practice_answers.c.exam == exam)
-        parts += (whole, partial)
+        parts += (whole, partial) if boundary > since else (whole,)  # a window of whole days reads no answers
     window = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     totals = (
         select(window.c.member_id.label("member_id"), func.sum(window.c.c).label("c"), func.sum(window.c.n).label("n"))
