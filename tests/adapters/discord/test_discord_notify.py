@@ -4,6 +4,7 @@ told plainly when it has not; a snooze shows its end; `/profile export` pages it
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,12 +12,15 @@ from sqlalchemy import select
 
 from adapters.discord.client import DiscordAdapter
 from adapters.discord.render import EPHEMERAL
+from bot.catalog import Catalog
+from bot.requests import Action, Identity
 from bot.runtime import Runtime
 from bot.store.schema import notify_settings
 from tests.adapters.discord import screen
 from tests.adapters.discord.conftest import close_adapter, open_adapter
 from tests.fakes.discord_rest import MANAGE_ROLES
 from tests.fakes.discord_server import FakeDiscord
+from tests.practice.test_flows import practice_single
 
 
 @pytest.fixture
@@ -67,14 +71,37 @@ async def test_role_ping_off_leaves_the_role_only_with_manage_roles(
     assert "took you out" not in screen.text(on) and len(role_calls(fake)) == 2
 
 
-async def test_snooze_and_export_through_discord(fake: FakeDiscord, group: tuple[DiscordAdapter, str]) -> None:
+async def test_snooze_and_export_through_discord(
+    runtime: Runtime, fake: FakeDiscord, group: tuple[DiscordAdapter, str], catalog: Catalog
+) -> None:
     await ask(fake, "profile", {"timezone": "Europe/Berlin"}, user="ada")
+    for exam in catalog.current_exams:  # enough rows that the export takes more than one message
+        await ask(fake, "mycerts add", {"exam": exam.code, "passed": "2025-06-01"}, user="ada")
+    ada = Identity("discord", str(fake.guild_id), str(fake.channel_id), str(fake.users["ada"].id), "Ada")
+    for _ in range(4):  # practice answers, given through the core as the same Discord member
+        question = await practice_single(runtime.core, ada)
+        await runtime.core.handle(Action(ada, question.buttons[0].action_id))
     snoozed = await ask(fake, "notify", {"snooze": "1w3d"}, user="ada")
     assert snoozed["flags"] & EPHEMERAL and "(Europe/Berlin)" in screen.text(snoozed)
     bad = await ask(fake, "notify", {"snooze": "3 months"}, user="ada")
     assert screen.title(bad) == "That didn't work" and "Write it like" in screen.text(bad)
 
-    callback = await fake.wait_for_callback(await fake.slash("profile", {"action": "export"}, user="ada"))
+    interaction = await fake.slash("profile", {"action": "export"}, user="ada")
+    callback = await fake.wait_for_callback(interaction)
     first = fake.message_of(callback)
     assert first["flags"] & EPHEMERAL and screen.title(first) == "Everything studybot stores about you"
-    assert not role_calls(fake)
+    # The JSON continues in ephemeral follow-ups, each cut between lines: together they parse again.
+    lines = [line for line in screen.text(first).split("\n") if line.startswith("`")]
+    follow_up, index, parts = f"/webhooks/{fake.app_id}/{interaction['token']}", fake.requests.index(callback), 1
+    while lines[-1] != "`}`":
+        request = await fake.wait_for(lambda r: r.method == "POST" and r.path == follow_up, after=index + 1)
+        index, parts = fake.requests.index(request), parts + 1
+        assert request.json["flags"] & EPHEMERAL
+        lines += screen.text(request.json).split("\n")
+    data = json.loads("\n".join(line.strip("`") for line in lines))
+    assert (
+        parts > 1
+        and len(data["stored"]["practice_answers"]) == 4
+        and data["who"]["user_id"] == str(fake.users["ada"].id)
+    )
+    assert data["stored"]["notify_settings"][0]["snooze_until"] and not role_calls(fake)
