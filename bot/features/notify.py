@@ -111,7 +111,8 @@ def notify_reply(
     fields = []
     for kind, (label, _option) in LABELS.items():
         on = getattr(settings, kind)
-        state = "off" if not on else ("snoozed" if snoozed else "on")
+        # A role ping goes to the whole role in the channel: a snooze cannot leave one member out of it.
+        state = "off" if not on else ("snoozed" if snoozed and kind != "role_ping" else "on")
         fields.append(Field(label, code(state), True))
     if snoozed:
         assert settings.snooze_until is not None
@@ -122,9 +123,10 @@ def notify_reply(
     if snoozed:
         assert settings.snooze_until is not None
         lines.append(
-            f"Nothing reaches you until {bold(local_time(settings.snooze_until, zone))}. "
+            f"Nothing studybot sends you reaches you until {bold(local_time(settings.snooze_until, zone))}. "
             "Expiry reminders that fall due meanwhile are sent when the snooze ends, if still relevant. "
-            "End it early with `/notify snooze:off`."
+            "A prompt that pings a role you are in still pings the role; `/notify role_ping:off` takes you "
+            "out of it where I can. End the snooze early with `/notify snooze:off`."
         )
     elif ended and changed:
         lines.append("No snooze: notifications reach you as set below.")

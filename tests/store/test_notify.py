@@ -44,6 +44,8 @@ async def test_notify_shows_sets_and_snoozes_with_the_end_in_the_members_zone(
         assert states(snoozed.fields)["Snoozed until"] == shown_end
         assert shown_end in snoozed.text and "Saved." in snoozed.text
         assert states(snoozed.fields)["Certification expiry reminders"] == "`snoozed`"
+        assert states(snoozed.fields)["Role ping of scheduled prompts"] == "`on`"  # a role ping is the channel's
+        assert "still pings the role" in snoozed.text
 
         clock.advance(dt.timedelta(days=10, seconds=1))  # the snooze is over by itself
         after = await rt.core.handle_line(person(), "/notify")
