@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.actions import ActionId
 from bot.catalog.models import Exam, Question
+from bot.catalog.questions import Place
 from bot.errors import InvalidOption, NotFound, StaleAction, UserError
 from bot.markup import bold, bullets, esc
 from bot.practice import texts
@@ -423,26 +424,30 @@ async def _ended_note(conn: AsyncConnection, svc: Services, identity: Identity, 
     return f"This mock already ended on {when}; that press changed nothing. "
 
 
-async def _record_held(svc: Services, identity: Identity, mock_id: int) -> None:
+async def _record_held(svc: Services, mock_id: int) -> None:
     """Send the mock's held answers through the answer writer, each at the time it was given (before the
     end, so the writer takes them); the writer commits on its own connection, so no transaction of ours
     may be open here."""
     async with reading(svc.engine) as conn:
-        items = await store.mock_items(conn, mock_id)
+        mock = await store.mock(conn, mock_id)
+        member = await member_store.by_id(conn, mock.member_id) if mock is not None else None
+        if member is None:
+            return
+        place = Place(member.platform, member.workspace)
         jobs = []
-        for item in items:
+        for item in await store.mock_items(conn, mock_id):
             held, at = item.attempt.pending, item.attempt.pending_at
             if item.chosen is not None or held is None or at is None:
                 continue
-            question = await svc.questions.find(conn, place_of(identity), item.attempt.question_id)
+            question = await svc.questions.find(conn, place, item.attempt.question_id)
             if question is None:
                 continue
             jobs.append(
                 AnswerJob(
                     attempt_id=item.attempt.id,
-                    platform=identity.platform,
-                    workspace=identity.workspace,
-                    user_id=identity.user_id,
+                    platform=member.platform,
+                    workspace=member.workspace,
+                    user_id=member.user_id,
                     question_id=question.id,
                     option_order=item.attempt.option_order,
                     chosen=held,
@@ -457,18 +462,21 @@ async def _finish(
     svc: Services, identity: Identity, mock_id: int, now: dt.datetime, ended_by: str, *, intro: str = ""
 ) -> Reply:
     """End a mock: its held answers recorded, then the mock closed, then its report (first page)."""
-    await _record_held(svc, identity, mock_id)
+    await _record_held(svc, mock_id)
     async with svc.engine.begin() as conn:
         await store.finish_mock(conn, mock_id, now, ended_by)
         return await report(conn, svc, identity, mock_id, intro=intro)
 
 
 async def end_expired(svc: Services, now: dt.datetime) -> list[int]:
-    """End every mock whose time is up (for a scheduler); returns the ids ended. Held answers stay on
-    their attempts and are shown by the report; they are recorded when the member next touches it."""
-    async with svc.engine.begin() as conn:
-        ended = []
-        for mock_id in await store.expired_mocks(conn, now):
+    """End every mock whose time is up (for a scheduler), its held answers recorded first; returns the
+    ids ended."""
+    async with reading(svc.engine) as conn:
+        expired = await store.expired_mocks(conn, now)
+    ended = []
+    for mock_id in expired:
+        await _record_held(svc, mock_id)
+        async with svc.engine.begin() as conn:
             if await store.finish_mock(conn, mock_id, now, "timeout"):
                 ended.append(mock_id)
     return ended

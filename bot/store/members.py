@@ -41,6 +41,12 @@ async def find(conn: AsyncConnection, identity: Identity) -> Member | None:
     return Member(**row) if row else None
 
 
+async def by_id(conn: AsyncConnection, member_id: int) -> Member | None:
+    """A member by row id, for work done without a request (a mock ended on time by a scheduler)."""
+    row = (await conn.execute(select(members).where(members.c.id == member_id))).mappings().first()
+    return Member(**row) if row else None
+
+
 async def ensure(conn: AsyncConnection, identity: Identity, now: dt.datetime) -> Member:
     """The member's row, created on first sight; safe when two requests race to create it."""
     found = await find(conn, identity)

@@ -17,6 +17,7 @@ from bot.catalog.models import Question
 from bot.clock import FixedClock
 from bot.commands.dispatch import Core
 from bot.markup import to_plain
+from bot.practice import mock_run
 from bot.practice.texts import PAGE_BUDGET
 from bot.replies import Reply
 from bot.requests import Action, Identity
@@ -238,3 +239,18 @@ async def test_someone_elses_or_damaged_mock_buttons_change_nothing(runtime: Run
     async with runtime.services.engine.connect() as conn:
         assert (await conn.execute(select(func.count()).where(practice_attempts.c.flagged))).scalar_one() == 0
         assert (await conn.execute(select(mock_exams.c.finished_at))).scalar_one() is None
+
+
+async def test_a_mock_ended_on_time_by_the_scheduler_hook_records_its_held_answers(
+    runtime: Runtime, clock: FixedClock
+) -> None:
+    core, ada = runtime.core, person()
+    first = await core.handle_line(ada, "/mock exam:CLF-C02 questions:3 minutes:3")
+    second, _given = await answer(core, ada, first, right=True)
+    assert await mock_run.end_expired(runtime.services, clock.now()) == []  # time remains: nothing ends
+    clock.advance(dt.timedelta(minutes=3))
+    ended = await mock_run.end_expired(runtime.services, clock.now())
+    assert len(ended) == 1 and await recorded(runtime) == 1
+    later = await press(core, ada, second, "Review answers")
+    plain = to_plain(later.text)
+    assert "already ended" in plain and "1 of 3 correct" in plain and "Time ran out." in plain
