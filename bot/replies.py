@@ -41,6 +41,15 @@ class Select:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file a reply carries (a member's data export). An adapter that can deliver it as a file does
+    so in place of the reply's text; the others send the text, which must hold the same content."""
+
+    filename: str
+    content: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message. `text` and field values are markup (see `bot.markup`).
 
@@ -61,6 +70,7 @@ class Reply:
     mention: str | None = None
     duplicate: bool = False
     """The platform delivered this event before and it was handled then: adapters send nothing."""
+    attachment: Attachment | None = None
 
     @property
     def has_components(self) -> bool:

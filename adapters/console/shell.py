@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
+
+from platformdirs import user_data_dir
 
 from adapters.console.render import render
 from bot.commands.dispatch import Core
@@ -32,9 +35,10 @@ WELCOME = "studybot console. Type /help for commands, /press N to press a button
 class ConsoleSession:
     """One console user talking to the core; remembers the last buttons for `/press`."""
 
-    def __init__(self, core: Core, identity: Identity) -> None:
+    def __init__(self, core: Core, identity: Identity, *, files: Path | None = None) -> None:
         self.core = core
         self.identity = identity
+        self.files = files or Path(user_data_dir("studybot", appauthor=False)) / "exports"
         self.buttons: list[str] = []
         self.select: Select | None = None
         self.chosen: tuple[str, ...] = ()
@@ -79,6 +83,8 @@ class ConsoleSession:
 
     async def run_line(self, line: str) -> str | None:
         reply = await self.reply_for(line)
+        if reply is not None and reply.attachment is not None:
+            reply = await asyncio.to_thread(save_attachment, reply, self.files)
         return None if reply is None else render(reply)
 
     def _remember(self, reply: Reply) -> Reply:
@@ -135,6 +141,20 @@ class ConsoleSession:
             Action(self.identity, select.action_id, values=values, message_id=f"console-{self._message}")
         )
         return self._remember(reply)
+
+
+def save_attachment(reply: Reply, folder: Path) -> Reply:
+    """A reply's file written under the data directory (readable by this account only, since it holds a
+    member's data), the reply then naming the path in place of the text the file repeats."""
+    assert reply.attachment is not None
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in reply.attachment.filename).lstrip(".") or "file"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(reply.attachment.content)
+    text = f"Saved to {code(str(path))} ({len(reply.attachment.content):,} bytes)."
+    return dataclasses.replace(reply, text=text, attachment=None)
 
 
 def read_file(given: str, limit: int) -> Upload | Reply:

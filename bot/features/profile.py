@@ -15,7 +15,7 @@ from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSp
 from bot.errors import InvalidOption, StaleAction
 from bot.markup import bold, code, esc
 from bot.practice.texts import local_time
-from bot.replies import Button, Field, Reply
+from bot.replies import Attachment, Button, Field, Reply
 from bot.requests import Action, Identity, Request
 from bot.services import Services
 from bot.store import audit as audit_store
@@ -115,14 +115,15 @@ def export_json(data: dict[str, object]) -> str:
 
 
 async def export_reply(registry: Registry, req: Request, svc: Services) -> Reply:
-    """The JSON as text, one code line per JSON line, so each platform pages it between lines and
-    every page is well formed (no adapter can attach a file to a reply yet)."""
+    """The JSON as a file where the adapter can deliver one (the console), and as text otherwise: one
+    code line per JSON line, so each platform pages it between lines and every page is well formed."""
     text = export_json(await export_data(registry, req.identity, req.at, svc))
     body = "\n".join(code(line) for line in text.splitlines())
     return Reply(
         title="Everything studybot stores about you",
         text="As JSON: copy it from here. `/profile delete` deletes everything under `stored`.\n" + body,
         ephemeral=True,
+        attachment=Attachment(f"studybot-export-{req.identity.user_id}.json", text.encode()),
     )
 
 
