@@ -188,10 +188,9 @@ async def _question_view(
 ) -> Reply:
     question = await svc.questions.find(conn, place_of(identity), item.attempt.question_id)
     exam = svc.catalog.exam(mock.exam)
-    if question is None or exam is None:  # a workspace question removed mid-mock: nothing to show it by
-        raise StaleAction(
-            "A question of this mock no longer exists.", "End the mock with its End button, or use `/mock`."
-        )
+    if question is None or exam is None:  # a workspace question removed mid-mock: end it as before
+        await store.finish_mock(conn, mock.id, now, "stopped")
+        return await report(conn, svc, identity, mock.id, intro="A question of this mock no longer exists. ")
     served = Served(item.attempt.id, question, item.attempt.option_order, exam)
     answered = sum(1 for i in items if _held(i) is not None)
     status = []
