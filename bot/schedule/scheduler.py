@@ -145,8 +145,10 @@ class ScheduleService:
             # After a wake-up, plan strictly later than the run just served, even if the clock reads
             # a moment earlier than the scheduler fired: the same minute is never planned twice.
             after = served + dt.timedelta(seconds=1)
+        # In UTC: a trigger answers in its schedule's zone, and the second 02:30 of a fall-back night
+        # (fold=1) plus a second, added in that zone, reads as the first one, an hour earlier.
         upcoming = [t.get_next_fire_time(None, after) for t in self._triggers]
-        times = [t for t in upcoming if t is not None]
+        times = [t.astimezone(dt.UTC) for t in upcoming if t is not None]
         self._planned = min(times) if times else None
         if self._planned is not None:
             self._scheduler.add_job(self._wake_due, DateTrigger(run_date=self._planned), id="due")
