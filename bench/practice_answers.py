@@ -30,6 +30,8 @@ PostgreSQL through one raw asyncpg connection with the statements SQLAlchemy sen
 Then the same jobs once more, one transaction each, on a third database. At the end the baseline's
 tables must hold what the core's hold (a digest of answers, cards and aggregates is compared).
 
+`--writer-alone` is a diagnostic: the writer's SQLite batch path (`SqliteBatches`) on its own, with no
+core and no presses waiting, against the raw baseline on the same batches.
 `--gc-freeze` is a diagnostic left from before the runtime froze its start-up objects itself.
 """
 
@@ -679,6 +681,52 @@ async def main(
             raise SystemExit(1)
 
 
+async def writer_alone() -> None:
+    """Diagnostic: the writer's SQLite batch path on its own (no core, no presses waiting) against the raw
+    baseline, batch by batch alternating, the same 30,000 jobs in batches of 512 on two fresh databases."""
+    from bot.catalog.loader import load_catalog
+    from bot.practice.writer import SqliteBatches
+
+    catalog = load_catalog()
+    now = dt.datetime.now(dt.UTC)
+    with tempfile.TemporaryDirectory() as tmp:
+        urls = [f"sqlite+aiosqlite:///{Path(tmp) / name}.sqlite3" for name in ("writer", "raw")]
+        for url in urls:
+            await prepared(url, catalog, now)
+        db = sqlite3.connect(Path(tmp) / "writer.sqlite3")
+        attempts = db.execute(
+            "SELECT a.id, m.platform, m.workspace, m.user_id, a.question_id, a.option_order "
+            "FROM practice_attempts a JOIN members m ON m.id = a.member_id ORDER BY a.id"
+        ).fetchall()
+        db.close()
+        jobs = [
+            AnswerJob(a, plat, ws, user, q, order, "0", i % 3 != 0, now + dt.timedelta(microseconds=i))
+            for i, (a, plat, ws, user, q, order) in enumerate(attempts)
+        ]
+        writer, grade = SqliteBatches(Path(tmp) / "writer.sqlite3"), Grader(make_scheduler())
+        raw = RawSqlite(Path(tmp) / "raw.sqlite3")
+        spent = {"writer": [0.0, 0.0], "raw": [0.0, 0.0]}
+        for base in range(0, len(jobs), 512):
+            batch = jobs[base : base + 512]
+            start, cpu = time.perf_counter(), time.process_time()
+            await writer.commit(batch, grade)
+            spent["writer"][0] += time.perf_counter() - start
+            spent["writer"][1] += time.process_time() - cpu
+            start, cpu = time.perf_counter(), time.process_time()
+            raw.batch(batch)
+            spent["raw"][0] += time.perf_counter() - start
+            spent["raw"][1] += time.process_time() - cpu
+        writer.close()
+        await raw.close()
+        same = await Backend("", ("", ""), "").digest(urls[0]) == await Backend("", ("", ""), "").digest(urls[1])
+        (w, wc), (r, rc) = spent["writer"], spent["raw"]
+        print(
+            f"{len(jobs):,} answers in batches of 512 ({load()}): writer's SqliteBatches {w:.3f} s, {wc:.2f} s CPU; "
+            f"raw {r:.3f} s, {rc:.2f} s CPU; writer/raw {w / r:.2f}x wall, {wc / rc:.2f}x CPU; "
+            + ("tables equal" if same else "TABLES DIFFER")
+        )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--only", choices=SCENARIOS, action="append", help="run only these scenarios")
@@ -687,7 +735,13 @@ if __name__ == "__main__":
     parser.add_argument(
         "--delivery-ids", action="store_true", help="give each press a Slack-shaped delivery id, as Slack presses have"
     )
+    parser.add_argument(
+        "--writer-alone", action="store_true", help="diagnostic: the writer's SQLite batches alone against the raw ones"
+    )
     args = parser.parse_args()
+    if args.writer_alone:
+        asyncio.run(writer_alone())
+        raise SystemExit(0)
     asyncio.run(
         main(
             args.only or list(SCENARIOS),
