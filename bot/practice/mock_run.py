@@ -119,10 +119,11 @@ def _held(item: store.MockItem) -> str | None:
     return item.chosen if item.chosen is not None else item.attempt.pending
 
 
-def _letters(item: store.MockItem) -> str:
-    """The held answer in the letters the member saw (empty for an ordering or matching answer)."""
+def _letters(item: store.MockItem, question: Question | None) -> str:
+    """The held answer in the letters the member saw; empty for an ordering or matching answer, whose
+    sequence the report shows in full."""
     held, order = _held(item) or "", item.attempt.option_order
-    if len(held) != len(set(held)) or any(c not in order for c in held) or len(held) == len(order) > 2:
+    if question is None or question.type in ("ordering", "matching") or any(c not in order for c in held):
         return ""
     return "".join(sorted(LETTERS[order.index(c)] for c in held))
 
@@ -196,7 +197,8 @@ async def _question_view(
     status = []
     held = _held(item)
     if held is not None and question.type not in ("ordering", "matching"):
-        status.append(f"Your answer now: {bold(_letters(item))}. Press another to change it while time remains.")
+        letters = bold(_letters(item, question))
+        status.append(f"Your answer now: {letters}. Press another to change it while time remains.")
     elif held is not None:
         status.append("You answered this one; answer again to change it while time remains.")
     if item.attempt.flagged:
@@ -240,7 +242,7 @@ async def _review_view(
     """The review screen: every question answered, unanswered or flagged, a jump to each, and Submit."""
     lines = []
     for item in items:
-        letters = _letters(item)
+        letters = _letters(item, await svc.questions.find(conn, place_of(identity), item.attempt.question_id))
         state = "unanswered" if _held(item) is None else f"answered {letters}".strip()
         flag = " · **flagged**" if item.attempt.flagged else ""
         lines.append(f"Question {item.attempt.position}: {esc(state)}{flag}")
