@@ -200,9 +200,9 @@ async def test_two_processes_on_postgresql_serve_both_platforms_and_post_each_pr
     for key in keys:
         assert len(fake_slack.responses_for(key)) == 1
     # Every prompt once, though both processes ran the start-up pass at the same minute.
-    for channel in guilds.values():
-        path = f"/channels/{channel}/messages"
+    for guild_channel in guilds.values():
+        path = f"/channels/{guild_channel}/messages"
         discord_posts = [r for r in fake_discord.requests if r.method == "POST" and r.path == path and r.status == 200]
-        assert len(discord_posts) == 1, channel
+        assert len(discord_posts) == 1, guild_channel
     for slack_channel in (CHANNEL, SECOND_CHANNEL):
         assert len(fake_slack.messages.get(slack_channel, [])) == 1, slack_channel
