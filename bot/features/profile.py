@@ -110,8 +110,17 @@ def _json_value(value: object) -> str:
     raise TypeError(f"not exportable: {type(value).__name__}")
 
 
-def export_json(data: dict[str, object]) -> str:
-    return json.dumps(data, default=_json_value, indent=1, sort_keys=False, ensure_ascii=False)
+def export_json(value: object, depth: int = 0) -> str:
+    """Indented JSON with each stored row on one line: a reader scans it table by table, and a page
+    break never falls inside a row."""
+    flat = isinstance(value, dict) and not any(isinstance(v, dict | list) for v in value.values())
+    if flat or not isinstance(value, dict | list) or not value:
+        return json.dumps(value, default=_json_value, ensure_ascii=False)
+    pad = " " * (depth + 1)
+    if isinstance(value, dict):
+        items = [f"{pad}{json.dumps(key)}: {export_json(item, depth + 1)}" for key, item in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + " " * depth + "}"
+    return "[\n" + ",\n".join(pad + export_json(item, depth + 1) for item in value) + "\n" + " " * depth + "]"
 
 
 async def export_reply(registry: Registry, req: Request, svc: Services) -> Reply:
