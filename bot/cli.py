@@ -247,15 +247,19 @@ def export_(workspace: str, platform: str | None, with_history: bool, file: Path
 
 
 @main.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(path_type=Path))
 def import_(file: Path) -> None:
     """Import a workspace exported with `studybot export`, all or nothing."""
-    from bot.ops.transfer import TransferRefused, import_workspace
+    from bot.files import FileRefused, read_regular
+    from bot.ops.transfer import IMPORT_LIMIT, TransferRefused, import_workspace
     from bot.store import create_engine, upgrade
 
     settings = load_settings()
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
+        document = json.loads(read_regular(file, IMPORT_LIMIT).decode("utf-8"))
+    except FileRefused as exc:
+        click.echo(f"{exc.message}; nothing was imported.", err=True)
+        raise SystemExit(2) from None
     except (ValueError, UnicodeDecodeError) as exc:
         click.echo(f"{file}: not a studybot export ({exc}); nothing was imported.", err=True)
         raise SystemExit(2) from None
@@ -305,7 +309,8 @@ def db_upgrade() -> None:
 @click.option("--force", is_flag=True, help="Replace TARGET if it already exists.")
 def db_backup(target: Path, force: bool) -> None:
     """Copy the SQLite database consistently, even while the bot runs."""
-    from bot.store import backup_sqlite, sqlite_path
+    from bot.files import not_regular
+    from bot.store import BackupSourceError, backup_sqlite, sqlite_path
 
     settings = load_settings()
     source = sqlite_path(settings.database_url)
@@ -317,13 +322,23 @@ def db_backup(target: Path, force: bool) -> None:
     if aimed in {live, live.with_name(live.name + "-wal"), live.with_name(live.name + "-shm")}:
         click.echo(f"{target} is the live database (or its journal); back up to another file.", err=True)
         raise SystemExit(2)
+    odd = not_regular(aimed)
+    if odd is not None:
+        click.echo(f"{odd}; back up to a regular file (nothing was changed).", err=True)
+        raise SystemExit(2)
+    if not aimed.parent.exists():
+        click.echo(f"there is no folder {target.parent}: create the folder first, then back up.", err=True)
+        raise SystemExit(2)
+    if not aimed.parent.is_dir():
+        click.echo(f"cannot write the backup to {target}: {target.parent} is not a folder.", err=True)
+        raise SystemExit(2)
     if aimed.exists() and not force:
         click.echo(f"{target} already exists; pass --force to replace it.", err=True)
         raise SystemExit(2)
     try:
         pages = backup_sqlite(source, target)
-    except FileNotFoundError as exc:
-        click.echo(str(exc), err=True)
+    except BackupSourceError as exc:
+        click.echo(exc.message, err=True)
         raise SystemExit(2) from None
     except (OSError, sqlite3.Error) as exc:  # a folder that is a file, no permission, a full disk
         click.echo(f"cannot write the backup to {target}: {exc}", err=True)

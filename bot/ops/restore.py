@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import StudybotError
-from bot.store import backup_sqlite, head_revision, inspect_sqlite, restore_sqlite, sqlite_in_use
+from bot.files import not_regular
+from bot.store import BackupSourceError, backup_sqlite, head_revision, inspect_sqlite, restore_sqlite, sqlite_in_use
 
 STUDYBOT_TABLES = frozenset({"alembic_version", "members"})  # present at every revision since the first
 
@@ -53,6 +54,9 @@ def check_restorable(live: Path, source: Path) -> str | None:
     journal = {live.resolve(), *(live.resolve().with_name(live.name + tail) for tail in ("-wal", "-shm"))}
     if aimed in journal or (live.exists() and source.exists() and live.samefile(source)):
         raise RestoreRefused(f"{source} is the live database (or its journal); restore from a backup file.")
+    odd = not_regular(source)  # a FIFO would hang the read below, a device would never end
+    if odd is not None and not source.is_dir():  # a folder: inspect_sqlite says so
+        raise RestoreRefused(f"{odd}; restore from a backup file. Nothing was changed.")
     found = inspect_sqlite(source)
     if found.problem is not None:
         raise RestoreRefused(f"{found.problem}; nothing was changed.")
@@ -89,7 +93,7 @@ def restore(live: Path, source: Path, *, now: dt.datetime) -> Restored:
             raise RestoreRefused(
                 f"cannot keep a copy of the current database at {kept}: {exc}; nothing was changed."
             ) from None
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, BackupSourceError) as exc:
             raise RestoreRefused(
                 f"cannot copy the current database {live} before replacing it ({exc}); if it is damaged, move "
                 "it away by hand, then restore. Nothing was changed."

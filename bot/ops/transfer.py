@@ -26,6 +26,7 @@ from bot.store.types import UTCDateTime
 
 FORMAT = "studybot-workspace"
 VERSION = 1
+IMPORT_LIMIT = 256 * 1024 * 1024  # bytes; a large workspace with history is tens of MB
 
 
 class TransferRefused(StudybotError):

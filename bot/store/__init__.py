@@ -8,6 +8,7 @@ repositories stay modules of their own (`bot.store.members`, `bot.store.deliveri
 from __future__ import annotations
 
 from bot.store.db import (
+    BackupSourceError,
     DatabaseAhead,
     DatabaseUnavailable,
     SqliteFile,
@@ -29,6 +30,7 @@ from bot.store.db import (
 )
 
 __all__ = [
+    "BackupSourceError",
     "DatabaseAhead",
     "DatabaseUnavailable",
     "SqliteFile",

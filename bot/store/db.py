@@ -20,6 +20,7 @@ import logging
 import os
 import socket
 import sqlite3
+import stat
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -378,25 +379,67 @@ def connection_problem(exc: BaseException, url: URL) -> str | None:
     return None
 
 
+class BackupSourceError(StudybotError):
+    """The database to back up cannot be read (not the target's fault); `message` says which and why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _open_source(source: Path) -> sqlite3.Connection:
+    """A read-only connection to `source` that has really opened the file.
+
+    A WAL database on a read-only mount cannot be opened even read-only (SQLite wants its `-shm`);
+    nothing can write there, so it is opened as immutable instead. A source that still does not open
+    is reported as the source's problem, not the target's.
+    """
+    uri = source.resolve().as_uri()
+    last: sqlite3.Error | None = None
+    for query in ("?mode=ro", "?mode=ro&immutable=1"):
+        if query.endswith("immutable=1") and os.access(source.parent, os.W_OK):
+            break  # a writable folder: another process may write, so immutable would be a lie
+        src = sqlite3.connect(uri + query, uri=True)
+        try:
+            src.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            src.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return src
+        except sqlite3.Error as exc:
+            src.close()
+            last = exc
+    raise BackupSourceError(f"cannot read the database {source} to back it up: {last}")
+
+
 def backup_sqlite(source: Path, target: Path) -> int:
     """Copy a live SQLite database consistently with SQLite's online backup API.
 
     The backup API copies pages under SQLite's own locking, so the bot can keep writing while it runs;
-    copying the file by hand could catch a half-written WAL. Returns the number of pages copied.
+    copying the file by hand could catch a half-written WAL. The copy is written to `<target>.partial`
+    and renamed over `target` when complete; on any failure (a full disk) the partial file is removed.
+    The target's folder must exist. Returns the number of pages copied.
+
+    Raises:
+        BackupSourceError: `source` is missing or cannot be read.
+        OSError, sqlite3.Error: the target cannot be written.
     """
     if not source.is_file():
-        raise FileNotFoundError(f"no database at {source}")
-    target.parent.mkdir(parents=True, exist_ok=True)
+        raise BackupSourceError(f"no database at {source}")
     tmp = target.with_suffix(target.suffix + ".partial")
     tmp.unlink(missing_ok=True)
-    with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(tmp) as dst:
-        src.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        src.backup(dst)
-        pages = dst.execute("PRAGMA page_count").fetchone()[0]
-        dst.execute("PRAGMA journal_mode=DELETE")
-    src.close()
-    dst.close()
-    tmp.replace(target)
+    src = _open_source(source)
+    try:
+        with contextlib.closing(sqlite3.connect(tmp)) as dst:
+            src.backup(dst)
+            pages = dst.execute("PRAGMA page_count").fetchone()[0]
+            dst.execute("PRAGMA journal_mode=DELETE")
+        tmp.replace(target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        for tail in ("-journal", "-wal", "-shm"):
+            tmp.with_name(tmp.name + tail).unlink(missing_ok=True)
+        raise
+    finally:
+        src.close()
     return int(pages)
 
 
@@ -418,6 +461,8 @@ class SqliteFile:
 def inspect_sqlite(path: Path) -> SqliteFile:
     """Look into a SQLite file read-only (never creating it): header, `PRAGMA quick_check`, tables, revision."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode) and not os.path.isdir(path):
+            return SqliteFile(f"{path} is not a regular file")  # a FIFO would hang the read below
         with path.open("rb") as handle:
             header = handle.read(len(SQLITE_HEADER))
     except FileNotFoundError:
