@@ -25,6 +25,7 @@ from bot.commands.options import file_limit
 from bot.commands.parse import parse_line
 from bot.commands.spec import OptionType
 from bot.errors import ParseError, UserError
+from bot.files import not_regular
 from bot.markup import code, esc
 from bot.replies import Reply, Select, error_reply
 from bot.requests import Action, Identity, Request, Upload
@@ -164,6 +165,10 @@ def read_file(given: str, limit: int) -> Upload | Reply:
     shown = code(given[:120])
     if path.is_dir():
         return error_reply(f"{shown} is a folder, not a file.", "Give the path of the file itself.")
+    if not_regular(path) is not None:  # a FIFO would hang the shell, /dev/zero would never end
+        return error_reply(
+            f"{shown} is not a regular file (a device, a FIFO or a socket).", "Give the path of the file itself."
+        )
     try:
         with path.open("rb") as handle:
             data = handle.read(limit + 1)

@@ -141,3 +141,22 @@ def test_import_of_a_file_over_the_limit_is_refused_unread(live: Path, tmp_path:
     with pytest.raises(FileRefused, match="too big"):
         read_regular(big, 1024)
     assert read_regular(big, 4096) == big.read_bytes()
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero"])
+def test_the_console_refuses_a_bank_file_that_is_not_a_regular_file(live: Path, fifo: Path, special: str) -> None:
+    """`file:<fifo>` hung the shell; `file:/dev/zero` was read as a 1 MB file called "zero"."""
+    path = str(fifo) if special == "fifo" else special
+    env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
+    env["STUDYBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{live}"
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "shell"],
+        input=f"/studyadmin bank import file:{path}\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=TIMEOUT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert path in done.stdout and "is not a regular file" in done.stdout, done.stdout
+    assert "MB" not in done.stdout, done.stdout
