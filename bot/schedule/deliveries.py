@@ -197,7 +197,8 @@ class Deliverer:
             active = [s for s in await schedule_store.active(conn) if self.svc.owns(s.platform, s.workspace)]
             lasts: dict[int, dt.datetime] = {}
             for start in range(0, len(active), LOOKUP_CHUNK):
-                lasts.update(await outbox.last_prompt_dues(conn, [s.id for s in active[start : start + LOOKUP_CHUNK]]))
+                chunk = [s.id for s in active[start : start + LOOKUP_CHUNK]]
+                lasts.update(await outbox.last_prompt_dues(conn, chunk, now))
         runs = _Runs()
         due: list[tuple[Schedule, list[dt.datetime]]] = []
         for schedule in active:
