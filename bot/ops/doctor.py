@@ -24,14 +24,20 @@ from bot.store import (
     create_engine,
     describe,
     head_revision,
+    inspect_sqlite,
     revision,
     schema_problem,
     server_now,
     sqlite_path,
+    sqlite_write_problem,
 )
 from bot.store import schedules as schedule_store
 from bot.words import plural
 
+_UNUSABLE_FIX = (
+    "restore a backup into it (`studybot db restore FILE`), or move it away so the next start "
+    "creates an empty database, or point STUDYBOT_DATABASE_URL at another file"
+)
 MAX_CLOCK_SKEW = dt.timedelta(seconds=5)  # claims and leases compare times across processes
 
 
@@ -114,6 +120,13 @@ async def _database(settings: Settings, clock: Clock) -> tuple[list[Finding], di
     path = sqlite_path(settings.database_url)
     if path is not None and not path.is_file():
         return [Finding("database", f"{where} does not exist yet; the first start creates it")], {}
+    if path is not None:
+        unusable = inspect_sqlite(path).problem
+        if unusable is not None:
+            return [Finding("database", unusable, _UNUSABLE_FIX)], {}
+        read_only = sqlite_write_problem(path)
+        if read_only is not None:
+            return [Finding("database", f"{where} cannot be written", _fix_of(read_only))], {}
     try:
         engine = create_engine(settings.database_url)
     except DatabaseUnavailable as exc:

@@ -26,6 +26,7 @@ from bot.store.db import (
     server_now,
     sqlite_in_use,
     sqlite_path,
+    sqlite_write_problem,
     upgrade,
 )
 
@@ -48,5 +49,6 @@ __all__ = [
     "server_now",
     "sqlite_in_use",
     "sqlite_path",
+    "sqlite_write_problem",
     "upgrade",
 ]

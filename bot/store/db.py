@@ -22,9 +22,9 @@ import socket
 import sqlite3
 import stat
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -134,6 +134,55 @@ def connect_sqlite(path: Path) -> sqlite3.Connection:
     return connection
 
 
+T = TypeVar("T")
+
+
+class LoopSqlite:
+    """A plain `sqlite3` connection driven from the event loop itself, for group commits (the answer
+    writer's batches, the delivery ledger's claims): a batch costs only its own CPU, with no thread hop
+    per statement and no per-row SQLAlchemy work.
+
+    What must never happen on the loop is waiting for a lock: the connection holding it may be one of
+    the engine's, whose transaction can only finish when the loop runs. So this connection has no busy
+    timeout; `run` calls a batch, and when the database is busy (the batch rolled back) sleeps a little,
+    asynchronously, and tries again, up to the engine's busy timeout. Same file, same pragmas."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._db: sqlite3.Connection | None = None
+
+    def connection(self) -> sqlite3.Connection:
+        if self._db is None:
+            db = connect_sqlite(self.path)
+            db.execute("PRAGMA busy_timeout=0")
+            self._db = db
+        return self._db
+
+    async def run(self, batch: Callable[[sqlite3.Connection], T]) -> T:
+        """`batch(connection)`, again after a pause while the database is busy."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.001
+        while True:
+            try:
+                return batch(self.connection())
+            except sqlite3.OperationalError as exc:
+                if not is_busy(exc) or loop.time() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+def is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED, extended codes included."""
+    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
 def describe(url: str) -> str:
     """Which database `url` is, for people: the SQLite file's absolute path, or the URL without its password."""
     path = sqlite_path(url)
@@ -216,6 +265,11 @@ async def upgrade(engine: AsyncEngine) -> None:
         DatabaseAhead: the database is newer than this code.
         DatabaseUnavailable: the database cannot be reached or opened, with what to fix.
     """
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is not None:
+        problem = sqlite_write_problem(path)
+        if problem is not None:
+            raise DatabaseUnavailable(problem)
     try:
         for attempt in range(1, MIGRATION_ATTEMPTS + 1):
             try:
@@ -371,11 +425,59 @@ def connection_problem(exc: BaseException, url: URL) -> str | None:
                 f"nothing answers at {where}: check that PostgreSQL is running there and that the host "
                 "and port in STUDYBOT_DATABASE_URL are right."
             )
-        if isinstance(cause, sqlite3.OperationalError) and "unable to open" in str(cause):
-            return (
-                f"cannot open the SQLite file {url.database}: check that its folder exists and is "
-                "writable, or point STUDYBOT_DATABASE_URL at another file."
-            )
+        if isinstance(cause, sqlite3.Error):
+            problem = _sqlite_problem(cause, url.database or "")
+            if problem is not None:
+                return problem
+    return None
+
+
+def _sqlite_problem(cause: sqlite3.Error, database: str) -> str | None:
+    """One paragraph for a SQLite file studybot cannot use (not a database, a full disk, read-only)."""
+    said = str(cause)
+    folder = Path(database).parent
+    if "unable to open" in said:
+        return (
+            f"cannot open the SQLite file {database}: check that its folder exists and is "
+            "writable, or point STUDYBOT_DATABASE_URL at another file."
+        )
+    if "file is not a database" in said:
+        return (
+            f"the file {database} is not a SQLite database (it holds something else, or is damaged): "
+            "restore a backup into it (`studybot db restore FILE`), or move it away so the next start creates "
+            "an empty database, or point STUDYBOT_DATABASE_URL at another file."
+        )
+    if "database or disk is full" in said or "disk I/O error" in said:
+        return (
+            f"cannot write the SQLite file {database} ({said}): the disk is probably full. Free space "
+            f"on the disk that holds {folder} (df -h), or point STUDYBOT_DATABASE_URL at a file on "
+            "another disk, then start studybot again."
+        )
+    if "readonly database" in said:
+        return read_only_problem(Path(database))
+    return None
+
+
+def read_only_problem(path: Path) -> str:
+    """What to do about a SQLite file that may be read but not written."""
+    return (
+        f"the SQLite file {path} is read-only, so studybot could answer but never save anything: make the "
+        f"file and its folder writable by this user (chmod u+w; chattr -i if it is immutable; remount the disk "
+        "read-write), or point STUDYBOT_DATABASE_URL at a writable file, then start studybot again."
+    )
+
+
+def sqlite_write_problem(path: Path) -> str | None:
+    """Why studybot could not write the existing SQLite file at `path` (the file or its folder, which
+    holds the -wal and -shm, is read-only, immutable or on a read-only mount), or None.
+
+    `os.access` asks the kernel, which also says no to root for an immutable file or a read-only mount;
+    nothing is opened or changed.
+    """
+    if not path.exists():
+        return None
+    if not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)):
+        return read_only_problem(path)
     return None
 
 

@@ -23,6 +23,7 @@ TIMEOUT = 60  # a hang is the bug: the process must end well before this
 def studybot(args: list[str], live: Path, *, file_size_limit: int | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: os.environ[k] for k in ENV_KEEP if k in os.environ}
     env["STUDYBOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{live}"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # under the file size limit a .pyc would be written truncated
 
     def limit() -> None:  # a full disk, for this process only: writes past the limit fail with EFBIG
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
