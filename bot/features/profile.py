@@ -30,14 +30,33 @@ CONFIRM_VERSION = 2
 be matched with what happened since; version 1 ids carried the owner only."""
 
 
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+"""Names the system's zoneinfo folder holds that are no place: this machine's own zone (`localtime`, a
+copy of /etc/localtime), a template for POSIX TZ strings, and the "local time zone must be set" zone."""
+
+
+def zone_names() -> frozenset[str]:
+    """The timezones a member, schedule or workspace may choose: IANA area/location names (and the
+    IANA links such as `UTC`), without the system's non-places and its `posix/` and `right/` copies."""
+    return frozenset(
+        z for z in zoneinfo.available_timezones() if z not in NOT_ZONES and not z.startswith(("posix/", "right/"))
+    )
+
+
+def _looks_like_a_path(name: str) -> bool:
+    return name.startswith(("/", ".", "~")) or "\\" in name or ".." in name or name.count("/") > 2
+
+
 def resolve_timezone(name: str) -> str:
-    """An IANA zone name, accepting any letter case; a friendly error with the closest names otherwise."""
-    available = zoneinfo.available_timezones()
+    """An IANA zone name, accepting any letter case; a friendly error with the closest names otherwise.
+
+    The one place a timezone typed by someone is checked, for profiles, schedules and workspaces."""
+    available = zone_names()
     by_fold = {z.casefold(): z for z in available}
     found = by_fold.get(name.strip().casefold())
     if found:
         return found
-    hint = suggest(name, sorted(available))
+    hint = None if _looks_like_a_path(name.strip()) else suggest(name, sorted(available))
     raise InvalidOption(
         f"{code(name[:60])} is not a timezone I know.",
         (f"Did you mean {code(hint)}? " if hint else "")
