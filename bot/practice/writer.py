@@ -43,7 +43,7 @@ from bot.metrics import Metrics, observe_batch
 from bot.practice.review import CardState, Grader, make_scheduler
 from bot.store import practice as practice_store
 from bot.store.compiled import CompiledSqlite
-from bot.store.db import BUSY_TIMEOUT_MS, connect_sqlite, sqlite_path
+from bot.store.db import LoopSqlite, sqlite_path
 from bot.store.schema import members, mock_exams, practice_answers, practice_attempts, review_cards
 
 log = logging.getLogger(__name__)
@@ -262,46 +262,23 @@ class SqliteBatches:
     batch costs only its own CPU (about 30 µs an answer here), and the loop was going to spend that
     time on the GIL anyway.
 
-    What must never happen on the loop is waiting for a lock: the connection holding it may be one of
-    the engine's, whose transaction can only finish when the loop runs. So this connection has no busy
-    timeout; a busy database makes `commit` roll back, sleep a little (asynchronously) and try again,
-    up to the engine's busy timeout. `BEGIN IMMEDIATE` takes the write lock first, after which nothing
-    in the batch waits on another connection (WAL: readers never block the writer). Same file, same
-    pragmas (`bot.store.db.connect_sqlite`), same durability: the callers are released only after
-    `COMMIT` returned.
+    The connection, and the retries while another connection holds the lock, are
+    `bot.store.db.LoopSqlite`'s. `BEGIN IMMEDIATE` takes the write lock first, after which nothing in
+    the batch waits on another connection (WAL: readers never block the writer); the callers are
+    released only after `COMMIT` returned.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db: sqlite3.Connection | None = None
+        self._sqlite = LoopSqlite(path)
 
     async def commit(self, jobs: Sequence[AnswerJob], grade: Grader) -> list[Outcome]:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
-        delay = 0.001
-        while True:
-            try:
-                return self._commit(jobs, grade)
-            except sqlite3.OperationalError as exc:
-                if not _busy(exc) or loop.time() >= deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
+        return await self._sqlite.run(lambda db: self._commit(db, jobs, grade))
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._sqlite.close()
 
-    def _connection(self) -> sqlite3.Connection:
-        if self._db is None:
-            db = connect_sqlite(self.path)
-            db.execute("PRAGMA busy_timeout=0")
-            self._db = db
-        return self._db
-
-    def _commit(self, jobs: Sequence[AnswerJob], grade: Grader) -> list[Outcome]:
-        db = self._connection()
+    def _commit(self, db: sqlite3.Connection, jobs: Sequence[AnswerJob], grade: Grader) -> list[Outcome]:
         ids = list({j.attempt_id for j in jobs})
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -316,11 +293,6 @@ class SqliteBatches:
                 db.rollback()
             raise
         return batch.outcomes
-
-
-def _busy(exc: sqlite3.OperationalError) -> bool:
-    """SQLITE_BUSY or SQLITE_LOCKED, extended codes included."""
-    return exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _write_sqlite(db: sqlite3.Connection, batch: _Batch) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.compiled import CompiledSqlite
-from bot.store.db import BUSY_TIMEOUT_MS, connect_sqlite
+from bot.store.db import LoopSqlite
 from bot.store.schema import claims
 
 KEY_LENGTH = 200  # claims.key is String(200)
@@ -61,46 +60,26 @@ class SqliteClaims:
     The answer writer's reasoning (`bot.practice.writer.SqliteBatches`), for the delivery ledger's
     batches: a batch of claims costs its own CPU instead of an aiosqlite thread hop per statement and
     SQLAlchemy's per-row work (10 batches of 1,000 keys: 206 ms and 79 ms of CPU against 302 ms and
-    110 ms through the engine, medians of 6 alternating runs on a busy 2-core machine). Nothing here
-    may wait for a lock on the loop (the lock holder may be an engine connection that needs the loop
-    to finish), so the connection has no busy timeout: a busy database rolls back, sleeps a little
-    asynchronously and tries again, up to the engine's busy timeout. Under `BEGIN IMMEDIATE` the read
+    110 ms through the engine, medians of 6 alternating runs on a busy 2-core machine). The connection
+    and its retries while the database is busy are `bot.store.db.LoopSqlite`'s. Under `BEGIN IMMEDIATE` the read
     of taken keys and the insert of the others are one atomic step, as `INSERT … ON CONFLICT DO
     NOTHING RETURNING` is on PostgreSQL.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._db: sqlite3.Connection | None = None
+        self._sqlite = LoopSqlite(path)
 
     async def claim_many(self, rows: Sequence[tuple[str, dt.datetime]]) -> set[str]:
         """The keys of `rows` this call claimed; keys must be distinct."""
         if not rows:
             return set()
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + BUSY_TIMEOUT_MS / 1000
-        delay = 0.001
-        while True:
-            try:
-                return self._claim(rows)
-            except sqlite3.OperationalError as exc:
-                busy = exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-                if not busy or loop.time() >= deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
+        return await self._sqlite.run(lambda db: self._claim(db, rows))
 
     def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        self._sqlite.close()
 
-    def _claim(self, rows: Sequence[tuple[str, dt.datetime]]) -> set[str]:
-        if self._db is None:
-            db = connect_sqlite(self.path)
-            db.execute("PRAGMA busy_timeout=0")
-            self._db = db
-        db = self._db
+    def _claim(self, db: sqlite3.Connection, rows: Sequence[tuple[str, dt.datetime]]) -> set[str]:
         keys = [key for key, _at in rows]
         db.execute("BEGIN IMMEDIATE")
         try:
