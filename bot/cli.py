@@ -28,7 +28,7 @@ from bot.words import plural
 T = TypeVar("T")
 
 
-def load_settings() -> Settings:
+def load_settings(*, new_folder_ok: bool = False) -> Settings:
     """Settings for a CLI command; bad ones end the command with every problem listed (exit 2).
 
     With `studybot -v …` it also says which database the command uses, so a command run from an
@@ -36,6 +36,9 @@ def load_settings() -> Settings:
     """
     try:
         settings = Settings.from_env()
+        problem = settings.database_problem(folder=not new_folder_ok)
+        if problem is not None:
+            raise ConfigurationError([problem])
     except ConfigurationError as exc:
         _print_problems(exc)
         raise SystemExit(2) from None
@@ -359,7 +362,7 @@ def db_restore(file: Path, yes: bool) -> None:
     from bot.ops.restore import RestoreRefused, check_restorable, restore
     from bot.store import sqlite_path
 
-    settings = load_settings()
+    settings = load_settings(new_folder_ok=True)  # a restore may make a new database anywhere
     live = sqlite_path(settings.database_url)
     if live is None:
         click.echo("db restore replaces SQLite databases; for PostgreSQL use pg_restore.", err=True)

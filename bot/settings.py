@@ -115,24 +115,6 @@ class Settings(BaseSettings):
         return value
 
     @model_validator(mode="after")
-    def _database_folder(self) -> Settings:
-        """A configured SQLite file's folder must exist: a typo in the path would otherwise start on a
-        new, empty database in a folder made for it. The default data directory is made when needed."""
-        url = self.database_url
-        if self.database_from_default or not url.startswith(ASYNC_SQLITE_PREFIX):
-            return self
-        database = url[len(ASYNC_SQLITE_PREFIX) :].partition("?")[0]
-        folder = Path(database[1:] if database.startswith("/") else database).expanduser().parent
-        if not folder.exists():
-            raise PydanticCustomError(
-                "database_folder",
-                "STUDYBOT_DATABASE_URL: there is no folder {folder} for the SQLite file: create the folder "
-                "first (mkdir -p {folder}), or fix the path",
-                {"folder": str(folder)},
-            )
-        return self
-
-    @model_validator(mode="after")
     def _shards_of_count(self) -> Settings:
         """Shard ids only mean something beside the total, and each must be one of its shards: a process
         started with a wrong one would serve no guild, or the same guilds as another process."""
@@ -166,14 +148,6 @@ class Settings(BaseSettings):
                 f"{scheme!r} is not a database studybot can use: give a PostgreSQL URL "
                 "(postgresql://user:password@host/db) or an SQLite file (sqlite:///path/to/studybot.sqlite3)"
             )
-        if rewritten.startswith(ASYNC_SQLITE_PREFIX):
-            rest = rewritten[len(ASYNC_SQLITE_PREFIX) :]
-            database, _sep, query = rest.partition("?")
-            if database in ("", "/") or database.lstrip("/") == ":memory:" or "mode=memory" in query:
-                raise ValueError(
-                    "an in-memory SQLite database loses everything when studybot stops: give a file, "
-                    "such as sqlite:///path/to/studybot.sqlite3 (or leave it unset for the default file)"
-                )
         if rewritten != value:
             log.info("STUDYBOT_DATABASE_URL: using %s for a plain URL", rewritten.partition("://")[0])
         return rewritten
@@ -257,6 +231,32 @@ class Settings(BaseSettings):
                 # A check across variables (the shards) names them in its own message.
                 problems.append(f"{error['loc'][0]}: {error['msg']}" if error["loc"] else error["msg"])
             raise ConfigurationError(problems) from None
+
+    def database_problem(self, *, folder: bool = True) -> str | None:
+        """What makes the configured database unfit for the bot and the CLI, or None.
+
+        An in-memory SQLite database loses everything when studybot stops; a configured SQLite file
+        whose folder does not exist is most likely a typo that would start on a new, empty database
+        (`folder=False` skips that, for `db restore`, which may create a database anywhere). Not a
+        validator: tests build settings over in-memory databases on purpose. The default data
+        directory is made when needed.
+        """
+        url = self.database_url
+        if not url.startswith(ASYNC_SQLITE_PREFIX):
+            return None
+        database, _sep, query = url[len(ASYNC_SQLITE_PREFIX) :].partition("?")
+        if database in ("", "/") or database.lstrip("/") == ":memory:" or "mode=memory" in query:
+            return (
+                "STUDYBOT_DATABASE_URL: an in-memory SQLite database loses everything when studybot stops: "
+                "give a file, such as sqlite:///path/to/studybot.sqlite3 (or leave it unset for the default file)"
+            )
+        where = Path(database[1:] if database.startswith("/") else database).expanduser().parent
+        if folder and not self.database_from_default and not where.exists():
+            return (
+                f"STUDYBOT_DATABASE_URL: there is no folder {where} for the SQLite file: create the folder "
+                f"first (mkdir -p {where}), or fix the path"
+            )
+        return None
 
     @property
     def database_from_default(self) -> bool:

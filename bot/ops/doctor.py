@@ -117,6 +117,10 @@ def _clock_and_timezones(settings: Settings, clock: Clock) -> list[Finding]:
 
 async def _database(settings: Settings, clock: Clock) -> tuple[list[Finding], dict[str, list[Target]]]:
     where = describe(settings.database_url)
+    unfit = settings.database_problem()
+    if unfit is not None:
+        what, _sep, fix = unfit.partition(": ")[2].partition(": ")  # "VARIABLE: what: fix"
+        return [Finding("database", what, fix or "see .env.example")], {}
     path = sqlite_path(settings.database_url)
     if path is not None and not path.is_file():
         return [Finding("database", f"{where} does not exist yet; the first start creates it")], {}
