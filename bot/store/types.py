@@ -53,8 +53,8 @@ def _sqlite_text(value: dt.datetime | None) -> str | None:
     """What SQLite stores for an aware timestamp: "YYYY-MM-DD HH:MM:SS.ffffff" in UTC."""
     if value is None:
         return None
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"naive datetime {value.isoformat()} cannot be stored")
-    if value.tzinfo is not dt.UTC:
+    if value.tzinfo is not dt.UTC:  # the common case, UTC already, skips the offset lookup
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored")
         value = value.astimezone(dt.UTC)
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
