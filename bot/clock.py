@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from typing import Protocol
 
 UTC = dt.UTC
@@ -42,3 +43,16 @@ def ensure_utc(value: dt.datetime) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"naive datetime {value.isoformat()} where an aware one is required")
     return value.astimezone(UTC)
+
+
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
+"""Names the system's zoneinfo folder holds that are no place: this machine's own zone (`localtime`, a
+copy of /etc/localtime), a template for POSIX TZ strings, and the "local time zone must be set" zone."""
+
+
+def zone_names() -> frozenset[str]:
+    """The timezones a member, schedule or workspace may choose: IANA area/location names (and the
+    IANA links such as `UTC`), without the system's non-places and its `posix/` and `right/` copies."""
+    return frozenset(
+        z for z in zoneinfo.available_timezones() if z not in NOT_ZONES and not z.startswith(("posix/", "right/"))
+    )

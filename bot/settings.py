@@ -157,10 +157,14 @@ class Settings(BaseSettings):
     def _timezone(cls, value: str) -> str:
         from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+        from bot.clock import zone_names
+
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA timezone name such as Europe/Berlin") from None
+        if value not in zone_names():  # localtime, Factory, posixrules: files of this machine, no place
+            raise ValueError(f"{value!r} is not an IANA timezone name such as Europe/Berlin")
         return value
 
     @field_validator("slack_command", "slack_admin_command")

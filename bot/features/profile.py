@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import zoneinfo
 from functools import partial
 
 from bot.actions import ActionId
+from bot.clock import zone_names
 from bot.commands.parse import suggest
 from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType
@@ -28,19 +28,6 @@ KEEP = "profile-keep"
 CONFIRM_VERSION = 2
 """Version 2 ids carry when the question was asked (epoch milliseconds) beside the owner, so a press can
 be matched with what happened since; version 1 ids carried the owner only."""
-
-
-NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
-"""Names the system's zoneinfo folder holds that are no place: this machine's own zone (`localtime`, a
-copy of /etc/localtime), a template for POSIX TZ strings, and the "local time zone must be set" zone."""
-
-
-def zone_names() -> frozenset[str]:
-    """The timezones a member, schedule or workspace may choose: IANA area/location names (and the
-    IANA links such as `UTC`), without the system's non-places and its `posix/` and `right/` copies."""
-    return frozenset(
-        z for z in zoneinfo.available_timezones() if z not in NOT_ZONES and not z.startswith(("posix/", "right/"))
-    )
 
 
 def _looks_like_a_path(name: str) -> bool:

@@ -9,8 +9,8 @@ import zoneinfo
 
 import pytest
 
+from bot.clock import zone_names
 from bot.commands.dispatch import Core
-from bot.features.profile import zone_names
 from bot.store import members as member_store
 from bot.store.db import reading
 from tests.conftest import person
@@ -50,3 +50,13 @@ async def test_real_zones_and_iana_links_are_still_accepted(core: Core) -> None:
         assert (await core.handle_line(person(), f"/profile timezone:{name}")).text == "Saved.", name
     reply = await core.handle_line(person(), "/profile timezone:Europe/Berln")
     assert "Did you mean `Europe/Berlin`" in reply.text
+
+
+@pytest.mark.parametrize("name", ["localtime", "Factory", "posixrules"])
+def test_the_default_timezone_setting_refuses_them_too(name: str) -> None:
+    from bot.errors import ConfigurationError
+    from bot.settings import Settings
+
+    with pytest.raises(ConfigurationError) as raised:
+        Settings.from_env({"STUDYBOT_DEFAULT_TIMEZONE": name}, env_file=None)
+    assert "is not an IANA timezone name" in raised.value.problems[0]
