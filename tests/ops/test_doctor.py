@@ -141,7 +141,10 @@ def test_slack_with_every_scope_and_no_schedules_is_fine(sqlite_url: str, fake_s
     fake_slack.scopes = EVERY_SLACK_SCOPE
     result = doctor(STUDYBOT_DATABASE_URL=sqlite_url, SLACK_BOT_TOKEN="xoxb-test", SLACK_APP_TOKEN="xapp-test")
     assert result.exit_code == 0, result.output
-    scopes = "commands, chat:write, users:read, im:write, channels:read, channels:history, groups:history, files:read, usergroups:read"
+    scopes = (
+        "commands, chat:write, users:read, im:write, channels:read, channels:history, groups:history, files:read, "
+        "usergroups:read"
+    )
     assert f"ok    slack: scopes: {scopes}" in result.output
 
 
