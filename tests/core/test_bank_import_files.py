@@ -24,25 +24,15 @@ from bot.practice.imports import SHOWN_PROBLEMS, ImportRejected, parse_bank
 from bot.requests import Request, Upload
 from bot.store.schema import workspace_questions
 from tests.conftest import START, person
+from tests.practice.test_practice_store import YAML_BANK
 
 MODERATOR = person("mo", moderator=True)
 IMPORT = ("studyadmin", "bank", "import")
 
-BANK_YAML = """exam: SAA-C03
-questions:
-  - id: team-q-1
-    domain: Design Secure Architectures
-    difficulty: easy
-    stem: Which service issues temporary credentials to an EC2 instance?
-    options:
-      - {text: An instance profile role, correct: true, explanation: Right. It hands out rotating credentials.}
-      - {text: An IAM user access key, explanation: Wrong. That is a long-term credential.}
-      - {text: A key pair, explanation: Wrong. Key pairs are for SSH logins.}
-      - {text: A security group, explanation: Wrong. It filters network traffic only.}
-    links: [https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_use_switch-role-ec2.html]
-    written_for: SAA-C03
-    checked: 2026-11-23
-  - id: team-q-2
+# The practice-store tests' one-question bank, and a second question.
+BANK_YAML = (
+    YAML_BANK
+    + """  - id: team-q-2
     domain: Design Resilient Architectures
     difficulty: medium
     stem: Which feature keeps a relational database available when its Availability Zone fails?
@@ -55,6 +45,7 @@ questions:
     written_for: SAA-C03
     checked: 2026-11-23
 """
+)
 
 # Question 1: a shipped id (line 3), a difficulty that is not one (5), `correct: Z` (8).
 # Question 2: a domain of no exam guide (16), two options (20), written for another exam (23).
