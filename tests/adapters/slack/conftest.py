@@ -87,6 +87,21 @@ def recording(slack_runtime: Runtime) -> ObservedCore:
     return ObservedCore(slack_runtime.core)
 
 
+def mention_event(event_id: str) -> str:
+    """An Events API `app_mention` callback as Slack sends it, under `event_id`."""
+    return json.dumps(
+        {
+            "token": "legacy",
+            "team_id": TEAM_ID,
+            "api_app_id": "A0FAKE",
+            "type": "event_callback",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": {"type": "app_mention", "user": MEMBER, "text": "hi", "channel": CHANNEL, "ts": "1.2"},
+        }
+    )
+
+
 def sign(secret: str, timestamp: str, body: str) -> str:
     digest = hmac.new(secret.encode(), f"v0:{timestamp}:{body}".encode(), hashlib.sha256).hexdigest()
     return f"v0={digest}"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -29,10 +28,10 @@ from bot.replies import Reply
 from bot.requests import Action, Identity, Request
 from bot.runtime import Runtime
 from bot.store.schema import practice_answers, practice_attempts
-from tests.adapters.slack.conftest import CHANNEL, MEMBER, SlackDeliveries, buttons, menu, slack_settings
+from tests.adapters.slack.conftest import SlackDeliveries, buttons, mention_event, menu, slack_settings
 from tests.conftest import START
 from tests.fakes.observed import ObservedCore
-from tests.fakes.slack_server import TEAM_ID, FakeSlack
+from tests.fakes.slack_server import FakeSlack
 
 RETRY = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
 
@@ -184,28 +183,16 @@ async def test_a_retry_of_a_command_or_a_press_is_acknowledged_and_runs_nowhere_
 
 async def test_an_events_api_retry_runs_on_one_worker_only(balancer: Balancer) -> None:
     async with balancer.worker() as a, balancer.worker() as b:
-
-        def event(event_id: str) -> str:
-            return json.dumps(
-                {
-                    "token": "legacy",
-                    "team_id": TEAM_ID,
-                    "api_app_id": "A0FAKE",
-                    "type": "event_callback",
-                    "event_id": event_id,
-                    "event_time": int(time.time()),
-                    "event": {"type": "app_mention", "user": MEMBER, "text": "hi", "channel": CHANNEL, "ts": "1.2"},
-                }
-            )
-
         json_type = "application/json"
-        assert (await a.slack.send(event("Ev1"), content_type=json_type)).status == 200
+        assert (await a.slack.send(mention_event("Ev1"), content_type=json_type)).status == 200
         for n, worker in enumerate((b, a), start=1):  # Slack signs each retry afresh, seconds apart
             later = int(time.time()) + 3 * n
-            sent = await worker.slack.send(event("Ev1"), content_type=json_type, extra_headers=RETRY, timestamp=later)
+            sent = await worker.slack.send(
+                mention_event("Ev1"), content_type=json_type, extra_headers=RETRY, timestamp=later
+            )
             assert sent.status == 200
         # A retry whose first delivery never arrived anywhere is a first delivery.
-        assert (await b.slack.send(event("Ev2"), content_type=json_type, extra_headers=RETRY)).status == 200
+        assert (await b.slack.send(mention_event("Ev2"), content_type=json_type, extra_headers=RETRY)).status == 200
         await asyncio.wait_for(b.event_seen.wait(), 5)
         await balancer.barrier(a)
         await balancer.barrier(b)

@@ -16,7 +16,7 @@ from bot.commands.spec import CommandSpec, GroupSpec, Options, Permission
 from bot.replies import Reply
 from bot.requests import Request
 from bot.services import Services
-from tests.adapters.slack.conftest import ADMIN, CHANNEL, MEMBER, SECRET, ObservedCore, SlackDeliveries
+from tests.adapters.slack.conftest import ADMIN, CHANNEL, MEMBER, SECRET, ObservedCore, SlackDeliveries, mention_event
 from tests.fakes.slack_server import TEAM_ID, FakeSlack
 
 ERROR_TITLES = {"That didn't work", "Something went wrong"}
@@ -236,33 +236,22 @@ async def test_events_api_retries_are_deduplicated_on_event_id(
 
     http_slack.app.event("app_mention")(on_mention)
 
-    def event(event_id: str) -> str:
-        return json.dumps(
-            {
-                "token": "legacy",
-                "team_id": TEAM_ID,
-                "api_app_id": "A0FAKE",
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "event": {"type": "app_mention", "user": MEMBER, "text": "hi", "channel": CHANNEL, "ts": "1.2"},
-            }
-        )
-
     async def delivered(count: int) -> None:
         async with arrived:
             await asyncio.wait_for(arrived.wait_for(lambda: len(seen) >= count), 5)
 
-    first = await deliveries.send(event("Ev1"), content_type="application/json")
+    first = await deliveries.send(mention_event("Ev1"), content_type="application/json")
     assert first.status == 200
     await delivered(1)
     retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
     # Slack signs each retry afresh (the first one comes 3 s later at the soonest), so: a new timestamp.
     later = int(time.time()) + 3
-    again = await deliveries.send(event("Ev1"), content_type="application/json", extra_headers=retry, timestamp=later)
+    again = await deliveries.send(
+        mention_event("Ev1"), content_type="application/json", extra_headers=retry, timestamp=later
+    )
     assert again.status == 200  # acknowledged, so Slack stops retrying; but not processed again
     # A retry whose first delivery never arrived is a first delivery for us.
-    lost = await deliveries.send(event("Ev2"), content_type="application/json", extra_headers=retry)
+    lost = await deliveries.send(mention_event("Ev2"), content_type="application/json", extra_headers=retry)
     assert lost.status == 200
     await delivered(2)
     assert seen == ["Ev1", "Ev2"]
