@@ -116,12 +116,19 @@ def context() -> Any:
 
 
 class Run:
-    """One pass in its own process; `kill` sends SIGKILL, `wait` returns the exit code."""
+    """One pass in its own process; `kill` sends SIGKILL, `wait` returns the exit code.
+
+    Everything here runs on the event loop's thread. A forkserver child's exit code is one message on
+    its sentinel, read by whichever `poll` gets there first: joining in a worker thread while the loop
+    asks `exitcode` let two reads race, and the loser saw the end of the pipe and reported 255 for a
+    pass that had been killed (-9). So the loop watches the sentinel and polls only once it is readable.
+    """
 
     def __init__(self, job: Pass) -> None:
         self.proc: BaseProcess = context().Process(target=deliver, args=(job,), daemon=True)
         self.proc.start()
         self.killed = False
+        self._ended: asyncio.Future[None] | None = None
 
     def kill(self) -> None:
         if self.proc.pid is not None and self.proc.exitcode is None:
@@ -132,12 +139,29 @@ class Run:
     def done(self) -> bool:
         return self.proc.exitcode is not None
 
+    def _ending(self) -> asyncio.Future[None]:
+        """One future per pass, set when its sentinel becomes readable (the forkserver sent the code)."""
+        if self._ended is None:
+            loop = asyncio.get_running_loop()
+            ended: asyncio.Future[None] = loop.create_future()
+            sentinel = self.proc.sentinel
+
+            def readable() -> None:
+                loop.remove_reader(sentinel)
+                if not ended.done():
+                    ended.set_result(None)
+
+            loop.add_reader(sentinel, readable)
+            self._ended = ended
+        return self._ended
+
     async def wait(self, within: float = 60.0) -> int | None:
-        await asyncio.to_thread(self.proc.join, within)
-        if self.proc.exitcode is None:
+        try:
+            await asyncio.wait_for(asyncio.shield(self._ending()), within)
+        except TimeoutError:
             self.kill()
-            await asyncio.to_thread(self.proc.join, 10)
-            raise AssertionError(f"a delivery pass did not end within {within} s")
+            await asyncio.wait_for(asyncio.shield(self._ending()), 10)
+            raise AssertionError(f"a delivery pass did not end within {within} s") from None
         return self.proc.exitcode
 
 
