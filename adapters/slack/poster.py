@@ -23,6 +23,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -36,6 +37,8 @@ DELIVERY_EVENT = "studybot_delivery"  # the metadata event type of a scheduled p
 HISTORY_PAGE = 100  # messages per conversations.history page (Slack caps some apps at 15; it then pages)
 HISTORY_PAGES = 5  # pages at most: a busy channel's older messages are not worth more calls
 CLOCK_SKEW = dt.timedelta(minutes=10)  # Slack's ts comes from Slack's clock, the due time from ours
+# What the client raises when Slack never answered (refused, reset, timed out): a failure to retry, not a crash.
+UNREACHABLE = (aiohttp.ClientError, TimeoutError)
 
 _OUTCOMES = {
     "not_in_channel": PostOutcome.MISSING_ACCESS,
@@ -68,8 +71,10 @@ def _retry_after(headers: Mapping[str, Any] | None) -> float | None:
     return None
 
 
-def outcome_of(exc: SlackApiError) -> PostResult:
-    """A Web API error as the outcome the scheduler understands."""
+def outcome_of(exc: SlackApiError | aiohttp.ClientError | TimeoutError) -> PostResult:
+    """A Web API error, or no answer at all, as the outcome the scheduler understands."""
+    if not isinstance(exc, SlackApiError):
+        return PostResult(PostOutcome.FAILED, detail=f"Slack did not answer ({type(exc).__name__}: {exc})"[:300])
     response = exc.response
     error = str(response.get("error") or "")
     if response.status_code == 429:
@@ -103,7 +108,7 @@ class SlackPoster:
             response = await self._client.chat_postMessage(
                 channel=channel, text=message["text"], blocks=wire_blocks(message), **extra
             )
-        except SlackApiError as exc:
+        except (SlackApiError, *UNREACHABLE) as exc:
             result = outcome_of(exc)
             log.warning("post failed: %s", result.detail, extra={"workspace": workspace, "channel": channel})
             return result
@@ -123,7 +128,7 @@ class SlackPoster:
                 response = await self._client.conversations_history(
                     channel=channel, oldest=oldest, limit=HISTORY_PAGE, include_all_metadata=True, cursor=cursor
                 )
-            except SlackApiError as exc:
+            except (SlackApiError, *UNREACHABLE) as exc:
                 result = outcome_of(exc)
                 where = {"workspace": workspace, "channel": channel}
                 log.warning("conversations.history failed: %s", result.detail, extra=where)
@@ -146,7 +151,7 @@ class SlackPoster:
             response = await self._client.chat_update(
                 channel=channel, ts=message_id, text=message["text"], blocks=wire_blocks(message)
             )
-        except SlackApiError as exc:
+        except (SlackApiError, *UNREACHABLE) as exc:
             result = outcome_of(exc)
             log.warning("edit failed: %s", result.detail, extra={"workspace": workspace, "channel": channel})
             return result
@@ -155,7 +160,7 @@ class SlackPoster:
     async def direct_message(self, workspace: str, user_id: str, reply: Reply) -> PostResult:
         try:
             opened = await self._client.conversations_open(users=user_id)
-        except SlackApiError as exc:
+        except (SlackApiError, *UNREACHABLE) as exc:
             result = outcome_of(exc)
             log.warning("conversations.open failed: %s", result.detail, extra={"workspace": workspace, "user": user_id})
             return result
@@ -171,8 +176,8 @@ class SlackPoster:
         """
         try:
             response = await self._client.conversations_info(channel=channel)
-        except SlackApiError as exc:
-            error = str(exc.response.get("error") or "")
+        except (SlackApiError, *UNREACHABLE) as exc:
+            error = str(exc.response.get("error") or "") if isinstance(exc, SlackApiError) else ""
             if error == "missing_scope":
                 log.info("conversations.info: missing_scope; channel not checked", extra={"channel": channel})
                 return PostResult(PostOutcome.OK, detail="not checked (missing_scope)")

@@ -13,6 +13,7 @@ from bot.replies import Button, Reply
 from bot.schedule.ports import PostOutcome
 from tests.adapters.slack.conftest import BOT_TOKEN, CHANNEL, MEMBER
 from tests.fakes.slack_server import TEAM_ID, FakeSlack
+from tests.ops.conftest import closed_port
 
 DUE = dt.datetime(2026, 11, 30, 8, 0, tzinfo=dt.UTC)
 PROMPT = Reply(title="Question of the day", text="Which service…?", buttons=(Button("A", "answer:1:q1:A"),))
@@ -176,3 +177,19 @@ async def test_a_lookup_slack_refuses_is_an_outcome(poster: SlackPoster, fake_sl
     fake_slack.fail("conversations.history", "ratelimited", status=429, headers={"Retry-After": "7"})
     limited = await poster.find_post(TEAM_ID, CHANNEL, "d1", DUE)
     assert limited is not None and limited.outcome is PostOutcome.RATE_LIMITED and limited.retry_after == 7.0
+
+
+async def test_a_slack_that_never_answers_is_a_failure_to_retry_not_a_crash() -> None:
+    # Nothing listens on the port: every call is refused before Slack could say anything. A pass that
+    # raised here died with the claims it held (the crash harness saw it); a FAILED outcome is retried.
+    gone = SlackPoster(AsyncWebClient(token=BOT_TOKEN, base_url=f"http://127.0.0.1:{closed_port()}/api/"))
+    results = [
+        await gone.post(TEAM_ID, CHANNEL, PROMPT, nonce="d1"),
+        await gone.edit(TEAM_ID, CHANNEL, "1764489600.000100", PROMPT),
+        await gone.direct_message(TEAM_ID, MEMBER, PROMPT),
+        await gone.check_channel(TEAM_ID, CHANNEL),
+    ]
+    found = await gone.find_post(TEAM_ID, CHANNEL, "d1", DUE)
+    for result in [*results, found]:
+        assert result is not None and result.outcome is PostOutcome.FAILED, result
+        assert (result.detail or "").startswith("Slack did not answer (ClientConnectorError"), result.detail
