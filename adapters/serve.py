@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Protocol
+from typing import Any, Protocol
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.commands.dispatch import Core
 from bot.metrics import Metrics
@@ -128,7 +130,9 @@ def platform_probes(settings: Settings) -> dict[str, PlatformProbe]:
     probes: dict[str, PlatformProbe] = {}
     if settings.discord_token is not None:
         probes["discord"] = partial(_discord_probe, settings)
-    if settings.slack_bot_token is not None:
+    if settings.slack_oauth:
+        probes["slack"] = partial(_slack_oauth_probe, settings)
+    elif settings.slack_bot_token is not None:
         probes["slack"] = partial(_slack_probe, settings)
     return probes
 
@@ -186,7 +190,6 @@ async def _slack_probe(settings: Settings, targets: Sequence[Target]) -> list[Fi
     from slack_sdk.errors import SlackApiError
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from adapters.slack.manifest import SCOPES
     from adapters.slack.poster import SlackPoster
 
     assert settings.slack_bot_token is not None
@@ -200,23 +203,7 @@ async def _slack_probe(settings: Settings, targets: Sequence[Target]) -> list[Fi
     except aiohttp.ClientError as exc:
         return [_bad("slack", f"Slack did not answer ({exc})", "check this machine's network, DNS and proxy")]
     found.append(Finding("slack", f"bot token accepted in workspace {auth.get('team')} ({auth.get('team_id')})"))
-    granted_header = auth.headers.get("x-oauth-scopes") or auth.headers.get("X-OAuth-Scopes")
-    if granted_header is None:
-        found.append(Finding("slack", "Slack did not list the token's scopes; not checked"))
-    else:
-        granted = {s.strip() for s in str(granted_header).split(",") if s.strip()}
-        lacking = [scope for scope in SCOPES if scope not in granted]
-        for scope in lacking:
-            found.append(
-                _bad(
-                    "slack",
-                    f"the bot token lacks the scope {scope} ({SCOPES[scope]})",
-                    f"add {scope} under OAuth & Permissions → Bot Token Scopes (or update the app from "
-                    "`studybot slack manifest`), then reinstall the app to the workspace",
-                )
-            )
-        if not lacking:
-            found.append(Finding("slack", f"scopes: {', '.join(SCOPES)}"))
+    found += _scope_findings(auth.headers, "the bot token", _REINSTALL)
     if settings.slack_app_token is not None:
         try:
             await AsyncWebClient(base_url=AsyncWebClient.BASE_URL).apps_connections_open(
@@ -236,6 +223,125 @@ async def _slack_probe(settings: Settings, targets: Sequence[Target]) -> list[Fi
     for target in targets:
         result = await poster.check_channel(target.workspace, target.channel)
         found.append(_channel_finding("slack", target, result.ok, result.detail, _SLACK_FIX))
+    return found
+
+
+_UNINSTALLED_FIX = "install the app in that workspace again (Add to Slack), or remove the schedule"
+_REINSTALL = "then reinstall the app to the workspace"
+_OAUTH_REINSTALL = "then open the install link again in each workspace (Slack asks its admin to approve the new scopes)"
+_CREDENTIALS_FIX = "copy Client ID and Client Secret from the app's Basic Information → App Credentials"
+
+
+def _scope_findings(headers: Mapping[str, Any], whose: str, then: str, *, listed: str = "scopes") -> list[Finding]:
+    """Which of the manifest's scopes a token lacks, from the x-oauth-scopes header Slack sends on auth.test."""
+    from adapters.slack.manifest import SCOPES
+
+    granted_header = headers.get("x-oauth-scopes") or headers.get("X-OAuth-Scopes")
+    if granted_header is None:
+        return [Finding("slack", f"Slack did not list the scopes of {whose}; not checked")]
+    granted = {s.strip() for s in str(granted_header).split(",") if s.strip()}
+    lacking = [scope for scope in SCOPES if scope not in granted]
+    found = [
+        _bad(
+            "slack",
+            f"{whose} lacks the scope {scope} ({SCOPES[scope]})",
+            f"add {scope} under OAuth & Permissions → Bot Token Scopes (or update the app from "
+            f"`studybot slack manifest`), {then}",
+        )
+        for scope in lacking
+    ]
+    return found or [Finding("slack", f"{listed}: {', '.join(SCOPES)}")]
+
+
+async def _slack_oauth_probe(settings: Settings, targets: Sequence[Target]) -> list[Finding]:
+    """ "Add to Slack" for many workspaces: the app's credentials, every stored installation (its token
+    decrypts with STUDYBOT_TOKEN_KEY, Slack accepts it, it has the manifest's scopes), and posting in
+    each scheduled channel with the token of the channel's workspace."""
+    import aiohttp
+    from slack_sdk.errors import SlackApiError
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from adapters.slack.app import _oauth_problems
+    from adapters.slack.installations import NOT_INSTALLED, SlackInstallations, WorkspacePosters
+    from bot.clock import SystemClock
+    from bot.store import DatabaseUnavailable, create_engine
+    from bot.store import installations as installation_store
+    from bot.store.installations import TokenCipher
+
+    problems = _oauth_problems(settings)
+    if problems:
+        return [_bad("slack", *problem.split(": ", 1)) for problem in problems]
+    assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+    assert settings.token_key is not None
+    found = [Finding("slack", f"Add to Slack for many workspaces (OAuth), install path {settings.slack_redirect_path}")]
+    app = AsyncWebClient(base_url=AsyncWebClient.BASE_URL)
+    try:
+        # A code nobody issued: Slack checks the app's credentials first, so invalid_code means they hold.
+        await app.oauth_v2_access(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),
+            code="studybot-doctor",
+        )
+    except SlackApiError as exc:
+        error = str(exc.response.get("error") or "")
+        if error in ("invalid_client_id", "bad_client_secret"):
+            found.append(
+                _bad("slack", f"Slack refused SLACK_CLIENT_ID or SLACK_CLIENT_SECRET ({error})", _CREDENTIALS_FIX)
+            )
+        elif error == "invalid_code":
+            found.append(Finding("slack", "client id and secret accepted"))
+        else:
+            found.append(Finding("slack", f"client id and secret not checked (Slack answered {error})"))
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        return [_bad("slack", f"Slack did not answer ({exc})", "check this machine's network, DNS and proxy")]
+    cipher = TokenCipher(settings.token_key.get_secret_value())
+    try:
+        engine = create_engine(settings.database_url)
+    except DatabaseUnavailable:
+        return [*found, Finding("slack", "installations not checked: the database cannot be used (see above)")]
+    try:
+        try:
+            async with engine.connect() as conn:
+                stored = await installation_store.every(conn, cipher, "slack")
+        except (SQLAlchemyError, DatabaseUnavailable, OSError):
+            return [*found, Finding("slack", "installations not checked: the database cannot be used (see above)")]
+        if not stored:
+            found.append(Finding("slack", "no workspace has installed the app yet"))
+        for workspace, installation in stored:
+            if installation is None:
+                found.append(
+                    _bad(
+                        "slack",
+                        f"the stored token of workspace {workspace} cannot be decrypted with STUDYBOT_TOKEN_KEY",
+                        "put the key it was saved with after the current one (comma-separated), or install "
+                        "the app in that workspace again",
+                    )
+                )
+                continue
+            whose = f"the token of workspace {workspace}"
+            try:
+                auth = await AsyncWebClient(token=installation.bot_token, base_url=AsyncWebClient.BASE_URL).auth_test()
+            except SlackApiError as exc:
+                error = exc.response.get("error")
+                fix = "install the app in that workspace again (or forget it: it may have uninstalled the app)"
+                found.append(_bad("slack", f"Slack refused {whose} ({error})", fix))
+                continue
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                found.append(
+                    _bad("slack", f"Slack did not answer ({exc})", "check this machine's network, DNS and proxy")
+                )
+                break
+            found.append(Finding("slack", f"{whose} accepted ({auth.get('team')})"))
+            found += _scope_findings(auth.headers, whose, _OAUTH_REINSTALL, listed=f"scopes of {whose}")
+        posters = WorkspacePosters(
+            AsyncWebClient(base_url=AsyncWebClient.BASE_URL), SlackInstallations(engine, cipher, SystemClock())
+        )
+        for target in targets:
+            result = await posters.check_channel(target.workspace, target.channel)
+            fix = _UNINSTALLED_FIX if result.detail == NOT_INSTALLED else _SLACK_FIX
+            found.append(_channel_finding("slack", target, result.ok, result.detail, fix))
+    finally:
+        await engine.dispose()
     return found
 
 

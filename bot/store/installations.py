@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import delete, select
+from sqlalchemy import RowMapping, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -140,13 +140,28 @@ async def find(
     row = (await conn.execute(select(installations).where(_where(*key)))).mappings().first()
     if row is None:
         return None
-    token = cipher.decrypt(row["bot_token"])
-    if token is None:
+    installation = _installation(row, cipher)
+    if installation is None:
         log.error(
             "the stored bot token of this workspace cannot be decrypted with STUDYBOT_TOKEN_KEY: was the key "
             "changed? Put the new key first and the old one after a comma, or install the app again",
             extra={"platform": platform, "workspace": row["workspace"] or row["enterprise"]},
         )
+    return installation
+
+
+async def every(conn: AsyncConnection, cipher: TokenCipher, platform: str) -> list[tuple[str, Installation | None]]:
+    """Every installation of `platform` as (its workspace, or its enterprise for an org-wide install; the
+    installation, or None when no configured key decrypts its token): what `studybot doctor` checks."""
+    rows = await conn.execute(
+        select(installations).where(installations.c.platform == platform).order_by(installations.c.workspace)
+    )
+    return [(row["workspace"] or row["enterprise"], _installation(row, cipher)) for row in rows.mappings()]
+
+
+def _installation(row: RowMapping, cipher: TokenCipher) -> Installation | None:
+    token = cipher.decrypt(row["bot_token"])
+    if token is None:
         return None
     return Installation(
         platform=row["platform"],

@@ -13,14 +13,17 @@ from typing import Any, TypeVar
 import discord
 import pytest
 from click.testing import CliRunner, Result
+from cryptography.fernet import Fernet
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli import main
 from bot.store import create_engine
+from bot.store import installations as installation_store
 from bot.store import schedules as schedule_store
+from bot.store.installations import Installation, TokenCipher
 from tests.conftest import START
 from tests.fakes.discord_server import SEND_MESSAGES, FakeDiscord
-from tests.fakes.slack_server import TEAM_ID, FakeSlack
+from tests.fakes.slack_server import TEAM_ID, FakeSlack, Grant
 from tests.ops.conftest import closed_port
 
 T = TypeVar("T")
@@ -183,3 +186,81 @@ def test_a_refused_discord_token(sqlite_url: str, fake_discord: FakeDiscord) -> 
     assert result.exit_code == 1, result.output
     assert "FAIL  discord: Discord refused DISCORD_TOKEN" in result.output
     assert "wrong-token" not in result.output
+
+
+# -- Slack for many workspaces ("Add to Slack"): no SLACK_BOT_TOKEN, one stored token per workspace ------
+
+CLIENT = ("1111.2222", "oauth-client-secret-for-tests")
+KEY = Fernet.generate_key().decode()
+
+
+def oauth_env(url: str, secret: str = CLIENT[1]) -> dict[str, str]:
+    return {
+        "STUDYBOT_DATABASE_URL": url,
+        "SLACK_SIGNING_SECRET": "signing-secret-for-tests",
+        "SLACK_CLIENT_ID": CLIENT[0],
+        "SLACK_CLIENT_SECRET": secret,
+        "STUDYBOT_TOKEN_KEY": KEY,
+    }
+
+
+def install(url: str, fake: FakeSlack, team: str, scopes: list[str], *, key: str = KEY) -> str:
+    """What a finished "Add to Slack" leaves: Slack issued the team a token, and we stored it encrypted."""
+    token = f"xoxb-{team}-doctor"
+    fake.issued[token] = Grant(team, f"team {team}", "U0INSTALLER", tuple(scopes))
+
+    async def go() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                row = Installation("slack", "", team, token, tuple(scopes), START, START, bot_user_id="U0BOT")
+                await installation_store.save(conn, TokenCipher(key), row)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    return token
+
+
+@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+def test_slack_oauth_checks_every_installation_and_each_channel_with_its_workspace_token(
+    sqlite_url: str, fake_slack: FakeSlack
+) -> None:
+    fake_slack.oauth_client = CLIENT
+    short = install(sqlite_url, fake_slack, "T0SHORT", [s for s in EVERY_SLACK_SCOPE if s != "usergroups:read"])
+    full = install(sqlite_url, fake_slack, "T0FULL", EVERY_SLACK_SCOPE)
+    install(sqlite_url, fake_slack, "T0OLDKEY", EVERY_SLACK_SCOPE, key=Fernet.generate_key().decode())
+    fake_slack.add_channel("C0OUT", "out", member=False)
+    fake_slack.add_channel("C0IN", "in", member=True)
+    outside = add_schedule(sqlite_url, "slack", "T0FULL", "C0OUT")
+    inside = add_schedule(sqlite_url, "slack", "T0FULL", "C0IN")
+    gone = add_schedule(sqlite_url, "slack", "T0GONE", "C0IN")  # a workspace that uninstalled the app
+    result = doctor(**oauth_env(sqlite_url))
+    out = result.output
+    assert result.exit_code == 1, out
+    assert "ok    slack: client id and secret accepted" in out
+    assert "FAIL  slack: the token of workspace T0SHORT lacks the scope usergroups:read" in out
+    assert "then open the install link again in each workspace" in out
+    assert "ok    slack: scopes of the token of workspace T0FULL: commands, chat:write" in out
+    assert "FAIL  slack: the stored token of workspace T0OLDKEY cannot be decrypted with STUDYBOT_TOKEN_KEY" in out
+    assert f"FAIL  schedule: schedule {outside} (slack channel C0OUT): the bot is not a member" in out
+    assert f"ok    schedule: schedule {inside} (slack channel C0IN): the bot can post there" in out
+    assert f"FAIL  schedule: schedule {gone} (slack channel C0IN): studybot is not installed" in out
+    assert "fix: install the app in that workspace again (Add to Slack), or remove the schedule" in out
+    assert out.rstrip().endswith("4 problems found.")
+    for secret in (short, full, CLIENT[1], KEY):
+        assert secret not in out
+    # Each channel was checked with the token of its own workspace.
+    checked = {call.token for call in fake_slack.calls("api", "conversations.info")}
+    assert checked == {full}
+
+
+@pytest.mark.filterwarnings("ignore:BasicAuth is deprecated:DeprecationWarning")
+def test_slack_oauth_with_a_wrong_client_secret_and_no_installs_yet(sqlite_url: str, fake_slack: FakeSlack) -> None:
+    fake_slack.oauth_client = CLIENT
+    result = doctor(**oauth_env(sqlite_url, secret="not-the-secret"))
+    assert result.exit_code == 1, result.output
+    assert "FAIL  slack: Slack refused SLACK_CLIENT_ID or SLACK_CLIENT_SECRET (bad_client_secret)" in result.output
+    assert "fix: copy Client ID and Client Secret from the app's Basic Information" in result.output
+    assert "ok    slack: no workspace has installed the app yet" in result.output
+    assert result.output.rstrip().endswith("1 problem found.")
