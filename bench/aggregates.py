@@ -47,7 +47,7 @@ from bot.clock import FixedClock
 from bot.practice import stats as stats_feature
 from bot.practice.engine import pick
 from bot.practice.scoring import streak
-from bot.practice.stats import window_start
+from bot.practice.stats import period_of
 from bot.requests import Identity
 from bot.runtime import Runtime
 from bot.settings import Settings
@@ -55,7 +55,7 @@ from bot.store import practice as store
 from bot.store.db import MIGRATIONS, reading
 from bot.store.schema import members, practice_answers, practice_attempts
 
-NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+NOW = dt.datetime(2026, 12, 6, 21, 0, tzinfo=dt.UTC)  # a Sunday evening: the calendar week is at its fullest
 MEMBERS = 1_000
 EXAMS = (("SAA-C03", 0.8), ("CLF-C02", 0.2))
 WORKSPACE = "bench"
@@ -238,8 +238,8 @@ async def old_board(conn: AsyncConnection, user: str, since: dt.datetime | None)
     return tuple((s[0], s[3], s[4]) for s in standings[:10]), (mine[0], mine[1][3]) if mine else None
 
 
-async def new_board(conn: AsyncConnection, user: str, since: dt.datetime | None) -> tuple[Any, ...]:
-    board = await store.leaderboard(conn, "console", WORKSPACE, since, user_id=user, top=10)
+async def new_board(conn: AsyncConnection, user: str, period: tuple[str, dt.date] | None) -> tuple[Any, ...]:
+    board = await store.leaderboard(conn, "console", WORKSPACE, period, user_id=user, top=10)
     mine = (board.mine[0], board.mine[1].correct) if board.mine else None
     return tuple((s.member_id, s.correct, s.answered) for s in board.top), mine
 
@@ -292,11 +292,13 @@ async def measure(path: Path, rounds: int) -> dict[str, tuple[float, float]]:
             ids = dict((await conn.execute(select(members.c.user_id, members.c.id))).all())
         heavy = ids[HEAVY]
         questions = list(rt.services.catalog.questions["SAA-C03"])
-        week = window_start(NOW, dt.timedelta(days=7))  # the window /leaderboard period:week uses: whole UTC days
+        week = period_of(NOW, "week")  # the calendar week /leaderboard period:week counts
+        assert week is not None
+        monday = dt.datetime.combine(week[1], dt.time(), dt.UTC)  # the old recount: every answer since then
         pairs: list[tuple[str, Reads, Reads]] = [
             ("leaderboard all (heavy)", lambda c: old_board(c, HEAVY, None), lambda c: new_board(c, HEAVY, None)),
             ("leaderboard all (u500)", lambda c: old_board(c, MIDDLE, None), lambda c: new_board(c, MIDDLE, None)),
-            ("leaderboard week (u500)", lambda c: old_board(c, MIDDLE, week), lambda c: new_board(c, MIDDLE, week)),
+            ("leaderboard week (u500)", lambda c: old_board(c, MIDDLE, monday), lambda c: new_board(c, MIDDLE, week)),
             ("stats (heavy)", lambda c: old_stats(c, heavy), lambda c: new_stats(c, heavy)),
             (
                 "practice (heavy)",

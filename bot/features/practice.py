@@ -241,7 +241,7 @@ def register(registry: Registry) -> None:
             "Top members here by correct answers",
             leaderboard_command,
             options=(
-                OptionSpec("period", OptionType.STRING, "week (default), month or all", choices=PERIODS),
+                OptionSpec("period", OptionType.STRING, "this week (default), this month or all time", choices=PERIODS),
                 _exam_option(),
             ),
             examples=("/leaderboard", "/leaderboard period:all exam:SAA-C03"),

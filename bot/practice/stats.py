@@ -21,7 +21,6 @@ from bot.store import practice as store
 from bot.store.db import reading
 
 WEAK_MIN_ANSWERS = 3
-PERIODS = {"week": dt.timedelta(days=7), "month": dt.timedelta(days=30), "all": None}
 TOP = 10
 
 
@@ -134,34 +133,32 @@ def _empty(exam: str | None = None) -> Reply:
     )
 
 
-def window_start(now: dt.datetime, span: dt.timedelta) -> dt.datetime:
-    """Where a leaderboard window of `span` begins: the UTC midnight that makes it that many whole days
-    ending with today. Whole days, because the board adds up stored daily counts: a window that began at
-    this minute a week ago would have to read its first day's answers one by one, and that read grows
-    with the answers (about 10x from 10,000 to 1,000,000 stored)."""
-    today = now.astimezone(dt.UTC).date()
-    return dt.datetime.combine(today - dt.timedelta(days=span.days - 1), dt.time(), dt.UTC)
+def period_of(now: dt.datetime, period: str) -> tuple[str, dt.date] | None:
+    """The calendar period a board of `period` counts (this UTC week from Monday, this UTC month), or
+    None for all time. Calendar periods, because the answer writer keeps one row per member and period:
+    a rolling window had to add up a row per member and day (and, before that, read its first day's
+    answers one by one), which grew with the answers in it."""
+    if period == "all":
+        return None
+    return period, store.period_start(period, now.astimezone(dt.UTC).date())
 
 
 async def board(svc: Services, identity: Identity, now: dt.datetime, period: str, exam: Exam | None) -> Reply:
-    span = PERIODS[period]
-    since = window_start(now, span) if span else None
+    counted = period_of(now, period)
     async with reading(svc.engine) as conn:
         board = await store.leaderboard(
-            conn, identity.platform, identity.workspace, since, exam.code if exam else None,
+            conn, identity.platform, identity.workspace, counted, exam.code if exam else None,
             user_id=identity.user_id, top=TOP,
         )  # fmt: skip
-    scope = {"week": "the last 7 days", "month": "the last 30 days", "all": "all time"}[period]
+    scope = {"week": "this week", "month": "this month", "all": "all time"}[period]
     title = f"Leaderboard · {scope}" + (f" · {exam.code}" if exam else "")
-    counted = f"Counted from {since:%a %d %b} (UTC days)." if since else None
+    since = f"Counted since {counted[1]:%a %d %b} (UTC)." if counted else None
     if not board.top:
-        return Reply(
-            title=title, text="No answers in this period yet. `/practice` to get on the board.", footer=counted
-        )
+        return Reply(title=title, text="No answers in this period yet. `/practice` to get on the board.", footer=since)
     lines = []
     for rank, s in enumerate(board.top, start=1):
         lines.append(f"{rank}. {bold(s.display_name)}: {s.correct} correct of {s.answered}")
-    notes = [counted] if counted else []
+    notes = [since] if since else []
     if board.mine and board.mine[0] > TOP:
         notes.append(f"You are #{board.mine[0]} with {board.mine[1].correct} correct.")
     return Reply(title=title, text="\n".join(lines), footer=" ".join(notes) or None)

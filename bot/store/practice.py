@@ -4,12 +4,13 @@ recounting every answer (leaderboard, `/stats`, `/practice`). Bound parameters o
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Insert, Select, case, delete, func, insert, literal, select, union_all, update
+from sqlalchemy import Column, Insert, case, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.store.compiled import SQLITE, CompiledSqlite
 from bot.store.schema import (
     member_days,
+    member_periods,
     member_questions,
     member_totals,
     members,
@@ -331,12 +333,39 @@ def _fold(tallies: Iterable[tuple[int, str, str, str, bool, Any]], day_of: Calla
     return _Folded(totals, days, latest)
 
 
+PERIODS = ("week", "month")  # the calendar periods `member_periods` keeps
+
+
+def period_start(period: str, day: dt.date) -> dt.date:
+    """The first day of the calendar `period` ("week": from Monday; "month") that holds `day`."""
+    if period == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    raise ValueError(f"no calendar period {period!r}")
+
+
+def _periods(days: dict[tuple[int, Any, str], list[Any]], starts: Callable[[str, Any], Any]) -> dict[Any, list[int]]:
+    """The batch's daily rows added up per (member, period, first day, exam)."""
+    periods: dict[tuple[int, str, Any, str], list[int]] = {}
+    for (member_id, day, exam), (n, c, _first, _last) in days.items():
+        for period in PERIODS:
+            key = (member_id, period, starts(period, day), exam)
+            row = periods.get(key)
+            if row is None:
+                periods[key] = [n, c]
+            else:
+                row[0] += n
+                row[1] += c
+    return periods
+
+
 def _utc_day(at: dt.datetime) -> dt.date:
     return (at if at.tzinfo is dt.UTC else at.astimezone(dt.UTC)).date()
 
 
-def _upserts(dialect: str) -> tuple[Insert, Insert, Insert]:
-    """The three upserts for a dialect: totals and days add up, the latest answer replaces an older one."""
+def _upserts(dialect: str) -> tuple[Insert, Insert, Insert, Insert]:
+    """The four upserts for a dialect: totals, days and periods add up, the latest answer replaces an older one."""
     if dialect == "postgresql":
         make: Any = pg_insert
         least: Any = func.least
@@ -368,16 +397,26 @@ def _upserts(dialect: str) -> tuple[Insert, Insert, Insert]:
         set_={"last_at": latest.excluded.last_at, "last_correct": latest.excluded.last_correct},
         where=latest.excluded.last_at >= member_questions.c.last_at,
     )
-    return totals, days, latest
+    periods = make(member_periods)
+    periods = periods.on_conflict_do_update(
+        index_elements=list(member_periods.primary_key),
+        set_={
+            "answered": member_periods.c.answered + periods.excluded.answered,
+            "correct": member_periods.c.correct + periods.excluded.correct,
+        },
+    )
+    return totals, days, latest, periods
 
 
 _UPSERTS = {name: _upserts(name) for name in ("sqlite", "postgresql")}
 _TOTAL_COLUMNS = ("member_id", "exam", "domain", "served", "answered", "correct")
 _DAY_COLUMNS = ("member_id", "day", "exam", "answered", "correct", "first_at", "last_at")
 _LATEST_COLUMNS = ("member_id", "exam", "question_id", "last_at", "last_correct")
+_PERIOD_COLUMNS = ("member_id", "period", "starts", "exam", "answered", "correct")
 _SQLITE_TOTALS = CompiledSqlite(_UPSERTS["sqlite"][0], columns=_TOTAL_COLUMNS).expect(_TOTAL_COLUMNS)
 _SQLITE_DAYS = CompiledSqlite(_UPSERTS["sqlite"][1], columns=_DAY_COLUMNS).expect(_DAY_COLUMNS)
 _SQLITE_LATEST = CompiledSqlite(_UPSERTS["sqlite"][2], columns=_LATEST_COLUMNS).expect(_LATEST_COLUMNS)
+_SQLITE_PERIODS = CompiledSqlite(_UPSERTS["sqlite"][3], columns=_PERIOD_COLUMNS).expect(_PERIOD_COLUMNS)
 
 
 def _sqlite_bind(column: Column[Any]) -> Callable[[Any], Any]:
@@ -407,6 +446,14 @@ def count_answers_sqlite(db: sqlite3.Connection, tallies: Iterable[Tally]) -> No
         [(m, day, e, n, c, first, last) for (m, day, e), (n, c, first, last) in folded.days.items()],
     )
     db.executemany(_SQLITE_LATEST.sql, [(m, e, q, at, ok) for (m, e, q), (at, ok) in folded.latest.items()])
+    periods = _periods(folded.days, _sqlite_period_start)
+    db.executemany(_SQLITE_PERIODS.sql, [(m, p, start, e, n, c) for (m, p, start, e), (n, c) in periods.items()])
+
+
+@functools.lru_cache(maxsize=4096)  # a few distinct days per batch, the same ones batch after batch
+def _sqlite_period_start(period: str, day: str) -> str:
+    """`period_start` of a day as the `sqlite3` path holds it, its stored text."""
+    return str(_sqlite_date(period_start(period, dt.date.fromisoformat(day))))
 
 
 def _first_ten(text: str) -> str:
@@ -420,7 +467,7 @@ async def count_answers(conn: AsyncConnection, tallies: Iterable[Tally]) -> None
     same order and cannot deadlock each other.
     """
     folded = _fold(tallies, _utc_day)
-    totals, days, latest = _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
+    totals, days, latest, periods = _UPSERTS["postgresql" if conn.dialect.name == "postgresql" else "sqlite"]
     await conn.execute(
         totals,
         [
@@ -442,6 +489,13 @@ async def count_answers(conn: AsyncConnection, tallies: Iterable[Tally]) -> None
             for (m, e, q), (at, ok) in sorted(folded.latest.items())
         ],
     )
+    await conn.execute(
+        periods,
+        [
+            {"member_id": m, "period": p, "starts": start, "exam": e, "answered": n, "correct": c}
+            for (m, p, start, e), (n, c) in sorted(_periods(folded.days, period_start).items())
+        ],
+    )
 
 
 async def _count_served(conn: AsyncConnection, member_id: int) -> None:
@@ -460,7 +514,7 @@ async def recount(conn: AsyncConnection, member_ids: Sequence[int]) -> None:
     if not member_ids:
         return
     ids = list(member_ids)
-    for table in (member_totals, member_days, member_questions):
+    for table in (member_totals, member_days, member_questions, member_periods):
         await conn.execute(delete(table).where(table.c.member_id.in_(ids)))
     rows = (
         await conn.execute(
@@ -560,52 +614,40 @@ async def leaderboard(
     conn: AsyncConnection,
     platform: str,
     workspace: str,
-    since: dt.datetime | None,
+    period: tuple[str, dt.date] | None,
     exam: str | None = None,
     *,
     user_id: str | None = None,
     top: int = 10,
 ) -> Board:
-    """The best `top` members of a workspace with answers since `since` (all time when None), best first
-    (correct, then fewer tries, then name), and the place of `user_id` among all of them.
+    """The best `top` members of a workspace in a calendar `period` (its kind and first day, see
+    `period_start`; all time when None), best first (correct, then fewer tries, then name), and the
+    place of `user_id` among all of them.
 
-    All time adds up each member's totals per exam and domain (a handful of rows a member). A rolling
-    window adds up the daily counts of its whole UTC days and counts the answers of its first, partial
-    day one by one (at most a day of answers). Neither reads more when more answers are stored.
+    Both add up a handful of stored rows per member (all time: per exam and domain; a period: per exam),
+    so neither reads more when more answers are stored.
     """
     here = (members.c.platform == platform) & (members.c.workspace == workspace)
-    parts: list[Select[Any]] = []
-    if since is None:
-        every = (
+    if period is None:
+        rows = (
             select(member_totals.c.member_id, member_totals.c.correct.label("c"), member_totals.c.answered.label("n"))
             .select_from(members.join(member_totals, member_totals.c.member_id == members.c.id))
             .where(here & (member_totals.c.exam != EVERY))
         )
-        parts.append(every if exam is None else every.where(member_totals.c.exam == exam))
+        if exam is not None:
+            rows = rows.where(member_totals.c.exam == exam)
     else:
-        since = since.astimezone(dt.UTC)
-        first_day = since.date()
-        whole_from = first_day if since.timetz() == dt.time(tzinfo=dt.UTC) else first_day + dt.timedelta(days=1)
-        boundary = dt.datetime.combine(whole_from, dt.time(), dt.UTC)
-        whole = (
-            select(member_days.c.member_id, member_days.c.correct.label("c"), member_days.c.answered.label("n"))
-            .select_from(members.join(member_days, member_days.c.member_id == members.c.id))
-            .where(here & (member_days.c.day >= whole_from))
-        )
-        partial = (
+        kind, starts = period
+        rows = (
             select(
-                practice_answers.c.member_id,
-                case((practice_answers.c.correct, 1), else_=0).label("c"),
-                literal(1).label("n"),
+                member_periods.c.member_id, member_periods.c.correct.label("c"), member_periods.c.answered.label("n")
             )
-            .select_from(members.join(practice_answers, practice_answers.c.member_id == members.c.id))
-            .where(here & (practice_answers.c.answered_at >= since) & (practice_answers.c.answered_at < boundary))
+            .select_from(members.join(member_periods, member_periods.c.member_id == members.c.id))
+            .where(here & (member_periods.c.period == kind) & (member_periods.c.starts == starts))
         )
         if exam is not None:
-            whole = whole.where(member_days.c.exam == exam)
-            partial = partial.where(practice_answers.c.exam == exam)
-        parts += (whole, partial) if boundary > since else (whole,)  # a window of whole days reads no answers
-    window = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+            rows = rows.where(member_periods.c.exam == exam)
+    window = rows.subquery()
     totals = (
         select(window.c.member_id.label("member_id"), func.sum(window.c.c).label("c"), func.sum(window.c.n).label("n"))
         .group_by(window.c.member_id)
@@ -625,7 +667,7 @@ async def leaderboard(
     wanted = ranked.c.place <= top
     if user_id is not None:
         wanted = wanted | (ranked.c.user_id == user_id)
-    rows = (await conn.execute(select(ranked).where(wanted).order_by(ranked.c.place))).all()
-    standings = [(int(p), Standing(int(i), u, name, int(c), int(n))) for i, u, name, c, n, p in rows]
+    found = (await conn.execute(select(ranked).where(wanted).order_by(ranked.c.place))).all()
+    standings = [(int(p), Standing(int(i), u, name, int(c), int(n))) for i, u, name, c, n, p in found]
     mine = next(((p, s) for p, s in standings if s.user_id == user_id), None) if user_id is not None else None
     return Board([s for p, s in standings if p <= top], mine)

@@ -196,6 +196,20 @@ member_days = Table(
     sqlite_with_rowid=False,
 )
 
+# Per member, calendar period (the UTC week from Monday, or the UTC month, named by its first day) and
+# exam: what `/leaderboard period:week|month` reads, one row per active member, however many answers.
+member_periods = Table(
+    "member_periods",
+    metadata,
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("period", String(8), primary_key=True),  # "week" | "month"
+    Column("starts", Date, primary_key=True),
+    Column("exam", String(16), primary_key=True),
+    Column("answered", Integer, nullable=False),
+    Column("correct", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
+
 # A member's latest answer to each question, per exam: what `/practice` and `/mock` pick by.
 member_questions = Table(
     "member_questions",

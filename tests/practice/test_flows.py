@@ -220,7 +220,7 @@ async def test_stats_and_leaderboard_follow_the_answers(core: Core, clock: Fixed
     board = await core.handle_line(bob, "/leaderboard period:all")
     assert board.text.splitlines()[0] == "1. **Ada**: 3 correct of 3"
     assert board.text.splitlines()[1] == "2. **Bob**: 1 correct of 1"
-    clock.advance(dt.timedelta(days=8))
+    clock.advance(dt.timedelta(days=7))  # Monday 30 November: a new calendar week, the same month
     assert "No answers" in (await core.handle_line(ada, "/leaderboard period:week")).text
     assert "**Ada**" in (await core.handle_line(ada, "/leaderboard period:month exam:SAA-C03")).text
     other = await core.handle_line(person(workspace="w2"), "/leaderboard period:all")

@@ -4,7 +4,7 @@ A seeded random mix goes through the real answer writer (the running batches and
 alone), on SQLite and PostgreSQL: several members in two workspaces, two exams, re-answers of the
 same question, double presses, presses by someone else, answers around UTC midnight and around the
 DST changes of two zones, out of order inside a batch. Every aggregate, every leaderboard window
-(whole days, a partial first day, a window starting exactly at midnight) and every streak in several
+(all time, this and earlier calendar weeks and months) and every streak in several
 zones is then compared with what the raw answers say, the way the code counted before the aggregates.
 """
 
@@ -34,7 +34,15 @@ from bot.store import create_engine, upgrade
 from bot.store import members as member_store
 from bot.store import practice as store
 from bot.store.db import MIGRATIONS
-from bot.store.schema import member_days, member_questions, member_totals, members, practice_answers, practice_attempts
+from bot.store.schema import (
+    member_days,
+    member_periods,
+    member_questions,
+    member_totals,
+    members,
+    practice_answers,
+    practice_attempts,
+)
 from tests.conftest import person
 
 EXAMS = ("SAA-C03", "CLF-C02")
@@ -169,6 +177,7 @@ async def _assert_tables_match_a_recount(engine: AsyncEngine) -> None:
     totals: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0])
     days: dict[tuple[int, dt.date, str], list[Any]] = {}
     latest: dict[tuple[int, str, str], tuple[dt.datetime, int, bool]] = {}
+    periods: dict[tuple[int, str, dt.date, str], list[int]] = defaultdict(lambda: [0, 0])
     for answer_id, member_id, exam, domain, question_id, correct, at in answers:
         totals[(member_id, exam, domain)][0] += 1
         totals[(member_id, exam, domain)][1] += int(correct)
@@ -179,7 +188,14 @@ async def _assert_tables_match_a_recount(engine: AsyncEngine) -> None:
         key = (member_id, exam, question_id)
         if key not in latest or (at, answer_id) > latest[key][:2]:
             latest[key] = (at, answer_id, bool(correct))
+        for period, starts in _periods_of(at.date()):
+            row = periods[(member_id, period, starts, exam)]
+            row[0] += 1
+            row[1] += int(correct)
     async with engine.connect() as conn:
+        stored_periods = {
+            (m, p, s, e): [n, c] for m, p, s, e, n, c in (await conn.execute(select(member_periods))).all()
+        }
         stored_totals = {(m, e, d): (s, n, c) for m, e, d, s, n, c in (await conn.execute(select(member_totals))).all()}
         stored_days = {
             (m, d, e): [n, c, f, la] for m, d, e, n, c, f, la in (await conn.execute(select(member_days))).all()
@@ -192,19 +208,25 @@ async def _assert_tables_match_a_recount(engine: AsyncEngine) -> None:
     assert stored_totals == expected
     assert stored_days == days
     assert stored_latest == {key: (at, ok) for key, (at, _id, ok) in latest.items()}
+    assert stored_periods == periods
+
+
+def _periods_of(day: dt.date) -> list[tuple[str, dt.date]]:
+    """The calendar week (from Monday) and month of a UTC day, worked out here without the store's code."""
+    return [("week", dt.date.fromordinal(day.toordinal() - day.weekday())), ("month", dt.date(day.year, day.month, 1))]
 
 
 def _old_board(
     answers: list[tuple[Any, ...]],
     people: dict[int, tuple[str, str, str]],
     workspace: str,
-    since: dt.datetime | None,
+    period: tuple[str, dt.date] | None,
     exam: str | None,
 ) -> list[tuple[int, int, int]]:
-    """What the leaderboard query over raw answers returned: (member, correct, answered), best first."""
+    """What a leaderboard over raw answers says: (member, correct, answered), best first."""
     tally: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for _id, member_id, answer_exam, _domain, _question, correct, at in answers:
-        if people[member_id][0] != workspace or (since is not None and at < since):
+        if people[member_id][0] != workspace or (period is not None and period not in _periods_of(at.date())):
             continue
         if exam is not None and answer_exam != exam:
             continue
@@ -216,26 +238,27 @@ def _old_board(
 
 async def _assert_reads_match_a_recount(engine: AsyncEngine) -> None:
     answers, people, attempts = await _raw(engine)
-    midnight = dt.datetime(2026, 11, 10, tzinfo=dt.UTC)
-    windows = [
+    windows: list[tuple[str, dt.date] | None] = [
         None,
-        NOW - dt.timedelta(days=7),
-        NOW - dt.timedelta(days=30),
-        midnight,
-        midnight - dt.timedelta(microseconds=1),
+        ("week", store.period_start("week", NOW.date())),
+        ("month", store.period_start("month", NOW.date())),
+        ("week", dt.date(2026, 10, 26)),  # the Monday after Europe's DST end, inside the answers
+        ("week", dt.date(2026, 10, 19)),  # the week the answers begin in
+        ("month", dt.date(2026, 10, 1)),
+        ("week", dt.date(2026, 10, 12)),  # before any answer
     ]
     async with engine.connect() as conn:
         for workspace in ("w1", "w2", "nobody"):
-            for since in windows:
+            for window in windows:
                 for exam in (None, *EXAMS):
-                    expected = _old_board(answers, people, workspace, since, exam)
+                    expected = _old_board(answers, people, workspace, window, exam)
                     for user in ("ada", "sam2", "cy", "zed"):
-                        board = await store.leaderboard(conn, "console", workspace, since, exam, user_id=user, top=2)
+                        board = await store.leaderboard(conn, "console", workspace, window, exam, user_id=user, top=2)
                         assert [(s.member_id, s.correct, s.answered) for s in board.top] == expected[:2]
                         place = next(
                             (p for p, (m, _c, _n) in enumerate(expected, start=1) if people[m][1] == user), None
                         )
-                        assert (board.mine[0] if board.mine else None) == place, (workspace, since, exam, user)
+                        assert (board.mine[0] if board.mine else None) == place, (workspace, window, exam, user)
         for member_id in people:
             mine = [a for a in answers if a[1] == member_id]
             assert await store.served_count(conn, member_id) == attempts.get(member_id, 0)
@@ -313,9 +336,9 @@ async def test_an_imported_workspace_comes_with_its_aggregates(
         await import_workspace(target, document)
         await _assert_tables_match_a_recount(target)
         async with source.connect() as a, target.connect() as b:
-            for since in (None, NOW - dt.timedelta(days=7)):
+            for window in (None, ("week", store.period_start("week", NOW.date()))):
                 for exam in (None, "SAA-C03"):
-                    boards = [await store.leaderboard(c, "console", "w1", since, exam, user_id="ada") for c in (a, b)]
+                    boards = [await store.leaderboard(c, "console", "w1", window, exam, user_id="ada") for c in (a, b)]
                     before, after = ([(s.user_id, s.correct, s.answered) for s in x.top] for x in boards)
                     assert before and after == before
                     assert boards[0].mine is not None and boards[1].mine is not None
