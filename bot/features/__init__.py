@@ -18,6 +18,7 @@ from bot.features import (
     paths,
     practice,
     profile,
+    seasons,
 )
 from bot.paths import loader as paths_content
 
@@ -35,6 +36,7 @@ FEATURES = (
     admin,
     admin_config,
     group_prompts,
+    seasons,
 )
 # Feature content beyond exams, FAQ and questions (study paths, …), checked by `content check`.
 EXTRA_LOADERS: tuple[ExtraLoader, ...] = (paths_content.LOADER,)

@@ -36,7 +36,7 @@ from bot.store import workspaces as workspace_store
 from bot.store.db import reading
 
 DIFFICULTIES = (Choice("easy", "easy"), Choice("medium", "medium"), Choice("hard", "hard"))
-PERIODS = (Choice("week", "week"), Choice("month", "month"), Choice("all", "all"))
+PERIODS = (Choice("week", "week"), Choice("month", "month"), Choice("all", "all"), Choice("season", "season"))
 
 
 async def _default_exam(svc: Services, identity: Identity) -> str | None:
@@ -241,10 +241,12 @@ def register(registry: Registry) -> None:
             "Top members here by correct answers",
             leaderboard_command,
             options=(
-                OptionSpec("period", OptionType.STRING, "this week (default), this month or all time", choices=PERIODS),
+                OptionSpec(
+                    "period", OptionType.STRING, "this week (default), this month, all time or season", choices=PERIODS
+                ),
                 _exam_option(),
             ),
-            examples=("/leaderboard", "/leaderboard period:all exam:SAA-C03"),
+            examples=("/leaderboard", "/leaderboard period:all exam:SAA-C03", "/leaderboard period:season"),
         )
     )
     registry.action(ActionSpec(ANSWER, answer_pressed))

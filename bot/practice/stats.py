@@ -18,6 +18,7 @@ from bot.requests import Identity
 from bot.services import Services
 from bot.store import members as member_store
 from bot.store import practice as store
+from bot.store import seasons as season_store
 from bot.store.db import reading
 
 WEAK_MIN_ANSWERS = 3
@@ -143,16 +144,31 @@ def period_of(now: dt.datetime, period: str) -> tuple[str, dt.date] | None:
     return period, store.period_start(period, now.astimezone(dt.UTC).date())
 
 
+NO_SEASON = (
+    "No season has started here yet. A moderator starts one with `/studyadmin season start name:Spring`; "
+    "`period:all` counts everything meanwhile."
+)
+
+
 async def board(svc: Services, identity: Identity, now: dt.datetime, period: str, exam: Exam | None) -> Reply:
-    counted = period_of(now, period)
+    counted = period_of(now, period) if period != "season" else None
     async with reading(svc.engine) as conn:
+        season = await season_store.current(conn, identity.platform, identity.workspace) if period == "season" else None
+        if period == "season" and season is None:
+            return Reply(title="Leaderboard · season", text=NO_SEASON)
         board = await store.leaderboard(
             conn, identity.platform, identity.workspace, counted, exam.code if exam else None,
-            user_id=identity.user_id, top=TOP,
+            season=season.id if season else None, user_id=identity.user_id, top=TOP,
         )  # fmt: skip
-    scope = {"week": "this week", "month": "this month", "all": "all time"}[period]
+    scope = (
+        f"season {esc(season.name)}"
+        if season
+        else {"week": "this week", "month": "this month", "all": "all time"}[period]
+    )
     title = f"Leaderboard · {scope}" + (f" · {exam.code}" if exam else "")
     since = f"Counted since {counted[1]:%a %d %b} (UTC)." if counted else None
+    if season is not None:
+        since = f"Counted since the season began on {season.started_at:%a %d %b %Y} (UTC)."
     if not board.top:
         return Reply(title=title, text="No answers in this period yet. `/practice` to get on the board.", footer=since)
     lines = []

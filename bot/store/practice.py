@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Insert, case, delete, func, insert, select, update
+from sqlalchemy import Column, Insert, Select, case, delete, func, insert, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -26,6 +26,7 @@ from bot.store.schema import (
     practice_answers,
     practice_attempts,
     review_cards,
+    season_baselines,
 )
 
 
@@ -617,17 +618,20 @@ async def leaderboard(
     period: tuple[str, dt.date] | None,
     exam: str | None = None,
     *,
+    season: int | None = None,
     user_id: str | None = None,
     top: int = 10,
 ) -> Board:
     """The best `top` members of a workspace in a calendar `period` (its kind and first day, see
-    `period_start`; all time when None), best first (correct, then fewer tries, then name), and the
-    place of `user_id` among all of them.
+    `period_start`; all time when None; with `season`, since that season began), best first (correct,
+    then fewer tries, then name), and the place of `user_id` among all of them.
 
-    Both add up a handful of stored rows per member (all time: per exam and domain; a period: per exam),
-    so neither reads more when more answers are stored.
+    Each adds up a handful of stored rows per member (all time: per exam and domain; a period: per exam;
+    a season: all time less the season's baseline per exam), so none reads more when more answers are
+    stored.
     """
     here = (members.c.platform == platform) & (members.c.workspace == workspace)
+    parts: list[Select[Any]] = []
     if period is None:
         rows = (
             select(member_totals.c.member_id, member_totals.c.correct.label("c"), member_totals.c.answered.label("n"))
@@ -636,6 +640,10 @@ async def leaderboard(
         )
         if exam is not None:
             rows = rows.where(member_totals.c.exam == exam)
+        if season is not None:
+            b = season_baselines.c
+            before = select(b.member_id, (-b.correct).label("c"), (-b.answered).label("n")).where(b.season_id == season)
+            parts.append(before if exam is None else before.where(b.exam == exam))
     else:
         kind, starts = period
         rows = (
@@ -647,7 +655,7 @@ async def leaderboard(
         )
         if exam is not None:
             rows = rows.where(member_periods.c.exam == exam)
-    window = rows.subquery()
+    window = (union_all(rows, *parts) if parts else rows).subquery()
     totals = (
         select(window.c.member_id.label("member_id"), func.sum(window.c.c).label("c"), func.sum(window.c.n).label("n"))
         .group_by(window.c.member_id)

@@ -416,3 +416,31 @@ notify_skips = Table(
     Column("skipped_at", UTCDateTime(), nullable=False),
     UniqueConstraint("member_id", "kind", "ref", name="uq_notify_skips_member"),
 )
+
+# -- seasons (issue 18) ------------------------------------------------------------------------------
+# A season is a fresh leaderboard that resets nothing: starting one stores each member's all-time
+# totals per exam at that moment (`season_baselines`), and the season's standings are the totals now
+# less those. The newest season of a workspace is the current one; older ones stay as history.
+
+seasons = Table(
+    "seasons",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("started_by", String(64), nullable=False),
+    Index("ix_seasons_workspace", "platform", "workspace", "id"),
+)
+
+season_baselines = Table(
+    "season_baselines",
+    metadata,
+    Column("season_id", Integer, ForeignKey("seasons.id", ondelete="CASCADE"), primary_key=True),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("exam", String(16), primary_key=True),
+    Column("answered", Integer, nullable=False),
+    Column("correct", Integer, nullable=False),
+    sqlite_with_rowid=False,
+)
