@@ -79,7 +79,15 @@ from bot.requests import Action, Identity
 from bot.runtime import Runtime
 from bot.settings import Settings
 from bot.store.db import BUSY_TIMEOUT_MS, create_engine, upgrade
-from bot.store.practice import _SQLITE_DAYS, _SQLITE_LATEST, _SQLITE_TOTALS
+from bot.store.practice import (
+    _SQLITE_DAYS,
+    _SQLITE_LATEST,
+    _SQLITE_PERIODS,
+    _SQLITE_TOTALS,
+    _periods,
+    _sqlite_period_start,
+    period_start,
+)
 from bot.store.schema import members, practice_answers, practice_attempts
 
 EXAM = "SAA-C03"
@@ -388,6 +396,8 @@ class RawSqlite:
         db.executemany(_SQLITE_TOTALS.sql, [(m, e, d, 0, n, c) for (m, e, d), (n, c) in totals.items()])
         db.executemany(_SQLITE_DAYS.sql, [(m, day, e, *v) for (m, day, e), v in days.items()])
         db.executemany(_SQLITE_LATEST.sql, [(m, e, q, at, ok) for (m, e, q), (at, ok) in latest.items()])
+        periods = _periods(days, _sqlite_period_start)
+        db.executemany(_SQLITE_PERIODS.sql, [(m, p, start, e, n, c) for (m, p, start, e), (n, c) in periods.items()])
         db.execute("COMMIT")
 
     async def close(self) -> None:
@@ -450,6 +460,13 @@ PG_LATEST = (
     "excluded.last_at >= member_questions.last_at"
 )
 
+PG_PERIODS = (
+    "INSERT INTO member_periods (member_id, period, starts, exam, answered, correct) VALUES ($1::INTEGER, "
+    "$2::VARCHAR, $3::DATE, $4::VARCHAR, $5::INTEGER, $6::INTEGER) ON CONFLICT (member_id, period, starts, exam) "
+    "DO UPDATE SET answered = (member_periods.answered + excluded.answered), correct = (member_periods.correct + "
+    "excluded.correct)"
+)
+
 
 def _in_list(count: int, first: int) -> str:
     return ", ".join(f"${i}::INTEGER" for i in range(first, first + count))
@@ -495,6 +512,8 @@ class RawAsyncpg:
             await conn.executemany(PG_TOTALS, [(m, e, d, 0, n, c) for (m, e, d), (n, c) in sorted(totals.items())])
             await conn.executemany(PG_DAYS, [(m, day, e, *v) for (m, day, e), v in sorted(days.items())])
             await conn.executemany(PG_LATEST, [(m, e, q, at, ok) for (m, e, q), (at, ok) in sorted(latest.items())])
+            periods = sorted(_periods(days, period_start).items())
+            await conn.executemany(PG_PERIODS, [(m, p, start, e, n, c) for (m, p, start, e), (n, c) in periods])
 
     async def close(self) -> None:
         await self.conn.close()
@@ -526,6 +545,8 @@ DIGEST = (
     "SELECT member_id, day, exam, answered, correct, first_at, last_at FROM member_days ORDER BY member_id, day, exam",
     "SELECT member_id, exam, question_id, last_at, last_correct FROM member_questions "
     "ORDER BY member_id, exam, question_id",
+    "SELECT member_id, period, starts, exam, answered, correct FROM member_periods "
+    "ORDER BY member_id, period, starts, exam",
 )
 
 
