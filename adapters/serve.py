@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -17,10 +17,12 @@ from typing import Any, Protocol
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.commands.dispatch import Core
+from bot.errors import ConfigurationError
 from bot.metrics import Metrics
 from bot.ops.doctor import Finding, PlatformProbe, Target
 from bot.ops.health import HealthServer, PlatformCheck
 from bot.runtime import Platform, PlatformFactory, Runtime
+from bot.schedule.ports import Poster
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -120,6 +122,58 @@ async def serve(settings: Settings, *, slack_http: bool = False, port: int = 300
     async with serving(settings, slack_http=slack_http, port=port) as served:
         log.info("serving", extra={"platforms": served.runtime.services.posters.names()})
         await asyncio.Event().wait()
+
+
+# -- `studybot schedule deliver-due`: posting without the live connections -----------------------------
+
+
+@asynccontextmanager
+async def rest_posters(settings: Settings) -> AsyncIterator[list[Poster]]:
+    """The scheduler's poster of every platform whose tokens are set, over its web API alone (a Discord
+    REST login without the gateway; Slack's Web API without Socket Mode or an HTTP server): what one
+    `deliver-due` run from an operator's cron posts with, so it posts where the running bot would.
+
+    A token the platform refuses ends the run as a configuration problem before anything is claimed."""
+    from adapters.console.poster import ConsolePoster
+
+    posters: list[Poster] = [ConsolePoster()]
+    async with AsyncExitStack() as stack:
+        if settings.discord_token is not None:
+            import discord
+
+            from adapters.discord.client import intents
+            from adapters.discord.poster import DiscordPoster
+
+            client = discord.Client(intents=intents())
+            stack.push_async_callback(client.close)
+            try:
+                await client.login(settings.discord_token.get_secret_value())
+            except discord.LoginFailure:
+                raise ConfigurationError(
+                    ["DISCORD_TOKEN: Discord refused it; reset the token (Developer Portal → Bot) and set it again"]
+                ) from None
+            posters.append(DiscordPoster(client))
+        if settings.slack_oauth and settings.token_key is not None:
+            from slack_sdk.web.async_client import AsyncWebClient
+
+            from adapters.slack.installations import SlackInstallations, WorkspacePosters
+            from bot.clock import SystemClock
+            from bot.store import create_engine
+            from bot.store.installations import TokenCipher
+
+            engine = create_engine(settings.database_url)
+            stack.push_async_callback(engine.dispose)
+            cipher = TokenCipher(settings.token_key.get_secret_value())
+            client = AsyncWebClient(base_url=AsyncWebClient.BASE_URL)  # read when called (tests point it at a fake)
+            posters.append(WorkspacePosters(client, SlackInstallations(engine, cipher, SystemClock())))
+        elif settings.slack_bot_token is not None:
+            from slack_sdk.web.async_client import AsyncWebClient
+
+            from adapters.slack.poster import SlackPoster
+
+            token = settings.slack_bot_token.get_secret_value()
+            posters.append(SlackPoster(AsyncWebClient(token=token, base_url=AsyncWebClient.BASE_URL)))
+        yield posters
 
 
 # -- `studybot doctor`: each enabled platform's checks -------------------------------------------------

@@ -48,7 +48,11 @@ def schedule() -> None:
 @click.option("--now", "now_text", default=None, help="Act as if it were this ISO time (default: now).")
 @click.option("--json", "as_json", is_flag=True, help="End with one JSON line of counts.")
 def deliver_due(now_text: str | None, as_json: bool) -> None:
-    """Deliver whatever is due (prompts, reveals, reminders) once, print what was posted, and exit."""
+    """Deliver whatever is due (prompts, reveals, reminders) once, print what was posted, and exit.
+
+    Console schedules are printed here; with platform tokens set, Discord and Slack schedules are posted
+    to their channels, as the running bot would."""
+    from adapters.serve import rest_posters
     from bot.cli import _run, load_settings
     from bot.clock import FixedClock, SystemClock
     from bot.runtime import Runtime
@@ -59,7 +63,7 @@ def deliver_due(now_text: str | None, as_json: bool) -> None:
     clock = FixedClock(now) if now is not None else SystemClock()
 
     async def go() -> tuple[dict[str, int], list[str]]:
-        async with Runtime(settings, clock=clock, posters=[ConsolePoster()]) as rt:
+        async with rest_posters(settings) as posters, Runtime(settings, clock=clock, posters=posters) as rt:
             result = await rt.schedule.deliver_due()
             return result.as_json(), [skip_line(s) for s in result.skips]
 

@@ -7,14 +7,22 @@ environment are removed. Name lookups other than loopback fail the test.
 
 from __future__ import annotations
 
+import asyncio
 import socket
-from collections.abc import Iterator
+import threading
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import discord
 import pytest
+from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.conftest import _drop_pg, _fresh_pg_schema
+from tests.fakes.discord_server import FakeDiscord
+from tests.fakes.slack_server import FakeSlack
+
+T = TypeVar("T")
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 PLATFORM_VARS = (
@@ -86,3 +94,46 @@ def closed_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+class Background:
+    """An event loop in a thread of its own, for fakes that must outlive the CLI's own `asyncio.run`."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+@pytest.fixture
+def fake_slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
+    background = Background()
+    slack = background.run(FakeSlack().start())
+    monkeypatch.setattr(AsyncWebClient, "BASE_URL", slack.base_url)
+    try:
+        yield slack
+    finally:
+        background.run(slack.stop())
+        background.close()
+
+
+@pytest.fixture
+def fake_discord(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDiscord]:
+    background = Background()
+    server = background.run(FakeDiscord().__aenter__())
+    monkeypatch.setattr(discord.http.Route, "BASE", server.base_url)
+    try:
+        yield server
+    finally:
+        background.run(server.__aexit__(None, None, None))
+        background.close()
+    assert server.unexpected == [], "requests the fake does not know"
+    assert server.errors == [], "the fake itself failed"

@@ -6,15 +6,11 @@ The platform checks run the real discord.py and slack_sdk clients against the fa
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import discord
 import pytest
 from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.cli import main
 from bot.store import create_engine
@@ -92,35 +88,6 @@ def test_bad_settings_are_listed() -> None:
     assert "FAIL  settings: STUDYBOT_GRACE_MINUTES" in result.output
 
 
-class Background:
-    """An event loop in a thread of its own, for fakes that must outlive the CLI's own `asyncio.run`."""
-
-    def __init__(self) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-
-    def run(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(10)
-
-    def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
-@pytest.fixture
-def fake_slack(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeSlack]:
-    background = Background()
-    slack = background.run(FakeSlack().start())
-    monkeypatch.setattr(AsyncWebClient, "BASE_URL", slack.base_url)
-    try:
-        yield slack
-    finally:
-        background.run(slack.stop())
-        background.close()
-
-
 def test_slack_missing_scope_and_a_channel_the_bot_is_not_in(sqlite_url: str, fake_slack: FakeSlack) -> None:
     fake_slack.scopes = [s for s in EVERY_SLACK_SCOPE if s != "users:read"]
     fake_slack.add_channel("C0STUDY", "study", member=False)
@@ -149,20 +116,6 @@ def test_slack_with_every_scope_and_no_schedules_is_fine(sqlite_url: str, fake_s
         "usergroups:read"
     )
     assert f"ok    slack: scopes: {scopes}" in result.output
-
-
-@pytest.fixture
-def fake_discord(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDiscord]:
-    background = Background()
-    server = background.run(FakeDiscord().__aenter__())
-    monkeypatch.setattr(discord.http.Route, "BASE", server.base_url)
-    try:
-        yield server
-    finally:
-        background.run(server.__aexit__(None, None, None))
-        background.close()
-    assert server.unexpected == [], "requests the fake does not know"
-    assert server.errors == [], "the fake itself failed"
 
 
 def test_discord_channel_the_bot_cannot_post_in(sqlite_url: str, fake_discord: FakeDiscord) -> None:

@@ -3,8 +3,9 @@
 A pass is the body of `studybot schedule deliver-due` (a `Runtime` at a fixed time, one
 `deliver_due`, exit) in a process of its own, with the platform's real poster (`DiscordPoster` over a
 logged-in discord.py client, `SlackPoster` over slack_sdk's `AsyncWebClient`) pointed at a fake on
-127.0.0.1 that runs in the test process and records every post. The CLI command itself only ever
-posts to the console, so the pass states the same body with the platform's poster instead.
+127.0.0.1 that runs in the test process and records every post. The CLI builds the same posters from
+the settings' tokens (`adapters.serve.rest_posters`); the pass builds them itself, to point each at its
+trial's fake and to tag its Slack client.
 
 Passes are forked from a forkserver that has imported this module (the platform libraries, the
 core and the content catalog, loaded once below), so a pass starts in a few hundred milliseconds
