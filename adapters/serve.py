@@ -164,8 +164,8 @@ async def rest_posters(settings: Settings) -> AsyncIterator[list[Poster]]:
             engine = create_engine(settings.database_url)
             stack.push_async_callback(engine.dispose)
             cipher = TokenCipher(settings.token_key.get_secret_value())
-            client = AsyncWebClient(base_url=AsyncWebClient.BASE_URL)  # read when called (tests point it at a fake)
-            posters.append(WorkspacePosters(client, SlackInstallations(engine, cipher, SystemClock())))
+            web = AsyncWebClient(base_url=AsyncWebClient.BASE_URL)  # read when called (tests point it at a fake)
+            posters.append(WorkspacePosters(web, SlackInstallations(engine, cipher, SystemClock())))
         elif settings.slack_bot_token is not None:
             from slack_sdk.web.async_client import AsyncWebClient
 
