@@ -108,12 +108,11 @@ def note(mode: str, exam: Exam, scores: Sequence[DomainScore], chosen: DomainSco
         return f"{head}: drawn as the exam guide weighs it ({guide_weight})."
     if not any(s.answered for s in scores):
         return f"{head}: the group has no answers {WINDOW_WORDS} yet, so domains follow the guide ({guide_weight})."
+    if not chosen.answered:
+        return f"{head}: the group has no answers there {WINDOW_WORDS} yet, so it comes up to find out."
     ranked = sorted(shrink(scores), key=lambda s: (s.share, s.name))
     place = next(i for i, s in enumerate(ranked) if s.name == chosen.name)
-    if chosen.answered:
-        evidence = f"{round(100 * chosen.correct / chosen.answered)}% over {plural(chosen.answered, 'answer')}"
-    else:
-        evidence = f"no answers {WINDOW_WORDS} yet"
+    evidence = f"{round(100 * chosen.correct / chosen.answered)}% over {plural(chosen.answered, 'answer')}"
     if place == 0:
         return f"{head}: the group's weakest domain {WINDOW_WORDS}, {evidence}."
     if place == len(ranked) - 1:

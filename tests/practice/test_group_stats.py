@@ -9,13 +9,14 @@ from collections import Counter
 
 from sqlalchemy import event, select
 
+from bot.catalog import Catalog
 from bot.clock import FixedClock
 from bot.markup import to_plain
 from bot.practice.group_stats import week_start
 from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.store.schema import practice_answers
-from tests.conftest import person
+from tests.conftest import make_settings, person
 from tests.practice.test_flows import correct_letter, practice_single, press
 
 MOD = person("mo", moderator=True, channel="study")
@@ -42,7 +43,12 @@ async def _practise(rt: Runtime, clock: FixedClock, days: int) -> None:
             assert (await press(rt.core, who, served, letter)).title != ERROR
 
 
-async def test_group_stats_match_the_stored_answers(runtime: Runtime, clock: FixedClock) -> None:
+async def test_group_stats_match_the_stored_answers(database_url: str, clock: FixedClock, catalog: Catalog) -> None:
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as runtime:
+        await _group_stats_match(runtime, clock)
+
+
+async def _group_stats_match(runtime: Runtime, clock: FixedClock) -> None:
     await runtime.core.handle_line(MOD, "/studyadmin group target exam:SAA-C03 date:2027-03-01 channel:#study")
     await _practise(runtime, clock, 10)
     reply = await runtime.core.handle_line(MOD, "/stats channel:#study")
