@@ -139,7 +139,7 @@ def test_three_answers_do_not_take_over_and_no_domain_is_starved() -> None:
     odds = focus.chances(focus.WEAKEST, scores)
     assert abs(sum(odds.values()) - 1) < 1e-9
     assert odds["B"] > odds["A"]
-    assert odds["C"] >= focus.FLOOR * 24 / 100
+    assert odds["C"] >= 0.25 * 24 / 100  # a quarter of its guide share, though the group never misses it
     assert odds["B"] > 26 / 100  # the weak domain with evidence gains on its guide share
     # No answers at all: weakest is the guide's weights; even is even.
     blank = [DomainScore(s.name, s.weight, 0, 0) for s in scores]
