@@ -26,6 +26,7 @@ from bot.markup import channel as channel_ref
 from bot.replies import Field, Reply
 from bot.requests import Request
 from bot.schedule import cron as crons
+from bot.schedule import focus as focuses
 from bot.schedule.prompts import build_prompt
 from bot.services import Services
 from bot.store import schedules as store
@@ -145,7 +146,9 @@ async def default_reveal(svc: Services, req: Request) -> int:
 def describe(schedule: Schedule, now: dt.datetime) -> Field:
     trigger = crons.make_trigger(schedule.cron, schedule.timezone)
     runs = crons.next_runs(trigger, now, 3)
-    what = f"{code(schedule.exam)}" + (f", domain {esc(schedule.domain)}" if schedule.domain else "")
+    what = f"{code(schedule.exam)}" + (
+        f", domain {esc(schedule.domain)}" if schedule.domain else f", {focuses.words(schedule.focus, None)}"
+    )
     what += f", {schedule.difficulty}" if schedule.difficulty else ""
     lines = [
         f"Channel {channel_ref(schedule.channel)} · {what}",
@@ -181,11 +184,27 @@ async def _changed(svc: Services) -> None:
 # -- handlers ------------------------------------------------------------------------------------
 
 
+def aim(exam: Exam, opts: Options) -> dict[str, Any]:
+    """`focus:` as the schedule's columns: a mode, or one domain (kept where `domain:` keeps it).
+
+    Raises:
+        InvalidOption: an unknown focus (the reply lists the choices), or both `focus` and `domain`.
+    """
+    if "domain" in opts:
+        raise InvalidOption(
+            "Give `focus` or `domain`, not both.",
+            "`focus:weakest`, `focus:weighted`, `focus:even`, or `focus:` with a domain replaces `domain`.",
+        )
+    mode, domain = focuses.resolve(exam, opts["focus"])
+    return {"focus": mode, "domain": domain.name if domain else None}
+
+
 async def add(req: Request, opts: Options, svc: Services) -> Reply:
     zone = resolve_timezone(opts["timezone"]) if "timezone" in opts else await default_zone(svc, req)
+    exam = resolve_exam(svc, opts["exam"])
     values: dict[str, Any] = {
         "channel": opts["channel"],
-        "exam": resolve_exam(svc, opts["exam"]).code,
+        "exam": exam.code,
         "cron": crons.resolve(opts.get("cron"), opts.get("preset")),
         "timezone": zone,
         "reveal_minutes": parse_duration(opts["reveal_after"])
@@ -193,7 +212,10 @@ async def add(req: Request, opts: Options, svc: Services) -> Reply:
         else await default_reveal(svc, req),
         "domain": opts.get("domain"),
         "difficulty": opts.get("difficulty"),
+        "focus": focuses.DEFAULT,
     }
+    if "focus" in opts:
+        values.update(aim(exam, opts))
     await validate(svc, req, values)
     async with svc.engine.begin() as conn:
         schedule = await store.create(
@@ -245,6 +267,8 @@ async def edit(req: Request, opts: Options, svc: Services) -> Reply:
     for name in ("domain", "difficulty"):
         if name in changes:
             values[name] = None if changes[name].casefold() in ("none", "any", "all") else changes[name]
+    if "focus" in changes:
+        values.update(aim(resolve_exam(svc, values["exam"]), changes))
     await validate(svc, req, values)
     if (values["cron"], values["timezone"]) != (current.cron, current.timezone):
         values["active_from"] = req.at  # runs of the old timing that were missed are not owed
@@ -354,6 +378,12 @@ def _timing(required_channel: bool) -> tuple[OptionSpec, ...]:
         OptionSpec("reveal_after", OptionType.STRING, "How long until the answer is revealed, like 12h", max_length=20),
         OptionSpec("domain", OptionType.STRING, "Only questions from this exam domain", max_length=100),
         OptionSpec("difficulty", OptionType.STRING, "Only questions of this difficulty", choices=DIFFICULTIES),
+        OptionSpec(
+            "focus",
+            OptionType.STRING,
+            "weakest, weighted (the guide's weights, default), even, or one domain",
+            max_length=100,
+        ),
     )
 
 
@@ -373,6 +403,7 @@ def register(registry: Registry) -> None:
                 "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin",
                 '/studyadmin schedule add channel:#study exam:CLF-C02 cron:"30 18 * * 1,3" '
                 "timezone:America/New_York reveal_after:2h difficulty:easy",
+                "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am focus:weakest",
             ),
         )
     )
@@ -393,7 +424,7 @@ def register(registry: Registry) -> None:
             edit,
             options=edit_options,
             permission=mod,
-            examples=("/studyadmin schedule edit id:1 reveal_after:6h",),
+            examples=("/studyadmin schedule edit id:1 reveal_after:6h", "/studyadmin schedule edit id:3 focus:even"),
         )
     )
     for name, handler, description in (

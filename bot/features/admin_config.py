@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands.registry import Registry
-from bot.commands.spec import CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
+from bot.commands.spec import Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
 from bot.errors import InvalidOption, NotFound
 from bot.features import admin_group
 from bot.features.admin import default_zone, duration_text, parse_duration, resolve_exam
@@ -156,6 +156,8 @@ async def settings_command(req: Request, opts: Options, svc: Services) -> Reply:
     if "mention_role" in opts:
         role = opts["mention_role"]
         new = replace(new, mention_role=None if role.casefold() in _CLEAR else role)
+    if "group_stats" in opts:
+        new = replace(new, group_stats_members=opts["group_stats"] == "members")
     changed = new != current
     if changed:
         async with svc.engine.begin() as conn:
@@ -165,9 +167,12 @@ async def settings_command(req: Request, opts: Options, svc: Services) -> Reply:
         Field("Default timezone", esc(new.timezone or f"{svc.settings.default_timezone} (studybot's default)"), True),
         Field("Reveal after", duration_text(new.reveal_minutes) if new.reveal_minutes else "12h (default)", True),
         Field("Prompts mention", code(new.mention_role) if new.mention_role else "nobody", True),
+        Field("Group stats", "members and moderators" if new.group_stats_members else "moderators only", True),
     )
     text = (
-        "Saved." if changed else "Change one with `timezone:`, `reveal_after:` or `mention_role:` (`none` clears it)."
+        "Saved."
+        if changed
+        else "Change one with `timezone:`, `reveal_after:`, `mention_role:` (`none` clears it) or `group_stats:`."
     )
     return Reply(title="Workspace settings", text=text, fields=fields, ephemeral=True)
 
@@ -248,15 +253,25 @@ def register(registry: Registry) -> None:
     registry.command(
         CommandSpec(
             ("studyadmin", "settings"),
-            "Workspace defaults: timezone, reveal window, role to mention",
+            "Workspace defaults: timezone, reveal window, role to mention, who sees group stats",
             settings_command,
             permission=mod,
             options=(
                 OptionSpec("timezone", OptionType.STRING, "Default IANA timezone for schedules", max_length=64),
                 OptionSpec("reveal_after", OptionType.STRING, "Default time until the reveal, like 12h", max_length=20),
                 OptionSpec("mention_role", OptionType.MENTIONABLE, "Role or user group prompts mention (none clears)"),
+                OptionSpec(
+                    "group_stats",
+                    OptionType.STRING,
+                    "Who may see /stats channel: (moderators by default)",
+                    choices=(Choice("moderators", "moderators"), Choice("members", "members")),
+                ),
             ),
-            examples=("/studyadmin settings", "/studyadmin settings timezone:Europe/Berlin reveal_after:8h"),
+            examples=(
+                "/studyadmin settings",
+                "/studyadmin settings timezone:Europe/Berlin reveal_after:8h",
+                "/studyadmin settings group_stats:members",
+            ),
         )
     )
     registry.command(

@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.actions import ActionId
 from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType
-from bot.errors import StaleAction
+from bot.errors import NotAModerator, StaleAction
 from bot.features.choices import EXAM_CODES
-from bot.practice import due, mock_run, stats
+from bot.practice import due, group_stats, mock_run, stats
 from bot.practice.engine import (
     ANSWER,
     ANSWER_SELECT,
@@ -171,6 +171,13 @@ async def mock_page_pressed(action: Action, aid: ActionId, svc: Services) -> Rep
 
 async def stats_command(req: Request, opts: Options, svc: Services) -> Reply:
     exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
+    if "channel" in opts:
+        if not req.moderator:
+            async with reading(svc.engine) as conn:
+                settings = await workspace_store.get_settings(conn, req.identity.platform, req.identity.workspace)
+            if not settings.group_stats_members:
+                raise NotAModerator("stats channel:")  # unless a moderator set `group_stats:members`
+        return await group_stats.group_stats(svc, req.identity, req.at, opts["channel"], exam)
     return await stats.stats(svc, req.identity, req.at, exam)
 
 
@@ -229,10 +236,13 @@ def register(registry: Registry) -> None:
     registry.command(
         CommandSpec(
             ("stats",),
-            "Your answers, accuracy, streak, due reviews and readiness",
+            "Your answers, accuracy, streak, due reviews and readiness; a channel's group with channel:",
             stats_command,
-            options=(_exam_option(),),
-            examples=("/stats", "/stats exam:SAA-C03"),
+            options=(
+                _exam_option(),
+                OptionSpec("channel", OptionType.CHANNEL, "A study group's channel (moderators; members if allowed)"),
+            ),
+            examples=("/stats", "/stats exam:SAA-C03", "/stats channel:#study"),
         )
     )
     registry.command(

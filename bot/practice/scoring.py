@@ -123,3 +123,77 @@ def streak(times: Iterable[dt.datetime], zone: str, now: dt.datetime) -> Streak:
                 break
             current += 1
     return Streak(current, best, days[-1] == today)
+
+
+# -- a group's domains (issue 18) -----------------------------------------------------------------
+# A group's accuracy in a domain with few answers says little: three wrong answers are not a weak spot.
+# Each domain's share is therefore shrunk toward the group's overall share by `PRIOR_ANSWERS` imagined
+# answers at that share (the mean of a Beta posterior whose prior is the group's mean), and its
+# uncertainty is that posterior's spread; both feed the weakest-domain draw and the readiness range.
+
+PRIOR_ANSWERS = 20  # how many answers at the group's mean a domain's own answers are weighed against
+Z_90 = 1.645  # a 90% range: wide enough to be honest about little evidence, narrow enough to be useful
+
+
+@dataclass(frozen=True, slots=True)
+class Shrunk:
+    """A domain's guide weight, its raw tallies and its shrunk share with that share's variance."""
+
+    name: str
+    weight: int
+    answered: int
+    correct: int
+    share: float
+    variance: float
+
+
+def shrink(scores: Iterable[DomainScore], prior_answers: int = PRIOR_ANSWERS) -> list[Shrunk]:
+    """Each domain's share pulled toward the group's overall share, the fewer its answers the more.
+
+    With no answers at all the overall share is a coin's (1 correct in 2), so every domain is alike.
+    """
+    scores = list(scores)
+    answered = sum(s.answered for s in scores)
+    mean = (sum(s.correct for s in scores) + 1) / (answered + 2)
+    out = []
+    for s in scores:
+        k = s.answered + prior_answers
+        share = (s.correct + prior_answers * mean) / k
+        out.append(Shrunk(s.name, s.weight, s.answered, s.correct, share, share * (1 - share) / (k + 1)))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class GroupReadiness:
+    """The group's guide-weighted share as a range, and what it rests on."""
+
+    low: float
+    middle: float
+    high: float
+    answered: int
+    domains_covered: int
+    domains_total: int
+
+
+def group_readiness(scores: Iterable[DomainScore]) -> GroupReadiness | None:
+    """A 90% range for the share the group would get on the whole exam, weighted by the guide.
+
+    Domains are shrunk first (`shrink`), so one without answers counts at the group's mean with a wide
+    spread instead of being left out: little evidence shows as a wide range, not as a confident number.
+    None when the group has no answers at all.
+    """
+    scores = list(scores)
+    if not any(s.answered for s in scores):
+        return None
+    shrunk = shrink(scores)
+    total = sum(s.weight for s in shrunk) or 1
+    middle = sum(s.share * s.weight for s in shrunk) / total
+    spread = Z_90 * sum((s.weight / total) ** 2 * s.variance for s in shrunk) ** 0.5
+    return GroupReadiness(
+        max(0.0, middle - spread),
+        middle,
+        min(1.0, middle + spread),
+        sum(s.answered for s in shrunk),
+        sum(1 for s in shrunk if s.answered),
+        len(shrunk),
+    )

@@ -233,13 +233,13 @@ class Deliverer:
                 for fire in fires:
                     key = prompt_key(schedule.id, fire, schedule.timezone)
                     if fire == fires[-1] and now - fire <= self.grace:
-                        question = await pick_question(conn, self.svc, schedule, key, pools)
-                        if question is None:
+                        picked = await pick_question(conn, self.svc, schedule, key, fire, pools)
+                        if picked is None:
                             log.warning("schedule %s: no question matches exam/domain/difficulty", schedule.id)
                             why = "no question in its bank matches its exam, domain and difficulty"
                             counts.skips.append(Skip(schedule.id, schedule.channel, fire, schedule.timezone, why))
                             continue
-                        planned.append(_Planned(schedule, key, fire, question.id, None))
+                        planned.append(_Planned(schedule, key, fire, picked.question.id, None, picked.note))
                     else:
                         why = (
                             f"missed by more than the {minutes}-minute grace window"
@@ -259,7 +259,7 @@ class Deliverer:
                 schedule, key = plan.schedule, plan.key
                 if plan.question_id is not None:
                     new_id = await outbox.insert_claim(
-                        conn, _row(schedule, key, plan.question_id, plan.due, now, "claimed")
+                        conn, _row(schedule, key, plan.question_id, plan.due, now, "claimed", plan.note)
                     )
                     if new_id is not None:
                         jobs.append(
@@ -279,14 +279,15 @@ class Deliverer:
     async def _claim_prompt(
         self, conn: Any, schedule: Schedule, key: str, due: dt.datetime, now: dt.datetime, counts: Counts
     ) -> Job | None:
-        question = await pick_question(conn, self.svc, schedule, key)
-        if question is None:
+        picked = await pick_question(conn, self.svc, schedule, key, due)
+        if picked is None:
             log.warning("schedule %s: no question matches exam/domain/difficulty; nothing posted", schedule.id)
             why = "no question in its bank matches its exam, domain and difficulty"
             counts.skips.append(Skip(schedule.id, schedule.channel, due, schedule.timezone, why))
             return None
         nonce = nonce_for(key)
-        new_id = await outbox.insert_claim(conn, _row(schedule, key, question.id, due, now, "claimed"))
+        row = _row(schedule, key, picked.question.id, due, now, "claimed", picked.note)
+        new_id = await outbox.insert_claim(conn, row)
         if new_id is None:
             return None
         return Job(new_id, key, "prompt", schedule.platform, schedule.workspace, schedule.channel, schedule.id, nonce)
@@ -492,6 +493,7 @@ class _Planned:
     due: dt.datetime
     question_id: str | None
     why: str | None
+    note: str | None = None  # the prompt's domain and why its focus drew it, shown at the reveal
 
 
 class _Posting:
@@ -522,9 +524,16 @@ class _Posting:
 
 
 def _row(
-    schedule: Schedule, key: str, question_id: str, due: dt.datetime, now: dt.datetime, state: str
+    schedule: Schedule,
+    key: str,
+    question_id: str,
+    due: dt.datetime,
+    now: dt.datetime,
+    state: str,
+    note: str | None = None,
 ) -> dict[str, Any]:
     return {
+        "focus_note": note,
         "key": key,
         "kind": "prompt",
         "schedule_id": schedule.id,

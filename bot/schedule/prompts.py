@@ -103,7 +103,9 @@ async def build_reveal(svc: Services, reveal_id: int) -> tuple[Reply, list[Group
         question = await question_of(conn, svc, reveal)
         assert reveal.prompt_id is not None
         answers = await outbox.answers(conn, reveal.prompt_id)
-    return texts.reveal_reply(reveal.exam, question, [(a.user_name, a.chosen) for a in answers]), answers
+        prompt = await outbox.get(conn, reveal.prompt_id)
+    note = prompt.focus_note if prompt is not None else None
+    return texts.reveal_reply(reveal.exam, question, [(a.user_name, a.chosen) for a in answers], note), answers
 
 
 async def close_prompt(svc: Services, sender: Sender, reveal_id: int) -> None:

@@ -96,16 +96,18 @@ def recorded_reply(chosen: str, change: str) -> Reply:
     )
 
 
-def reveal_reply(exam: str, question: Question, answers: list[tuple[str, str]]) -> Reply:
+def reveal_reply(exam: str, question: Question, answers: list[tuple[str, str]], note: str | None = None) -> Reply:
     """The answer, every option's explanation, how the group split, the trap, and who got it right.
 
     `answers` are (display name, chosen indexes) pairs; only the names of those who were right appear.
+    `note` says which domain the prompt came from and why its schedule's focus drew it.
     """
     total = len(answers)
     right = "".join(str(i) for i in question.correct_indexes)
     shares: Counter[int] = Counter(int(i) for _name, chosen in answers for i in chosen)
     picks: Counter[str] = Counter(chosen for _name, chosen in answers)
-    lines = [f"{code(exam)} · {bold('Answer: ' + letters(right))}", "", esc(question.stem), ""]
+    lines = [f"{code(exam)} · {bold('Answer: ' + letters(right))}", *([esc(note)] if note else [])]
+    lines += ["", esc(question.stem), ""]
     notes = [
         f"({shares[i] * 100 // total}% of answers, {plural(shares[i], 'member')})" if total else ""
         for i in range(len(question.options))

@@ -43,6 +43,7 @@ class Delivery:
     posted_at: dt.datetime | None
     reveal_at: dt.datetime | None
     detail: str | None
+    focus_note: str | None = None  # a prompt's domain and why its schedule's focus drew it (issue 18)
 
     @classmethod
     def of(cls, row: Mapping[Any, Any]) -> Delivery:

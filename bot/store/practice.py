@@ -679,3 +679,112 @@ async def leaderboard(
     standings = [(int(p), Standing(int(i), u, name, int(c), int(n))) for i, u, name, c, n, p in found]
     mine = next(((p, s) for p, s in standings if s.user_id == user_id), None) if user_id is not None else None
     return Board([s for p, s in standings if p <= top], mine)
+
+
+# -- a channel's answers (issue 18) ---------------------------------------------------------------
+# What a `focus:weakest` schedule and `/stats channel:` read: the answers given in one channel (its group
+# prompts once revealed, and practice run there) within a time window, through the index on (channel,
+# exam, answered_at), so each read covers the window's answers of that channel and never the history.
+
+
+def _in_channel(platform: str, workspace: str, channel: str, exam: str, since: dt.datetime, until: dt.datetime) -> Any:
+    return (
+        (practice_answers.c.channel == channel)
+        & (practice_answers.c.exam == exam)
+        & (practice_answers.c.answered_at >= since)
+        & (practice_answers.c.answered_at < until)
+        & (members.c.platform == platform)
+        & (members.c.workspace == workspace)
+    )
+
+
+_WITH_MEMBER = practice_answers.join(members, members.c.id == practice_answers.c.member_id)
+_CORRECT = func.sum(case((practice_answers.c.correct, 1), else_=0))
+
+
+async def channel_domains(
+    conn: AsyncConnection,
+    platform: str,
+    workspace: str,
+    channel: str,
+    exam: str,
+    since: dt.datetime,
+    until: dt.datetime,
+) -> dict[str, tuple[int, int]]:
+    """Domain → (answered, correct) of one channel's answers to `exam` in [since, until)."""
+    stmt = (
+        select(practice_answers.c.domain, func.count(), _CORRECT)
+        .select_from(_WITH_MEMBER)
+        .where(_in_channel(platform, workspace, channel, exam, since, until))
+        .group_by(practice_answers.c.domain)
+    )
+    return {d: (int(n), int(c or 0)) for d, n, c in (await conn.execute(stmt)).all()}
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpan:
+    """One stretch of a channel's answers: how many, how many right, by how many members."""
+
+    answered: int
+    correct: int
+    members: int
+
+
+async def channel_span(
+    conn: AsyncConnection,
+    platform: str,
+    workspace: str,
+    channel: str,
+    exam: str,
+    since: dt.datetime,
+    until: dt.datetime,
+) -> ChannelSpan:
+    stmt = (
+        select(func.count(), _CORRECT, func.count(func.distinct(practice_answers.c.member_id)))
+        .select_from(_WITH_MEMBER)
+        .where(_in_channel(platform, workspace, channel, exam, since, until))
+    )
+    n, c, m = (await conn.execute(stmt)).one()
+    return ChannelSpan(int(n), int(c or 0), int(m))
+
+
+async def channel_exams(
+    conn: AsyncConnection,
+    platform: str,
+    workspace: str,
+    channel: str,
+    exams: Sequence[str],
+    since: dt.datetime,
+    until: dt.datetime,
+) -> list[tuple[str, int]]:
+    """(exam, answers) of one channel in [since, until), most answered first: one indexed count per exam."""
+    found = []
+    for exam in exams:
+        span = await channel_span(conn, platform, workspace, channel, exam, since, until)
+        if span.answered:
+            found.append((exam, span.answered))
+    return sorted(found, key=lambda pair: (-pair[1], pair[0]))
+
+
+async def channel_most_missed(
+    conn: AsyncConnection,
+    platform: str,
+    workspace: str,
+    channel: str,
+    exam: str,
+    since: dt.datetime,
+    until: dt.datetime,
+    top: int = 5,
+) -> list[tuple[str, int, int]]:
+    """(question id, answered, missed) of the questions a channel missed most in [since, until)."""
+    missed = func.count() - _CORRECT
+    stmt = (
+        select(practice_answers.c.question_id, func.count(), missed)
+        .select_from(_WITH_MEMBER)
+        .where(_in_channel(platform, workspace, channel, exam, since, until))
+        .group_by(practice_answers.c.question_id)
+        .having(missed > 0)
+        .order_by(missed.desc(), func.count().desc(), practice_answers.c.question_id)
+        .limit(top)
+    )
+    return [(q, int(n), int(m)) for q, n, m in (await conn.execute(stmt)).all()]

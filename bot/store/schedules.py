@@ -30,10 +30,11 @@ class Schedule:
     created_by: str
     created_at: dt.datetime
     updated_at: dt.datetime
+    focus: str = "weighted"  # weakest | weighted | even, when `domain` is not set (bot/schedule/focus.py)
 
     def public(self) -> dict[str, object]:
         """What the audit log keeps of a schedule: its configuration, not its counters."""
-        keep = ("channel", "exam", "cron", "timezone", "reveal_minutes", "domain", "difficulty", "paused")
+        keep = ("channel", "exam", "cron", "timezone", "reveal_minutes", "domain", "difficulty", "focus", "paused")
         return {k: v for k, v in asdict(self).items() if k in keep}
 
 

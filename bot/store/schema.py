@@ -139,6 +139,8 @@ practice_answers = Table(
     UniqueConstraint("attempt_id", name="uq_practice_answers_attempt"),
     Index("ix_practice_answers_member", "member_id", "answered_at"),
     Index("ix_practice_answers_time", "answered_at"),
+    # One channel's answers in a time window: what a `focus:weakest` schedule and `/stats channel:` read.
+    Index("ix_practice_answers_channel", "channel", "exam", "answered_at"),
 )
 
 # FSRS card state as columns (not a JSON blob) so "due cards first" is an indexed query.
@@ -265,6 +267,8 @@ schedules = Table(
     Column("created_by", String(64), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # weakest | weighted | even: how a prompt's domain is drawn when `domain` is not set (issue 18)
+    Column("focus", String(16), nullable=False, server_default="weighted"),
     Index("ix_schedules_place", "platform", "workspace", "channel"),
 )
 
@@ -289,6 +293,7 @@ schedule_deliveries = Table(
     Column("posted_at", UTCDateTime(), nullable=True),
     Column("reveal_at", UTCDateTime(), nullable=True),
     Column("detail", Text, nullable=True),
+    Column("focus_note", Text, nullable=True),  # a prompt's domain and why it was drawn, for its reveal
     UniqueConstraint("key", name="uq_schedule_deliveries_key"),
     Index("ix_schedule_deliveries_due", "kind", "state", "reveal_at"),
     Index("ix_schedule_deliveries_channel", "platform", "workspace", "channel", "due_at"),
@@ -332,6 +337,8 @@ workspace_settings = Table(
     Column("reveal_minutes", Integer, nullable=True),
     Column("mention_role", String(100), nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),
+    # Whether members (not only moderators) may see `/stats channel:` (issue 18).
+    Column("group_stats_members", Boolean, nullable=False, server_default=false()),
 )
 
 group_targets = Table(

@@ -16,6 +16,7 @@ class WorkspaceSettings:
     timezone: str | None = None
     reveal_minutes: int | None = None
     mention_role: str | None = None
+    group_stats_members: bool = False  # members, not only moderators, may see `/stats channel:`
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ async def get_settings(conn: AsyncConnection, platform: str, workspace: str) -> 
                     workspace_settings.c.timezone,
                     workspace_settings.c.reveal_minutes,
                     workspace_settings.c.mention_role,
+                    workspace_settings.c.group_stats_members,
                 ).where((workspace_settings.c.platform == platform) & (workspace_settings.c.workspace == workspace))
             )
         )
