@@ -42,11 +42,20 @@ class Select:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file a reply carries (a member's data export). An adapter that can deliver it as a file does
-    so in place of the reply's text; the others send the text, which must hold the same content."""
+    """A file a reply carries: a member's data export, a picture of their stats.
+
+    An adapter that delivers it as a file (Discord, Slack, the console) shows `caption` in place of the
+    reply's text when there is one (the export: its text is the file's content, paged) and keeps the
+    text otherwise (the picture adds to the stats beside it). An adapter that cannot deliver it, or a
+    platform that refuses it, sends the reply as it is, so the text must say what the file holds.
+    `alt_text` says what a picture shows, in words, for screen readers and where pictures are off.
+    """
 
     filename: str
     content: bytes
+    mime: str = "application/octet-stream"
+    alt_text: str = ""
+    caption: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,7 +171,7 @@ async def mock_page_pressed(action: Action, aid: ActionId, svc: Services) -> Rep
 
 async def stats_command(req: Request, opts: Options, svc: Services) -> Reply:
     exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
-    return await stats.stats(svc, req.identity, req.at, exam)
+    return await stats.stats(svc, req.identity, req.at, exam, picture=bool(opts.get("picture", False)))
 
 
 async def leaderboard_command(req: Request, opts: Options, svc: Services) -> Reply:
@@ -231,8 +231,11 @@ def register(registry: Registry) -> None:
             ("stats",),
             "Your answers, accuracy, streak, due reviews and readiness",
             stats_command,
-            options=(_exam_option(),),
-            examples=("/stats", "/stats exam:SAA-C03"),
+            options=(
+                _exam_option(),
+                OptionSpec("picture", OptionType.BOOLEAN, "Attach a picture of one exam's domains and the last weeks"),
+            ),
+            examples=("/stats", "/stats exam:SAA-C03", "/stats exam:SAA-C03 picture:true"),
         )
     )
     registry.command(
