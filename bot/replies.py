@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 ButtonStyle = Literal["primary", "secondary", "success", "danger"]
@@ -84,6 +84,14 @@ class Reply:
     @property
     def has_components(self) -> bool:
         return bool(self.buttons) or self.select is not None
+
+
+def as_delivered(reply: Reply) -> Reply:
+    """`reply` as an adapter shows it beside its delivered file: the caption in place of the text when
+    the attachment has one (the text then only repeats the file), else unchanged."""
+    if reply.attachment is None or reply.attachment.caption is None:
+        return reply
+    return replace(reply, text=reply.attachment.caption)
 
 
 def error_reply(message: str, hint: str | None = None) -> Reply:

@@ -27,7 +27,7 @@ from bot.commands.spec import OptionType
 from bot.errors import ParseError, UserError
 from bot.files import not_regular
 from bot.markup import code, esc
-from bot.replies import Reply, Select, error_reply
+from bot.replies import Reply, Select, as_delivered, error_reply
 from bot.requests import Action, Identity, Request, Upload
 
 WELCOME = "studybot console. Type /help for commands, /press N to press a button, /quit to leave."
@@ -156,7 +156,7 @@ def save_attachment(reply: Reply, folder: Path) -> Reply:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(attached.content)
-    said = attached.caption if attached.caption is not None else reply.text
+    said = as_delivered(reply).text
     saved = f"Saved to {code(str(path))} ({len(attached.content):,} bytes)."
     return dataclasses.replace(reply, text=f"{said}\n{saved}" if said else saved, attachment=None)
 
