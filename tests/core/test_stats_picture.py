@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import struct
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
+import bot
 from adapters.console.shell import ConsoleSession
 from bot import charts
 from bot.clock import FixedClock
@@ -119,3 +122,23 @@ def test_weeks_add_up_their_days_and_leave_out_the_others() -> None:
         charts.WeekBar(dt.date(2026, 11, 20), 3, 2),
         charts.WeekBar(dt.date(2026, 11, 27), 4, 0),
     )
+
+
+LOADS_EVERYTHING = """
+import importlib, pkgutil, sys
+import adapters, bot
+for package in (bot, adapters):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        if ".migrations" not in info.name and not info.name.endswith("__main__"):  # that one runs the bot
+            importlib.import_module(info.name)
+print("bot.charts" in sys.modules, ",".join(sorted(m for m in sys.modules if m.split(".")[0] == "matplotlib")))
+"""
+
+
+def test_matplotlib_loads_with_the_first_picture_not_with_the_bot() -> None:
+    """About half a second of imports that start-up and every other command would otherwise pay."""
+    root = Path(bot.__file__).parent.parent
+    result = subprocess.run(
+        [sys.executable, "-c", LOADS_EVERYTHING], capture_output=True, text=True, check=True, cwd=root
+    )
+    assert result.stdout.strip() == "True"
