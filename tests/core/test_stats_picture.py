@@ -66,7 +66,7 @@ async def test_the_picture_is_a_small_png_and_its_alt_text_carries_the_numbers(c
     assert picture is not None and picture.mime == "image/png" and picture.filename == "stats-SAA-C03.png"
     assert picture.caption is None
     assert png_size(picture.content) == (800, 600)
-    assert 5_000 < len(picture.content) < 150_000
+    assert 5_000 < len(picture.content) < 40_000
 
     # Every domain figure of the stats, in the alt text, beside the guide's weight.
     shown = re.findall(r"`SAA-C03` (.+?): (\d+%) of (\d+)", field(reply, "By domain"))
