@@ -92,6 +92,30 @@ def _with_file(kwargs: dict[str, Any], file: discord.File | None, *, edit: bool 
     return kwargs
 
 
+Send = Callable[[tuple[RenderedMessage, ...], discord.File | None], Awaitable[Any]]
+
+
+def _too_large(exc: discord.HTTPException) -> bool:
+    return exc.status == 413 or exc.code == 40005
+
+
+async def _first(reply: Reply, send: Send) -> tuple[RenderedMessage, ...]:
+    """Send the start of `reply` with its file, and return the messages sent; when Discord refuses the
+    file as too large (413), send the reply as text instead, which holds what the file holds."""
+    messages, file = shown(reply)
+    try:
+        await send(messages, file)
+    except discord.HTTPException as exc:
+        if file is None or not _too_large(exc):
+            raise
+        assert reply.attachment is not None
+        log.warning("discord refused %s as too large (%d bytes); sending it as text", reply.attachment.filename,
+                    len(reply.attachment.content))  # fmt: skip
+        messages = render(reply)
+        await send(messages, None)
+    return messages
+
+
 async def _follow(
     interaction: discord.Interaction,
     messages: Sequence[RenderedMessage],
@@ -139,9 +163,11 @@ async def answer_command(
     try:
         if not slow and await _wait(task, defer_after, sleep):
             reply = task.result()
-            messages, file = shown(reply)
-            await interaction.response.send_message(
-                ephemeral=reply.ephemeral, **_with_file(send_kwargs(messages[0]), file)
+            messages = await _first(
+                reply,
+                lambda m, f: interaction.response.send_message(
+                    ephemeral=reply.ephemeral, **_with_file(send_kwargs(m[0]), f)
+                ),
             )
             await _follow(interaction, messages[1:], reply.ephemeral)
             log.debug("answered in %.1f ms", (time.perf_counter() - started) * 1000)
@@ -149,15 +175,16 @@ async def answer_command(
         await interaction.response.defer(ephemeral=True, thinking=True)
         log.debug("deferred after %.1f ms", (time.perf_counter() - started) * 1000)
         reply = await task
-        messages, file = shown(reply)
         if reply.ephemeral:
-            await interaction.edit_original_response(**_with_file(edit_kwargs(messages[0]), file, edit=True))
+            messages = await _first(
+                reply, lambda m, f: interaction.edit_original_response(**_with_file(edit_kwargs(m[0]), f, edit=True))
+            )
             await _follow(interaction, messages[1:], True)
         else:
             await interaction.edit_original_response(
                 content=PUBLIC_AFTER_DEFER_NOTE, embeds=[], view=None, allowed_mentions=NO_MENTIONS
             )
-            await _follow(interaction, messages, False, file)
+            await _first(reply, lambda m, f: _follow(interaction, m, False, f))
         return True
     except BaseException:
         task.add_done_callback(_retrieve)
@@ -176,23 +203,28 @@ async def answer_component(
     try:
         if await _wait(task, defer_after, sleep):
             reply = task.result()
-            messages, file = shown(reply)
             if reply.replace:
-                await interaction.response.edit_message(**_with_file(edit_kwargs(messages[0]), file, edit=True))
+                messages = await _first(
+                    reply, lambda m, f: interaction.response.edit_message(**_with_file(edit_kwargs(m[0]), f, edit=True))
+                )
             else:
-                await interaction.response.send_message(
-                    ephemeral=reply.ephemeral, **_with_file(send_kwargs(messages[0]), file)
+                messages = await _first(
+                    reply,
+                    lambda m, f: interaction.response.send_message(
+                        ephemeral=reply.ephemeral, **_with_file(send_kwargs(m[0]), f)
+                    ),
                 )
             await _follow(interaction, messages[1:], reply.ephemeral)
             return False
         await interaction.response.defer()
         reply = await task
-        messages, file = shown(reply)
         if reply.replace:
-            await interaction.edit_original_response(**_with_file(edit_kwargs(messages[0]), file, edit=True))
+            messages = await _first(
+                reply, lambda m, f: interaction.edit_original_response(**_with_file(edit_kwargs(m[0]), f, edit=True))
+            )
             await _follow(interaction, messages[1:], reply.ephemeral)
         else:
-            await _follow(interaction, messages, reply.ephemeral, file)
+            await _first(reply, lambda m, f: _follow(interaction, m, reply.ephemeral, f))
         return True
     except BaseException:
         task.add_done_callback(_retrieve)

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import aiohttp
+import pytest
 
 from adapters.discord.client import DiscordAdapter
 from adapters.discord.render import EPHEMERAL
@@ -18,6 +19,7 @@ from tests.adapters.discord import screen
 from tests.adapters.discord.conftest import close_adapter, open_adapter
 from tests.adapters.discord.test_discord_practice import answer, served
 from tests.core.test_stats_picture import png_size
+from tests.fakes import discord_transport
 from tests.fakes.discord_server import FakeDiscord, Recorded
 from tests.fakes.discord_transport import message_attachments
 from tests.fakes.observed import ObservedCore
@@ -113,3 +115,25 @@ async def test_a_deferred_export_brings_its_file_with_the_edit(
         assert message["flags"] & EPHEMERAL and [a["filename"] for a in message["attachments"]] == [sent.filename]
     finally:
         await close_adapter(fake, adapter)
+
+
+async def test_a_file_discord_refuses_as_too_large_comes_as_text(
+    fake: FakeDiscord, adapter: DiscordAdapter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(discord_transport, "FILE_LIMIT", 100)  # any export is larger
+    interaction = await fake.slash("profile", {"action": "export"})
+    refused, answered_ = await callbacks(fake, interaction, 2)
+    assert refused.status == 413 and refused.files and answered_.status == 200 and answered_.files == []
+    message = fake.message_of(answered_)
+    assert message["attachments"] == [] and message["flags"] & EPHEMERAL
+    assert "As JSON: copy it from here." in screen.text(message) and '"studybot_export": 1' in screen.text(message)
+
+
+async def callbacks(fake: FakeDiscord, interaction: dict[str, Any], count: int) -> list[Recorded]:
+    """The first `count` callback requests of `interaction`, waiting for them if need be."""
+    path = f"/interactions/{interaction['id']}/{interaction['token']}/callback"
+    found: list[Recorded] = []
+    while len(found) < count:
+        after = fake.requests.index(found[-1]) + 1 if found else 0
+        found.append(await fake.wait_for(lambda r: r.path == path, after=after))
+    return found
