@@ -113,6 +113,15 @@ def identity_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def files_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--files",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Folder for files replies carry (an export, a stats picture); default: exports/ in the data directory.",
+    )(func)
+
+
 @click.group(invoke_without_command=True)
 @click.version_option(package_name="studybot")
 @click.option("-v", "--verbose", is_flag=True, help="Say which database the command uses.")
@@ -131,12 +140,15 @@ def main(ctx: click.Context, verbose: bool) -> None:
 @click.option("--slack-http", is_flag=True, help="Serve Slack over HTTP instead of Socket Mode.")
 @click.option("--port", default=3000, show_default=True, help="Port for --slack-http.")
 @identity_options
-def run(slack_http: bool, port: int, user: str | None, channel: str, workspace: str, member: bool) -> None:
+@files_option
+def run(
+    slack_http: bool, port: int, user: str | None, channel: str, workspace: str, member: bool, files: Path | None
+) -> None:
     """Start every platform whose tokens are set; the console shell when none is."""
     settings = load_settings()
     if not (settings.discord_enabled or settings.slack_enabled):
         logs.configure(settings.log_level or "WARNING", settings.log_format)
-        _shell(settings, _console_identity(user, channel, workspace, member))
+        _shell(settings, _console_identity(user, channel, workspace, member), files)
         return
     logs.configure(settings.log_level or "INFO", settings.log_format)
     from adapters.serve import serve  # imported here: the core never imports platform libraries
@@ -146,29 +158,32 @@ def run(slack_http: bool, port: int, user: str | None, channel: str, workspace: 
 
 @main.command()
 @identity_options
-def shell(user: str | None, channel: str, workspace: str, member: bool) -> None:
+@files_option
+def shell(user: str | None, channel: str, workspace: str, member: bool, files: Path | None) -> None:
     """Talk to the bot in this terminal (reads a transcript when input is not a terminal)."""
     settings = load_settings()
     logs.configure(settings.log_level or "WARNING", settings.log_format)
-    _shell(settings, _console_identity(user, channel, workspace, member))
+    _shell(settings, _console_identity(user, channel, workspace, member), files)
 
 
-def _shell(settings: Settings, identity: Identity) -> None:
+def _shell(settings: Settings, identity: Identity, files: Path | None = None) -> None:
     from adapters.console import ConsoleSession, run_shell
     from bot.runtime import Runtime
     from bot.store.db import describe
 
     async def go() -> int:
         async with Runtime(settings) as rt:
-            return await run_shell(ConsoleSession(rt.core, identity), database=describe(settings.database_url))
+            session = ConsoleSession(rt.core, identity, files=files)
+            return await run_shell(session, database=describe(settings.database_url))
 
     raise SystemExit(_run(go))
 
 
 @main.command("exec")
 @identity_options
+@files_option
 @click.argument("line")
-def exec_(line: str, user: str | None, channel: str, workspace: str, member: bool) -> None:
+def exec_(line: str, user: str | None, channel: str, workspace: str, member: bool, files: Path | None) -> None:
     """Run one command, like `studybot exec "/help"`, and print its reply."""
     from adapters.console import ConsoleSession
     from bot.runtime import Runtime
@@ -179,7 +194,7 @@ def exec_(line: str, user: str | None, channel: str, workspace: str, member: boo
 
     async def go() -> str | None:
         async with Runtime(settings) as rt:
-            return await ConsoleSession(rt.core, identity).run_line(line)
+            return await ConsoleSession(rt.core, identity, files=files).run_line(line)
 
     output = _run(go)
     click.echo(output or "")

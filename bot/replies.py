@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 ButtonStyle = Literal["primary", "secondary", "success", "danger"]
@@ -42,11 +42,20 @@ class Select:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file a reply carries (a member's data export). An adapter that can deliver it as a file does
-    so in place of the reply's text; the others send the text, which must hold the same content."""
+    """A file a reply carries: a member's data export, a picture of their stats.
+
+    An adapter that delivers it as a file (Discord, Slack, the console) shows `caption` in place of the
+    reply's text when there is one (the export: its text is the file's content, paged) and keeps the
+    text otherwise (the picture adds to the stats beside it). An adapter that cannot deliver it, or a
+    platform that refuses it, sends the reply as it is, so the text must say what the file holds.
+    `alt_text` says what a picture shows, in words, for screen readers and where pictures are off.
+    """
 
     filename: str
     content: bytes
+    mime: str = "application/octet-stream"
+    alt_text: str = ""
+    caption: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,14 @@ class Reply:
     @property
     def has_components(self) -> bool:
         return bool(self.buttons) or self.select is not None
+
+
+def as_delivered(reply: Reply) -> Reply:
+    """`reply` as an adapter shows it beside its delivered file: the caption in place of the text when
+    the attachment has one (the text then only repeats the file), else unchanged."""
+    if reply.attachment is None or reply.attachment.caption is None:
+        return reply
+    return replace(reply, text=reply.attachment.caption)
 
 
 def error_reply(message: str, hint: str | None = None) -> Reply:

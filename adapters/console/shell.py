@@ -27,7 +27,7 @@ from bot.commands.spec import OptionType
 from bot.errors import ParseError, UserError
 from bot.files import not_regular
 from bot.markup import code, esc
-from bot.replies import Reply, Select, error_reply
+from bot.replies import Reply, Select, as_delivered, error_reply
 from bot.requests import Action, Identity, Request, Upload
 
 WELCOME = "studybot console. Type /help for commands, /press N to press a button, /quit to leave."
@@ -146,16 +146,19 @@ class ConsoleSession:
 
 def save_attachment(reply: Reply, folder: Path) -> Reply:
     """A reply's file written under the data directory (readable by this account only, since it holds a
-    member's data), the reply then naming the path in place of the text the file repeats."""
-    assert reply.attachment is not None
-    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in reply.attachment.filename).lstrip(".") or "file"
+    member's data), the reply then naming the path after its caption (in place of the text the file
+    repeats) or after its text (which a picture adds to)."""
+    attached = reply.attachment
+    assert attached is not None
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in attached.filename).lstrip(".") or "file"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as out:
-        out.write(reply.attachment.content)
-    text = f"Saved to {code(str(path))} ({len(reply.attachment.content):,} bytes)."
-    return dataclasses.replace(reply, text=text, attachment=None)
+        out.write(attached.content)
+    said = as_delivered(reply).text
+    saved = f"Saved to {code(str(path))} ({len(attached.content):,} bytes)."
+    return dataclasses.replace(reply, text=f"{said}\n{saved}" if said else saved, attachment=None)
 
 
 def read_file(given: str, limit: int) -> Upload | Reply:

@@ -8,6 +8,8 @@ Permissions, each for a reason (docs/discord.md repeats them for server admins):
   slash commands and button presses are interaction responses and need no permission at all.
 - Send Messages in Threads: the same inside threads, where study groups often talk.
 - Embed Links: replies are embeds (titles, fields); without it Discord drops them.
+- Attach Files: `/profile export` and the `/stats` picture are files attached to the reply, which
+  Discord checks against the app's permissions in the channel like embeds.
 - Read Message History: reply to and edit its earlier posts (a reveal follows its question) in
   channels whose history is otherwise hidden from the bot.
 
@@ -28,6 +30,7 @@ def bot_permissions() -> discord.Permissions:
         send_messages=True,
         send_messages_in_threads=True,
         embed_links=True,
+        attach_files=True,
         read_message_history=True,
     )
 

@@ -14,6 +14,7 @@ shows nothing, and then edits the pressed message (`Reply.replace`) or follows u
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -23,7 +24,7 @@ import discord
 
 from adapters.discord.components import build_view
 from adapters.discord.render import RenderedMessage, render
-from bot.replies import Reply
+from bot.replies import Reply, as_delivered
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,63 @@ def edit_kwargs(message: RenderedMessage) -> dict[str, Any]:
     }
 
 
-async def _follow(interaction: discord.Interaction, messages: Sequence[RenderedMessage], ephemeral: bool) -> None:
-    for message in messages:
-        await interaction.followup.send(ephemeral=ephemeral, **send_kwargs(message))
+def file_of(reply: Reply) -> discord.File | None:
+    """The reply's attachment as a file of a multipart request, its alt text as the description."""
+    attached = reply.attachment
+    if attached is None:
+        return None
+    return discord.File(io.BytesIO(attached.content), filename=attached.filename, description=attached.alt_text or None)
+
+
+def shown(reply: Reply) -> tuple[tuple[RenderedMessage, ...], discord.File | None]:
+    """The messages that show `reply` and the file the first of them carries (the caption, if any,
+    in place of the text the file repeats)."""
+    return render(as_delivered(reply)), file_of(reply)
+
+
+def _with_file(kwargs: dict[str, Any], file: discord.File | None, *, edit: bool = False) -> dict[str, Any]:
+    """`kwargs` for a send (`file`) or an edit (`attachments`, which replaces what the message had)."""
+    if file is not None and edit:
+        kwargs["attachments"] = [file]
+    elif file is not None:
+        kwargs["file"] = file
+    return kwargs
+
+
+Send = Callable[[tuple[RenderedMessage, ...], discord.File | None], Awaitable[Any]]
+
+
+def _too_large(exc: discord.HTTPException) -> bool:
+    return exc.status == 413 or exc.code == 40005
+
+
+async def _first(reply: Reply, send: Send) -> tuple[RenderedMessage, ...]:
+    """Send the start of `reply` with its file, and return the messages sent; when Discord refuses the
+    file as too large (413), send the reply as text instead, which holds what the file holds."""
+    messages, file = shown(reply)
+    try:
+        await send(messages, file)
+    except discord.HTTPException as exc:
+        if file is None or not _too_large(exc):
+            raise
+        assert reply.attachment is not None
+        log.warning("discord refused %s as too large (%d bytes); sending it as text", reply.attachment.filename,
+                    len(reply.attachment.content))  # fmt: skip
+        messages = render(reply)
+        await send(messages, None)
+    return messages
+
+
+async def _follow(
+    interaction: discord.Interaction,
+    messages: Sequence[RenderedMessage],
+    ephemeral: bool,
+    file: discord.File | None = None,
+) -> None:
+    for n, message in enumerate(messages):
+        await interaction.followup.send(
+            ephemeral=ephemeral, **_with_file(send_kwargs(message), file if n == 0 else None)
+        )
 
 
 def _retrieve(task: asyncio.Future[Reply]) -> None:
@@ -108,23 +163,28 @@ async def answer_command(
     try:
         if not slow and await _wait(task, defer_after, sleep):
             reply = task.result()
-            messages = render(reply)
-            await interaction.response.send_message(ephemeral=reply.ephemeral, **send_kwargs(messages[0]))
+            messages = await _first(
+                reply,
+                lambda m, f: interaction.response.send_message(
+                    ephemeral=reply.ephemeral, **_with_file(send_kwargs(m[0]), f)
+                ),
+            )
             await _follow(interaction, messages[1:], reply.ephemeral)
             log.debug("answered in %.1f ms", (time.perf_counter() - started) * 1000)
             return False
         await interaction.response.defer(ephemeral=True, thinking=True)
         log.debug("deferred after %.1f ms", (time.perf_counter() - started) * 1000)
         reply = await task
-        messages = render(reply)
         if reply.ephemeral:
-            await interaction.edit_original_response(**edit_kwargs(messages[0]))
+            messages = await _first(
+                reply, lambda m, f: interaction.edit_original_response(**_with_file(edit_kwargs(m[0]), f, edit=True))
+            )
             await _follow(interaction, messages[1:], True)
         else:
             await interaction.edit_original_response(
                 content=PUBLIC_AFTER_DEFER_NOTE, embeds=[], view=None, allowed_mentions=NO_MENTIONS
             )
-            await _follow(interaction, messages, False)
+            await _first(reply, lambda m, f: _follow(interaction, m, False, f))
         return True
     except BaseException:
         task.add_done_callback(_retrieve)
@@ -143,21 +203,28 @@ async def answer_component(
     try:
         if await _wait(task, defer_after, sleep):
             reply = task.result()
-            messages = render(reply)
             if reply.replace:
-                await interaction.response.edit_message(**edit_kwargs(messages[0]))
+                messages = await _first(
+                    reply, lambda m, f: interaction.response.edit_message(**_with_file(edit_kwargs(m[0]), f, edit=True))
+                )
             else:
-                await interaction.response.send_message(ephemeral=reply.ephemeral, **send_kwargs(messages[0]))
+                messages = await _first(
+                    reply,
+                    lambda m, f: interaction.response.send_message(
+                        ephemeral=reply.ephemeral, **_with_file(send_kwargs(m[0]), f)
+                    ),
+                )
             await _follow(interaction, messages[1:], reply.ephemeral)
             return False
         await interaction.response.defer()
         reply = await task
-        messages = render(reply)
         if reply.replace:
-            await interaction.edit_original_response(**edit_kwargs(messages[0]))
+            messages = await _first(
+                reply, lambda m, f: interaction.edit_original_response(**_with_file(edit_kwargs(m[0]), f, edit=True))
+            )
             await _follow(interaction, messages[1:], reply.ephemeral)
         else:
-            await _follow(interaction, messages, reply.ephemeral)
+            await _first(reply, lambda m, f: _follow(interaction, m, reply.ephemeral, f))
         return True
     except BaseException:
         task.add_done_callback(_retrieve)

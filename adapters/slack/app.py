@@ -42,6 +42,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.files import deliver_file
 from adapters.slack.forms import (
     FORM_CALLBACK,
     FormTooBig,
@@ -436,6 +437,7 @@ class SlackAdapter:
             reply = await self._form_reply(view, identity, client)
             if reply.duplicate:
                 return
+            reply = await deliver_file(client, reply, channel, user)
             await self._post_to(reply, self._message(reply), channel, user, client)
 
     async def _form_reply(self, view: dict[str, Any], identity: Identity, client: AsyncWebClient) -> Reply:
@@ -480,7 +482,11 @@ class SlackAdapter:
     async def _send(
         self, reply: Reply, body: Mapping[str, Any], respond: Respond, client: AsyncWebClient, *, interactive: bool
     ) -> None:
-        """Answer through the response URL; post with the bot token only when there is none (or it failed)."""
+        """Answer through the response URL; post with the bot token only when there is none (or it failed).
+        A file the reply carries is uploaded first (see `files`), so the answer can say where it went."""
+        if reply.attachment is not None:
+            channel, user = self._where(body, interactive=interactive)
+            reply = await deliver_file(client, reply, channel, user)
         message = self._message(reply)
         replace = interactive and reply.replace
         kwargs: dict[str, Any] = {"text": message["text"], "blocks": message["blocks"]}
@@ -497,11 +503,17 @@ class SlackAdapter:
             log.warning("slack: response_url answered %s %s; posting instead", result.status_code, result.body)
         await self._post_instead(reply, message, body, client, interactive=interactive)
 
+    @staticmethod
+    def _where(body: Mapping[str, Any], *, interactive: bool) -> tuple[str, str]:
+        """The channel a command or press came from, and who sent it."""
+        channel = action_channel(body) if interactive else str(body.get("channel_id", ""))
+        user = body["user"]["id"] if interactive else body["user_id"]
+        return channel, str(user)
+
     async def _post_instead(
         self, reply: Reply, message: Message, body: Mapping[str, Any], client: AsyncWebClient, *, interactive: bool
     ) -> None:
-        channel = action_channel(body) if interactive else str(body.get("channel_id", ""))
-        user = body["user"]["id"] if interactive else body["user_id"]
+        channel, user = self._where(body, interactive=interactive)
         await self._post_to(reply, message, channel, user, client)
 
     async def _post_to(self, reply: Reply, message: Message, channel: str, user: str, client: AsyncWebClient) -> None:

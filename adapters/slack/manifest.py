@@ -36,6 +36,7 @@ SCOPES: dict[str, str] = {
     "channels:history": "conversations.history: after a crash, find a scheduled post that went out, not post it again",
     "groups:history": "conversations.history in private channels the bot was invited to, for the same check",
     "files:read": "files.info and the file's download: a question bank picked in the /studyadmin bank import form",
+    "files:write": "the external file upload: /profile export and the /stats picture, as files in a direct message",
     "usergroups:read": "usergroups.list: which user groups a member is in, for user groups made moderators",
 }
 NOT_NEEDED = (

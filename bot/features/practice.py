@@ -178,7 +178,7 @@ async def stats_command(req: Request, opts: Options, svc: Services) -> Reply:
             if not settings.group_stats_members:
                 raise NotAModerator("stats channel:")  # unless a moderator set `group_stats:members`
         return await group_stats.group_stats(svc, req.identity, req.at, opts["channel"], exam)
-    return await stats.stats(svc, req.identity, req.at, exam)
+    return await stats.stats(svc, req.identity, req.at, exam, picture=bool(opts.get("picture", False)))
 
 
 async def leaderboard_command(req: Request, opts: Options, svc: Services) -> Reply:
@@ -241,8 +241,9 @@ def register(registry: Registry) -> None:
             options=(
                 _exam_option(),
                 OptionSpec("channel", OptionType.CHANNEL, "A study group's channel (moderators; members if allowed)"),
+                OptionSpec("picture", OptionType.BOOLEAN, "Attach a picture of one exam's domains and the last weeks"),
             ),
-            examples=("/stats", "/stats exam:SAA-C03", "/stats channel:#study"),
+            examples=("/stats", "/stats exam:SAA-C03", "/stats exam:SAA-C03 picture:true", "/stats channel:#study"),
         )
     )
     registry.command(

@@ -130,15 +130,22 @@ def export_json(value: object, depth: int = 0) -> str:
 
 
 async def export_reply(registry: Registry, req: Request, svc: Services) -> Reply:
-    """The JSON as a file where the adapter can deliver one (the console), and as text otherwise: one
-    code line per JSON line, so each platform pages it between lines and every page is well formed."""
+    """The JSON as a file where the adapter can deliver one (console, Discord, Slack), and as text
+    where it cannot: one code line per JSON line, so each platform pages it between lines and every
+    page is well formed."""
     text = export_json(await export_data(registry, req.identity, req.at, svc))
     body = "\n".join(code(line) for line in text.splitlines())
+    name = f"studybot-export-{req.identity.user_id}.json"
     return Reply(
         title="Everything studybot stores about you",
         text="As JSON: copy it from here. `/profile delete` deletes everything under `stored`.\n" + body,
         ephemeral=True,
-        attachment=Attachment(f"studybot-export-{req.identity.user_id}.json", text.encode()),
+        attachment=Attachment(
+            name,
+            text.encode(),
+            "application/json",
+            caption=f"As JSON, in the file {code(name)}. `/profile delete` deletes everything under `stored`.",
+        ),
     )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.catalog.models import Exam
 from bot.markup import bold, bullets, code, esc
-from bot.practice import texts
+from bot.practice import stats_picture, texts
 from bot.practice.engine import member_zone
 from bot.practice.scoring import domain_scores, readiness, streak
 from bot.replies import Field, Reply
@@ -25,7 +25,10 @@ WEAK_MIN_ANSWERS = 3
 TOP = 10
 
 
-async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam | None) -> Reply:
+async def stats(
+    svc: Services, identity: Identity, now: dt.datetime, exam: Exam | None, *, picture: bool = False
+) -> Reply:
+    """The member's stats; with `picture`, a PNG of one exam attached (see `stats_picture`)."""
     code_ = exam.code if exam else None
     async with reading(svc.engine) as conn:
         member = await member_store.find(conn, identity)
@@ -37,11 +40,13 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
         zone = member_zone(member, svc)
         times = await _day_marks(conn, member.id, ZoneInfo(zone))
         cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_)
+        by_exam: dict[str, dict[str, tuple[int, int]]] = {}
+        for e, d, n, c in rows:
+            by_exam.setdefault(e, {})[d] = (n, c)
+        drawn = stats_picture.pick_exam(by_exam, code_ or member.target_exam) if picture else None
+        weeks = await stats_picture.read_weeks(conn, member.id, drawn, now) if drawn else ()
     answered = sum(n for _e, _d, n, _c in rows)
     correct = sum(c for _e, _d, _n, c in rows)
-    by_exam: dict[str, dict[str, tuple[int, int]]] = {}
-    for e, d, n, c in rows:
-        by_exam.setdefault(e, {})[d] = (n, c)
     s = streak(times, zone, now)
     fields = [
         Field("Answered", f"{answered} ({texts.percent(correct / answered)} correct)", True),
@@ -87,7 +92,13 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
     if ready_lines:
         fields.append(Field("Readiness (estimate)", bullets(ready_lines)))
     footer = f"Days are counted in {zone}." + ("" if member.timezone else " Set yours with `/profile timezone:`.")
-    return Reply(title=f"Stats of {identity.user_name}", fields=tuple(fields), footer=footer, ephemeral=True)
+    shown = svc.catalog.exam(drawn) if drawn else None
+    attached = await stats_picture.attachment(identity.user_name, shown, by_exam[shown.code], weeks) if shown else None
+    if drawn and shown is None:
+        footer += f" No picture: {drawn} is not in the catalog."
+    return Reply(
+        title=f"Stats of {identity.user_name}", fields=tuple(fields), footer=footer, ephemeral=True, attachment=attached
+    )
 
 
 SLOT = dt.timedelta(minutes=15)  # every UTC offset in use is a multiple of it, and so is every change

@@ -570,6 +570,21 @@ async def accuracy_by_domain(
     return [(e, d, int(n), int(c)) for e, d, n, c in (await conn.execute(stmt)).all()]
 
 
+async def daily_counts(
+    conn: AsyncConnection, member_id: int, since: dt.date, exam: str | None = None
+) -> list[tuple[dt.date, int, int]]:
+    """(UTC day, answered, correct) of one member from `since` on, oldest first, from the daily counts."""
+    stmt = (
+        select(member_days.c.day, func.sum(member_days.c.answered), func.sum(member_days.c.correct))
+        .where((member_days.c.member_id == member_id) & (member_days.c.day >= since))
+        .group_by(member_days.c.day)
+        .order_by(member_days.c.day)
+    )
+    if exam is not None:
+        stmt = stmt.where(member_days.c.exam == exam)
+    return [(day, int(n), int(c)) for day, n, c in (await conn.execute(stmt)).all()]
+
+
 async def active_spans(conn: AsyncConnection, member_id: int) -> list[tuple[dt.datetime, dt.datetime]]:
     """(first, last) answer time of each UTC day a member answered on, oldest first: one row a day."""
     stmt = (

@@ -12,7 +12,7 @@ SCRIPT = """
 import importlib, pkgutil, sys
 import bot
 for info in pkgutil.walk_packages(bot.__path__, "bot."):
-    if ".migrations" in info.name:
+    if ".migrations" in info.name or info.name.endswith("__main__"):  # importing it runs the bot, and ends the walk
         continue
     importlib.import_module(info.name)
 leaked = sorted(m for m in sys.modules if m.split(".")[0] in {"discord", "slack_bolt", "slack_sdk"})

@@ -22,7 +22,7 @@ from aiohttp import web
 
 from tests.fakes.discord_gateway import DiscordGateway
 from tests.fakes.discord_rest import EVERYONE_PERMISSIONS, LOADING
-from tests.fakes.discord_transport import RECORDED, Recorded, _api_path, _json
+from tests.fakes.discord_transport import RECORDED, Recorded, Upload, _api_path, _json
 
 EPHEMERAL = 1 << 6
 ATTACHMENTS = "ephemeral-attachments"  # the CDN path Discord serves a slash command's attached files under
@@ -94,12 +94,15 @@ class DiscordInteractions(DiscordGateway):
         parts = path.strip("/").split("/")
 
         # Interaction and webhook-token routes carry no Authorization header.
+        files = request[RECORDED].files
         if method == "POST" and len(parts) == 4 and parts[0] == "interactions" and parts[3] == "callback":
-            return self._callback(int(parts[1]), parts[2], body)
+            return self._callback(int(parts[1]), parts[2], body, files)
         if parts[:2] == ["webhooks", str(self.app_id)] and len(parts) >= 3:
-            return self._webhook(method, parts[2], parts[3:], body)
+            return self._webhook(method, parts[2], parts[3:], body, files)
         if method == "GET" and len(parts) == 4 and parts[0] == ATTACHMENTS:
             return self._cdn(parts)
+        if method == "GET" and len(parts) == 4 and parts[0] == "attachments":
+            return self._sent_file(parts)
         return await super()._route(request)
 
     def _cdn(self, parts: list[str]) -> web.Response:
@@ -110,7 +113,15 @@ class DiscordInteractions(DiscordGateway):
             return web.Response(status=404, text="Not Found")
         return web.Response(body=found.data, headers={"Content-Type": found.content_type})
 
-    def _callback(self, interaction_id: int, token: str, body: Any) -> web.Response:
+    def _sent_file(self, parts: list[str]) -> web.Response:
+        """The CDN URL of a file a message carries: `/attachments/<channel>/<id>/<filename>`."""
+        found = self.uploaded.get(int(parts[2])) if parts[2].isdigit() else None
+        stored = next((a for m in self.messages.values() for a in m["attachments"] if a["id"] == parts[2]), None)
+        if found is None or stored is None or stored["filename"] != parts[3]:
+            return web.Response(status=404, text="Not Found")
+        return web.Response(body=found.data, headers={"Content-Type": stored["content_type"]})
+
+    def _callback(self, interaction_id: int, token: str, body: Any, files: list[Upload]) -> web.Response:
         state = self.interactions.get(interaction_id)
         if state is None or state.payload["token"] != token:
             return _json({"message": "Unknown interaction", "code": 10062}, 404)
@@ -129,7 +140,9 @@ class DiscordInteractions(DiscordGateway):
             if kind == 5:
                 flags |= LOADING
                 state.loading = True
-            message = self._new_message(channel_id, data if kind == 4 else {}, flags=flags, webhook=True)
+            message = self._new_message(
+                channel_id, data if kind == 4 else {}, flags=flags, webhook=True, files=files if kind == 4 else ()
+            )
             state.original_id = int(message["id"])
             resource["message"] = message
             interaction.update(
@@ -144,7 +157,7 @@ class DiscordInteractions(DiscordGateway):
             state.original_id = message_id
             message = self.messages[message_id]
             if kind == 7:
-                self._edit(message, data)
+                self._edit(message, data, files)
             resource["message"] = message
             interaction.update(response_message_id=str(message_id))
         return _json({"interaction": interaction, "resource": resource})
@@ -152,7 +165,7 @@ class DiscordInteractions(DiscordGateway):
     def _state_for_token(self, token: str) -> InteractionState | None:
         return next((s for s in self.interactions.values() if s.payload["token"] == token), None)
 
-    def _webhook(self, method: str, token: str, rest: list[str], body: Any) -> web.Response:
+    def _webhook(self, method: str, token: str, rest: list[str], body: Any, files: list[Upload]) -> web.Response:
         state = self._state_for_token(token)
         if state is None or state.callback is None:
             return _json({"message": "Unknown Webhook", "code": 10015}, 404)
@@ -162,9 +175,9 @@ class DiscordInteractions(DiscordGateway):
                 # Discord: the first follow-up after a deferred "thinking" response edits that response,
                 # which keeps the ephemerality chosen when deferring.
                 state.loading = False
-                return _json(self._edit(self.messages[state.original_id], body))
+                return _json(self._edit(self.messages[state.original_id], body, files))
             flags = int(body.get("flags") or 0) & EPHEMERAL
-            return _json(self._new_message(channel_id, body, flags=flags, webhook=True))
+            return _json(self._new_message(channel_id, body, flags=flags, webhook=True, files=files))
         if len(rest) == 2 and rest[0] == "messages":
             target = state.original_id if rest[1] == "@original" else int(rest[1])
             message = self.messages.get(target) if target is not None else None
@@ -175,7 +188,7 @@ class DiscordInteractions(DiscordGateway):
             if method == "PATCH":
                 if target == state.original_id:
                     state.loading = False
-                return _json(self._edit(message, body))
+                return _json(self._edit(message, body, files))
             if method == "DELETE":
                 del self.messages[target]
                 return web.Response(status=204)

@@ -21,14 +21,24 @@ from __future__ import annotations
 
 import itertools
 import json
+import mimetypes
 import re
+import struct
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.discord_transport import RECORDED, DiscordTransport, _api_path, _json, _now
+from tests.fakes.discord_transport import (
+    RECORDED,
+    DiscordTransport,
+    Upload,
+    _api_path,
+    _json,
+    _now,
+    message_attachments,
+)
 
 LOADING = 1 << 7
 MANAGE_GUILD = 1 << 5
@@ -86,6 +96,7 @@ class DiscordRest(DiscordTransport):
         self.global_commands: list[dict[str, Any]] = []
         self.guild_commands: dict[int, list[dict[str, Any]]] = {}
         self.messages: dict[int, dict[str, Any]] = {}
+        self.uploaded: dict[int, Upload] = {}  # files sent with messages, by attachment id (served by the CDN)
         self.users: dict[str, FakeUser] = {}
         self.guilds: dict[int, dict[str, Any]] = {}
         self.channels: dict[int, dict[str, Any]] = {}
@@ -245,8 +256,51 @@ class DiscordRest(DiscordTransport):
         current[:] = stored
         return _json(stored)
 
+    def _attachment(self, channel_id: int, upload: Upload, entry: Mapping[str, Any]) -> dict[str, Any]:
+        """The attachment object Discord stores for an uploaded file: a new id, a CDN URL, the content
+        type from the file name (discord.py sends every part as application/octet-stream), a PNG's size."""
+        file_id = self._snowflake()
+        filename = str(entry.get("filename") or upload.filename)
+        url = f"http://127.0.0.1:{self.port}/attachments/{channel_id}/{file_id}/{filename}"
+        kind = mimetypes.guess_type(filename)[0] or upload.content_type
+        found: dict[str, Any] = {
+            "id": str(file_id),
+            "filename": filename,
+            "size": len(upload.data),
+            "url": url,
+            "proxy_url": url,
+            "content_type": kind,
+        }
+        if entry.get("description"):
+            found["description"] = entry["description"]
+        if kind == "image/png" and upload.data[12:16] == b"IHDR":
+            found["width"], found["height"] = struct.unpack(">II", upload.data[16:24])
+        self.uploaded[file_id] = upload
+        return found
+
+    def _attachments(
+        self, channel_id: int, body: Mapping[str, Any], files: Iterable[Upload], kept: Iterable[dict[str, Any]] = ()
+    ) -> list[dict[str, Any]]:
+        """A message's attachments after a create or an edit: the existing ones `attachments` names by id
+        (all of them when it is absent), then one per file part, described by its `attachments` entry."""
+        files = list(files)
+        named = message_attachments(body) if "attachments" in body else None
+        by_index = {str(e.get("id")): e for e in named or []}
+        old = {a["id"]: a for a in kept}
+        result = list(old.values()) if named is None else [old[str(e["id"])] for e in named if str(e["id"]) in old]
+        for upload in files:
+            index = upload.field.removeprefix("files[").removesuffix("]")  # the transport refused other names
+            result.append(self._attachment(channel_id, upload, by_index.get(index, {})))
+        return result
+
     def _new_message(
-        self, channel_id: int, body: Mapping[str, Any], *, flags: int = 0, webhook: bool = False
+        self,
+        channel_id: int,
+        body: Mapping[str, Any],
+        *,
+        flags: int = 0,
+        webhook: bool = False,
+        files: Iterable[Upload] = (),
     ) -> dict[str, Any]:
         message_id = self._snowflake()
         channel = self.channels.get(channel_id, {})
@@ -261,7 +315,7 @@ class DiscordRest(DiscordTransport):
             "mention_everyone": False,
             "mentions": [],
             "mention_roles": [],
-            "attachments": [],
+            "attachments": self._attachments(channel_id, body, files),
             "embeds": body.get("embeds") or [],
             "components": body.get("components") or [],
             "pinned": False,
@@ -279,7 +333,10 @@ class DiscordRest(DiscordTransport):
         self.messages[message_id] = message
         return message
 
-    def _edit(self, message: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+    def _edit(self, message: dict[str, Any], body: Mapping[str, Any], files: Iterable[Upload] = ()) -> dict[str, Any]:
+        files = list(files)
+        if files or "attachments" in body:
+            message["attachments"] = self._attachments(int(message["channel_id"]), body, files, message["attachments"])
         for key in ("content", "embeds", "components"):
             if key in body:
                 message[key] = body[key] if body[key] is not None else ("" if key == "content" else [])
@@ -367,7 +424,7 @@ class DiscordRest(DiscordTransport):
             nonce = body.get("nonce")
             if nonce is not None and body.get("enforce_nonce") and (channel_id, str(nonce)) in self._nonces:
                 return _json(self.messages[self._nonces[(channel_id, str(nonce))]])
-            message = self._new_message(channel_id, body)
+            message = self._new_message(channel_id, body, files=self.requests[-1].files)
             if nonce is not None:
                 self._nonces[(channel_id, str(nonce))] = int(message["id"])
             return _json(message)
@@ -375,7 +432,7 @@ class DiscordRest(DiscordTransport):
             existing = self.messages.get(int(rest[0]))
             if existing is None or existing["channel_id"] != str(channel_id):
                 return _json({"message": "Unknown Message", "code": 10008}, 404)
-            return _json(self._edit(existing, body))
+            return _json(self._edit(existing, body, self.requests[-1].files))
         self.unexpected.append(self.requests[-1])
         return _json({"message": "404: Not Found", "code": 0}, 404)
 

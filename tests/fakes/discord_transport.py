@@ -20,7 +20,9 @@ import json
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from typing import Any, Self
 
 from aiohttp import web
@@ -28,9 +30,19 @@ from aiohttp import web
 API = "/api/v10"
 
 
+@dataclass(frozen=True)
+class Upload:
+    """One file part (`files[n]`) of a multipart request, as Discord receives it."""
+
+    field: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
 @dataclass
 class Recorded:
-    """One request the fake received."""
+    """One request the fake received; a multipart one's `payload_json` is its `json`, its files `files`."""
 
     method: str
     path: str  # without the /api/v10 prefix
@@ -39,6 +51,7 @@ class Recorded:
     json: Any
     at: float
     status: int = 0
+    files: list[Upload] = field(default_factory=list)
 
 
 RECORDED = web.RequestKey("recorded", Recorded)
@@ -149,20 +162,27 @@ class DiscordTransport:
         if request.path == "/gateway":
             return await handler(request)  # type: ignore[no-any-return]
         body: Any = None
+        files: list[Upload] = []
         raw = await request.read()
-        if raw:
+        if raw and request.content_type == "multipart/form-data":
+            body, files = _multipart(request.headers["Content-Type"], raw)
+        elif raw:
             try:
                 body = json.loads(raw)
             except ValueError:
                 body = raw.decode(errors="replace")
         path = _api_path(request)
         record = Recorded(request.method, path, dict(request.query), dict(request.headers), body, time.perf_counter())
+        record.files = files
         self.requests.append(record)
         try:
             injected = next((i for i in self._inject if i.method == request.method and i.path.search(path)), None)
+            refused = _upload_problem(body, files)
             if injected is not None:
                 self._inject.remove(injected)
                 response = _json(injected.body, injected.status, injected.headers)
+            elif refused is not None:
+                response = refused
             else:
                 request[RECORDED] = record
                 try:
@@ -187,6 +207,58 @@ class DiscordTransport:
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
         """The `/gateway` websocket; this layer has none."""
         return _json({"message": "404: Not Found", "code": 0}, 404)
+
+
+FILE_LIMIT = 10 * 1024 * 1024  # bytes per request, for a bot in a server without boosts
+DESCRIPTION_LIMIT = 1024  # an attachment's description (alt text)
+FILES_LIMIT = 10
+
+
+def _multipart(content_type: str, raw: bytes) -> tuple[Any, list[Upload]]:
+    """The `payload_json` part (parsed) and the file parts of a multipart/form-data body."""
+    message = BytesParser(policy=policy.default).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    body: Any = None
+    files: list[Upload] = []
+    for part in message.iter_parts():
+        name = str(part.get_param("name", header="content-disposition") or "")
+        data = part.get_payload(decode=True)
+        assert isinstance(data, bytes)
+        if name == "payload_json":
+            body = json.loads(data)
+        else:
+            files.append(Upload(name, str(part.get_filename() or ""), part.get_content_type(), data))
+    return body, files
+
+
+def message_attachments(body: Any) -> list[dict[str, Any]]:
+    """The `attachments` a message body names: at its top, or in an interaction callback's `data`."""
+    if not isinstance(body, dict):
+        return []
+    holder = body.get("data") if isinstance(body.get("data"), dict) and "type" in body else body
+    found = holder.get("attachments") if isinstance(holder, dict) else None
+    return list(found) if isinstance(found, list) else []
+
+
+def _invalid_form(where: str, why: str) -> web.Response:
+    return _json({"message": "Invalid Form Body", "code": 50035, "errors": {where: why}}, 400)
+
+
+def _upload_problem(body: Any, files: list[Upload]) -> web.Response | None:
+    """What Discord answers a request whose files break its rules, or None when they keep them:
+    too large is 413 (40005); more than ten, a long description or an attachment naming a file part
+    that is not there is 400 Invalid Form Body (50035)."""
+    if sum(len(f.data) for f in files) > FILE_LIMIT:
+        return _json({"message": "Request entity too large", "code": 40005}, 413)
+    fields = {f.field for f in files}
+    for entry in message_attachments(body):
+        new = isinstance(entry.get("id"), int) or (isinstance(entry.get("id"), str) and len(entry["id"]) < 5)
+        if new and f"files[{entry['id']}]" not in fields:
+            return _invalid_form("attachments", "no such file")
+        if len(str(entry.get("description") or "")) > DESCRIPTION_LIMIT:
+            return _invalid_form("description", "too long")
+    if len(files) > FILES_LIMIT or any(not f.field.startswith("files[") or not f.filename for f in files):
+        return _invalid_form("files", "bad file part")
+    return None
 
 
 def _api_path(request: web.Request) -> str:

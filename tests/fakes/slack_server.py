@@ -26,10 +26,13 @@ import asyncio
 import base64
 import itertools
 import json
+import mimetypes
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from email import policy
+from email.parser import BytesParser
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl
@@ -46,12 +49,14 @@ BOT_USER_ID = "U0BOT"
 class Record:
     """One thing the fake received: an API call, a response-URL post, a Socket Mode ack, or junk."""
 
-    kind: str  # "api" | "response" | "expired" (a post to an expired response URL) | "ack" | "download" | "unknown"
-    name: str  # API method, response-URL key, envelope id, or path
+    kind: str  # "api" | "response" | "expired" (a post to an expired response URL) | "ack" | "download"
+    # | "upload" (bytes posted to an upload URL) | "unknown"
+    name: str  # API method, response-URL key, envelope id, or path (an upload: its file id)
     body: Mapping[str, Any]
     headers: Mapping[str, str] = field(default_factory=dict)
     at: float = 0.0  # time.perf_counter() when it arrived
     token: str = ""  # the token an API call carried (never in `headers`)
+    data: bytes = b""  # the bytes of an upload
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +171,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self.views: dict[str, dict[str, Any]] = {}  # opened modals by view id
         self.files: dict[str, tuple[dict[str, Any], bytes]] = {}  # uploaded files: id → (files.info object, bytes)
+        self.pending_uploads: dict[str, dict[str, Any]] = {}  # getUploadURLExternal'd, not completed: id → what
         self.expired_triggers: set[str] = set()  # trigger ids views.open refuses as expired (after 3 s)
         self._used_triggers: set[str] = set()
         self.epoch = 1_700_000_000  # whole seconds; message ts are epoch.000001, epoch.000002, ...
@@ -183,6 +189,7 @@ class FakeSlack:
         app.router.add_post("/response/{key}", self._response)
         app.router.add_get("/socket", self._socket)
         app.router.add_get("/files-pri/{tail:.*}", self._file_download)
+        app.router.add_post("/upload/v1/{file_id}", self._upload_bytes)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -419,6 +426,8 @@ class FakeSlack:
             "apps.connections.open": lambda b: {"url": f"ws://127.0.0.1:{self.port}/socket?ticket={uuid.uuid4().hex}"},
             "views.open": self._views_open,
             "files.info": self._files_info,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
         }
 
     def _oauth_access(self, request: web.Request, body: dict[str, Any]) -> dict[str, Any]:
@@ -497,6 +506,92 @@ class FakeSlack:
         )
         return file_id
 
+    # The external upload flow, as Slack documents it: files.getUploadURLExternal hands out a URL and a
+    # file id, the bytes are posted to the URL (raw or multipart), and files.completeUploadExternal
+    # shares the file in `channel_id` as a message carrying it (a file completed without one is private).
+
+    def _upload_url(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.scopes is not None and "files:write" not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": "files:write"}
+        length, filename = str(body.get("length") or ""), str(body.get("filename") or "")
+        if not filename or not length.isdigit() or int(length) == 0:
+            return {"ok": False, "error": "missing_argument"}
+        if len(str(body.get("alt_txt") or "")) > 1000:
+            return {"ok": False, "error": "alt_txt_too_large"}
+        file_id = f"F0{next(self._ts):08d}"
+        self.pending_uploads[file_id] = {
+            "filename": filename,
+            "length": int(length),
+            "alt_txt": body.get("alt_txt"),
+            "data": None,
+        }
+        return {"upload_url": f"http://127.0.0.1:{self.port}/upload/v1/{file_id}", "file_id": file_id}
+
+    async def _upload_bytes(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        data = await request.read()
+        if request.content_type == "multipart/form-data":  # `curl -F filename=@file`: the file part's bytes
+            form = BytesParser(policy=policy.default).parsebytes(
+                f"Content-Type: {request.headers['Content-Type']}\r\n\r\n".encode() + data
+            )
+            part = next((p for p in form.iter_parts() if p.get_filename()), None)
+            payload = part.get_payload(decode=True) if part is not None else None
+            data = payload if isinstance(payload, bytes) else b""
+        headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
+        await self._record(Record("upload", file_id, {"length": len(data)}, headers, time.perf_counter(), data=data))
+        pending = self.pending_uploads.get(file_id)
+        if pending is None:
+            return web.Response(status=404, text="upload url not found")
+        pending["data"] = data
+        return web.Response(text=f"OK - {len(data)}")
+
+    def _complete_upload(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.scopes is not None and "files:write" not in self.scopes:
+            return {"ok": False, "error": "missing_scope", "needed": "files:write"}
+        entries = json.loads(body["files"]) if isinstance(body.get("files"), str) else body.get("files")
+        if not isinstance(entries, list) or not entries:
+            return {"ok": False, "error": "invalid_arguments"}
+        channel_id = str(body.get("channel_id") or "")
+        channel = self.channels.get(channel_id)
+        if channel is not None and channel["is_archived"]:
+            return {"ok": False, "error": "is_archived"}
+        if channel is not None and not channel["is_member"]:
+            return {"ok": False, "error": "not_in_channel"}
+        done = []
+        for entry in entries:
+            pending = self.pending_uploads.get(str(entry.get("id")))
+            if pending is None or pending["data"] is None or len(pending["data"]) != pending["length"]:
+                return {"ok": False, "error": "file_not_found"}
+            done.append((str(entry["id"]), str(entry.get("title") or pending["filename"]), pending))
+        shared = []
+        for file_id, title, pending in done:
+            del self.pending_uploads[file_id]
+            name = pending["filename"]
+            base = f"http://127.0.0.1:{self.port}/files-pri/{TEAM_ID}-{file_id}"
+            info = {
+                "id": file_id,
+                "name": name,
+                "title": title,
+                "mimetype": mimetypes.guess_type(name)[0] or "application/octet-stream",
+                "filetype": name.rsplit(".", 1)[-1] if "." in name else "binary",
+                "size": len(pending["data"]),
+                "url_private": f"{base}/{name}",
+                "url_private_download": f"{base}/download/{name}",
+                "is_external": False,
+                "channels": [channel_id] if channel_id.startswith("C") else [],
+                "ims": [channel_id] if channel_id.startswith("D") else [],
+            }
+            if pending["alt_txt"]:
+                info["alt_txt"] = pending["alt_txt"]
+            self.files[file_id] = (info, pending["data"])
+            shared.append(info)
+        if channel_id:
+            ts = self._next_ts()
+            message = {"type": "message", "user": BOT_USER_ID, "ts": ts, "text": body.get("initial_comment") or ""}
+            message.update(files=shared, upload=True)
+            self.messages.setdefault(channel_id, []).append(message)
+        return {"files": [{"id": f["id"], "title": f["title"]} for f in shared]}
+
     def _files_info(self, body: dict[str, Any]) -> dict[str, Any]:
         if self.scopes is not None and "files:read" not in self.scopes:
             return {"ok": False, "error": "missing_scope", "needed": "files:read"}
@@ -517,7 +612,7 @@ class FakeSlack:
         found = self.files.get(file_id)
         if found is None or parts[-1] != found[0]["name"]:
             return web.Response(status=404, text="file not found")
-        return web.Response(body=found[1], content_type="text/plain")
+        return web.Response(body=found[1], content_type=str(found[0].get("mimetype") or "text/plain"))
 
     def view_submission(self, view_id: str, user: str, typed: Mapping[str, str]) -> dict[str, Any]:
         """The `view_submission` payload Slack sends when `user` submits modal `view_id` having typed

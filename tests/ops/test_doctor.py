@@ -32,6 +32,7 @@ EVERY_SLACK_SCOPE = [
     "channels:history",
     "groups:history",
     "files:read",
+    "files:write",
     "usergroups:read",
 ]
 
@@ -113,7 +114,7 @@ def test_slack_with_every_scope_and_no_schedules_is_fine(sqlite_url: str, fake_s
     assert result.exit_code == 0, result.output
     scopes = (
         "commands, chat:write, users:read, im:write, channels:read, channels:history, groups:history, files:read, "
-        "usergroups:read"
+        "files:write, usergroups:read"
     )
     assert f"ok    slack: scopes: {scopes}" in result.output
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from adapters.console.shell import ConsoleSession
 from bot.commands.dispatch import Core
 from bot.replies import Attachment
+from tests.adapters.console.test_shell import studybot
 from tests.conftest import person
 
 
@@ -38,3 +39,13 @@ async def test_a_file_name_cannot_leave_the_export_folder(core: Core, tmp_path: 
     assert said is not None and "Saved to" in said
     assert [p.name for p in (tmp_path / "exports").iterdir()] == ["studybot-export-.._.._etc_passwd.json"]
     assert not (tmp_path / "etc").exists()
+
+
+def test_exec_and_shell_save_files_in_the_folder_given(tmp_path: Path) -> None:
+    folder = tmp_path / "mine"
+    out = studybot(["exec", "--user", "ada", "--files", str(folder), "/profile export"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    path = folder / "studybot-export-ada.json"
+    assert f"Saved to {path} (" in out.stdout and json.loads(path.read_text())["who"]["user_id"] == "ada"
+    shell = studybot(["shell", "--user", "ada", "--files", str(tmp_path / "other")], tmp_path, "/profile export\n")
+    assert shell.returncode == 0 and (tmp_path / "other" / "studybot-export-ada.json").is_file()

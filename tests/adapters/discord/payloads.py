@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.discord.render import EPHEMERAL, render
-from bot.replies import Reply
+from bot.replies import Reply, as_delivered
 
 _COMPONENT_KEYS = ("type", "style", "label", "custom_id", "placeholder", "min_values", "max_values", "options")
 
@@ -41,5 +41,6 @@ def sent(body: dict[str, Any]) -> dict[str, Any]:
 
 
 def expected(reply: Reply) -> list[dict[str, Any]]:
-    """Every message body the renderer makes of `reply`, with its ephemeral flag."""
-    return [dict(m.payload(ephemeral=reply.ephemeral)) for m in render(reply)]
+    """Every message body the renderer makes of `reply`, with its ephemeral flag (beside its file, a
+    reply shows its attachment's caption, if any, in place of the text)."""
+    return [dict(m.payload(ephemeral=reply.ephemeral)) for m in render(as_delivered(reply))]

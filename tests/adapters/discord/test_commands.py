@@ -143,6 +143,7 @@ def test_invite_asks_for_exactly_the_needed_scopes_and_permissions() -> None:
         send_messages=True,
         send_messages_in_threads=True,
         embed_links=True,
+        attach_files=True,
         read_message_history=True,
     )
     assert granted == wanted

@@ -1,6 +1,6 @@
 """`/notify` through real discord.py, the real `DiscordPoster` and the fake Discord (issue 18): a member who
 turns the role ping off is taken out of the role prompts mention when the bot has Manage Roles, and is
-told plainly when it has not; a snooze shows its end; `/profile export` pages its JSON."""
+told plainly when it has not; a snooze shows its end; `/profile export` is a JSON file."""
 
 from __future__ import annotations
 
@@ -90,18 +90,9 @@ async def test_snooze_and_export_through_discord(
     callback = await fake.wait_for_callback(interaction)
     first = fake.message_of(callback)
     assert first["flags"] & EPHEMERAL and screen.title(first) == "Everything studybot stores about you"
-    # The JSON continues in ephemeral follow-ups, each cut between lines: together they parse again.
-    lines = [line for line in screen.text(first).split("\n") if line.startswith("`")]
-    follow_up, index, parts = f"/webhooks/{fake.app_id}/{interaction['token']}", fake.requests.index(callback), 1
-    while lines[-1] != "`}`":
-        request = await fake.wait_for(lambda r: r.method == "POST" and r.path == follow_up, after=index + 1)
-        index, parts = fake.requests.index(request), parts + 1
-        assert request.json["flags"] & EPHEMERAL
-        lines += screen.text(request.json).split("\n")
-    data = json.loads("\n".join(line.strip("`") for line in lines))
-    assert (
-        parts > 1
-        and len(data["stored"]["practice_answers"]) == 4
-        and data["who"]["user_id"] == str(fake.users["ada"].id)
-    )
+    # However long, the JSON is one attached file beside one short message, not pages of text.
+    assert "As JSON, in the file" in screen.text(first) and not fake.webhook_requests(interaction)
+    [sent] = callback.files
+    data = json.loads(sent.data)
+    assert len(data["stored"]["practice_answers"]) == 4 and data["who"]["user_id"] == str(fake.users["ada"].id)
     assert data["stored"]["notify_settings"][0]["snooze_until"] and not role_calls(fake)

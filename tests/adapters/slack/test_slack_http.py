@@ -11,6 +11,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from adapters.slack import SlackAdapter
+from adapters.slack.files import beside_file
 from adapters.slack.render import render
 from bot.commands.spec import CommandSpec, GroupSpec, Options, Permission
 from bot.replies import Reply
@@ -60,7 +61,8 @@ async def test_every_example_of_every_command_answers_with_its_block_kit(
         assert identity.user_id == ADMIN and identity.is_moderator and identity.user_name == "Boss"
         reply = recording.replies[before]
         assert reply.title not in ERROR_TITLES, (example, reply)
-        expected = render(reply)
+        # A reply's file goes to the member's DMs first (the fake's uploads work); the reply then says so.
+        expected = render(beside_file(reply, elsewhere=reply.ephemeral) if reply.attachment else reply)
         assert answer.body["blocks"] == expected["blocks"], example
         assert answer.body["text"] == expected["text"]
         assert answer.body["response_type"] == ("ephemeral" if reply.ephemeral else "in_channel")

@@ -65,6 +65,7 @@ def test_socket_mode_manifest() -> None:
         "channels:history",
         "groups:history",
         "files:read",
+        "files:write",
         "usergroups:read",
     ]
     assert not {"chat:write.public", "groups:read", "im:history"} & set(bot_scopes)
