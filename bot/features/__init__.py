@@ -11,6 +11,7 @@ from bot.features import (
     banks,
     certs,
     choices,
+    digests,
     group_prompts,
     help,
     mycerts,
@@ -34,6 +35,7 @@ FEATURES = (
     paths,
     admin,
     admin_config,
+    digests,
     group_prompts,
 )
 # Feature content beyond exams, FAQ and questions (study paths, …), checked by `content check`.

@@ -35,7 +35,7 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
         if not rows:
             return _empty(code_)
         zone = member_zone(member, svc)
-        times = await _day_marks(conn, member.id, ZoneInfo(zone))
+        times = await day_marks(conn, member.id, ZoneInfo(zone))
         cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_)
     answered = sum(n for _e, _d, n, _c in rows)
     correct = sum(c for _e, _d, _n, c in rows)
@@ -93,7 +93,7 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
 SLOT = dt.timedelta(minutes=15)  # every UTC offset in use is a multiple of it, and so is every change
 
 
-async def _day_marks(conn: AsyncConnection, member_id: int, tz: ZoneInfo) -> list[dt.datetime]:
+async def day_marks(conn: AsyncConnection, member_id: int, tz: ZoneInfo) -> list[dt.datetime]:
     """One answer time on each local day the member answered on, from the daily counts.
 
     A UTC day's answers lie between its first and last answer, so their local days are those two, and
