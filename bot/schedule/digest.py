@@ -222,9 +222,9 @@ def try_button(exam: str, question_id: str) -> Button:
 
 
 def digest_reply(d: Digest) -> Reply:
-    tz = ZoneInfo(d.zone)
-    span = f"{d.start.astimezone(tz):%a %d %b} to {(d.end - dt.timedelta(seconds=1)).astimezone(tz):%a %d %b}"
-    lines = [f"The week in {channel_ref(d.channel)}, {span}."]
+    start, end = d.start.astimezone(ZoneInfo(d.zone)), d.end.astimezone(ZoneInfo(d.zone))
+    span = f"{start:%a %d %b %H:%M} to {end:%a %d %b %H:%M} {end.tzname()}"
+    lines = [f"The week in {channel_ref(d.channel)}: {span}."]
     if d.countdown:
         lines.append(d.countdown)
     if not d.answered:

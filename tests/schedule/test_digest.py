@@ -1,0 +1,210 @@
+"""The weekly digest: 8 simulated weeks of 50 members, every figure of every digest checked against the
+stored answers, computed here from the raw `practice_answers` rows without the digest's own code."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections import defaultdict
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from bot.catalog import Catalog
+from bot.clock import FixedClock
+from bot.commands.dispatch import Core
+from bot.replies import Reply
+from bot.requests import Action, Identity
+from bot.store.schema import members, practice_answers, schedule_deliveries
+from tests.conftest import person
+from tests.practice.test_flows import correct_letter, practice_single, press
+from tests.schedule.conftest import FakePoster, open_runtime
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MOD = person("mo", moderator=True, channel="study")
+ADD = "/studyadmin digest add channel:#study day:monday time:09:00 timezone:Europe/Berlin"
+TARGET = "/studyadmin group target exam:SAA-C03 date:2027-01-15 channel:#study"
+MILESTONES = (7, 14, 30, 60, 100, 200, 365)
+# Eight Monday 09:00 runs in Berlin; the week before the third holds the end of summer time (25 Oct).
+RUNS = [dt.datetime(2026, 10, 12, 9, 0, tzinfo=BERLIN) + dt.timedelta(days=7 * k) for k in range(8)]
+ZONES = {3: "America/New_York", 4: "Asia/Tokyo", 11: "Australia/Sydney"}
+
+
+@dataclass(frozen=True)
+class Row:
+    member_id: int
+    name: str
+    zone: str
+    exam: str
+    domain: str
+    question_id: str
+    correct: bool
+    at: dt.datetime
+
+
+async def _answer(core: Core, who: Identity, right: bool, exam: str = "SAA-C03") -> None:
+    reply = await practice_single(core, who, exam)
+    letter = correct_letter(core, reply)
+    wrong = next(b.label for b in reply.buttons if len(b.label) == 1 and b.label != letter)
+    verdict = await press(core, who, reply, letter if right else wrong)
+    assert verdict.title == ("Correct" if right else "Not quite"), verdict
+
+
+async def _rows(core: Core) -> list[Row]:
+    async with core.services.engine.connect() as conn:
+        found = await conn.execute(
+            select(
+                practice_answers.c.member_id, members.c.display_name, members.c.timezone, practice_answers.c.exam,
+                practice_answers.c.domain, practice_answers.c.question_id, practice_answers.c.correct,
+                practice_answers.c.answered_at,
+            ).join(members, members.c.id == practice_answers.c.member_id)
+        )  # fmt: skip
+        return [Row(m, n, tz or "UTC", e, d, q, bool(c), a) for m, n, tz, e, d, q, c, a in found.all()]
+
+
+def expected(rows: list[Row], start: dt.datetime, end: dt.datetime, before: dt.datetime, catalog: Catalog) -> dict:  # type: ignore[type-arg]
+    """Every figure of the digest of [start, end), from the raw answers alone."""
+    week = [r for r in rows if start <= r.at < end]
+    prior = [r for r in rows if before <= r.at < start]
+    per: dict[int, list[Row]] = defaultdict(list)
+    for r in week:
+        per[r.member_id].append(r)
+    board = sorted(
+        ((sum(r.correct for r in rs), len(rs), rs[0].name, m) for m, rs in per.items()),
+        key=lambda t: (-t[0], t[1], t[2], t[3]),
+    )[:5]
+    exam = catalog.exam("SAA-C03")
+    assert exam is not None
+    domains = {}
+    for d in exam.domains:
+        now = [r.correct for r in week if r.exam == "SAA-C03" and r.domain == d.name]
+        then = [r.correct for r in prior if r.exam == "SAA-C03" and r.domain == d.name]
+        if now or then:
+            domains[d.name] = (len(now), sum(now), len(then), sum(then))
+    misses: dict[str, list[bool]] = defaultdict(list)
+    for r in week:
+        misses[r.question_id].append(r.correct)
+    ranked = sorted(
+        ((sum(not c for c in cs), len(cs), q) for q, cs in misses.items() if not all(cs)),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    streaks = []
+    for m, rs in per.items():
+        tz = ZoneInfo(rs[0].zone)
+        days = sorted({r.at.astimezone(tz).date() for r in rows if r.member_id == m and r.at < end})
+        first, stop = start.astimezone(tz).date(), end.astimezone(tz).date()
+        run, best = 0, None
+        for i, day in enumerate(days):
+            run = run + 1 if i and (day - days[i - 1]).days == 1 else 1
+            if first <= day < stop and run in MILESTONES:
+                best = run
+        if best:
+            streaks.append((rs[0].name, best))
+    return {
+        "answered": len(week),
+        "correct": sum(r.correct for r in week),
+        "members": len(per),
+        "top": [(name, c, n) for c, n, name, _m in board],
+        "domains": domains,
+        "missed": ranked[0] if ranked else None,
+        "streaks": sorted(streaks, key=lambda s: (-s[1], s[0])),
+    }
+
+
+def _check(reply: Reply, want: dict, end: dt.datetime) -> None:  # type: ignore[type-arg]
+    fields = {f.name: f.value for f in reply.fields}
+    days = (dt.date(2027, 1, 15) - end.astimezone(BERLIN).date()).days
+    assert f"**{days} days** until the group's `SAA-C03` exam (2027-01-15)." in reply.text
+    share = f"{want['correct'] * 100 / want['answered']:.0f}%"
+    assert f"{want['members']} members answered {want['answered']} questions, {share} correct." in reply.text
+    assert fields["Most correct answers"] == "\n".join(
+        f"{i}. **{name}**: {c} correct of {n}" for i, (name, c, n) in enumerate(want["top"], start=1)
+    )
+    lines = fields["SAA-C03 domains"].split("\n")
+    assert len(lines) == len(want["domains"])
+    for line, (name, (n, c, n0, c0)) in zip(lines, want["domains"].items(), strict=True):
+        now, then = f"{c * 100 / n:.0f}" if n else None, f"{c0 * 100 / n0:.0f}" if n0 else None
+        if now is None:
+            assert line == f"- {name}: no answers this week (last week {then}%)", line
+            continue
+        head = f"- {name}: **{now}%** of {n}"
+        if then is None:
+            assert line == f"{head} (no answers the week before)", line
+        elif int(now) == int(then):
+            assert line == f"{head} (the same as the week before)", line
+        else:
+            change = int(now) - int(then)
+            way, size = ("up" if change > 0 else "down"), abs(change)
+            assert line == f"{head} ({way} {size} point{'s' if size != 1 else ''} from {then}%)", line
+    wrong, answered, question_id = want["missed"]
+    missed = fields["Most missed"]
+    times = "time" if answered == 1 else "times"
+    assert missed.startswith(f"`{question_id}` (`SAA-C03`): missed {wrong} of {answered} {times}."), missed
+    assert [b.label for b in reply.buttons] == ["Try it"]
+    if want["streaks"]:
+        shown = fields["Streak milestones"].split("\n")
+        assert shown == [f"- {name}: {n}-day streak" for name, n in want["streaks"]]
+    else:
+        assert "Streak milestones" not in fields
+    assert reply.mention is None and "<@" not in reply.text  # names, never pings
+
+
+async def test_eight_weeks_of_fifty_members(database_url: str, catalog: Catalog) -> None:
+    """Digests every Monday 09:00 for 8 weeks (one across the end of summer time): each posted once,
+    each figure equal to what the raw answers say."""
+    rng = random.Random(18)
+    clock = FixedClock(dt.datetime(2026, 10, 5, 9, 30, tzinfo=BERLIN).astimezone(dt.UTC))
+    poster = FakePoster()
+    people = [person(f"member{i:02d}", channel="study") for i in range(50)]
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        core = rt.core
+        added = await core.handle_line(MOD, ADD)
+        assert added.title == "Digest added", added
+        assert "Mon 12 Oct 2026 09:00 CEST" in added.fields[0].value  # the next runs, local time
+        assert (await core.handle_line(MOD, TARGET)).title == "Group target set"
+        for index, zone in ZONES.items():
+            assert (await core.handle_line(people[index], f"/profile timezone:{zone}")).title != "That didn't work"
+        skill = [rng.uniform(0.3, 0.9) for _ in people]
+        start = clock.now()
+        for week, run in enumerate(RUNS):
+            end = run.astimezone(dt.UTC)
+            moments: list[tuple[dt.datetime, int]] = []
+            for i in range(50):
+                if i < 5:  # five members answer every day: their streaks pass 7, 14 and 30 days
+                    moments += [(start + dt.timedelta(hours=24 * d + 2, minutes=i), i) for d in range(7)]
+                elif rng.random() < 0.8:
+                    moments += [(start + dt.timedelta(minutes=rng.randrange(1, 7 * 1440 - 30)), i) for _ in range(3)]
+            moments.append((end - dt.timedelta(seconds=1), 7))  # the last second of the week counts
+            moments.append(((run - dt.timedelta(days=7, minutes=-30)).astimezone(dt.UTC), 6))  # its first local hour
+            for at, i in sorted(moments):
+                clock.set(min(at, end - dt.timedelta(seconds=1)))
+                exam = "CLF-C02" if i % 10 == 9 else "SAA-C03"
+                await _answer(core, people[i], rng.random() < skill[i], exam)
+            clock.set(end)
+            counts = await rt.schedule.deliver_due()
+            assert counts.digests == 1, (week, counts)
+            assert (await rt.schedule.deliver_due()).digests == 0  # the same minute again: nothing twice
+            clock.set(end + dt.timedelta(minutes=1))
+            await _answer(core, people[8], True)  # the first answer of the next week, after the run
+            assert (await rt.schedule.deliver_due()).digests == 0
+            digest = poster.posts[-1][2]
+            # A local week: Python's arithmetic on a zoned time is wall-clock arithmetic (169 hours in week 3).
+            since, before = (run - dt.timedelta(days=days) for days in (7, 14))
+            want = expected(await _rows(core), since.astimezone(dt.UTC), end, before.astimezone(dt.UTC), catalog)
+            assert want["answered"] > 100
+            _check(digest, want, end)
+            if week == 1:
+                presser = people[20]
+                tried = await core.handle(Action(presser, digest.buttons[0].action_id))
+                assert tried.ephemeral and tried.footer and want["missed"][2] in tried.footer
+            start = end
+        assert [title for title in poster.titles()] == ["Weekly digest"] * 8
+        assert len({reply.text for _c, _m, reply, _n in poster.posts}) == 8
+        async with rt.services.engine.connect() as conn:
+            kinds = (await conn.execute(select(schedule_deliveries.c.kind, schedule_deliveries.c.state))).all()
+        assert sorted(kinds) == [("digest", "posted")] * 8
+        third = poster.posts[2][2].text
+        assert "Mon 19 Oct 09:00 to Mon 26 Oct 09:00 CET." in third, third  # the week across the clock change
+        milestones = [f.value for _c, _m, r, _n in poster.posts for f in r.fields if f.name == "Streak milestones"]
+        assert any("30-day streak" in m for m in milestones) and any("7-day streak" in m for m in milestones)
