@@ -36,15 +36,6 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
-def parse_day(text: str) -> str:
-    """`monday`, `Mon`, `mo` → `monday`; anything else is refused with the seven names."""
-    word = text.strip().casefold()
-    found = [d for d in DAYS if len(word) >= 2 and d.startswith(word)]
-    if len(found) != 1:
-        raise InvalidOption(f"{code(text[:20])} is not a day of the week.", "Write it like `monday` or `fri`.")
-    return found[0]
-
-
 def parse_time(text: str) -> tuple[int, int]:
     """`9:00`, `18:30` → (hour, minute) on a 24-hour clock."""
     match = _TIME.match(text.strip())
@@ -87,7 +78,7 @@ async def owned(svc: Services, req: Request, schedule_id: int) -> Schedule:
 
 
 async def add(req: Request, opts: Options, svc: Services) -> Reply:
-    day = parse_day(opts["day"])
+    day = opts["day"]  # one of DAYS: the option's choices are checked before the handler runs
     hour, minute = parse_time(opts["time"])
     zone = resolve_timezone(opts["timezone"]) if "timezone" in opts else await default_zone(svc, req)
     channel = opts["channel"]

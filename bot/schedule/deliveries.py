@@ -249,7 +249,7 @@ class Deliverer:
             for schedule, fires in chunk:
                 digest = schedule.kind == "digest"
                 grace = max(self.grace, DIGEST_GRACE) if digest else self.grace
-                minutes = int(grace.total_seconds() // 60)
+                window = "a day's" if digest else f"the {int(grace.total_seconds() // 60)}-minute"
                 for fire in fires:
                     key = run_key(schedule, fire)
                     if fire == fires[-1] and now - fire <= grace and digest:
@@ -264,7 +264,7 @@ class Deliverer:
                         planned.append(_Planned(schedule, key, fire, question.id, None))
                     else:
                         why = (
-                            f"missed by more than the {minutes}-minute grace window"
+                            f"missed by more than {window} grace window"
                             if fire == fires[-1]
                             else "missed, and a later run was due as well (only the latest is posted)"
                         )

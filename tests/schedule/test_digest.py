@@ -3,6 +3,7 @@ stored answers, computed here from the raw `practice_answers` rows without the d
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import random
 from collections import defaultdict
@@ -208,3 +209,80 @@ async def test_eight_weeks_of_fifty_members(database_url: str, catalog: Catalog)
         assert "Mon 19 Oct 09:00 to Mon 26 Oct 09:00 CET." in third, third  # the week across the clock change
         milestones = [f.value for _c, _m, r, _n in poster.posts for f in r.fields if f.name == "Streak milestones"]
         assert any("30-day streak" in m for m in milestones) and any("7-day streak" in m for m in milestones)
+
+
+async def test_restarts_and_a_second_process_post_each_week_once(database_url: str, catalog: Catalog) -> None:
+    """Down over the run: the digest comes at start, within a day, with the week that ended at its run
+    time; a second runtime on the same database and a restart post nothing again; more than a day late,
+    the week is skipped with its reason, and the next week posts as usual."""
+    monday = RUNS[0].astimezone(dt.UTC)
+    clock = FixedClock(monday - dt.timedelta(days=3))
+    poster = FakePoster()
+    ada, grace = person("ada", channel="study"), person("grace", channel="study")
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        assert (await rt.core.handle_line(MOD, ADD)).title == "Digest added"
+        await _answer(rt.core, ada, True)
+        await _answer(rt.core, grace, False)
+    clock.set(monday + dt.timedelta(hours=5))
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        await _answer(rt.core, grace, True)  # after the run: next week's
+        clock.set(monday + dt.timedelta(hours=6))
+        async with open_runtime(database_url, clock, catalog, poster) as other:  # its own engine and deliverer
+            first, second = await asyncio.gather(rt.schedule.deliver_due(), other.schedule.deliver_due())
+        assert first.digests + second.digests == 1
+    (digest,) = [reply for _c, _m, reply, _n in poster.posts]
+    assert "2 members answered 2 questions, 50% correct." in digest.text  # the week that ended at 09:00
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        clock.set(monday + dt.timedelta(hours=7))
+        assert (await rt.schedule.deliver_due()).digests == 0  # a restart: nothing twice
+        async with rt.services.engine.connect() as conn:
+            (row,) = (await conn.execute(select(schedule_deliveries))).mappings().all()
+        assert (row["kind"], row["state"], row["due_at"]) == ("digest", "posted", monday)
+
+        clock.set(RUNS[1].astimezone(dt.UTC) + dt.timedelta(hours=25))  # down for more than a day
+        late = await rt.schedule.deliver_due()
+        assert (late.digests, late.skipped) == (0, 1)
+        assert late.skips[0].reason == "missed by more than a day's grace window"
+        clock.set(RUNS[2].astimezone(dt.UTC))
+        assert (await rt.schedule.deliver_due()).digests == 1
+        assert (await rt.schedule.deliver_due()).digests == 0
+
+
+async def test_bad_digest_options_are_refused_and_change_nothing(database_url: str, catalog: Catalog) -> None:
+    clock = FixedClock(RUNS[0].astimezone(dt.UTC))
+    async with open_runtime(database_url, clock, catalog, FakePoster()) as rt:
+        core = rt.core
+        base = "/studyadmin digest add channel:#study"
+        for line, says in [
+            (f"{base} day:someday time:09:00", "can't be `someday`.\nDid you mean `monday`?"),
+            (f"{base} day:monday time:25:00", "`25:00` is not a time."),
+            (f"{base} day:monday time:9", "Write it as HH:MM"),
+            (f"{base} day:monday time:09:00 timezone:Mars/Olympus", "Mars/Olympus"),
+            ("/studyadmin digest remove id:1", "There is no digest #1 here."),
+            ("/studyadmin digest preview id:1", "There is no digest #1 here."),
+        ]:
+            reply = await core.handle_line(MOD, line)
+            assert reply.title == "That didn't work" and says in reply.text, (line, reply.text)
+        refused = await core.handle_line(person("bob", channel="study"), f"{base} day:monday time:09:00")
+        assert refused.title == "That didn't work" and "Only moderators" in refused.text
+        assert "No weekly digest yet" in (await core.handle_line(MOD, "/studyadmin digest list")).text
+
+        assert (await core.handle_line(MOD, ADD)).title == "Digest added"
+        # A digest is not a prompt schedule: the prompt commands do not see it, nor the other way round.
+        assert "There is no schedule #1 here." in (await core.handle_line(MOD, "/studyadmin schedule pause id:1")).text
+        assert "No schedules yet" in (await core.handle_line(MOD, "/studyadmin schedule list")).text
+        prompt = "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin"
+        assert (await core.handle_line(MOD, prompt)).title == "Schedule added"
+        assert "There is no digest #2 here." in (await core.handle_line(MOD, "/studyadmin digest remove id:2")).text
+        twice = await core.handle_line(MOD, ADD.replace("monday", "friday"))
+        assert twice.title == "That didn't work" and "already has a weekly digest (#1)" in twice.text
+
+        preview = await core.handle_line(MOD, "/studyadmin digest preview id:1")
+        assert preview.title == "Preview: Weekly digest" and preview.ephemeral
+        assert "Mon 19 Oct 2026 09:00 CEST" in preview.fields[-1].value  # the next runs
+        removed = await core.handle_line(MOD, "/studyadmin digest remove id:1")
+        assert removed.title == "Digest removed" and "Would have run:" in removed.fields[0].value
+        audit = await core.handle_line(MOD, "/studyadmin audit")
+        assert "digest.add" in audit.text + str(audit.fields) and "digest.remove" in audit.text + str(audit.fields)
+        clock.set(RUNS[1].astimezone(dt.UTC))
+        assert (await rt.schedule.deliver_due()).digests == 0  # removed: nothing posted
