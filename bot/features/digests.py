@@ -54,7 +54,8 @@ def describe(schedule: Schedule, now: dt.datetime) -> Field:
     minute, hour, _d, _m, day = schedule.cron.split()
     lines = [
         f"Channel {channel_ref(schedule.channel)}",
-        f"When every {day.capitalize()} at {int(hour):02d}:{int(minute):02d} in {esc(schedule.timezone)}",
+        f"When every {next(d for d in DAYS if d.startswith(day)).capitalize()} at {int(hour):02d}:{int(minute):02d}"
+        f" in {esc(schedule.timezone)}",
     ]
     if schedule.paused:
         reason = f": {esc(schedule.pause_reason)}" if schedule.pause_reason else " by a moderator"

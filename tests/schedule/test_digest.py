@@ -5,14 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
+import re
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.catalog import Catalog
+from bot.cli import main
 from bot.clock import FixedClock
 from bot.commands.dispatch import Core
 from bot.replies import Reply
@@ -286,3 +292,32 @@ async def test_bad_digest_options_are_refused_and_change_nothing(database_url: s
         assert "digest.add" in audit.text + str(audit.fields) and "digest.remove" in audit.text + str(audit.fields)
         clock.set(RUNS[1].astimezone(dt.UTC))
         assert (await rt.schedule.deliver_due()).digests == 0  # removed: nothing posted
+
+
+def test_the_console_posts_the_digest_once_and_presses_its_button(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As a new user tries it: `exec` to set it up and practise, `deliver-due --now` over the run, then
+    `schedule press` on the printed digest serves its most-missed question."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STUDYBOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    runner = CliRunner()
+    assert runner.invoke(main, ["exec", "--user", "mo", "--channel", "study", ADD]).exit_code == 0
+    served = runner.invoke(
+        main, ["shell", "--user", "ada", "--channel", "study"], input="/practice exam:SAA-C03\n/press 1\n" * 6
+    )
+    assert served.exit_code == 0, served.output
+    # `exec` and `shell` answer at the real time: the run is the first Monday 09:00 after it.
+    now = dt.datetime.now(BERLIN)
+    monday = now.replace(hour=9, minute=0, second=0, microsecond=0) + dt.timedelta(days=-now.weekday() % 7)
+    monday += dt.timedelta(days=7) if monday <= now else dt.timedelta()
+    out = runner.invoke(main, ["schedule", "deliver-due", "--now", monday.isoformat(), "--json"])
+    assert out.exit_code == 0 and json.loads(out.output.strip().splitlines()[-1])["digests"] == 1, out.output
+    assert "== Weekly digest ==" in out.output and re.search(r"1 member answered \d+ question", out.output), out.output
+    again = runner.invoke(main, ["schedule", "deliver-due", "--now", monday.isoformat(), "--json"])
+    assert json.loads(again.output.strip().splitlines()[-1])["digests"] == 0
+    message = re.search(r"message (console-\w+)", out.output)
+    assert message is not None
+    assert "Most missed:" in out.output  # option A is wrong for some of ada's questions
+    tried = runner.invoke(main, ["schedule", "press", message.group(1), "1", "--user", "bob"])
+    assert tried.exit_code == 0 and "[1] A" in tried.output, tried.output
