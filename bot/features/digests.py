@@ -63,19 +63,19 @@ def describe(schedule: Schedule, now: dt.datetime) -> Field:
     else:
         lines.append("Next runs:")
     lines.append(bullets(esc(crons.format_local(r, schedule.timezone)) for r in runs))
-    return Field(f"Digest #{schedule.id}", "\n".join(lines))
+    return Field("Weekly digest", "\n".join(lines))
 
 
-async def owned(svc: Services, req: Request, schedule_id: int) -> Schedule:
+async def owned(svc: Services, req: Request, channel: str) -> Schedule:
+    """The digest of `channel` here: one a channel, so the channel names it."""
     async with reading(svc.engine) as conn:
-        found = await store.get(conn, schedule_id)
-    if (
-        found is None
-        or found.kind != "digest"
-        or (found.platform, found.workspace) != (req.identity.platform, req.identity.workspace)
-    ):
-        raise NotFound(f"There is no digest #{schedule_id} here.", "See `/studyadmin digest list` for the ids.")
-    return found
+        found = await store.in_workspace(conn, req.identity.platform, req.identity.workspace, "digest")
+    mine = next((s for s in found if s.channel == channel), None)
+    if mine is None:
+        raise NotFound(
+            f"{channel_ref(channel)} has no weekly digest.", "See `/studyadmin digest list` for the channels with one."
+        )
+    return mine
 
 
 async def add(req: Request, opts: Options, svc: Services) -> Reply:
@@ -86,11 +86,10 @@ async def add(req: Request, opts: Options, svc: Services) -> Reply:
     ident = req.identity
     async with reading(svc.engine) as conn:
         existing = [s for s in await store.in_workspace(conn, ident.platform, ident.workspace, "digest")]
-    same = next((s for s in existing if s.channel == channel), None)
-    if same is not None:
+    if any(s.channel == channel for s in existing):
         raise InvalidOption(
-            f"{channel_ref(channel)} already has a weekly digest (#{same.id}).",
-            f"Remove it first with `/studyadmin digest remove id:{same.id}` to change its day or time.",
+            f"{channel_ref(channel)} already has a weekly digest.",
+            "To change its day or time, remove it with `/studyadmin digest remove` first.",
         )
     await check_channel(svc, req, channel)
     async with svc.engine.begin() as conn:
@@ -135,7 +134,7 @@ async def list_(req: Request, opts: Options, svc: Services) -> Reply:
 
 
 async def remove(req: Request, opts: Options, svc: Services) -> Reply:
-    current = await owned(svc, req, opts["id"])
+    current = await owned(svc, req, opts["channel"])
     async with svc.engine.begin() as conn:
         await store.remove(conn, current.id)
         await audit(conn, req, "digest.remove", f"digest #{current.id}", current.public(), None)
@@ -152,7 +151,7 @@ async def remove(req: Request, opts: Options, svc: Services) -> Reply:
 async def preview(req: Request, opts: Options, svc: Services) -> Reply:
     """The digest as it would read now (the week up to this moment), shown to the moderator alone;
     nothing is posted or claimed, so the week's own digest still goes out at its time."""
-    current = await owned(svc, req, opts["id"])
+    current = await owned(svc, req, opts["channel"])
     async with reading(svc.engine) as conn:
         digest = await week_digest(
             conn, svc, current.platform, current.workspace, current.channel, req.at, current.timezone
@@ -217,21 +216,19 @@ def register(registry: Registry) -> None:
             examples=("/studyadmin digest list",),
         )
     )
-    _id = OptionSpec(
-        "id", OptionType.INTEGER, "The digest's number, from /studyadmin digest list", required=True, min_value=1
-    )
+    where = OptionSpec("channel", OptionType.CHANNEL, "The channel whose digest it is", required=True)
     for name, handler, description in (
-        ("preview", preview, "Show what a digest would post now, to you alone"),
-        ("remove", remove, "Delete a weekly digest"),
+        ("preview", preview, "Show what a channel's digest would post now, to you alone"),
+        ("remove", remove, "Delete a channel's weekly digest"),
     ):
         registry.command(
             CommandSpec(
                 (*GROUP, name),
                 description,
                 handler,
-                options=(_id,),
+                options=(where,),
                 permission=mod,
-                examples=(f"/studyadmin digest {name} id:1",),
+                examples=(f"/studyadmin digest {name} channel:#study",),
             )
         )
     registry.action(ActionSpec(TRY, try_pressed))

@@ -264,8 +264,8 @@ async def test_bad_digest_options_are_refused_and_change_nothing(database_url: s
             (f"{base} day:monday time:25:00", "`25:00` is not a time."),
             (f"{base} day:monday time:9", "Write it as HH:MM"),
             (f"{base} day:monday time:09:00 timezone:Mars/Olympus", "Mars/Olympus"),
-            ("/studyadmin digest remove id:1", "There is no digest #1 here."),
-            ("/studyadmin digest preview id:1", "There is no digest #1 here."),
+            ("/studyadmin digest remove channel:#study", "<#study> has no weekly digest."),
+            ("/studyadmin digest preview channel:#study", "<#study> has no weekly digest."),
         ]:
             reply = await core.handle_line(MOD, line)
             assert reply.title == "That didn't work" and says in reply.text, (line, reply.text)
@@ -279,14 +279,15 @@ async def test_bad_digest_options_are_refused_and_change_nothing(database_url: s
         assert "No schedules yet" in (await core.handle_line(MOD, "/studyadmin schedule list")).text
         prompt = "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin"
         assert (await core.handle_line(MOD, prompt)).title == "Schedule added"
-        assert "There is no digest #2 here." in (await core.handle_line(MOD, "/studyadmin digest remove id:2")).text
+        other = await core.handle_line(MOD, "/studyadmin digest remove channel:#other")
+        assert "<#other> has no weekly digest." in other.text
         twice = await core.handle_line(MOD, ADD.replace("monday", "friday"))
-        assert twice.title == "That didn't work" and "already has a weekly digest (#1)" in twice.text
+        assert twice.title == "That didn't work" and "<#study> already has a weekly digest." in twice.text
 
-        preview = await core.handle_line(MOD, "/studyadmin digest preview id:1")
+        preview = await core.handle_line(MOD, "/studyadmin digest preview channel:#study")
         assert preview.title == "Preview: Weekly digest" and preview.ephemeral
         assert "Mon 19 Oct 2026 09:00 CEST" in preview.fields[-1].value  # the next runs
-        removed = await core.handle_line(MOD, "/studyadmin digest remove id:1")
+        removed = await core.handle_line(MOD, "/studyadmin digest remove channel:#study")
         assert removed.title == "Digest removed" and "Would have run:" in removed.fields[0].value
         audit = await core.handle_line(MOD, "/studyadmin audit")
         assert "digest.add" in audit.text + str(audit.fields) and "digest.remove" in audit.text + str(audit.fields)
