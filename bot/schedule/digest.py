@@ -139,13 +139,17 @@ async def week_digest(
             missed = Missed(question, missing.exam, missing.answered, missing.wrong)
             break
 
+    # A member's local days of the week may begin before `start` (a zone ahead of the schedule's), so
+    # anyone who answered in the day before it may have reached a milestone on one of them.
+    nearby = await practice_store.window_tallies(conn, platform, workspace, start - dt.timedelta(days=1), end)
+    members = {t.member_id: t for t in nearby}
     milestones: list[tuple[str, int]] = []
-    for member_id, rows in by_member.items():
-        tz = ZoneInfo(rows[0].timezone or svc.settings.default_timezone)
+    for member_id, who in members.items():
+        tz = ZoneInfo(who.timezone or svc.settings.default_timezone)
         days = [t.astimezone(tz).date() for t in await day_marks(conn, member_id, tz)]
         reached = milestone_reached(days, start.astimezone(tz).date(), end.astimezone(tz).date())
         if reached is not None:
-            milestones.append((rows[0].display_name, reached))
+            milestones.append((who.display_name, reached))
     milestones.sort(key=lambda m: (-m[1], m[0]))
 
     shown_countdown = None

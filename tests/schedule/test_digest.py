@@ -97,7 +97,10 @@ def expected(rows: list[Row], start: dt.datetime, end: dt.datetime, before: dt.d
         key=lambda t: (-t[0], t[1], t[2]),
     )
     streaks = []
-    for m, rs in per.items():
+    everyone: dict[int, list[Row]] = defaultdict(list)
+    for r in rows:
+        everyone[r.member_id].append(r)
+    for m, rs in everyone.items():  # a local day of the week may begin before `start` in the member's zone
         tz = ZoneInfo(rs[0].zone)
         days = sorted({r.at.astimezone(tz).date() for r in rows if r.member_id == m and r.at < end})
         first, stop = start.astimezone(tz).date(), end.astimezone(tz).date()
@@ -322,3 +325,29 @@ def test_the_console_posts_the_digest_once_and_presses_its_button(
     assert "Most missed:" in out.output  # option A is wrong for some of ada's questions
     tried = runner.invoke(main, ["schedule", "press", message.group(1), "1", "--user", "bob"])
     assert tried.exit_code == 0 and "[1] A" in tried.output, tried.output
+
+
+async def test_a_milestone_on_a_local_day_that_began_before_the_week(database_url: str, catalog: Catalog) -> None:
+    """In Tokyo the digest's week (Monday 09:00 in Berlin) starts on Monday afternoon: a seventh day in a
+    row answered that Monday morning is that week's milestone, though the answer came before its start,
+    and the week before did not count it (its days end before that Monday)."""
+    clock = FixedClock(dt.datetime(2026, 10, 19, 10, 0, tzinfo=BERLIN).astimezone(dt.UTC))
+    poster = FakePoster()
+    tokyo, other = person("kenji", channel="study"), person("other", channel="study")
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        assert (await rt.core.handle_line(MOD, ADD)).title == "Digest added"
+        assert (await rt.core.handle_line(tokyo, "/profile timezone:Asia/Tokyo")).title != "That didn't work"
+        for day in range(20, 27):  # 10:00 in Tokyo on 20 to 26 October; the last before 09:00 in Berlin
+            clock.set(dt.datetime(2026, 10, day, 1, 0, tzinfo=dt.UTC))
+            await _answer(rt.core, tokyo, True)
+            if day == 26:
+                clock.set(RUNS[2].astimezone(dt.UTC))  # Mon 26 Oct 09:00 CET
+                assert (await rt.schedule.deliver_due()).digests == 1
+        first = {f.name: f.value for f in poster.posts[-1][2].fields}
+        assert "Streak milestones" not in first  # six days in a row before that Monday
+        clock.set(dt.datetime(2026, 10, 28, 12, 0, tzinfo=dt.UTC))
+        await _answer(rt.core, other, True)
+        clock.set(RUNS[3].astimezone(dt.UTC))
+        assert (await rt.schedule.deliver_due()).digests == 1
+        second = {f.name: f.value for f in poster.posts[-1][2].fields}
+        assert second["Streak milestones"] == "- Kenji: 7-day streak"
