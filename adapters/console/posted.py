@@ -10,6 +10,7 @@ from bot.commands.dispatch import Core
 from bot.errors import NotFound
 from bot.replies import Reply, error_reply
 from bot.requests import Action, Identity
+from bot.schedule.digest import build_digest
 from bot.schedule.prompts import build_prompt
 from bot.store import deliveries as outbox
 from bot.store.db import reading
@@ -23,7 +24,10 @@ async def press_posted(core: Core, user: str, message_id: str, number: int, choo
     if row is None:
         exc = NotFound(f"There is no posted message {message_id}.", "Copy the id from the `posted in` line.")
         return error_reply(exc.message, exc.hint)
-    prompt = await build_prompt(svc, row.id, svc.clock.now())
+    if row.kind == "digest":  # its one button, "Try it"
+        prompt = await build_digest(svc, row.id)
+    else:
+        prompt = await build_prompt(svc, row.id, svc.clock.now())
     if not 1 <= number <= len(prompt.buttons):
         return error_reply(f"Press a button by its number, from 1 to {len(prompt.buttons)}.", None)
     values: tuple[str, ...] = ()

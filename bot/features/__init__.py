@@ -11,6 +11,7 @@ from bot.features import (
     banks,
     certs,
     choices,
+    digests,
     group_prompts,
     help,
     mycerts,
@@ -35,6 +36,7 @@ FEATURES = (
     paths,
     admin,
     admin_config,
+    digests,
     group_prompts,
     seasons,
 )

@@ -172,7 +172,11 @@ def shown(title: str, text: str, schedule: Schedule, now: dt.datetime) -> Reply:
 async def owned(svc: Services, req: Request, schedule_id: int) -> Schedule:
     async with reading(svc.engine) as conn:
         found = await store.get(conn, schedule_id)
-    if found is None or (found.platform, found.workspace) != (req.identity.platform, req.identity.workspace):
+    if (
+        found is None
+        or found.kind != "prompt"  # a weekly digest is managed with `/studyadmin digest`
+        or (found.platform, found.workspace) != (req.identity.platform, req.identity.workspace)
+    ):
         raise NotFound(f"There is no schedule #{schedule_id} here.", "See `/studyadmin schedule list` for the ids.")
     return found
 

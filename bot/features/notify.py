@@ -39,7 +39,8 @@ WHAT_OFF_MEANS = {
     "review_dms": "",
     "expiry_reminders": "A reminder switched off is not sent later; a snoozed one is sent when the snooze ends "
     "if it is still relevant.",
-    "digest_mentions": "",
+    "digest_mentions": "The weekly digest never pings anyone: it shows the week's best by name, as plain text, "
+    "so it does not ping you whether this is on or off.",
 }
 
 

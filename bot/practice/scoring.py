@@ -99,6 +99,31 @@ class Streak:
     active_today: bool
 
 
+STREAK_MILESTONES = (7, 14, 30, 60, 100, 200, 365)
+
+
+def milestone_reached(days: Iterable[dt.date], first: dt.date, end: dt.date) -> int | None:
+    """The longest streak milestone (`STREAK_MILESTONES`) a member's daily streak reached on one of the
+    local days in [first, end), or None. Each milestone is reached on exactly one day of a run, so
+    consecutive weekly digests, whose day ranges meet, each celebrate it once.
+
+    Args:
+        days: the member's local days with at least one answer (any order; days from `end` on are ignored).
+        first: the first local day of the digest's week.
+        end: the day after its last.
+    """
+    ordered = sorted({d for d in days if d < end})
+    best: int | None = None
+    run = 0
+    previous: dt.date | None = None
+    for day in ordered:
+        run = run + 1 if previous is not None and (day - previous).days == 1 else 1
+        previous = day
+        if day >= first and run in STREAK_MILESTONES:
+            best = max(best or 0, run)
+    return best
+
+
 def streak(times: Iterable[dt.datetime], zone: str, now: dt.datetime) -> Streak:
     """Daily streaks counted in the member's own timezone.
 

@@ -38,7 +38,7 @@ async def stats(
         if not rows:
             return _empty(code_)
         zone = member_zone(member, svc)
-        times = await _day_marks(conn, member.id, ZoneInfo(zone))
+        times = await day_marks(conn, member.id, ZoneInfo(zone))
         cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_)
         by_exam: dict[str, dict[str, tuple[int, int]]] = {}
         for e, d, n, c in rows:
@@ -104,7 +104,7 @@ async def stats(
 SLOT = dt.timedelta(minutes=15)  # every UTC offset in use is a multiple of it, and so is every change
 
 
-async def _day_marks(conn: AsyncConnection, member_id: int, tz: ZoneInfo) -> list[dt.datetime]:
+async def day_marks(conn: AsyncConnection, member_id: int, tz: ZoneInfo) -> list[dt.datetime]:
     """One answer time on each local day the member answered on, from the daily counts.
 
     A UTC day's answers lie between its first and last answer, so their local days are those two, and

@@ -1,9 +1,11 @@
 """Claim-once delivery of scheduled prompts and their reveals.
 
 Every delivery is first claimed by inserting a row under a unique key: `p:<schedule>:<local date and
-wall-clock time>` for a prompt, `r:<prompt>` for its reveal. Only the caller whose insert went in
-posts. That one rule makes a restart, a second process on the same database (SQLite or PostgreSQL),
-APScheduler firing a repeated fall-back hour twice, and `deliver-due` run twice all post once.
+wall-clock time>` for a prompt, `r:<prompt>` for its reveal, `d:<channel>:<ISO week>` for a weekly
+digest (`bot.schedule.digest`), so a channel's digest is posted once a week whichever schedule fires.
+Only the caller whose insert went in posts. That one rule makes a restart, a second process on the
+same database (SQLite or PostgreSQL), APScheduler firing a repeated fall-back hour twice, and
+`deliver-due` run twice all post once.
 
 A process can die between claiming and recording the post. A claim left in `claimed` for longer than
 the lease is taken over (compare-and-set on `claimed_at`); if a message id was stored it is only
@@ -24,6 +26,7 @@ from typing import Any
 
 from bot.schedule import texts
 from bot.schedule.cron import make_trigger, occurrences, wall_key
+from bot.schedule.digest import build_digest, digest_key
 from bot.schedule.picking import Pools, pick_question
 from bot.schedule.ports import KnowsItsIds, PostOutcome, PostResult
 from bot.schedule.prompts import DEFAULT_REVEAL_MINUTES, build_prompt, build_reveal, close_prompt, feed_practice
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=2)
 LOOKBACK = dt.timedelta(days=8)  # how far back a start-up looks for missed prompts to record
 REVEAL_RETRY = dt.timedelta(hours=24)  # a reveal that keeps failing is given up after this
+DIGEST_GRACE = dt.timedelta(hours=24)  # a weekly digest is still worth posting this late (a day's outage)
 PAUSE_AFTER = 3  # permanent failures in a row before a schedule is paused
 FAN_OUT = 256  # posts in flight at once; the rate limiter decides when each actually goes
 POOL_RESERVE = 3  # connections of a pool left to commands and presses while a pass posts
@@ -66,13 +70,20 @@ class Counts:
     prompts: int = 0
     reveals: int = 0
     reminders: int = 0
+    digests: int = 0
     skipped: int = 0
     failed: int = 0
     posted: list[tuple[str, str]] = field(default_factory=list)  # (kind, channel) in order
     skips: list[Skip] = field(default_factory=list)
 
     def as_json(self) -> dict[str, int]:
-        return {"prompts": self.prompts, "reveals": self.reveals, "reminders": self.reminders, "skipped": self.skipped}
+        return {
+            "prompts": self.prompts,
+            "reveals": self.reveals,
+            "reminders": self.reminders,
+            "digests": self.digests,
+            "skipped": self.skipped,
+        }
 
 
 def nonce_for(key: str) -> str:
@@ -82,6 +93,13 @@ def nonce_for(key: str) -> str:
 
 def prompt_key(schedule_id: int, fire: dt.datetime, zone: str) -> str:
     return f"p:{schedule_id}:{wall_key(fire, zone)}"
+
+
+def run_key(schedule: Schedule, fire: dt.datetime) -> str:
+    """The claim key of one run of a schedule of either kind."""
+    if schedule.kind == "digest":
+        return digest_key(schedule.platform, schedule.workspace, schedule.channel, fire, schedule.timezone)
+    return prompt_key(schedule.id, fire, schedule.timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,12 +245,16 @@ class Deliverer:
         question; every earlier run, or a latest one past the grace window, to record as skipped,
         with why."""
         planned: list[_Planned] = []
-        minutes = self.svc.settings.grace_minutes
         async with reading(self.svc.engine) as conn:
             for schedule, fires in chunk:
+                digest = schedule.kind == "digest"
+                grace = max(self.grace, DIGEST_GRACE) if digest else self.grace
+                window = "a day's" if digest else f"the {int(grace.total_seconds() // 60)}-minute"
                 for fire in fires:
-                    key = prompt_key(schedule.id, fire, schedule.timezone)
-                    if fire == fires[-1] and now - fire <= self.grace:
+                    key = run_key(schedule, fire)
+                    if fire == fires[-1] and now - fire <= grace and digest:
+                        planned.append(_Planned(schedule, key, fire, "", None))  # a digest asks no question
+                    elif fire == fires[-1] and now - fire <= grace:
                         picked = await pick_question(conn, self.svc, schedule, key, fire, pools)
                         if picked is None:
                             log.warning("schedule %s: no question matches exam/domain/difficulty", schedule.id)
@@ -242,7 +264,7 @@ class Deliverer:
                         planned.append(_Planned(schedule, key, fire, picked.question.id, None, picked.note))
                     else:
                         why = (
-                            f"missed by more than the {minutes}-minute grace window"
+                            f"missed by more than {window} grace window"
                             if fire == fires[-1]
                             else "missed, and a later run was due as well (only the latest is posted)"
                         )
@@ -264,7 +286,7 @@ class Deliverer:
                     if new_id is not None:
                         jobs.append(
                             Job(
-                                new_id, key, "prompt", schedule.platform, schedule.workspace, schedule.channel,
+                                new_id, key, schedule.kind, schedule.platform, schedule.workspace, schedule.channel,
                                 schedule.id, nonce_for(key),
                             )
                         )  # fmt: skip
@@ -353,7 +375,7 @@ class Deliverer:
                 if row.message_id:
                     await self._mark_posted(conn, row.id, row.kind, row.message_id, now, row.schedule_id)
                     continue
-                limit = self.grace if row.kind == "prompt" else REVEAL_RETRY
+                limit = {"prompt": self.grace, "digest": max(self.grace, DIGEST_GRACE)}.get(row.kind, REVEAL_RETRY)
                 if now - row.due_at > limit:
                     await outbox.mark_failed(conn, row.id, f"not posted within {limit} of its time")
                     continue
@@ -370,6 +392,8 @@ class Deliverer:
             try:
                 if job.kind == "prompt":
                     reply = await build_prompt(self.svc, job.id, now)
+                elif job.kind == "digest":
+                    reply = await build_digest(self.svc, job.id)
                 else:
                     reply, answers = await build_reveal(self.svc, job.id)
                     await feed_practice(self.svc, job.id, answers, now)
@@ -393,6 +417,8 @@ class Deliverer:
                 counts.posted.append((job.kind, job.channel))
                 if job.kind == "prompt":
                     counts.prompts += 1
+                elif job.kind == "digest":
+                    counts.digests += 1
                 else:
                     counts.reveals += 1
                     await close_prompt(self.svc, self.sender, job.id)
@@ -535,7 +561,7 @@ def _row(
     return {
         "focus_note": note,
         "key": key,
-        "kind": "prompt",
+        "kind": schedule.kind,
         "schedule_id": schedule.id,
         "platform": schedule.platform,
         "workspace": schedule.workspace,

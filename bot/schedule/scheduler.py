@@ -172,7 +172,7 @@ class ScheduleService:
     async def _wake(self) -> None:
         try:
             counts = await self.deliver_due()
-            if counts.prompts or counts.reveals or counts.skipped:
+            if counts.prompts or counts.reveals or counts.digests or counts.skipped:
                 log.info("delivered: %s", counts.as_json())
         except Exception:
             log.exception("delivering due prompts failed")

@@ -95,15 +95,20 @@ async def by_message(conn: AsyncConnection, platform: str, message_id: str) -> D
 async def last_prompt_dues(
     conn: AsyncConnection, schedule_ids: Sequence[int], until: dt.datetime
 ) -> dict[int, dt.datetime]:
-    """When each schedule's latest cron prompt up to `until` was due (previews excluded): where catching
-    up starts. Rows after `until` (written by a pass run with a clock ahead, before it was set back) do
-    not count, or they would hide every run until then. One query for a chunk of schedules, by the
-    (schedule_id, due_at) index; a schedule that never posted is absent."""
+    """When each schedule's latest cron run (a prompt, or a digest) up to `until` was due (previews
+    excluded): where catching up starts. Rows after `until` (written by a pass run with a clock ahead,
+    before it was set back) do not count, or they would hide every run until then. One query for a
+    chunk of schedules, by the (schedule_id, due_at) index; a schedule that never posted is absent."""
     if not schedule_ids:
         return {}
     rows = await conn.execute(
         select(T.schedule_id, func.max(T.due_at))
-        .where(T.schedule_id.in_(schedule_ids) & (T.kind == "prompt") & ~T.key.like("preview:%") & (T.due_at <= until))
+        .where(
+            T.schedule_id.in_(schedule_ids)
+            & T.kind.in_(("prompt", "digest"))
+            & ~T.key.like("preview:%")
+            & (T.due_at <= until)
+        )
         .group_by(T.schedule_id)
     )
     return {int(schedule_id): due for schedule_id, due in rows.all() if due is not None}

@@ -803,3 +803,79 @@ async def channel_most_missed(
         .limit(top)
     )
     return [(q, int(n), int(m)) for q, n, m in (await conn.execute(stmt)).all()]
+
+
+# -- a group's week (the weekly digest, issue 18) ----------------------------------------------------
+# A digest's week ends at an arbitrary local time, not at a UTC midnight, so these read the week's
+# answers themselves (by the answer-time index) rather than the daily counts; a week is bounded, and a
+# digest is read once a week per channel.
+
+
+@dataclass(frozen=True, slots=True)
+class WindowTally:
+    """One member's answers in one exam domain within a window."""
+
+    member_id: int
+    user_id: str
+    display_name: str
+    timezone: str | None
+    exam: str
+    domain: str
+    answered: int
+    correct: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionTally:
+    question_id: str
+    exam: str
+    answered: int
+    wrong: int
+
+
+def _window(platform: str, workspace: str, start: dt.datetime, end: dt.datetime) -> Any:
+    return (
+        (members.c.platform == platform)
+        & (members.c.workspace == workspace)
+        & (practice_answers.c.answered_at >= start)
+        & (practice_answers.c.answered_at < end)
+    )
+
+
+async def window_tallies(
+    conn: AsyncConnection, platform: str, workspace: str, start: dt.datetime, end: dt.datetime
+) -> list[WindowTally]:
+    """Per member, exam and domain: answers and correct answers of a workspace's members in [start, end)."""
+    correct = func.sum(case((practice_answers.c.correct, 1), else_=0))
+    stmt = (
+        select(
+            members.c.id, members.c.user_id, members.c.display_name, members.c.timezone,
+            practice_answers.c.exam, practice_answers.c.domain, func.count(), correct,
+        )
+        .select_from(members.join(practice_answers, practice_answers.c.member_id == members.c.id))
+        .where(_window(platform, workspace, start, end))
+        .group_by(
+            members.c.id, members.c.user_id, members.c.display_name, members.c.timezone,
+            practice_answers.c.exam, practice_answers.c.domain,
+        )
+    )  # fmt: skip
+    rows = (await conn.execute(stmt)).all()
+    return [WindowTally(int(i), u, name, tz, e, d, int(n), int(c or 0)) for i, u, name, tz, e, d, n, c in rows]
+
+
+async def question_tallies(
+    conn: AsyncConnection, platform: str, workspace: str, start: dt.datetime, end: dt.datetime, *, top: int = 5
+) -> list[QuestionTally]:
+    """The questions a workspace's members missed most in [start, end): most wrong answers first, then
+    the higher miss rate (fewer answers), then the question id, so a tie always reads the same."""
+    wrong = func.sum(case((practice_answers.c.correct, 0), else_=1))
+    stmt = (
+        select(practice_answers.c.question_id, practice_answers.c.exam, func.count().label("n"), wrong.label("w"))
+        .select_from(members.join(practice_answers, practice_answers.c.member_id == members.c.id))
+        .where(_window(platform, workspace, start, end))
+        .group_by(practice_answers.c.question_id, practice_answers.c.exam)
+        .having(wrong > 0)
+        .order_by(wrong.desc(), func.count().asc(), practice_answers.c.question_id)
+        .limit(top)
+    )
+    return [QuestionTally(q, e, int(n), int(w)) for q, e, n, w in (await conn.execute(stmt)).all()]

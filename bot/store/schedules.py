@@ -31,10 +31,15 @@ class Schedule:
     created_at: dt.datetime
     updated_at: dt.datetime
     focus: str = "weighted"  # weakest | weighted | even, when `domain` is not set (bot/schedule/focus.py)
+    kind: str = "prompt"
+    """`prompt` (a practice question) or `digest` (the group's week, issue 18)."""
 
     def public(self) -> dict[str, object]:
         """What the audit log keeps of a schedule: its configuration, not its counters."""
-        keep = ("channel", "exam", "cron", "timezone", "reveal_minutes", "domain", "difficulty", "focus", "paused")
+        if self.kind == "digest":
+            keep: tuple[str, ...] = ("kind", "channel", "cron", "timezone", "paused")
+        else:
+            keep = ("channel", "exam", "cron", "timezone", "reveal_minutes", "domain", "difficulty", "focus", "paused")
         return {k: v for k, v in asdict(self).items() if k in keep}
 
 
@@ -48,16 +53,18 @@ async def get(conn: AsyncConnection, schedule_id: int) -> Schedule | None:
     return Schedule(**row) if row else None
 
 
-async def in_workspace(conn: AsyncConnection, platform: str, workspace: str) -> list[Schedule]:
+async def in_workspace(conn: AsyncConnection, platform: str, workspace: str, kind: str = "prompt") -> list[Schedule]:
+    """A workspace's schedules of one kind (prompt schedules unless told), oldest first."""
     rows = await conn.execute(
         select(schedules)
-        .where((schedules.c.platform == platform) & (schedules.c.workspace == workspace))
+        .where((schedules.c.platform == platform) & (schedules.c.workspace == workspace) & (schedules.c.kind == kind))
         .order_by(schedules.c.id)
     )
     return [Schedule(**r) for r in rows.mappings()]
 
 
 async def active(conn: AsyncConnection) -> list[Schedule]:
+    """Every schedule not paused, of either kind: the scheduler wakes for both."""
     rows = await conn.execute(_COLUMNS.where(schedules.c.paused.is_(False)).order_by(schedules.c.id))
     return [Schedule(*row) for row in rows]
 

@@ -269,6 +269,8 @@ schedules = Table(
     Column("updated_at", UTCDateTime(), nullable=False),
     # weakest | weighted | even: how a prompt's domain is drawn when `domain` is not set (issue 18)
     Column("focus", String(16), nullable=False, server_default="weighted"),
+    # prompt | digest (issue 18): a digest posts the group's week on a weekly cron; exam and reveal unused
+    Column("kind", String(16), nullable=False, server_default="prompt"),
     Index("ix_schedules_place", "platform", "workspace", "channel"),
 )
 
@@ -277,7 +279,7 @@ schedule_deliveries = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("key", String(120), nullable=False),
-    Column("kind", String(16), nullable=False),  # prompt | reveal
+    Column("kind", String(16), nullable=False),  # prompt | reveal | digest
     Column("schedule_id", Integer, ForeignKey("schedules.id", ondelete="SET NULL"), nullable=True),
     Column("prompt_id", Integer, ForeignKey("schedule_deliveries.id", ondelete="CASCADE"), nullable=True),
     Column("platform", String(16), nullable=False),

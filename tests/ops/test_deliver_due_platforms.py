@@ -49,7 +49,13 @@ def test_each_platform_s_schedules_go_to_that_platform_once(
     env = {"DISCORD_TOKEN": fake_discord.token, "SLACK_BOT_TOKEN": "xoxb-1-cron", "SLACK_SIGNING_SECRET": "s3cret"}
     first = deliver(sqlite_url, **env)
     assert first.exit_code == 0, first.output
-    assert json.loads(first.output.splitlines()[-1]) == {"prompts": 3, "reveals": 0, "reminders": 0, "skipped": 0}
+    assert json.loads(first.output.splitlines()[-1]) == {
+        "prompts": 3,
+        "reveals": 0,
+        "digests": 0,
+        "reminders": 0,
+        "skipped": 0,
+    }
     discord_posts = [m for m in fake_discord.messages.values() if m["channel_id"] == str(channel)]
     slack_posts = fake_slack.messages.get("C0DAILY", [])
     assert len(discord_posts) == 1 and discord_posts[0].get("nonce")

@@ -41,7 +41,13 @@ async def test_done_when_flow(database_url: str, catalog: Catalog) -> None:
         assert refused.title == "That didn't work" and "Only moderators" in refused.text
 
         clock.set(at("2026-11-29T09:00:00+01:00"))  # Sunday
-        assert (await rt.schedule.deliver_due()).as_json() == {"prompts": 0, "reveals": 0, "reminders": 0, "skipped": 0}
+        assert (await rt.schedule.deliver_due()).as_json() == {
+            "prompts": 0,
+            "reveals": 0,
+            "reminders": 0,
+            "digests": 0,
+            "skipped": 0,
+        }
         assert poster.posts == []
 
         clock.set(at("2026-11-30T09:00:00+01:00"))  # Monday, the next run
@@ -81,7 +87,13 @@ async def test_done_when_flow(database_url: str, catalog: Catalog) -> None:
         assert ("Most picked wrong answer" in reveal.text) == (right < len(final))
         assert "closed" in (poster.edits[-1][1].title or "")  # the prompt lost its buttons
         assert not poster.edits[-1][1].buttons
-        assert (await rt.schedule.deliver_due()).as_json() == {"prompts": 0, "reveals": 0, "reminders": 0, "skipped": 0}
+        assert (await rt.schedule.deliver_due()).as_json() == {
+            "prompts": 0,
+            "reveals": 0,
+            "reminders": 0,
+            "digests": 0,
+            "skipped": 0,
+        }
         late = await core.handle(Action(person("eve"), prompt.buttons[0].action_id))
         assert "revealed" in late.text
         async with rt.services.engine.connect() as conn:

@@ -281,7 +281,7 @@ async def _assert_reads_match_a_recount(engine: AsyncEngine) -> None:
                     }
             times = [a[6] for a in mine]
             for zone in ZONES:
-                marks = await stats._day_marks(conn, member_id, ZoneInfo(zone))
+                marks = await stats.day_marks(conn, member_id, ZoneInfo(zone))
                 local = {t.astimezone(ZoneInfo(zone)).date() for t in times}
                 assert {t.astimezone(ZoneInfo(zone)).date() for t in marks} == local, zone
                 for now in (NOW, FIRST + dt.timedelta(days=20, hours=23, minutes=59)):

@@ -173,6 +173,7 @@ async def test_a_weekday_prompt_from_schedule_to_reveal(
         "prompts": 0,
         "reveals": 0,
         "reminders": 0,
+        "digests": 0,
         "skipped": 0,
     }
     assert channel_posts(fake, study, mark) == []

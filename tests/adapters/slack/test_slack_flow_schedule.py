@@ -163,6 +163,7 @@ async def test_weekday_prompt_presses_count_reveal_and_no_doubles(
         "prompts": 0,
         "reveals": 0,
         "reminders": 0,
+        "digests": 0,
         "skipped": 0,
     }
     assert len(posts(fake_slack)) == 2  # one prompt, one reveal
