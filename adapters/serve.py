@@ -167,12 +167,21 @@ async def rest_posters(settings: Settings) -> AsyncIterator[list[Poster]]:
             web = AsyncWebClient(base_url=AsyncWebClient.BASE_URL)  # read when called (tests point it at a fake)
             posters.append(WorkspacePosters(web, SlackInstallations(engine, cipher, SystemClock())))
         elif settings.slack_bot_token is not None:
+            from slack_sdk.errors import SlackApiError
             from slack_sdk.web.async_client import AsyncWebClient
 
             from adapters.slack.poster import SlackPoster
 
             token = settings.slack_bot_token.get_secret_value()
-            posters.append(SlackPoster(AsyncWebClient(token=token, base_url=AsyncWebClient.BASE_URL)))
+            web = AsyncWebClient(token=token, base_url=AsyncWebClient.BASE_URL)
+            try:
+                await web.auth_test()  # a refused token ends the run here, as Discord's login does
+            except SlackApiError as exc:
+                error = exc.response.get("error")
+                raise ConfigurationError(
+                    [f"SLACK_BOT_TOKEN: Slack refused it ({error}); copy the Bot User OAuth Token (xoxb-…) again"]
+                ) from None
+            posters.append(SlackPoster(web))
         yield posters
 
 

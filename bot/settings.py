@@ -142,11 +142,28 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, value: str) -> str:
         rewritten = async_database_url(value.strip())
+        if "://" not in rewritten:  # not echoed: a mistyped URL may hold a password
+            raise ValueError(
+                "that is not a database URL: give a PostgreSQL URL (postgresql://user:password@host/db) or an "
+                "SQLite file (sqlite:///path/to/studybot.sqlite3)"
+            )
         if not rewritten.startswith(_SUPPORTED):
-            scheme = rewritten.partition("://")[0] or rewritten[:20]
+            scheme = rewritten.partition("://")[0]
             raise ValueError(
                 f"{scheme!r} is not a database studybot can use: give a PostgreSQL URL "
                 "(postgresql://user:password@host/db) or an SQLite file (sqlite:///path/to/studybot.sqlite3)"
+            )
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            port = make_url(rewritten).port
+        except (ArgumentError, ValueError):
+            port = -1
+        if port is not None and not 0 < port < 65536:
+            raise ValueError(
+                "the host or port cannot be read: write it as host:port with a port from 1 to 65535, "
+                "like postgresql://user:password@db.example.com:5432/studybot (an IPv6 host in brackets, [::1])"
             )
         if rewritten != value:
             log.info("STUDYBOT_DATABASE_URL: using %s for a plain URL", rewritten.partition("://")[0])

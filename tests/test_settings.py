@@ -97,3 +97,22 @@ def test_the_shards_a_process_runs() -> None:
     assert here(DISCORD_SHARD_COUNT="4") is None  # every shard in this process
     assert here(DISCORD_SHARD_COUNT="2", DISCORD_SHARD_IDS="1,0") is None
     assert here(DISCORD_SHARD_COUNT="4", DISCORD_SHARD_IDS="3; 1") == (1, 3)
+
+
+@pytest.mark.parametrize(
+    ("url", "said"),
+    [
+        ("postgresql://u:PASSWORDXYZ@127.0.0.1:notaport/db", "the host or port cannot be read"),
+        ("postgresql://u:PASSWORDXYZ@127.0.0.1:99999/db", "the host or port cannot be read"),
+        ("postgresql://u:PASSWORDXYZ@[::1/db", "the host or port cannot be read"),
+        ("::::garbage PASSWORDXYZ", "that is not a database URL"),
+        ("mysql://u:PASSWORDXYZ@h/db", "'mysql' is not a database studybot can use"),
+    ],
+)
+def test_a_database_url_that_cannot_be_read_is_named_without_echoing_it(url: str, said: str) -> None:
+    # These reached the driver before and ended in a traceback (int() of the port, a port over 65535).
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env({"STUDYBOT_DATABASE_URL": url}, env_file=None)
+    text = " ".join(caught.value.problems)
+    assert "STUDYBOT_DATABASE_URL" in text and said in text
+    assert "PASSWORDXYZ" not in text

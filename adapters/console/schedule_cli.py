@@ -51,7 +51,7 @@ def deliver_due(now_text: str | None, as_json: bool) -> None:
     """Deliver whatever is due (prompts, reveals, reminders) once, print what was posted, and exit.
 
     Console schedules are printed here; with platform tokens set, Discord and Slack schedules are posted
-    to their channels, as the running bot would."""
+    to their channels, as the running bot would. Exits 1 when a post failed, each listed with why."""
     from adapters.serve import rest_posters
     from bot.cli import _run, load_settings
     from bot.clock import FixedClock, SystemClock
@@ -62,18 +62,25 @@ def deliver_due(now_text: str | None, as_json: bool) -> None:
     now = parse_now(now_text)
     clock = FixedClock(now) if now is not None else SystemClock()
 
-    async def go() -> tuple[dict[str, int], list[str]]:
+    async def go() -> tuple[dict[str, int], list[str], list[str]]:
         async with rest_posters(settings) as posters, Runtime(settings, clock=clock, posters=posters) as rt:
             result = await rt.schedule.deliver_due()
-            return result.as_json(), [skip_line(s) for s in result.skips]
+            failed = [f"not posted: {kind} in #{channel}: {why}" for kind, channel, why in result.failures]
+            return result.as_json(), [skip_line(s) for s in result.skips], failed
 
-    counts, skips = _run(go)
+    counts, skips, failed = _run(go)
     summary = ", ".join(f"{v} {k}" for k, v in counts.items())
     click.echo(f"delivered: {summary}")
-    for line in skips:
+    for line in [*skips, *failed]:
         click.echo(line)
+    if failed:
+        click.echo(
+            "A post that failed for a passing reason is tried again by the next run after its lease (2 minutes)."
+        )
     if as_json:
         click.echo(json.dumps(counts))
+    if failed:
+        raise SystemExit(1)  # for a cron job: something was not posted
 
 
 def skip_line(skip: Skip) -> str:

@@ -7,6 +7,8 @@ one stores each member's totals at that moment, the season board shows what was 
 
 from __future__ import annotations
 
+import unicodedata
+
 from bot.commands.registry import Registry
 from bot.commands.spec import CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
 from bot.errors import InvalidOption
@@ -28,9 +30,20 @@ async def season_start(req: Request, opts: Options, svc: Services) -> Reply:
         raise InvalidOption("A season needs a name.", 'For example `/studyadmin season start name:"Spring 2027"`.')
     if len(name) > MAX_NAME:
         raise InvalidOption(f"That name has {len(name)} characters.", f"Keep it to {MAX_NAME} or fewer.")
+    hidden = next((i for i, ch in enumerate(name) if unicodedata.category(ch) in ("Cc", "Cf")), None)
+    if hidden is not None:
+        raise InvalidOption(
+            f"That name holds a control or invisible character at position {hidden + 1}.",
+            "Type the name again with letters, digits, spaces and punctuation only.",
+        )
     ident = req.identity
     async with svc.engine.begin() as conn:
         before = await season_store.current(conn, ident.platform, ident.workspace)
+        if before is not None and before.name.casefold() == name.casefold():
+            raise InvalidOption(
+                f"Season {bold(esc(before.name))} is already the current one.",
+                'Give the new season a name of its own, like `name:"Spring 2027"`; nothing was changed.',
+            )
         season = await season_store.start(conn, ident.platform, ident.workspace, name, ident.user_id, req.at)
         await audit(conn, req, "season.start", f"season {season.id}", before and before.name, name)
     ended = f" Season {bold(esc(before.name))} has ended; its answers still count in `period:all`." if before else ""
@@ -49,7 +62,7 @@ async def season_list(req: Request, opts: Options, svc: Services) -> Reply:
     if not found:
         return Reply(title="Seasons", text="No season has started here yet.", ephemeral=True)
     lines = [
-        f"{bold(esc(s.name))}: since {s.started_at:%a %d %b %Y} (UTC)" + (" (current)" if index == 0 else "")
+        f"{bold(esc(s.name))}: since {s.started_at:%a %d %b %Y %H:%M} (UTC)" + (" (current)" if index == 0 else "")
         for index, s in enumerate(found)
     ]
     return Reply(title="Seasons", text="Newest first:\n" + bullets(lines), ephemeral=True)

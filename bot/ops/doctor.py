@@ -122,7 +122,10 @@ async def _database(settings: Settings, clock: Clock) -> tuple[list[Finding], di
         what, _sep, fix = unfit.partition(": ")[2].partition(": ")  # "VARIABLE: what: fix"
         return [Finding("database", what, fix or "see .env.example")], {}
     path = sqlite_path(settings.database_url)
-    if path is not None and not path.is_file():
+    if path is not None and path.exists() and not path.is_file():
+        what = "a folder" if path.is_dir() else "not a regular file"
+        return [Finding("database", f"{where} is {what}", "point STUDYBOT_DATABASE_URL at a file, not a folder")], {}
+    if path is not None and not path.exists():
         return [Finding("database", f"{where} does not exist yet; the first start creates it")], {}
     if path is not None:
         unusable = inspect_sqlite(path).problem

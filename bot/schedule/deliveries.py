@@ -75,6 +75,7 @@ class Counts:
     failed: int = 0
     posted: list[tuple[str, str]] = field(default_factory=list)  # (kind, channel) in order
     skips: list[Skip] = field(default_factory=list)
+    failures: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, channel, why) not posted
 
     def as_json(self) -> dict[str, int]:
         return {
@@ -401,6 +402,7 @@ class Deliverer:
                 log.exception("building %s %s failed", job.kind, job.key)
                 await self._finish(job, PostResult(PostOutcome.FAILED, detail="could not build the message"), now)
                 counts.failed += 1
+                counts.failures.append((job.kind, job.channel, "could not build the message (see the log)"))
                 return PostResult(PostOutcome.FAILED)
             poster = self.sender.poster(job.platform)
             recorded = isinstance(poster, KnowsItsIds)
@@ -424,6 +426,7 @@ class Deliverer:
                     await close_prompt(self.svc, self.sender, job.id)
             else:
                 counts.failed += 1
+                counts.failures.append((job.kind, job.channel, result.detail or result.outcome.value))
         return result
 
     async def _finish(self, job: Job, result: PostResult, now: dt.datetime, *, recorded: bool = False) -> None:

@@ -86,3 +86,20 @@ def test_a_refused_discord_token_ends_the_run_before_anything_is_claimed(
             assert conn.execute(select(func.count()).select_from(schedule_deliveries)).scalar_one() == 0
     finally:
         engine.dispose()
+
+
+def test_a_refused_slack_token_ends_the_run_before_anything_is_claimed(sqlite_url: str, fake_slack: FakeSlack) -> None:
+    add_schedule(sqlite_url, "slack", TEAM_ID, "C0DAILY")
+    result = deliver(sqlite_url, SLACK_BOT_TOKEN="junk", SLACK_SIGNING_SECRET="s3cret")
+    assert result.exit_code == 2, result.output
+    assert "SLACK_BOT_TOKEN: Slack refused it (invalid_auth)" in result.output and "junk" not in result.output
+    assert outbox(sqlite_url) == []
+
+
+def test_a_post_that_fails_is_listed_and_the_run_exits_1(sqlite_url: str, fake_slack: FakeSlack) -> None:
+    fake_slack.add_channel("C0OUT", "out", member=False)  # Slack answers not_in_channel
+    add_schedule(sqlite_url, "slack", TEAM_ID, "C0OUT")
+    result = deliver(sqlite_url, SLACK_BOT_TOKEN="xoxb-1-cron", SLACK_SIGNING_SECRET="s3cret")
+    assert result.exit_code == 1, result.output  # for a cron job: something was not posted
+    assert "not posted: prompt in #C0OUT: not_in_channel" in result.output
+    assert json.loads(result.output.splitlines()[-1])["prompts"] == 0

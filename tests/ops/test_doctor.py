@@ -6,6 +6,7 @@ The platform checks run the real discord.py and slack_sdk clients against the fa
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -81,6 +82,14 @@ def test_an_unreachable_database_is_a_problem_with_its_fix() -> None:
     assert result.exit_code == 1
     assert "FAIL  database:" in result.output and "fix: check that PostgreSQL is running there" in result.output
     assert "secret" not in result.output
+
+
+def test_a_database_path_that_is_a_folder_is_a_problem(tmp_path: Path) -> None:
+    folder = tmp_path / "studybot.sqlite3"
+    folder.mkdir()
+    result = doctor(STUDYBOT_DATABASE_URL=f"sqlite+aiosqlite:///{folder}")
+    assert result.exit_code == 1, result.output  # it said "does not exist yet" and "No problems found."
+    assert f"FAIL  database: SQLite file {folder} is a folder" in result.output
 
 
 def test_bad_settings_are_listed() -> None:

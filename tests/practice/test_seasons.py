@@ -71,6 +71,8 @@ async def test_a_season_counts_from_its_start_and_resets_nothing(database_url: s
             "1. **Bob**: 2 correct of 2"
         )
         clock.advance(dt.timedelta(days=1))
+        again = await core.handle_line(MOD, '/studyadmin season start name:"spring 2027"')
+        assert again.title == ERROR and "is already the current one" in again.text
         second = await core.handle_line(MOD, "/studyadmin season start name:Summer")
         assert "Season **Spring 2027** has ended" in second.text
         assert "No answers in this period yet" in (await core.handle_line(ada, "/leaderboard period:season")).text
@@ -96,6 +98,10 @@ async def test_bad_season_starts_change_nothing(database_url: str, catalog: Cata
         assert member.title != "Season started" and "moderator" in member.text.lower()
         assert blank.title == ERROR and "needs `name`" in blank.text
         assert long.title == ERROR
+        escape = await core.handle_line(MOD, '/studyadmin season start name:"a\x1b[31mRED"')
+        flipped = await core.handle_line(MOD, '/studyadmin season start name:"abc\u202edef"')
+        assert escape.title == ERROR and "control or invisible character at position 2" in escape.text
+        assert flipped.title == ERROR and "position 4" in flipped.text
         async with rt.services.engine.connect() as conn:
             assert (await conn.execute(select(func.count()).select_from(seasons))).scalar_one() == 0
 
