@@ -12,13 +12,14 @@ from bot.catalog.models import Exam
 from bot.markup import bold, bullets, code, esc
 from bot.practice import texts
 from bot.practice.engine import member_zone
-from bot.practice.scoring import domain_scores, readiness, streak
+from bot.practice.scoring import Readiness, domain_scores, readiness, streak, wilson
 from bot.replies import Field, Reply
 from bot.requests import Identity
 from bot.services import Services
 from bot.store import members as member_store
 from bot.store import practice as store
 from bot.store.db import reading
+from bot.words import plural
 
 WEAK_MIN_ANSWERS = 3
 PERIODS = {"week": dt.timedelta(days=7), "month": dt.timedelta(days=30), "all": None}
@@ -36,7 +37,12 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
             return _empty(code_)
         zone = member_zone(member, svc)
         times = await _day_marks(conn, member.id, ZoneInfo(zone))
-        cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_)
+        held = svc.questions.held_out_ids(code_)
+        cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_, skip=held)
+        finals: dict[str, store.FinalResult] = {}
+        for result in await store.final_results(conn, member.id):
+            finals.setdefault(result.exam, result)  # newest first: the latest final of each exam
+        latest = await store.last_answers(conn, member.id)
     answered = sum(n for _e, _d, n, _c in rows)
     correct = sum(c for _e, _d, _n, c in rows)
     by_exam: dict[str, dict[str, tuple[int, int]]] = {}
@@ -69,11 +75,7 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
                     weak.append((score.share, e, score.name, score.answered))
         r = readiness(scores)
         if r.share is not None:
-            ready_lines.append(
-                f"{code(e)}: {bold(texts.percent(r.share))}, resting on {r.answered} answers covering "
-                f"{r.domains_covered} of {r.domains_total} domains ({r.covered_weight}% of the exam's weight): "
-                f"{r.evidence}"
-            )
+            ready_lines.append(_readiness_line(e, r, finals.get(e), latest.get(e), now, zone))
     fields.append(Field("By exam", bullets(exam_lines)))
     fields.append(Field("By domain", bullets(domain_lines[:30])))
     if weak:
@@ -88,6 +90,39 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
         fields.append(Field("Readiness (estimate)", bullets(ready_lines)))
     footer = f"Days are counted in {zone}." + ("" if member.timezone else " Set yours with `/profile timezone:`.")
     return Reply(title=f"Stats of {identity.user_name}", fields=tuple(fields), footer=footer, ephemeral=True)
+
+
+def _readiness_line(
+    exam: str, r: Readiness, final: store.FinalResult | None, last: dt.datetime | None, now: dt.datetime, zone: str
+) -> str:
+    """An exam's readiness as a range with the evidence under it: the latest final mock first (its
+    questions were new to the member, so it is the fairest test), then every answer by domain, and how
+    recent they are."""
+    parts = []
+    if final is not None:
+        lo, hi = wilson(final.correct, final.total)
+        parts.append(
+            f"rests first on your final mock of {final.finished_at.astimezone(ZoneInfo(zone)):%a %d %b}: "
+            f"{bold(f'{final.correct} of {final.total} right')}, so likely {texts.percent(lo)} to {texts.percent(hi)}"
+        )
+    practice = f"likely {texts.percent(r.low)} to {texts.percent(r.high)}"
+    parts.append(
+        (f"all your answers put it at {practice}" if final is not None else bold(practice))
+        + f" by the guide's weights, from {plural(r.answered, 'answer')} covering {r.domains_covered} of "
+        f"{r.domains_total} domains: {r.evidence}"
+    )
+    if last is not None:
+        parts.append(f"last answer {_ago(last, now)}")
+    if r.thin:
+        parts.append("too few answers to say in " + ", ".join(f"{esc(name)} ({n})" for name, n in r.thin))
+    return f"{code(exam)}: " + "; ".join(parts)
+
+
+def _ago(at: dt.datetime, now: dt.datetime) -> str:
+    days = (now - at).days
+    if days < 1:
+        return "within the last day"
+    return f"{plural(days, 'day')} ago"
 
 
 SLOT = dt.timedelta(minutes=15)  # every UTC offset in use is a multiple of it, and so is every change
