@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.actions import ActionId
 from bot.commands.registry import Registry
-from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType
+from bot.commands.spec import ActionSpec, Choice, CommandSpec, DeliveryJob, Options, OptionSpec, OptionType
 from bot.errors import StaleAction
 from bot.features import review_plan
 from bot.features.choices import EXAM_CODES
-from bot.practice import due, mock_run, stats
+from bot.practice import due, mock_run, review_dm, stats
 from bot.practice.engine import (
     ANSWER,
     ANSWER_SELECT,
@@ -193,6 +195,11 @@ async def leaderboard_command(req: Request, opts: Options, svc: Services) -> Rep
     return await stats.board(svc, req.identity, req.at, opts.get("period", "week"), exam)
 
 
+async def send_review_dms(svc: Services, now: dt.datetime) -> int:
+    """The delivery run's share for reviews: the opt-in DM when reviews are due."""
+    return await review_dm.deliver_review_dms(svc, svc.posters, now)
+
+
 def _exam_option(required: bool = False) -> OptionSpec:
     return OptionSpec(
         "exam", OptionType.STRING, "Exam code, like SAA-C03", required=required, choices_source=EXAM_CODES
@@ -200,6 +207,7 @@ def _exam_option(required: bool = False) -> OptionSpec:
 
 
 def register(registry: Registry) -> None:
+    registry.delivery_job(DeliveryJob("review reminders", send_review_dms))
     registry.command(
         CommandSpec(
             ("practice",),
