@@ -107,19 +107,14 @@ async def take_break(req: Request, opts: Options, svc: Services) -> Reply:
                 f"That break is {(end - start).days + 1} days long.", f"Take at most {plans.MAX_BREAK_DAYS} days."
             )
         held = svc.questions.held_out_ids()
-        _plan, moved, days = await plans.take_break(conn, member.id, max(start, today), end, req.at, zone, held)
+        plan, waiting = await plans.take_break(conn, member.id, max(start, today), end, req.at, zone, held)
     back = end + dt.timedelta(days=1)
-    spread = (
-        f"{plural(moved, 'card')} due by then {'comes' if moved == 1 else 'come'} back spread over "
-        f"{plural(days, 'day')} from "
-        f"{back:%a %d %b}, oldest first."
-        if moved
-        else "No card falls due before it ends."
-    )
+    days = plans.spread_days(plan)
     return Reply(
         title="Break set",
         text=f"{bold(f'Reviews pause from {max(start, today):%a %d %b} to {end:%a %d %b}')}, and so do review DMs. "
-        f"{spread} End it early with `/review resume`.",
+        f"From {back:%a %d %b}, what is due by then ({plural(waiting, 'card')} as things stand) comes back "
+        f"spread over {plural(days, 'day')}, oldest first. End it early with `/review resume`.",
         ephemeral=True,
     )
 
@@ -131,7 +126,18 @@ async def resume(req: Request, opts: Options, svc: Services) -> Reply:
         plan = await plan_store.get(conn, member.id)
         if not plan.on_break(today) and (plan.break_from is None or plan.break_from <= today):
             return Reply(title="No break", text="You are not on a break: `/review` serves what is due.", ephemeral=True)
-        await plan_store.save(conn, member.id, req.at, break_from=None, break_to=None)
+        if plan.on_break(today):
+            await plans.settle(
+                conn, member.id, plan, today, req.at, member_zone(member, svc), svc.questions.held_out_ids(), early=True
+            )
+        else:
+            await plan_store.save(conn, member.id, req.at, break_from=None, break_to=None)
+    if not plan.on_break(today):
+        return Reply(
+            title="Break called off",
+            text="Your coming break is off: `/review` goes on serving what is due, up to your daily cap.",
+            ephemeral=True,
+        )
     return Reply(
         title="Break ended",
         text="Reviews are back: `/review` serves what is due, oldest first, up to your daily cap.",

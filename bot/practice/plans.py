@@ -60,16 +60,39 @@ async def take_break(
     now: dt.datetime,
     zone: str,
     held_out: frozenset[str],
-) -> tuple[plan_store.ReviewPlan, int, int]:
-    """Store the break and spread the cards due before it ends over the days after it; returns the plan,
-    how many cards moved and over how many days."""
+) -> tuple[plan_store.ReviewPlan, int]:
+    """Store the break; returns the plan and how many cards fall due before it ends (as things stand)."""
     plan = await plan_store.save(conn, member_id, now, break_from=start, break_to=end)
-    begins, _ = day_bounds(start, zone)
     resume, _ = day_bounds(end + dt.timedelta(days=1), zone)
-    # A break that starts today also takes what is overdue now: otherwise it would all be due at once after.
-    since = None if begins <= now else begins
-    cards = await plan_store.cards_due_before(conn, member_id, since, resume, held_out)
-    days = min(MAX_SPREAD_DAYS, (end - start).days + 1)
+    return plan, len(await plan_store.cards_due_before(conn, member_id, None, resume, held_out))
+
+
+def spread_days(plan: plan_store.ReviewPlan) -> int:
+    assert plan.break_from is not None and plan.break_to is not None
+    return max(1, min(MAX_SPREAD_DAYS, (plan.break_to - plan.break_from).days + 1))
+
+
+async def settle(
+    conn: AsyncConnection,
+    member_id: int,
+    plan: plan_store.ReviewPlan,
+    today: dt.date,
+    now: dt.datetime,
+    zone: str,
+    held_out: frozenset[str],
+    *,
+    early: bool = False,
+) -> plan_store.ReviewPlan:
+    """End a break that is over (or, `early`, one going on): clear it and spread the backlog, every card
+    due by the end of today, over as many days as the break lasted (at most two weeks) from today, in due
+    order. The clearing is a compare-and-set on the stored break, so two requests (or processes) that
+    both see it over spread the cards once."""
+    if plan.break_from is None or plan.break_to is None or not (early or plan.break_to < today):
+        return plan
+    if not await plan_store.clear_break(conn, member_id, plan.break_from, plan.break_to, now):
+        return await plan_store.get(conn, member_id)
+    _start, tomorrow = day_bounds(today, zone)
+    cards = await plan_store.cards_due_before(conn, member_id, None, tomorrow, held_out)
     if cards:
-        await plan_store.move_cards(conn, spread(cards, end + dt.timedelta(days=1), days, zone))
-    return plan, len(cards), days
+        await plan_store.move_cards(conn, spread(cards, today, spread_days(plan), zone))
+    return await plan_store.get(conn, member_id)

@@ -65,6 +65,9 @@ async def deliver_review_dms(svc: Services, posters: Posters, now: dt.datetime) 
             continue
         if wishes.get(member.id, NotifySettings()).blocks("review_dms", now) is not None:
             continue
+        if plan.break_to is not None and plan.break_to < local.date():
+            async with svc.engine.begin() as conn:  # back from a break: its backlog spread first
+                plan = await plans.settle(conn, member.id, plan, local.date(), now, zone, held)
         key = dm_key(member.id, local.date())
         async with reading(svc.engine) as conn:
             if await is_claimed(conn, key):

@@ -90,6 +90,20 @@ async def save(conn: AsyncConnection, member_id: int, now: dt.datetime, **change
     return new
 
 
+async def clear_break(conn: AsyncConnection, member_id: int, start: dt.date, end: dt.date, now: dt.datetime) -> bool:
+    """End the stored break if it is still the one from `start` to `end`; False when someone else did."""
+    result = await conn.execute(
+        update(review_plans)
+        .where(
+            (review_plans.c.member_id == member_id)
+            & (review_plans.c.break_from == start)
+            & (review_plans.c.break_to == end)
+        )
+        .values(break_from=None, break_to=None, updated_at=now)
+    )
+    return bool(result.rowcount)
+
+
 async def with_due_dm(conn: AsyncConnection) -> list[tuple[Member, ReviewPlan]]:
     """Every member who asked for a DM when reviews are due, with their plan."""
     stmt = (

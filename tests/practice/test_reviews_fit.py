@@ -229,21 +229,33 @@ async def test_a_break_pauses_reviews_and_spreads_the_backlog_over_the_days_afte
     assert (await core.handle_line(ada, "/review resume")).title == "No break"
     taken = await core.handle_line(ada, "/review break from:2026-11-23 to:2026-11-26")
     assert taken.title == "Break set", taken.text
-    assert "10 cards due by then come back spread over 4 days from Fri 27 Nov" in to_plain(taken.text)
+    assert "From Fri 27 Nov, what is due by then (10 cards as things stand) comes back spread over 4 days" in to_plain(
+        taken.text
+    )
     clock.set(dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC))
     paused = await core.handle_line(ada, "/review")
     assert paused.title == "On a break" and "Thu 26 Nov" in paused.text
-    due_per_day = []
-    async with core.services.engine.connect() as conn:
-        ada_id = (await conn.execute(select(members.c.id))).scalar_one()
-        for day in range(27, 31):
-            end = dt.datetime(2026, 11, day, 23, 59, tzinfo=dt.UTC)
-            due_per_day.append((await practice_store.card_counts(conn, ada_id, end))[1])
-    assert due_per_day == [3, 5, 8, 10]  # a few a day, not all ten on the first day back
+
+    async def due_per_day(first: int) -> list[int]:
+        async with core.services.engine.connect() as conn:
+            ada_id = (await conn.execute(select(members.c.id))).scalar_one()
+            ends = [dt.datetime(2026, 11, day, 23, 59, tzinfo=dt.UTC) for day in range(first, first + 4)]
+            return [(await practice_store.card_counts(conn, ada_id, end))[1] for end in ends]
+
     clock.set(dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC))
+    back = await core.handle_line(ada, "/review")
+    assert back.title and back.title.startswith("Review"), back.text
+    assert await due_per_day(27) == [3, 5, 8, 10]  # a few a day, not all ten on the first day back
     assert (await core.handle_line(ada, "/review")).title.startswith("Review")  # type: ignore[union-attr]
+
     assert (await core.handle_line(ada, "/review break from:2026-12-10 to:2026-12-12")).title == "Break set"
+    assert (await core.handle_line(ada, "/review resume")).title == "Break called off"
+    assert (await core.handle_line(ada, "/review break from:2026-11-27 to:2026-11-28")).title == "Break set"
+    assert (await core.handle_line(ada, "/review")).title == "On a break"
     assert (await core.handle_line(ada, "/review resume")).title == "Break ended"
+    # Ended early, the cards due today come back spread over the two days the break was to last.
+    assert await due_per_day(27) == [2, 5, 8, 10]
+    assert (await core.handle_line(ada, "/review")).title.startswith("Review")  # type: ignore[union-attr]
 
 
 async def test_the_due_dm_is_opt_in_once_a_day_outside_quiet_hours_and_once_across_restarts(
