@@ -110,10 +110,10 @@ async def test_practice_and_group_prompts_never_serve_the_held_out_slice(runtime
 
 
 async def test_a_final_mock_never_repeats_a_question_the_member_met_elsewhere(
-    sqlite_url: str, clock: FixedClock, catalog: Catalog
+    database_url: str, clock: FixedClock, catalog: Catalog
 ) -> None:
     ada = person()
-    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
         core, svc = rt.core, rt.services
         slice_ = [q.id for q in svc.questions.final_pool("SAA-C03")]
         question = await practice_single(core, ada)
@@ -148,7 +148,7 @@ async def test_a_final_mock_never_repeats_a_question_the_member_met_elsewhere(
         assert "rests first on your final mock of Mon 23 Nov: 8 of 10 right, so likely 49% to 94%" in ready, ready
 
     clock.advance(dt.timedelta(days=1))
-    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
         core = rt.core
         reply = await core.handle_line(ada, "/mock exam:SAA-C03 final:true")
         text = to_plain(reply.text)
@@ -193,10 +193,10 @@ async def test_every_review_shows_the_options_in_a_fresh_order_and_grades_what_w
 
 
 async def test_a_daily_cap_carries_the_rest_over_oldest_first_and_survives_a_restart(
-    sqlite_url: str, clock: FixedClock, catalog: Catalog
+    database_url: str, clock: FixedClock, catalog: Catalog
 ) -> None:
     ada = person()
-    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
         core = rt.core
         bad = await core.handle_line(ada, "/review settings cap:2")
         assert bad.title == ERROR
@@ -214,7 +214,7 @@ async def test_a_daily_cap_carries_the_rest_over_oldest_first_and_survives_a_res
         assert capped.title == "Done for today", capped.text
         assert "You answered 5 reviews today" in to_plain(capped.text) and "3 cards still due" in capped.text
     clock.set(dt.datetime(2026, 11, 24, 0, 30, tzinfo=dt.UTC))  # the next day, in the default timezone
-    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
         review = await rt.core.handle_line(ada, "/review")
         assert question_id(review) == due_order[5]  # carried over: the oldest due comes first
 
@@ -259,7 +259,7 @@ async def test_a_break_pauses_reviews_and_spreads_the_backlog_over_the_days_afte
 
 
 async def test_the_due_dm_is_opt_in_once_a_day_outside_quiet_hours_and_once_across_restarts(
-    sqlite_url: str, clock: FixedClock, catalog: Catalog
+    database_url: str, clock: FixedClock, catalog: Catalog
 ) -> None:
     ada = person()
     poster = FakePoster()
@@ -268,7 +268,7 @@ async def test_the_due_dm_is_opt_in_once_a_day_outside_quiet_hours_and_once_acro
         (job,) = [j for j in rt.core.registry.delivery_jobs if j.name == "review reminders"]
         return await job.run(rt.services, when)
 
-    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
         rt.services.posters.add(poster)
         await rt.core.handle_line(ada, "/profile timezone:Europe/Berlin")
         await review_cards_due(rt.core, ada, clock, 2)
@@ -281,7 +281,7 @@ async def test_the_due_dm_is_opt_in_once_a_day_outside_quiet_hours_and_once_acro
         (workspace, user, reply) = poster.dms[0]
         assert (workspace, user, reply.title) == ("w1", "ada", "Reviews are due")
         assert "2 reviews waiting for you today" in to_plain(reply.text)
-    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
         rt.services.posters.add(poster)
         assert await run(rt, morning + dt.timedelta(hours=5)) == 0  # a restart sends it no second time
         assert await run(rt, morning + dt.timedelta(days=1)) == 1  # the next day, still due
