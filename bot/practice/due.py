@@ -28,13 +28,14 @@ LOOKAHEAD = 20
 
 async def next_review(svc: Services, identity: Identity, now: dt.datetime, exam: Exam | None) -> Reply:
     code = exam.code if exam else None
-    held = svc.questions.held_out_ids(code)
-    every = svc.questions.held_out_ids()
     async with svc.engine.begin() as conn:
         member = await member_store.ensure(conn, identity, now)
+        # The member's cards of final-mock questions (answered before they were held out): few or none,
+        # found once, so the reads below compare each card with a short list.
+        held = await store.cards_among(conn, member.id, svc.questions.held_out_ids())
         zone = member_zone(member, svc)
         today = plans.local_day(now, zone)
-        plan = await plans.settle(conn, member.id, await plan_store.get(conn, member.id), today, now, zone, every)
+        plan = await plans.settle(conn, member.id, await plan_store.get(conn, member.id), today, now, zone, held)
         if plan.on_break(today):
             assert plan.break_to is not None
             _total, due_now, _next = await store.card_counts(conn, member.id, now, code, skip=held)

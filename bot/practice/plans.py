@@ -10,6 +10,7 @@ given a new due time on the days after it, in due order, so the member comes bac
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -59,7 +60,7 @@ async def take_break(
     end: dt.date,
     now: dt.datetime,
     zone: str,
-    held_out: frozenset[str],
+    held_out: Collection[str],
 ) -> tuple[plan_store.ReviewPlan, int]:
     """Store the break; returns the plan and how many cards fall due before it ends (as things stand)."""
     plan = await plan_store.save(conn, member_id, now, break_from=start, break_to=end)
@@ -79,7 +80,7 @@ async def settle(
     today: dt.date,
     now: dt.datetime,
     zone: str,
-    held_out: frozenset[str],
+    held_out: Collection[str],
     *,
     early: bool = False,
 ) -> plan_store.ReviewPlan:

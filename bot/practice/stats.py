@@ -37,7 +37,7 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
             return _empty(code_)
         zone = member_zone(member, svc)
         times = await _day_marks(conn, member.id, ZoneInfo(zone))
-        held = svc.questions.held_out_ids(code_)
+        held = await store.cards_among(conn, member.id, svc.questions.held_out_ids(code_))
         cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_, skip=held)
         finals: dict[str, store.FinalResult] = {}
         for result in await store.final_results(conn, member.id):
