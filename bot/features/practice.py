@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from bot.actions import ActionId
 from bot.commands.registry import Registry
-from bot.commands.spec import ActionSpec, Choice, CommandSpec, Options, OptionSpec, OptionType
+from bot.commands.spec import ActionSpec, Choice, CommandSpec, DeliveryJob, Options, OptionSpec, OptionType
 from bot.errors import NotAModerator, StaleAction
+from bot.features import review_plan
 from bot.features.choices import EXAM_CODES
-from bot.practice import due, group_stats, mock_run, stats
+from bot.practice import due, group_stats, mock_run, review_dm, stats
 from bot.practice.engine import (
     ANSWER,
     ANSWER_SELECT,
@@ -28,6 +31,7 @@ from bot.practice.engine import (
 )
 from bot.practice.mocks import MAX_QUESTIONS
 from bot.practice.texts import until
+from bot.practice.writer import FINAL
 from bot.replies import Button, Reply
 from bot.requests import Action, Identity, Request
 from bot.services import Services
@@ -37,6 +41,7 @@ from bot.store.db import reading
 
 DIFFICULTIES = (Choice("easy", "easy"), Choice("medium", "medium"), Choice("hard", "hard"))
 PERIODS = (Choice("week", "week"), Choice("month", "month"), Choice("all", "all"), Choice("season", "season"))
+ON_OFF = (Choice("on", "on"), Choice("off", "off"))
 
 
 async def _default_exam(svc: Services, identity: Identity) -> str | None:
@@ -90,7 +95,7 @@ async def answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
     job, chosen = answer_job(action, press, question)
     outcome = await record(svc, job)
     chosen = settled(outcome, chosen)
-    if outcome.source == "mock" and outcome.mock_id is not None:
+    if outcome.source in ("mock", FINAL) and outcome.mock_id is not None:
         # In a mock the verdict waits for the report; the member goes straight to the next question.
         return await mock_run.after_answer(
             svc, action.identity, outcome.mock_id, now, expired=outcome.status == "expired"
@@ -113,6 +118,15 @@ async def answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
 
 
 async def review_command(req: Request, opts: Options, svc: Services) -> Reply:
+    action = opts.get("action") or (
+        "settings" if {"cap", "dm", "quiet"} & set(opts) else "break" if {"from", "to"} & set(opts) else "next"
+    )
+    if action == "settings":
+        return await review_plan.settings(req, opts, svc)
+    if action == "break":
+        return await review_plan.take_break(req, opts, svc)
+    if action == "resume":
+        return await review_plan.resume(req, opts, svc)
     exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
     return await due.next_review(svc, req.identity, req.at, exam)
 
@@ -124,7 +138,9 @@ async def next_review_pressed(action: Action, aid: ActionId, svc: Services) -> R
 
 async def mock_command(req: Request, opts: Options, svc: Services) -> Reply:
     exam = resolve_exam(svc, opts["exam"])
-    return await mock_run.start_or_resume(svc, req.identity, req.at, exam, opts.get("questions"), opts.get("minutes"))
+    return await mock_run.start_or_resume(
+        svc, req.identity, req.at, exam, opts.get("questions"), opts.get("minutes"), final=bool(opts.get("final"))
+    )
 
 
 async def end_mock_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
@@ -186,6 +202,11 @@ async def leaderboard_command(req: Request, opts: Options, svc: Services) -> Rep
     return await stats.board(svc, req.identity, req.at, opts.get("period", "week"), exam)
 
 
+async def send_review_dms(svc: Services, now: dt.datetime) -> int:
+    """The delivery run's share for reviews: the opt-in DM when reviews are due."""
+    return await review_dm.deliver_review_dms(svc, svc.posters, now)
+
+
 def _exam_option(required: bool = False) -> OptionSpec:
     return OptionSpec(
         "exam", OptionType.STRING, "Exam code, like SAA-C03", required=required, choices_source=EXAM_CODES
@@ -193,6 +214,7 @@ def _exam_option(required: bool = False) -> OptionSpec:
 
 
 def register(registry: Registry) -> None:
+    registry.delivery_job(DeliveryJob("review reminders", send_review_dms))
     registry.command(
         CommandSpec(
             ("practice",),
@@ -216,8 +238,27 @@ def register(registry: Registry) -> None:
             ("review",),
             "Meet the questions you are due to see again (spaced repetition)",
             review_command,
-            options=(_exam_option(),),
-            examples=("/review", "/review exam:SAA-C03"),
+            options=(
+                OptionSpec(
+                    "action",
+                    OptionType.STRING,
+                    "next (default), settings, break or resume",
+                    choices=tuple(Choice(a, a) for a in ("next", "settings", "break", "resume")),
+                ),
+                _exam_option(),
+                OptionSpec("from", OptionType.STRING, "First day of a break, YYYY-MM-DD", max_length=20),
+                OptionSpec("to", OptionType.STRING, "Last day of a break, YYYY-MM-DD", max_length=20),
+                OptionSpec("cap", OptionType.INTEGER, "Reviews a day at most (default 50)", min_value=5, max_value=500),
+                OptionSpec("dm", OptionType.STRING, "A DM when reviews are due, once a day: on or off", choices=ON_OFF),
+                OptionSpec("quiet", OptionType.STRING, "Hours with no DM, like 22-7", max_length=10),
+            ),
+            examples=(
+                "/review",
+                "/review exam:SAA-C03",
+                "/review settings cap:30 dm:on quiet:22-7",
+                "/review break from:2026-12-24 to:2027-01-02",
+                "/review resume",
+            ),
         )
     )
     registry.command(
@@ -229,8 +270,13 @@ def register(registry: Registry) -> None:
                 _exam_option(required=True),
                 OptionSpec("questions", OptionType.INTEGER, "How many questions", min_value=1, max_value=MAX_QUESTIONS),
                 OptionSpec("minutes", OptionType.INTEGER, "Time allowed, in minutes", min_value=1, max_value=240),
+                OptionSpec("final", OptionType.BOOLEAN, "A final: held-out questions you have never met, full length"),
             ),
-            examples=("/mock exam:SAA-C03 questions:10", "/mock exam:CLF-C02 questions:5 minutes:10"),
+            examples=(
+                "/mock exam:SAA-C03 questions:10",
+                "/mock exam:CLF-C02 questions:5 minutes:10",
+                "/mock exam:SAA-C03 final:true",
+            ),
         )
     )
     registry.command(

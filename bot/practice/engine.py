@@ -80,8 +80,9 @@ async def serve(
     *,
     mock_id: int | None = None,
     position: int | None = None,
+    salt: str = "",
 ) -> Served:
-    order = shuffled_order(member_key(identity), question)
+    order = shuffled_order(member_key(identity), question, salt)
     domain = exam.domain(question.domain)
     attempt_id = await store.create_attempt(
         conn,

@@ -39,10 +39,11 @@ from bot.practice.engine import (
 from bot.practice.mocks import DEFAULT_QUESTIONS, default_minutes, draw
 from bot.practice.questions import LETTERS, grade, shuffled_order
 from bot.practice.scoring import domain_scores, passing_mark, scaled_estimate
-from bot.practice.writer import AnswerJob
+from bot.practice.writer import FINAL, AnswerJob
 from bot.replies import Button, Field, Reply, Select
 from bot.requests import Action, Identity
 from bot.services import Services
+from bot.store import deliveries as outbox
 from bot.store import members as member_store
 from bot.store import practice as store
 from bot.store.db import reading
@@ -61,7 +62,14 @@ TOO_LATE = "Time is up: that press came too late to change anything. "
 
 
 async def start_or_resume(
-    svc: Services, identity: Identity, now: dt.datetime, exam: Exam, count: int | None, minutes: int | None
+    svc: Services,
+    identity: Identity,
+    now: dt.datetime,
+    exam: Exam,
+    count: int | None,
+    minutes: int | None,
+    *,
+    final: bool = False,
 ) -> Reply:
     async with svc.engine.begin() as conn:
         member = await member_store.ensure(conn, identity, now)
@@ -75,19 +83,23 @@ async def start_or_resume(
         return await _finish(svc, identity, running.id, now, "timeout", intro="Your last mock ran out of time. ")
     async with svc.engine.begin() as conn:
         member = await member_store.ensure(conn, identity, now)
-        questions = await svc.questions.pool(conn, place_of(identity), exam.code)
-        if not questions:
-            raise NotFound(f"There are no {exam.code} questions yet, so no mock.", "Try another exam.")
-        wanted = count or min(DEFAULT_QUESTIONS, len(questions))
-        if wanted > len(questions):
-            raise InvalidOption(
-                f"The {exam.code} bank has {len(questions)} questions, fewer than the {wanted} you asked for.",
-                f"Ask for `questions:{len(questions)}` or fewer.",
-            )
-        seen = await store.history(conn, member.id, exam.code)
-        drawn = draw(exam, questions, wanted, f"{member.id}|{now.isoformat()}", seen)
+        if final:
+            drawn, intro = await _final_draw(conn, svc, identity, member.id, exam, count, now)
+        else:
+            questions = await svc.questions.pool(conn, place_of(identity), exam.code)
+            if not questions:
+                raise NotFound(f"There are no {exam.code} questions yet, so no mock.", "Try another exam.")
+            wanted = count or min(DEFAULT_QUESTIONS, len(questions))
+            if wanted > len(questions):
+                raise InvalidOption(
+                    f"The {exam.code} bank has {len(questions)} questions, fewer than the {wanted} you asked for.",
+                    f"Ask for `questions:{len(questions)}` or fewer.",
+                )
+            seen = await store.history(conn, member.id, exam.code)
+            drawn = draw(exam, questions, wanted, f"{member.id}|{now.isoformat()}", seen)
+            intro = ""
         length = minutes or default_minutes(exam, len(drawn))
-        mock_id = await store.create_mock(conn, member.id, exam.code, len(drawn), length, now)
+        mock_id = await store.create_mock(conn, member.id, exam.code, len(drawn), length, now, final=final)
         key = member_key(identity)
         for position, question in enumerate(drawn, start=1):
             domain = exam.domain(question.domain)
@@ -97,7 +109,7 @@ async def start_or_resume(
                 question_id=question.id,
                 exam=exam.code,
                 domain=domain.name if domain else question.domain,
-                source="mock",
+                source=FINAL if final else "mock",
                 option_order=shuffled_order(key, question),
                 channel=identity.channel,
                 now=now,
@@ -106,12 +118,63 @@ async def start_or_resume(
             )
         mock = await store.mock(conn, mock_id)
         assert mock is not None
+        kind = "final mock" if final else "mock"
         intro = (
-            f"{bold(f'{exam.code} mock: {len(drawn)} questions in {length} minutes.')} "
+            f"{bold(f'{exam.code} {kind}: {len(drawn)} questions in {length} minutes.')} {intro}"
             "Answers are revealed in the report at the end, as on the real exam. "
             "Flag a question to come back to it; the review screen shows what is left before you submit."
         )
         return await _next_view(conn, svc, identity, mock, now, intro)
+
+
+async def met_elsewhere(conn: AsyncConnection, svc: Services, identity: Identity, member_id: int) -> set[str]:
+    """Every question the member has already met: served to them by any command (a final mock too), or
+    put by a group prompt in a channel they use (where they answered a prompt or a question of their
+    own, and this one). A final mock leaves all of them out, so its score is about questions never seen."""
+    served, channels = await store.met_questions(conn, member_id)
+    channels |= await outbox.channels_answered(conn, identity.platform, identity.workspace, identity.user_id)
+    channels.add(identity.channel)
+    return served | await outbox.questions_posted_in(conn, identity.platform, identity.workspace, channels)
+
+
+async def _final_draw(
+    conn: AsyncConnection,
+    svc: Services,
+    identity: Identity,
+    member_id: int,
+    exam: Exam,
+    count: int | None,
+    now: dt.datetime,
+) -> tuple[list[Question], str]:
+    """A final mock's questions: the exam's held-out slice without anything the member met, drawn to the
+    guide's weights at full length where the slice allows; and a sentence when it is shorter."""
+    slice_ = svc.questions.final_pool(exam.code)
+    if not slice_:
+        raise NotFound(f"{exam.code} has no held-out questions for a final mock yet.", "Take a `/mock` instead.")
+    met = await met_elsewhere(conn, svc, identity, member_id)
+    fresh = [q for q in slice_ if q.id not in met]
+    if not fresh:
+        raise NotFound(
+            f"You have already met every one of the {len(slice_)} held-out {exam.code} questions, "
+            "so a final mock would not be honest any more.",
+            "Take a `/mock` instead: its score still counts.",
+        )
+    full = exam.questions.total if exam.questions else len(slice_)
+    wanted = min(count or full, len(fresh))
+    drawn = draw(exam, fresh, wanted, f"final|{member_id}|{now.isoformat()}")
+    note = ""
+    if len(drawn) < (count or full):
+        why = (
+            f"the held-out slice of the {exam.code} bank has {len(slice_)}"
+            if len(fresh) == len(slice_)
+            else f"{len(fresh)} of the {len(slice_)} held-out questions are new to you"
+        )
+        note = f"The real exam has {full} questions; this final has {len(drawn)}, because {why}. "
+    return drawn, note
+
+
+def _name(mock: store.Mock) -> str:
+    return "Final mock" if mock.final else "Mock"
 
 
 def _held(item: store.MockItem) -> str | None:
@@ -208,7 +271,7 @@ async def _question_view(
     zone = await _zone(conn, svc, identity)
     reply = question_reply(
         served,
-        heading=f"Mock {mock.exam} · question {item.attempt.position} of {len(items)}",
+        heading=f"{_name(mock)} {mock.exam} · question {item.attempt.position} of {len(items)}",
         footer=f"{left} left · ends {texts.local_time(mock.ends_at, zone)} · {answered} of {len(items)} answered",
         text_before=before,
     )
@@ -267,7 +330,7 @@ async def _review_view(
     if len(items) > JUMP_BUTTONS:
         head += f"\nButtons show {JUMP_BUTTONS} questions, flagged and unanswered first."
     return Reply(
-        title=f"Mock {mock.exam} · review",
+        title=f"{_name(mock)} {mock.exam} · review",
         text=(esc(note) + "\n" if note else "") + head + "\n\n" + bullets(lines),
         buttons=tuple(buttons),
         footer=f"ends {texts.local_time(mock.ends_at, await _zone(conn, svc, identity))}",
@@ -396,7 +459,7 @@ async def submit(svc: Services, identity: Identity, mock_id: int, confirmed: boo
             if unanswered and not confirmed:
                 n = f"{unanswered} question{'s are' if unanswered != 1 else ' is'}"
                 return Reply(
-                    title=f"Mock {mock.exam} · submit?",
+                    title=f"{_name(mock)} {mock.exam} · submit?",
                     text=f"{bold(f'{n} unanswered')} and will count as wrong. Submit anyway, or go back and answer?",
                     buttons=(
                         Button("Submit anyway", ActionId(MOCK_SUBMIT, (str(mock.id), "1")).encode(), "danger"),
@@ -540,7 +603,7 @@ async def report(
         nav.append(Button("Next", ActionId(MOCK_PAGE, (str(mock.id), str(page + 1))).encode(), "primary"))
     if page > 0:
         return Reply(
-            title=f"Mock {mock.exam} report · answers {page} of {last}",
+            title=f"{_name(mock)} {mock.exam} report · answers {page} of {last}",
             text=esc(intro) + answer_pages[page - 1],
             buttons=tuple(nav),
             ephemeral=True,
@@ -567,6 +630,8 @@ async def report(
             f".\nEstimated scaled score: {bold(str(score))} on 100–1000 ({outlook} the passing mark of {mark}). "
             "This is a rough estimate from a short practice set, not how AWS scores."
         )
+        if mock.final:
+            summary += " Every question was new to you, so `/stats` rests your readiness on this score first."
         lines = []
         for d in domain_scores(exam, tallies):
             if d.answered == 0:
@@ -584,7 +649,7 @@ async def report(
     )
     fields.append(Field("Questions to review", review))
     return Reply(
-        title=f"Mock {mock.exam} report",
+        title=f"{_name(mock)} {mock.exam} report",
         text=esc(intro) + summary + "\n" + esc(ENDED.get(mock.ended_by or "", "")),
         fields=tuple(fields),
         buttons=tuple(nav),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
@@ -58,15 +59,34 @@ def domain_scores(exam: Exam, tallies: Mapping[str, tuple[int, int]]) -> list[Do
     return [DomainScore(d.name, d.weight, *folded.get(d.name.casefold(), (0, 0))) for d in exam.domains]
 
 
+Z95 = 1.959964  # the normal quantile of a two-sided 95 % interval
+ENOUGH_ANSWERS = 5  # fewer answers in a domain than this, and its range says little
+
+
+def wilson(correct: int, answered: int, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a share correct: honest at small counts and at 0 % or 100 %, where
+    the plain ± interval collapses to a point; no answers at all is the whole range."""
+    if answered <= 0:
+        return 0.0, 1.0
+    p = correct / answered
+    denominator = 1 + z * z / answered
+    centre = (p + z * z / (2 * answered)) / denominator
+    half = z * math.sqrt(p * (1 - p) / answered + z * z / (4 * answered * answered)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 @dataclass(frozen=True, slots=True)
 class Readiness:
-    """Weighted domain accuracy, and how much it rests on."""
+    """Weighted domain accuracy, the range it could really be in, and how much it rests on."""
 
     share: float | None  # None: no answers at all
     answered: int
     covered_weight: int  # percent of the exam's weight with at least one answer
     domains_covered: int
     domains_total: int
+    low: float = 0.0  # each domain's 95 % Wilson interval, combined by the guide's weights
+    high: float = 1.0
+    thin: tuple[tuple[str, int], ...] = ()  # (domain, answers) of domains with fewer than ENOUGH_ANSWERS
 
     @property
     def evidence(self) -> str:
@@ -89,7 +109,15 @@ def readiness(scores: Iterable[DomainScore]) -> Readiness:
     answered = sum(s.answered for s in scores)
     covered = sum(s.weight for s in seen)
     share = sum(s.share * s.weight for s in seen) / covered if covered else None
-    return Readiness(share, answered, covered, len(seen), len(scores))
+    # The range counts every domain at its weight, one without answers as anywhere from 0 to 100 %:
+    # so it narrows only as the evidence grows, domain by domain. Adding the bounds is conservative
+    # (the domains' errors are treated as moving together), which suits a "could you pass" question.
+    total = sum(s.weight for s in scores) or 1
+    bounds = [(wilson(s.correct, s.answered), s.weight) for s in scores]
+    low = sum(lo * w for (lo, _hi), w in bounds) / total
+    high = sum(hi * w for (_lo, hi), w in bounds) / total
+    thin = tuple((s.name, s.answered) for s in scores if s.answered < ENOUGH_ANSWERS)
+    return Readiness(share, answered, covered, len(seen), len(scores), low, high, thin)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from bot.catalog.models import Exam
 from bot.markup import bold, bullets, code, esc
 from bot.practice import stats_picture, texts
 from bot.practice.engine import member_zone
-from bot.practice.scoring import domain_scores, readiness, streak
+from bot.practice.scoring import Readiness, domain_scores, readiness, streak, wilson
 from bot.replies import Field, Reply
 from bot.requests import Identity
 from bot.services import Services
@@ -20,6 +20,7 @@ from bot.store import members as member_store
 from bot.store import practice as store
 from bot.store import seasons as season_store
 from bot.store.db import reading
+from bot.words import plural
 
 WEAK_MIN_ANSWERS = 3
 TOP = 10
@@ -39,7 +40,12 @@ async def stats(
             return _empty(code_)
         zone = member_zone(member, svc)
         times = await day_marks(conn, member.id, ZoneInfo(zone))
-        cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_)
+        held = await store.cards_among(conn, member.id, svc.questions.held_out_ids(code_))
+        cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_, skip=held)
+        finals: dict[str, store.FinalResult] = {}
+        for result in await store.final_results(conn, member.id):
+            finals.setdefault(result.exam, result)  # newest first: the latest final of each exam
+        latest = await store.last_answers(conn, member.id)
         by_exam: dict[str, dict[str, tuple[int, int]]] = {}
         for e, d, n, c in rows:
             by_exam.setdefault(e, {})[d] = (n, c)
@@ -74,11 +80,7 @@ async def stats(
                     weak.append((score.share, e, score.name, score.answered))
         r = readiness(scores)
         if r.share is not None:
-            ready_lines.append(
-                f"{code(e)}: {bold(texts.percent(r.share))}, resting on {r.answered} answers covering "
-                f"{r.domains_covered} of {r.domains_total} domains ({r.covered_weight}% of the exam's weight): "
-                f"{r.evidence}"
-            )
+            ready_lines.append(_readiness_line(e, r, finals.get(e), latest.get(e), now, zone))
     fields.append(Field("By exam", bullets(exam_lines)))
     fields.append(Field("By domain", bullets(domain_lines[:30])))
     if weak:
@@ -99,6 +101,39 @@ async def stats(
     return Reply(
         title=f"Stats of {identity.user_name}", fields=tuple(fields), footer=footer, ephemeral=True, attachment=attached
     )
+
+
+def _readiness_line(
+    exam: str, r: Readiness, final: store.FinalResult | None, last: dt.datetime | None, now: dt.datetime, zone: str
+) -> str:
+    """An exam's readiness as a range with the evidence under it: the latest final mock first (its
+    questions were new to the member, so it is the fairest test), then every answer by domain, and how
+    recent they are."""
+    parts = []
+    if final is not None:
+        lo, hi = wilson(final.correct, final.total)
+        parts.append(
+            f"rests first on your final mock of {final.finished_at.astimezone(ZoneInfo(zone)):%a %d %b}: "
+            f"{bold(f'{final.correct} of {final.total} right')}, so likely {texts.percent(lo)} to {texts.percent(hi)}"
+        )
+    practice = f"likely {texts.percent(r.low)} to {texts.percent(r.high)}"
+    parts.append(
+        (f"all your answers put it at {practice}" if final is not None else bold(practice))
+        + f" by the guide's weights, from {plural(r.answered, 'answer')} covering {r.domains_covered} of "
+        f"{r.domains_total} domains: {r.evidence}"
+    )
+    if last is not None:
+        parts.append(f"last answer {_ago(last, now)}")
+    if r.thin:
+        parts.append("too few answers to say in " + ", ".join(f"{esc(name)} ({n})" for name, n in r.thin))
+    return f"{code(exam)}: " + "; ".join(parts)
+
+
+def _ago(at: dt.datetime, now: dt.datetime) -> str:
+    days = (now - at).days
+    if days < 1:
+        return "within the last day"
+    return f"{plural(days, 'day')} ago"
 
 
 SLOT = dt.timedelta(minutes=15)  # every UTC offset in use is a multiple of it, and so is every change

@@ -137,6 +137,10 @@ class _Batch:
     cards: dict[tuple[int, str], tuple[int | None, CardState, str]]
 
 
+FINAL = "final"
+"""The source of a final mock's attempts (`bot.practice.mock_run`)."""
+
+
 def _decide(jobs: Sequence[AnswerJob], found: dict[int, _Found], grade: Grader) -> _Batch:
     """Check every job against its stored attempt and grade the accepted ones; no I/O, so both
     database paths share exactly the same rules."""
@@ -183,6 +187,17 @@ def _decide(jobs: Sequence[AnswerJob], found: dict[int, _Found], grade: Grader) 
         else:
             card_id, current = row.card_id, _card_state(row)
         # A new card's id is its future primary key; 0 is an explicit id, which keeps fsrs from sleeping.
+        if row.source == FINAL:
+            # A final mock's questions are held out of review, so its answers schedule no card.
+            outcomes[index] = Outcome(
+                "recorded",
+                source=row.source,
+                mock_id=row.mock_id,
+                exam=row.exam,
+                chosen=job.chosen,
+                correct=job.correct,
+            )
+            continue
         new = grade(card_id or 0, current, job.correct, job.at)
         cards[key] = (card_id, new)
         touched[key] = (card_id, new, row.exam)

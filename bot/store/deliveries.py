@@ -131,6 +131,35 @@ async def recent_questions(conn: AsyncConnection, platform: str, workspace: str,
     return list(rows.scalars().all())
 
 
+async def channels_answered(conn: AsyncConnection, platform: str, workspace: str, user_id: str) -> set[str]:
+    """The channels where a member answered a group prompt."""
+    rows = await conn.execute(
+        select(T.channel)
+        .distinct()
+        .select_from(schedule_deliveries.join(prompt_answers, prompt_answers.c.delivery_id == T.id))
+        .where((T.platform == platform) & (T.workspace == workspace) & (prompt_answers.c.user_id == user_id))
+    )
+    return set(rows.scalars().all())
+
+
+async def questions_posted_in(conn: AsyncConnection, platform: str, workspace: str, channels: set[str]) -> set[str]:
+    """Every question a group prompt ever put (and so revealed) in these channels."""
+    if not channels:
+        return set()
+    rows = await conn.execute(
+        select(T.question_id)
+        .distinct()
+        .where(
+            (T.kind == "prompt")
+            & (T.platform == platform)
+            & (T.workspace == workspace)
+            & T.channel.in_(sorted(channels))
+            & (T.state != "skipped")
+        )
+    )
+    return set(rows.scalars().all())
+
+
 def _unrevealed() -> Any:
     reveal = schedule_deliveries.alias("reveal")
     return reveal, (T.kind == "prompt") & (T.state == "posted") & reveal.c.id.is_(None)

@@ -6,11 +6,26 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, Insert, Select, case, delete, func, insert, select, union_all, update
+from sqlalchemy import (
+    Column,
+    Insert,
+    Select,
+    String,
+    any_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -60,6 +75,7 @@ class Mock:
     ends_at: dt.datetime
     finished_at: dt.datetime | None
     ended_by: str | None
+    final: bool = False  # drawn from the held-out slice (`/mock final:true`)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,27 +150,55 @@ async def history(
 
 
 async def due_card_questions(
-    conn: AsyncConnection, member_id: int, now: dt.datetime, exam: str | None = None, limit: int = 1
+    conn: AsyncConnection,
+    member_id: int,
+    now: dt.datetime,
+    exam: str | None = None,
+    limit: int = 1,
+    *,
+    skip: Collection[str] = (),
 ) -> list[tuple[str, str, dt.datetime]]:
-    """(question id, exam, due) of the cards due now, most overdue first."""
+    """(question id, exam, due) of the cards due now, most overdue first; cards of `skip` left out (keep it
+    short: `cards_among` finds which of a long list the member has)."""
     stmt = (
         select(review_cards.c.question_id, review_cards.c.exam, review_cards.c.due)
-        .where((review_cards.c.member_id == member_id) & (review_cards.c.due <= now))
+        .where(_cards_of(conn, member_id, exam, skip) & (review_cards.c.due <= now))
         .order_by(review_cards.c.due, review_cards.c.id)
         .limit(limit)
     )
-    if exam is not None:
-        stmt = stmt.where(review_cards.c.exam == exam)
     return [(q, e, d) for q, e, d in (await conn.execute(stmt)).all()]
 
 
-async def card_counts(
-    conn: AsyncConnection, member_id: int, now: dt.datetime, exam: str | None = None
-) -> tuple[int, int, dt.datetime | None]:
-    """(cards, due now, next due time after now) for one member."""
+def _cards_of(conn: AsyncConnection, member_id: int, exam: str | None, skip: Collection[str]) -> Any:
     cond = review_cards.c.member_id == member_id
     if exam is not None:
         cond = cond & (review_cards.c.exam == exam)
+    if skip:
+        cond = cond & review_cards.c.question_id.not_in(sorted(skip))
+    return cond
+
+
+async def cards_among(conn: AsyncConnection, member_id: int, question_ids: Collection[str]) -> set[str]:
+    """Which of `question_ids` the member has a card for: index lookups on (member, question), so a long
+    list (a final-mock slice per exam, 800 ids) costs little, and the answer is nearly always short.
+    Comparing every card of a member with the whole list instead made `/review` several times slower
+    on PostgreSQL. On PostgreSQL the list is one array parameter."""
+    if not question_ids:
+        return set()
+    ids = sorted(question_ids)
+    if conn.dialect.name == "postgresql":
+        among = review_cards.c.question_id == any_(bindparam("ids", ids, type_=postgresql.ARRAY(String)))
+    else:
+        among = review_cards.c.question_id.in_(ids)
+    rows = await conn.execute(select(review_cards.c.question_id).where((review_cards.c.member_id == member_id) & among))
+    return set(rows.scalars())
+
+
+async def card_counts(
+    conn: AsyncConnection, member_id: int, now: dt.datetime, exam: str | None = None, *, skip: Collection[str] = ()
+) -> tuple[int, int, dt.datetime | None]:
+    """(cards, due now, next due time after now) for one member; cards of `skip` not counted."""
+    cond = _cards_of(conn, member_id, exam, skip)
     total, due = (
         await conn.execute(
             select(func.count(), func.coalesce(func.sum(case((review_cards.c.due <= now, 1), else_=0)), 0)).where(cond)
@@ -170,7 +214,7 @@ async def card_counts(
 
 
 async def create_mock(
-    conn: AsyncConnection, member_id: int, exam: str, count: int, minutes: int, now: dt.datetime
+    conn: AsyncConnection, member_id: int, exam: str, count: int, minutes: int, now: dt.datetime, *, final: bool = False
 ) -> int:
     result = await conn.execute(
         insert(mock_exams)
@@ -181,6 +225,7 @@ async def create_mock(
             minutes=minutes,
             started_at=now,
             ends_at=now + dt.timedelta(minutes=minutes),
+            final=final,
         )
         .returning(mock_exams.c.id)
     )
@@ -221,6 +266,70 @@ async def last_finished_mock(conn: AsyncConnection, member_id: int) -> Mock | No
         .first()
     )
     return Mock(**row) if row else None
+
+
+async def met_questions(conn: AsyncConnection, member_id: int) -> tuple[set[str], set[str]]:
+    """Every question ever served to the member (answered or not, by any source), and the channels
+    they were served in."""
+    rows = await conn.execute(
+        select(practice_attempts.c.question_id, practice_attempts.c.channel)
+        .distinct()
+        .where(practice_attempts.c.member_id == member_id)
+    )
+    questions: set[str] = set()
+    channels: set[str] = set()
+    for question_id, channel in rows:
+        questions.add(question_id)
+        channels.add(channel)
+    return questions, channels
+
+
+@dataclass(frozen=True, slots=True)
+class FinalResult:
+    """A finished final mock: how many of its questions were answered right."""
+
+    exam: str
+    finished_at: dt.datetime
+    total: int
+    correct: int
+
+
+async def final_results(conn: AsyncConnection, member_id: int) -> list[FinalResult]:
+    """The member's finished final mocks, newest first."""
+    right = func.coalesce(func.sum(case((practice_answers.c.correct.is_(True), 1), else_=0)), 0)
+    stmt = (
+        select(mock_exams.c.exam, mock_exams.c.finished_at, mock_exams.c.question_count, right)
+        .select_from(
+            mock_exams.outerjoin(practice_attempts, practice_attempts.c.mock_id == mock_exams.c.id).outerjoin(
+                practice_answers, practice_answers.c.attempt_id == practice_attempts.c.id
+            )
+        )
+        .where((mock_exams.c.member_id == member_id) & mock_exams.c.final & mock_exams.c.finished_at.is_not(None))
+        .group_by(mock_exams.c.id, mock_exams.c.exam, mock_exams.c.finished_at, mock_exams.c.question_count)
+        .order_by(mock_exams.c.finished_at.desc(), mock_exams.c.id.desc())
+    )
+    return [FinalResult(e, f, int(n), int(c)) for e, f, n, c in (await conn.execute(stmt)).all()]
+
+
+async def reviews_answered_between(conn: AsyncConnection, member_id: int, start: dt.datetime, end: dt.datetime) -> int:
+    """How many review answers the member gave in [start, end): what a daily cap counts."""
+    stmt = select(func.count()).where(
+        (practice_answers.c.member_id == member_id)
+        & (practice_answers.c.answered_at >= start)
+        & (practice_answers.c.answered_at < end)
+        & (practice_answers.c.source == "review")
+    )
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def last_answers(conn: AsyncConnection, member_id: int) -> dict[str, dt.datetime]:
+    """exam → the member's latest answer time, from the daily counts."""
+    stmt = (
+        select(member_days.c.exam, func.max(member_days.c.last_at))
+        .where(member_days.c.member_id == member_id)
+        .group_by(member_days.c.exam)
+    )
+    return {e: at for e, at in (await conn.execute(stmt)).all() if at is not None}
 
 
 async def mock_items(conn: AsyncConnection, mock_id: int) -> list[MockItem]:

@@ -93,6 +93,8 @@ mock_exams = Table(
     Column("finished_at", UTCDateTime(), nullable=True),
     Column("ended_by", String(16), nullable=True),  # completed | timeout | stopped
     Index("ix_mock_exams_member", "member_id", "finished_at"),
+    # A final mock (issue 17): drawn from the held-out slice of the shipped bank, its attempts' source "final".
+    Column("final", Boolean, nullable=False, server_default=false()),
 )
 
 # One question served to one member: by /practice, /review or a mock. Its id travels in the answer
@@ -452,4 +454,23 @@ season_baselines = Table(
     Column("answered", Integer, nullable=False),
     Column("correct", Integer, nullable=False),
     sqlite_with_rowid=False,
+)
+
+# -- review plans (issue 17) -----------------------------------------------------------------------
+# How a member's reviews fit their life: a daily cap (NULL: the default), an opt-in DM when reviews are
+# due with a quiet-hours window (local hours, start inclusive, end exclusive), and a break during which
+# reviews pause. One row per member, absent meaning "the defaults, no DM, no break"; the day a due DM
+# was last sent is kept as a claim (see bot/practice/review_dm.py), not here.
+
+review_plans = Table(
+    "review_plans",
+    metadata,
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), primary_key=True),
+    Column("daily_cap", Integer, nullable=True),
+    Column("due_dm", Boolean, nullable=False),
+    Column("quiet_from", Integer, nullable=True),  # local hour 0-23
+    Column("quiet_to", Integer, nullable=True),
+    Column("break_from", Date, nullable=True),
+    Column("break_to", Date, nullable=True),
+    Column("updated_at", UTCDateTime(), nullable=False),
 )
