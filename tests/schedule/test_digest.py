@@ -25,7 +25,7 @@ from bot.replies import Reply
 from bot.requests import Action, Identity
 from bot.store.schema import members, practice_answers, schedule_deliveries
 from tests.conftest import person
-from tests.practice.test_flows import correct_letter, practice_single, press
+from tests.practice.test_flows import press
 from tests.schedule.conftest import FakePoster, open_runtime
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -51,10 +51,21 @@ class Row:
 
 
 async def _answer(core: Core, who: Identity, right: bool, exam: str = "SAA-C03") -> None:
-    reply = await practice_single(core, who, exam)
-    letter = correct_letter(core, reply)
-    wrong = next(b.label for b in reply.buttons if len(b.label) == 1 and b.label != letter)
-    verdict = await press(core, who, reply, letter if right else wrong)
+    """One practice answer, right or wrong, to whatever question is served (a member who has met most of
+    the single-answer questions is served choose-N ones, which are answered through the menu)."""
+    reply = await core.handle_line(who, f"/practice exam:{exam}")
+    _kind, _version, _attempt, question_id, order, _letter = reply.buttons[0].action_id.split(":")
+    question = core.services.catalog.question(question_id)
+    assert question is not None
+    keys = sorted("ABCDEF"[order.index(str(i))] for i in question.correct_indexes)
+    if reply.select is None:
+        wrong = next(b.label for b in reply.buttons if len(b.label) == 1 and b.label != keys[0])
+        verdict = await press(core, who, reply, keys[0] if right else wrong)
+    else:
+        letters = [o.value for o in reply.select.options]
+        others = [x for x in letters if x not in keys]
+        picks = keys if right else [*keys[1:], others[0]]  # one key swapped for a wrong option
+        verdict = await press(core, who, reply, "Submit", tuple(picks))
     assert verdict.title == ("Correct" if right else "Not quite"), verdict
 
 
