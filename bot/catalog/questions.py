@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.catalog.loader import Catalog
 from bot.catalog.models import Question
+from bot.store import errata as errata_store
 from bot.store.schema import workspace_questions
 
 W = workspace_questions.c
@@ -52,7 +53,13 @@ class QuestionIndex:
         return found[0] if found else None
 
     async def find(self, conn: AsyncConnection | None, place: Place, question_id: str) -> Question | None:
-        """A shipped question from memory, else the workspace's own from the store."""
+        """The question as `place` asks it: its errata overlay when a moderator fixed it there (retired
+        ones too, so old answers still read), else a shipped question from memory, else the
+        workspace's own from the store."""
+        if conn is not None:
+            fixed = await errata_store.overlay(conn, place.platform, place.workspace, question_id)
+            if fixed is not None:
+                return Question.model_validate(json.loads(fixed.body))
         found = self.get(question_id)
         if found is not None or conn is None:
             return found
@@ -66,5 +73,18 @@ class QuestionIndex:
         return Question.model_validate(json.loads(body)) if body is not None else None
 
     async def pool(self, conn: AsyncConnection, place: Place, exam: str) -> list[Question]:
-        """Every question a member in `place` can be asked for `exam`."""
-        return [*self.catalog.questions.get(exam, ()), *await workspace_bank(conn, place, exam)]
+        """Every question a member in `place` can be asked for `exam`: shipped and own questions as the
+        workspace's errata overlay has them, without retired ones and without those suspended by
+        enough reports (practice, mocks and scheduled prompts all draw from here)."""
+        questions = [*self.catalog.questions.get(exam, ()), *await workspace_bank(conn, place, exam)]
+        fixed = {o.question_id: o for o in await errata_store.overlays(conn, place.platform, place.workspace, exam)}
+        held = await errata_store.suspended(conn, place.platform, place.workspace, exam)
+        if not fixed and not held:
+            return questions
+        served = []
+        for question in questions:
+            overlay = fixed.get(question.id)
+            if question.id in held or (overlay is not None and overlay.retired):
+                continue
+            served.append(question if overlay is None else Question.model_validate(json.loads(overlay.body)))
+        return served

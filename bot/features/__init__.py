@@ -11,6 +11,7 @@ from bot.features import (
     banks,
     certs,
     choices,
+    errata,
     group_prompts,
     help,
     mycerts,
@@ -35,6 +36,7 @@ FEATURES = (
     admin,
     admin_config,
     group_prompts,
+    errata,
 )
 # Feature content beyond exams, FAQ and questions (study paths, …), checked by `content check`.
 EXTRA_LOADERS: tuple[ExtraLoader, ...] = (paths_content.LOADER,)

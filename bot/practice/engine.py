@@ -233,12 +233,10 @@ def record(svc: Services, job: AnswerJob) -> Awaitable[Outcome]:
 
 
 async def pressed_question(svc: Services, identity: Identity, question_id: str) -> Question:
-    """The question a press names: shipped ones from memory, a workspace's own from the store."""
-    index = svc.questions
-    question = index.get(question_id)
-    if question is None:
-        async with reading(svc.engine) as conn:
-            question = await index.find(conn, place_of(identity), question_id)
+    """The question a press names, as the member's workspace asks it (its errata overlay, so a changed
+    key grades new presses too)."""
+    async with reading(svc.engine) as conn:
+        question = await svc.questions.find(conn, place_of(identity), question_id)
     if question is None:
         raise StaleAction("That question no longer exists.", "Run `/practice` for a fresh one.")
     return question

@@ -16,6 +16,7 @@ from bot.practice.scoring import domain_scores, readiness, streak
 from bot.replies import Field, Reply
 from bot.requests import Identity
 from bot.services import Services
+from bot.store import errata as errata_store
 from bot.store import members as member_store
 from bot.store import practice as store
 from bot.store.db import reading
@@ -37,6 +38,8 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
         zone = member_zone(member, svc)
         times = await _day_marks(conn, member.id, ZoneInfo(zone))
         cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_)
+    async with svc.engine.begin() as conn:
+        corrections = await errata_store.take_member_notices(conn, member.id, now)  # said once, here
     answered = sum(n for _e, _d, n, _c in rows)
     correct = sum(c for _e, _d, _n, c in rows)
     by_exam: dict[str, dict[str, tuple[int, int]]] = {}
@@ -86,6 +89,8 @@ async def stats(svc: Services, identity: Identity, now: dt.datetime, exam: Exam 
         )
     if ready_lines:
         fields.append(Field("Readiness (estimate)", bullets(ready_lines)))
+    if corrections:
+        fields.append(Field("Corrected since you last looked", bullets(corrections)))
     footer = f"Days are counted in {zone}." + ("" if member.timezone else " Set yours with `/profile timezone:`.")
     return Reply(title=f"Stats of {identity.user_name}", fields=tuple(fields), footer=footer, ephemeral=True)
 

@@ -1,0 +1,193 @@
+"""Issue 17's errata, as console members and a moderator would do it, through `Core.handle_line`.
+
+Real SQLite (and PostgreSQL where reachable), the real content, a fixed clock; a restart is a new
+`Runtime` on the same database. Three members answer a scheduled prompt, report it, it leaves the next
+prompts, a moderator changes its key, and `/stats`, the leaderboard, review cards, the next reveal and
+the audit log all follow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from bot.catalog import Catalog
+from bot.catalog.models import Question
+from bot.clock import FixedClock
+from bot.replies import Reply
+from bot.requests import Action
+from bot.runtime import Runtime
+from bot.store.schema import members, practice_answers, review_cards, schedule_deliveries
+from tests.conftest import person
+from tests.fakes.posters import FakePoster
+from tests.schedule.conftest import at, open_runtime
+
+MOD = person("mo", moderator=True)
+ADA, BOB, CY = person("ada"), person("bob"), person("cy")
+# Five single-answer questions match this schedule, so the sixth prompt would ask the first again.
+ADD = (
+    '/studyadmin schedule add channel:#study exam:SAA-C03 cron:"0 * * * *" timezone:UTC reveal_after:30m '
+    'domain:"Design Resilient Architectures" difficulty:easy'
+)
+ERROR = "That didn't work"
+
+
+async def _prompt_questions(rt: Runtime) -> list[str]:
+    async with rt.services.engine.connect() as conn:
+        rows = await conn.execute(
+            select(schedule_deliveries.c.question_id)
+            .where(schedule_deliveries.c.kind == "prompt")
+            .order_by(schedule_deliveries.c.id)
+        )
+        return list(rows.scalars())
+
+
+def _field(reply: Reply, name: str) -> str:
+    return next((f.value for f in reply.fields if f.name == name), "")
+
+
+def _wrong_letter(question: Question) -> str:
+    return "ABCDEF"[next(i for i, o in enumerate(question.options) if not o.correct)]
+
+
+async def _deliver_at(rt: Runtime, clock: FixedClock, when: str) -> None:
+    clock.set(at(when))
+    await rt.schedule.deliver_due()
+
+
+async def _card_due(rt: Runtime, user: str, question_id: str) -> dt.datetime:
+    async with rt.services.engine.connect() as conn:
+        row = await conn.execute(
+            select(review_cards.c.due)
+            .select_from(review_cards.join(members, members.c.id == review_cards.c.member_id))
+            .where((members.c.user_id == user) & (review_cards.c.question_id == question_id))
+        )
+        return row.scalar_one()
+
+
+async def test_three_reports_suspend_then_a_key_change_regrades_everything(database_url: str, catalog: Catalog) -> None:
+    clock = FixedClock(at("2026-11-23T08:00:00+00:00"))
+    poster = FakePoster()
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        core = rt.core
+        added = await core.handle_line(MOD, ADD)
+        assert added.title == "Schedule added", added.text
+
+        await _deliver_at(rt, clock, "2026-11-23T09:00:00+00:00")
+        prompt = poster.posts[-1][2]
+        qid = (await _prompt_questions(rt))[0]
+        question = catalog.question(qid)
+        assert question is not None and question.type == "single"
+        right = "ABCDEF"[question.correct_indexes[0]]
+        wrong = _wrong_letter(question)
+        clock.set(at("2026-11-23T09:05:00+00:00"))
+        for who, letter in ((ADA, right), (BOB, wrong), (CY, wrong)):
+            button = next(b for b in prompt.buttons if b.label == letter)
+            await core.handle(Action(who, button.action_id))
+        await _deliver_at(rt, clock, "2026-11-23T09:30:00+00:00")  # the reveal feeds their practice
+        reveal = poster.posts[-1][2]
+        assert reveal.title == "Answer revealed" and any(b.label == "Report" for b in reveal.buttons)
+        assert "100% correct" in _field(await core.handle_line(ADA, "/stats"), "Answered")
+        assert "0% correct" in _field(await core.handle_line(BOB, "/stats"), "Answered")
+        board = await core.handle_line(ADA, "/leaderboard period:all")
+        assert board.text.index("Ada") < board.text.index("Bob"), board.text
+
+        # The Report button leads to /report for this question; in the console, the line to type.
+        asked = await core.handle(Action(ADA, next(b for b in reveal.buttons if b.label == "Report").action_id))
+        assert f"/report question:{qid}" in asked.text and asked.form is not None
+        assert dict(asked.form.fixed) == {"question": qid}
+
+        clock.set(at("2026-11-23T09:40:00+00:00"))
+        first = await core.handle_line(
+            BOB, f'/report question:{qid} reason:wrong-key note:"{wrong} is right" link:https://docs.aws.amazon.com/x'
+        )
+        assert first.title == "Report sent" and "paused" not in first.text
+        again = await core.handle_line(BOB, f"/report question:{qid} reason:typo")
+        assert again.title == ERROR and "already reported" in again.text
+        bad_link = await core.handle_line(ADA, f"/report question:{qid} reason:typo link:ftp://example.com")
+        assert bad_link.title == ERROR and "https://" in bad_link.text
+        unknown = await core.handle_line(ADA, "/report question:no-such-question reason:typo")
+        assert unknown.title == ERROR
+        second = await core.handle_line(CY, f"/report question:{qid} reason:wrong-key")
+        assert "paused" not in second.text  # two reports never suspend
+        third = await core.handle_line(ADA, f"/report question:{qid} reason:two-right")
+        assert "3 members reported it, so it is paused here" in third.text
+
+        queue = await core.handle_line(MOD, "/studyadmin reports")
+        field = next(f for f in queue.fields if f.name.startswith(qid))
+        assert "suspended" in field.name
+        assert f"{right} 1 (key)" in field.value and f"{wrong} 2" in field.value
+        assert field.value.count("\n- ") == 3 and "Bob: the key is wrong" in field.value
+
+        # Suspended: the next prompts never ask it, though five prompts later it would be asked again.
+        for hour in range(10, 15):
+            await _deliver_at(rt, clock, f"2026-11-23T{hour}:00:00+00:00")
+        asked_after = (await _prompt_questions(rt))[1:]
+        assert len(asked_after) == 5 and qid not in asked_after
+        for _ in range(8):
+            served = await core.handle_line(
+                person("dan"), '/practice exam:SAA-C03 domain:"Design Resilient Architectures" difficulty:easy'
+            )
+            assert qid not in (served.footer or "")
+
+        clock.set(at("2026-11-23T14:40:00+00:00"))
+        bob_due_before = await _card_due(rt, "bob", qid)
+        refused = await core.handle_line(BOB, f"/studyadmin report decide question:{qid} decision:key key:{wrong}")
+        assert refused.title == ERROR
+        bad_key = await core.handle_line(MOD, f"/studyadmin report decide question:{qid} decision:key key:{right}")
+        assert bad_key.title == ERROR and "already the key" in bad_key.text
+        decided = await core.handle_line(
+            MOD, f'/studyadmin report decide question:{qid} decision:key key:{wrong} note:"the docs changed"'
+        )
+        assert decided.title == "Decision recorded", decided.text
+        assert "3 reports closed" in decided.text and "3 answers of 3 members graded again" in decided.text
+
+        bob_stats = await core.handle_line(BOB, "/stats")
+        assert "100% correct" in _field(bob_stats, "Answered")
+        note = _field(bob_stats, "Corrected since you last looked")
+        assert qid in note and f"changed its key to {wrong}" in note.replace("*", "") and "1 now correct" in note
+        assert _field(await core.handle_line(BOB, "/stats"), "Corrected since you last looked") == ""  # once
+        ada_stats = await core.handle_line(ADA, "/stats")
+        assert "0% correct" in _field(ada_stats, "Answered") and "1 now wrong" in _field(
+            ada_stats, "Corrected since you last looked"
+        )
+        board = await core.handle_line(ADA, "/leaderboard period:all")
+        assert board.text.index("Bob") < board.text.index("Ada"), board.text
+        assert await _card_due(rt, "bob", qid) > bob_due_before  # re-graded Good: due later
+
+        # The next reveal in the channel that was asked it says it was corrected, once.
+        before = len(poster.posts)
+        for when in ("15:00", "15:30", "16:00", "16:30"):
+            await _deliver_at(rt, clock, f"2026-11-23T{when}:00+00:00")
+        reveals = [p[2] for p in poster.posts[before:] if p[2].title == "Answer revealed"]
+        assert len(reveals) == 3
+        assert "Correction:" in reveals[0].text and qid in reveals[0].text
+        assert not any("Correction:" in r.text for r in reveals[1:])
+        # Decided, it is asked again (the least recently asked), with its new key.
+        assert (await _prompt_questions(rt))[6] == qid
+        assert f"Answer: {wrong}" in reveals[1].text
+
+        audit = await core.handle_line(MOD, "/studyadmin audit limit:20")
+        assert audit.text.count("report.filed") == 3
+        assert "question.suspended" in audit.text and "question.key" in audit.text
+
+    # State survives a restart: the overlay, the regraded answers, the notices said once.
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        core = rt.core
+        bob_stats = await core.handle_line(BOB, "/stats")
+        assert "100% correct" in _field(bob_stats, "Answered")
+        assert _field(bob_stats, "Corrected since you last looked") == ""
+        async with rt.services.engine.connect() as conn:
+            graded = dict(
+                (
+                    await conn.execute(
+                        select(practice_answers.c.chosen, practice_answers.c.correct).where(
+                            practice_answers.c.question_id == qid
+                        )
+                    )
+                ).all()
+            )
+        assert graded == {str("ABCDEF".index(right)): False, str("ABCDEF".index(wrong)): True}
+        queue = await core.handle_line(MOD, "/studyadmin reports status:decided")
+        assert any(f.name.startswith(qid) and "decided" in f.name for f in queue.fields)
