@@ -14,7 +14,9 @@ from sqlalchemy import select
 
 from bot.catalog import Catalog
 from bot.catalog.models import Question
+from bot.catalog.questions import Place
 from bot.clock import FixedClock
+from bot.commands.dispatch import Core
 from bot.replies import Reply
 from bot.requests import Action
 from bot.runtime import Runtime
@@ -191,3 +193,51 @@ async def test_three_reports_suspend_then_a_key_change_regrades_everything(datab
         assert graded == {str("ABCDEF".index(right)): False, str("ABCDEF".index(wrong)): True}
         queue = await core.handle_line(MOD, "/studyadmin reports status:decided")
         assert any(f.name.startswith(qid) and "decided" in f.name for f in queue.fields)
+
+
+async def test_threshold_fix_retire_and_reversal_keep_everything(core: Core) -> None:
+    qid = "saa-c03-001"
+    STEM = "A corrected stem that reads well enough."
+    low = await core.handle_line(MOD, "/studyadmin report threshold reports:1")
+    assert low.title == ERROR  # one report never suspends
+    set_two = await core.handle_line(MOD, "/studyadmin report threshold reports:2")
+    assert "after 2 reports" in set_two.text and "was 3" in set_two.text
+    await core.handle_line(ADA, f"/report question:{qid} reason:typo")
+    filed = await core.handle_line(BOB, f"/report question:{qid} reason:unclear")
+    assert "2 members reported it, so it is paused here" in filed.text
+    async with core.services.engine.connect() as conn:
+        pool = await core.services.questions.pool(conn, Place("console", "w1"), "SAA-C03")
+    assert qid not in {q.id for q in pool}
+
+    fixed = await core.handle_line(
+        MOD,
+        f'/studyadmin report decide question:{qid} decision:fix part:stem text:"{STEM}"',
+    )
+    assert fixed.title == "Decision recorded" and "2 reports closed" in fixed.text
+    async with core.services.engine.connect() as conn:
+        found = await core.services.questions.find(conn, Place("console", "w1"), qid)
+        elsewhere = await core.services.questions.find(conn, Place("console", "w2"), qid)
+        pool = await core.services.questions.pool(conn, Place("console", "w1"), "SAA-C03")
+    assert found is not None and found.stem == "A corrected stem that reads well enough."
+    assert elsewhere is not None and elsewhere.stem != found.stem  # the shipped question stays as released
+    assert qid in {q.id for q in pool}  # decided: served again
+
+    retired = await core.handle_line(MOD, f"/studyadmin report decide question:{qid} decision:retire")
+    assert retired.title == "Decision recorded"
+    async with core.services.engine.connect() as conn:
+        pool = await core.services.questions.pool(conn, Place("console", "w1"), "SAA-C03")
+    assert qid not in {q.id for q in pool}
+    undone = await core.handle_line(MOD, f"/studyadmin report decide question:{qid} decision:reverse")
+    assert undone.title == "Decision recorded"
+    async with core.services.engine.connect() as conn:
+        pool = await core.services.questions.pool(conn, Place("console", "w1"), "SAA-C03")
+        back = await core.services.questions.find(conn, Place("console", "w1"), qid)
+    assert qid in {q.id for q in pool} and back is not None and back.stem == "A corrected stem that reads well enough."
+    queue = await core.handle_line(MOD, "/studyadmin reports status:all")
+    field = next(f for f in queue.fields if f.name.startswith(qid))
+    assert "`fix`" in field.value and "`retire`" in field.value and "reversed" in field.value
+    audit = await core.handle_line(MOD, "/studyadmin audit limit:20")
+    for action in ("report.threshold", "question.suspended", "question.fix", "question.retire", "question.reverse"):
+        assert action in audit.text
+    nothing = await core.handle_line(MOD, f"/studyadmin report decide question:{qid} decision:dismiss")
+    assert nothing.title == ERROR and "no open reports" in nothing.text
