@@ -18,11 +18,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.actions import ActionId
 from bot.catalog.models import Question
-from bot.catalog.questions import Place
+from bot.catalog.questions import Place, QuestionIndex
 from bot.errors import Conflict, InvalidOption, NotFound
 from bot.markup import bold, code, esc
 from bot.practice.questions import LETTERS, grade
@@ -495,3 +495,69 @@ async def threshold(svc: Services, identity: Identity, now: dt.datetime, value: 
         await store.set_threshold(conn, identity.platform, identity.workspace, value, now)
         await _audit(conn, identity, now, "report.threshold", "errata", before, value)
     return before, value
+
+
+# -- the overlay as a patch for upstream -----------------------------------------------------------
+
+PATCH_FORMAT = "studybot-errata"
+
+
+def _changes(shipped: Any, fixed: Any, where: str = "") -> dict[str, dict[str, Any]]:
+    """Field path → {from, to} for every value the overlay changed (`options[1].correct`)."""
+    found: dict[str, dict[str, Any]] = {}
+    if isinstance(shipped, dict) and isinstance(fixed, dict):
+        for name in sorted(set(shipped) | set(fixed)):
+            found.update(_changes(shipped.get(name), fixed.get(name), f"{where}.{name}" if where else name))
+    elif isinstance(shipped, list) and isinstance(fixed, list) and len(shipped) == len(fixed):
+        for i, (a, b) in enumerate(zip(shipped, fixed, strict=True)):
+            found.update(_changes(a, b, f"{where}[{i}]"))
+    elif shipped != fixed:
+        found[where] = {"from": shipped, "to": fixed}
+    return found
+
+
+async def export_patch(
+    engine: AsyncEngine, shipped_questions: QuestionIndex, platform: str, workspace: str, now: dt.datetime
+) -> dict[str, Any]:
+    """A workspace's overlay of shipped questions as a patch the project can take upstream: per question
+    its bank file, what changed (from → to), whether it is retired, the decisions behind it, and the
+    question as the workspace now asks it. A workspace's own imported questions are not shipped, so
+    they are left out."""
+    async with reading(engine) as conn:
+        fixed = await store.overlays(conn, platform, workspace)
+        ruled = await store.decisions(conn, platform, workspace, [o.question_id for o in fixed]) if fixed else []
+    questions = []
+    for overlay in fixed:
+        shipped = shipped_questions.get(overlay.question_id)
+        if shipped is None:
+            continue
+        body = json.loads(overlay.body)
+        questions.append(
+            {
+                "id": overlay.question_id,
+                "exam": overlay.exam,
+                "file": f"content/questions/{overlay.exam}.yaml",
+                "retired": overlay.retired,
+                "changes": _changes(_body(shipped), body),
+                "decisions": [
+                    {
+                        "kind": d.kind,
+                        "note": d.note,
+                        "by": d.decided_by_name,
+                        "at": d.decided_at.isoformat(),
+                        **({"reversed": True} if d.reversed_by else {}),
+                    }
+                    for d in ruled
+                    if d.question_id == overlay.question_id
+                ],
+                "question": body,
+            }
+        )
+    return {
+        "format": PATCH_FORMAT,
+        "version": 1,
+        "platform": platform,
+        "workspace": workspace,
+        "exported_at": now.isoformat(),
+        "questions": questions,
+    }

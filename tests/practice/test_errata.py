@@ -8,20 +8,25 @@ the audit log all follow.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+from pathlib import Path
 
+import yaml
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from bot.catalog import Catalog
 from bot.catalog.models import Question
 from bot.catalog.questions import Place
+from bot.cli import main
 from bot.clock import FixedClock
 from bot.commands.dispatch import Core
 from bot.replies import Reply
 from bot.requests import Action
 from bot.runtime import Runtime
 from bot.store.schema import members, practice_answers, review_cards, schedule_deliveries
-from tests.conftest import person
+from tests.conftest import make_settings, person
 from tests.fakes.posters import FakePoster
 from tests.schedule.conftest import at, open_runtime
 
@@ -241,3 +246,42 @@ async def test_threshold_fix_retire_and_reversal_keep_everything(core: Core) -> 
         assert action in audit.text
     nothing = await core.handle_line(MOD, f"/studyadmin report decide question:{qid} decision:dismiss")
     assert nothing.title == ERROR and "no open reports" in nothing.text
+
+
+async def test_errata_export_writes_the_overlay_as_a_patch(
+    sqlite_url: str, clock: FixedClock, catalog: Catalog, tmp_path: Path
+) -> None:
+    qid = "saa-c03-002"
+    shipped = catalog.question(qid)
+    assert shipped is not None
+    old_key = "ABCDEF"[shipped.correct_indexes[0]]
+    new_key = next(c for c in "ABCD" if c != old_key)
+    async with Runtime(make_settings(sqlite_url), clock=clock, catalog=catalog) as rt:
+        done = await rt.core.handle_line(
+            MOD, f'/studyadmin report decide question:{qid} decision:key key:{new_key} note:"per the FAQ"'
+        )
+        assert done.title == "Decision recorded", done.text
+        other = await rt.core.handle_line(MOD, "/studyadmin report decide question:saa-c03-003 decision:retire")
+        assert other.title == "Decision recorded"
+    out = tmp_path / "errata.yaml"
+    result = await asyncio.to_thread(  # the CLI runs its own event loop
+        CliRunner().invoke,
+        main,
+        ["content", "errata", "export", "--workspace", "w1", str(out)],
+        env={"STUDYBOT_DATABASE_URL": sqlite_url},
+    )
+    assert result.exit_code == 0, result.output
+    assert "(2 questions)" in result.output
+    patch = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert patch["format"] == "studybot-errata" and patch["workspace"] == "w1"
+    first = next(q for q in patch["questions"] if q["id"] == qid)
+    assert first["file"] == "content/questions/SAA-C03.yaml" and first["retired"] is False
+    old, new = "ABCDEF".index(old_key), "ABCDEF".index(new_key)
+    assert first["changes"] == {
+        f"options[{old}].correct": {"from": True, "to": False},
+        f"options[{new}].correct": {"from": False, "to": True},
+    }
+    assert first["decisions"][0]["kind"] == "key" and first["decisions"][0]["note"] == "per the FAQ"
+    retired = next(q for q in patch["questions"] if q["id"] == "saa-c03-003")
+    assert retired["retired"] is True and retired["changes"] == {}
+    assert catalog.question(qid) == shipped  # the shipped question stays as released
