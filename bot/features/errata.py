@@ -27,7 +27,7 @@ DECISIONS = tuple(Choice(kind, kind) for kind in errata.KINDS)
 REPORT_AS = "erc"  # a reason button: report with that reason and no note
 DECIDE = "ed"  # a moderator's one-press decision (dismiss, retire) from the queue
 SHOWN = 8  # questions shown in one queue reply
-EXAMPLE_ID = "saa-resilient-multi-az-rds"
+EXAMPLE_ID = "saa-c03-001"
 REASON_WORDS = {
     "wrong-key": "Wrong key",
     "two-right": "Two answers defensible",
@@ -137,8 +137,9 @@ async def reports_command(req: Request, opts: Options, svc: Services) -> Reply:
         title=f"Reports · {status}",
         text=f"{plural(len(items), 'question')} with reports; {plural(limit, 'report')} from different members "
         f"suspend a question until you decide.{more} Decide with "
-        f'`/studyadmin report decide question:<id> decision:key key:B`, `decision:fix part:stem text:"…"`, '
-        "`decision:dismiss`, `decision:retire` or `decision:reverse`.",
+        "`/studyadmin report decide question:<id>` and `decision:key` with the new `key:B`, "
+        '`decision:fix` with `part:stem` and `text:"…"`, or `decision:dismiss`, `decision:retire` or '
+        "`decision:reverse`.",
         fields=tuple(_item_field(i) for i in shown),
         buttons=tuple(buttons),
         ephemeral=True,
