@@ -72,6 +72,17 @@ class QuestionIndex:
         ).scalar_one_or_none()
         return Question.model_validate(json.loads(body)) if body is not None else None
 
+    async def servable(self, conn: AsyncConnection, place: Place, question_id: str) -> Question | None:
+        """`find`, but None for a question this workspace retired or has suspended for its reports: what
+        `/review` may still ask (a card's question is otherwise served as `pool` would serve it)."""
+        fixed = await errata_store.overlay(conn, place.platform, place.workspace, question_id)
+        if fixed is not None and fixed.retired:
+            return None
+        exam = fixed.exam if fixed is not None else self.exam_of(question_id)
+        if question_id in await errata_store.suspended(conn, place.platform, place.workspace, exam):
+            return None
+        return await self.find(conn, place, question_id)
+
     async def pool(self, conn: AsyncConnection, place: Place, exam: str) -> list[Question]:
         """Every question a member in `place` can be asked for `exam`: shipped and own questions as the
         workspace's errata overlay has them, without retired ones and without those suspended by

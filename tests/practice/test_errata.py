@@ -28,6 +28,7 @@ from bot.runtime import Runtime
 from bot.store.schema import members, practice_answers, review_cards, schedule_deliveries
 from tests.conftest import make_settings, person
 from tests.fakes.posters import FakePoster
+from tests.practice.test_flows import practice_single
 from tests.schedule.conftest import at, open_runtime
 
 MOD = person("mo", moderator=True)
@@ -285,3 +286,16 @@ async def test_errata_export_writes_the_overlay_as_a_patch(
     retired = next(q for q in patch["questions"] if q["id"] == "saa-c03-003")
     assert retired["retired"] is True and retired["changes"] == {}
     assert catalog.question(qid) == shipped  # the shipped question stays as released
+
+
+async def test_a_retired_question_leaves_reviews(core: Core, clock: FixedClock) -> None:
+    reply = await practice_single(core, ADA)
+    qid = reply.buttons[0].action_id.split(":")[3]
+    await core.handle(Action(ADA, reply.buttons[0].action_id))
+    clock.advance(dt.timedelta(days=30))
+    due = await core.handle_line(ADA, "/review")
+    assert qid in (due.footer or ""), due
+    retired = await core.handle_line(MOD, f"/studyadmin report decide question:{qid} decision:retire")
+    assert retired.title == "Decision recorded"
+    after = await core.handle_line(ADA, "/review")
+    assert qid not in (after.footer or "") and after.title != ERROR
