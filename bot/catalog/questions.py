@@ -6,18 +6,25 @@ ask the `QuestionIndex` that the runtime builds once.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.catalog.loader import Catalog
 from bot.catalog.models import Question
 from bot.store import errata as errata_store
+from bot.store.db import reading
 from bot.store.schema import workspace_questions
 
 W = workspace_questions.c
+OVERLAY_TTL_S = 5.0
+"""How long a process trusts its copy of a workspace's errata overlay on the press path. A decision made
+in this process is seen at once; one made in another process (replicas) within this many seconds."""
+MAX_CACHED_PLACES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +50,48 @@ class QuestionIndex:
     def __init__(self, catalog: Catalog) -> None:
         self.catalog = catalog
         self.by_id = {q.id: (exam, q) for exam, bank in catalog.questions.items() for q in bank}
+        self._fixed: dict[Place, tuple[float, dict[str, Question]]] = {}
+        self._loading: dict[Place, asyncio.Future[dict[str, Question]]] = {}
+
+    async def pressed(self, engine: AsyncEngine, place: Place, question_id: str) -> Question | None:
+        """The question a press names, as `place` asks it, without a database read per press for a
+        shipped question: the workspace's overlay is read at most once per `OVERLAY_TTL_S` by one
+        press, the others wait for that read (a burst of presses would otherwise each take a
+        connection). A workspace's own question is read from the store as before."""
+        shipped = self.get(question_id)
+        if shipped is None:
+            async with reading(engine) as conn:
+                return await self.find(conn, place, question_id)
+        return (await self._overlay(engine, place)).get(question_id, shipped)
+
+    def forget(self, place: Place) -> None:
+        """This process changed the workspace's overlay: the next press reads it again."""
+        self._fixed.pop(place, None)
+
+    async def _overlay(self, engine: AsyncEngine, place: Place) -> dict[str, Question]:
+        cached = self._fixed.get(place)
+        if cached is not None and time.monotonic() - cached[0] < OVERLAY_TTL_S:
+            return cached[1]
+        loading = self._loading.get(place)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        future: asyncio.Future[dict[str, Question]] = asyncio.get_running_loop().create_future()
+        self._loading[place] = future
+        try:
+            async with reading(engine) as conn:
+                rows = await errata_store.overlays(conn, place.platform, place.workspace)
+            fixed = {o.question_id: Question.model_validate(json.loads(o.body)) for o in rows}
+            if len(self._fixed) >= MAX_CACHED_PLACES:
+                self._fixed.clear()
+            self._fixed[place] = (time.monotonic(), fixed)
+            future.set_result(fixed)
+            return fixed
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so a failed read with no other waiter is not logged twice
+            raise
+        finally:
+            del self._loading[place]
 
     def get(self, question_id: str) -> Question | None:
         found = self.by_id.get(question_id)

@@ -35,7 +35,6 @@ from bot.requests import Action, Identity
 from bot.services import Services
 from bot.store import members as member_store
 from bot.store import practice as store
-from bot.store.db import reading
 
 ANSWER = "pa"
 ANSWER_SELECT = "pas"
@@ -235,8 +234,7 @@ def record(svc: Services, job: AnswerJob) -> Awaitable[Outcome]:
 async def pressed_question(svc: Services, identity: Identity, question_id: str) -> Question:
     """The question a press names, as the member's workspace asks it (its errata overlay, so a changed
     key grades new presses too)."""
-    async with reading(svc.engine) as conn:
-        question = await svc.questions.find(conn, place_of(identity), question_id)
+    question = await svc.questions.pressed(svc.engine, place_of(identity), question_id)
     if question is None:
         raise StaleAction("That question no longer exists.", "Run `/practice` for a fresh one.")
     return question

@@ -398,6 +398,7 @@ async def decide(
             audit_after["note"] = note
         audit_before = {"key": _letters(old_question), "retired": bool(before and before.retired)}
         await _audit(conn, identity, now, f"question.{kind}", qid, audit_before, audit_after)
+    svc.questions.forget(place)
     return Decided(kind, qid, closed, regraded, members, summary)
 
 
