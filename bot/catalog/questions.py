@@ -62,16 +62,24 @@ class QuestionIndex:
         if shipped is None:
             async with reading(engine) as conn:
                 return await self.find(conn, place, question_id)
-        return (await self._overlay(engine, place)).get(question_id, shipped)
+        return (self.fixed_now(place) or await self._overlay(engine, place)).get(question_id, shipped)
+
+    def fixed_now(self, place: Place) -> dict[str, Question] | None:
+        """The workspace's fixed questions from this process's copy while it is fresh, else None; no
+        await, so a press on a shipped question in the common case costs no coroutine at all."""
+        cached = self._fixed.get(place)
+        if cached is not None and time.monotonic() - cached[0] < OVERLAY_TTL_S:
+            return cached[1]
+        return None
 
     def forget(self, place: Place) -> None:
         """This process changed the workspace's overlay: the next press reads it again."""
         self._fixed.pop(place, None)
 
     async def _overlay(self, engine: AsyncEngine, place: Place) -> dict[str, Question]:
-        cached = self._fixed.get(place)
-        if cached is not None and time.monotonic() - cached[0] < OVERLAY_TTL_S:
-            return cached[1]
+        cached = self.fixed_now(place)
+        if cached is not None:
+            return cached
         loading = self._loading.get(place)
         if loading is not None:
             return await asyncio.shield(loading)

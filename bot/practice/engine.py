@@ -234,7 +234,13 @@ def record(svc: Services, job: AnswerJob) -> Awaitable[Outcome]:
 async def pressed_question(svc: Services, identity: Identity, question_id: str) -> Question:
     """The question a press names, as the member's workspace asks it (its errata overlay, so a changed
     key grades new presses too)."""
-    question = await svc.questions.pressed(svc.engine, place_of(identity), question_id)
+    index = svc.questions
+    place = place_of(identity)
+    shipped = index.get(question_id)
+    fixed = index.fixed_now(place) if shipped is not None else None
+    question = (
+        fixed.get(question_id, shipped) if fixed is not None else await index.pressed(svc.engine, place, question_id)
+    )
     if question is None:
         raise StaleAction("That question no longer exists.", "Run `/practice` for a fresh one.")
     return question

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -52,6 +53,7 @@ MAX_LINK = 300
 MAX_TEXT = 1000
 
 
+@lru_cache(maxsize=4096)
 def report_button(question_id: str, label: str = "Report") -> Button:
     """The Report button a verdict, review or reveal carries; it leads to `/report` for this question."""
     return Button(label, ActionId(REPORT, (question_id,)).encode())

@@ -24,6 +24,7 @@ async def test_report_modal_suspension_and_key_change_through_slack(
     question, _order = served(catalog, body)
     verdict = await answer(chat, catalog, body, right=False)
     assert "Report" in buttons(verdict)
+    assert "0 correct of 1" in shown(await chat.command("leaderboard period:all", user=MEMBER))
 
     before = len(fake.views)
     sent, _key = await chat.deliveries.press(buttons(verdict)["Report"], user=MEMBER)
@@ -67,3 +68,6 @@ async def test_report_modal_suspension_and_key_change_through_slack(
     stats = shown(await chat.command("stats", user=MEMBER))
     assert question.id in stats and "changed its key" in stats and "1 now correct" in stats
     assert "100% correct" in stats
+    assert "1 correct of 1" in shown(await chat.command("leaderboard period:all", user=MEMBER))
+    audit = shown(await chat.command("audit limit:10", command="/studyadmin", user=ADMIN))
+    assert audit.count("report.filed") == 3 and "question.suspended" in audit and "question.key" in audit
