@@ -86,12 +86,15 @@ def _answers_line(item: errata.QueueItem) -> str:
     if question is None:
         return "The question is no longer in any bank."
     keys = set(question.correct_indexes)
-    parts = [
-        f"{LETTERS[i]} {item.answers.get(i, 0)}" + (" (key)" if i in keys else "") for i in range(len(question.options))
-    ]
+    # Letters as the question is written (members see their own shuffled order); `key:` takes these.
+    options = "\n".join(
+        f"{LETTERS[i]}. {esc(o.text if len(o.text) <= 70 else o.text[:69] + '…')}" + (" (key)" if i in keys else "")
+        for i, o in enumerate(question.options)
+    )
     if not item.answered:
-        return "Nobody here has answered it yet."
-    return f"How {plural(item.answered, 'answer')} here chose: " + " · ".join(parts)
+        return f"{options}\nNobody here has answered it yet."
+    parts = [f"{LETTERS[i]} {item.answers.get(i, 0)}" for i in range(len(question.options))]
+    return f"{options}\nHow {plural(item.answered, 'answer')} here chose: " + " · ".join(parts)
 
 
 def _report_line(report: errata.store.Report) -> str:

@@ -125,7 +125,11 @@ async def test_three_reports_suspend_then_a_key_change_regrades_everything(datab
         queue = await core.handle_line(MOD, "/studyadmin reports")
         field = next(f for f in queue.fields if f.name.startswith(qid))
         assert "suspended" in field.name
-        assert f"{right} 1 (key)" in field.value and f"{wrong} 2" in field.value
+        chose = next(line for line in field.value.splitlines() if line.startswith("How 3 answers here chose: "))
+        counts = dict(part.split(" ") for part in chose.split(": ", 1)[1].split(" · "))
+        assert counts[right] == "1" and counts[wrong] == "2" and sum(map(int, counts.values())) == 3, chose
+        assert f"{right}. {question.options['ABCDEF'.index(right)].text[:30]}" in field.value.replace("\\", "")
+        assert field.value.count("(key)") == 1
         assert field.value.count("\n- ") == 3 and "Bob: the key is wrong" in field.value
 
         # Suspended: the next prompts never ask it, though five prompts later it would be asked again.
