@@ -123,6 +123,7 @@ async def file_report(
     place = _place(identity)
     async with svc.engine.begin() as conn:
         question = await _question(conn, svc, place, question_id)
+        await store.lock_question(conn, identity.platform, identity.workspace, question.id)
         report_id = await store.add_report(
             conn,
             platform=identity.platform,
@@ -324,6 +325,7 @@ async def decide(
     place = _place(identity)
     note = (note or "").strip()[:MAX_NOTE] or None
     async with svc.engine.begin() as conn:
+        await store.lock_question(conn, place.platform, place.workspace, question_id.strip())
         current = await _question(conn, svc, place, question_id)
         qid = current.id
         exam = _exam_of(svc, current)

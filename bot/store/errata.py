@@ -4,12 +4,13 @@ notices decisions leave, and the suspension threshold. Bound parameters only."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -77,6 +78,17 @@ def _insert(conn: AsyncConnection) -> Any:
 
 def _place(table: Any, platform: str, workspace: str) -> Any:
     return (table.c.platform == platform) & (table.c.workspace == workspace)
+
+
+async def lock_question(conn: AsyncConnection, platform: str, workspace: str, question_id: str) -> None:
+    """Serialise the reports and decisions on one question until the transaction ends, so two reports
+    at once count each other (the one that reaches the threshold is audited once) and a decision never
+    interleaves with a report. PostgreSQL: a transaction-level advisory lock on a hash of the question;
+    SQLite: its one writer already serialises them."""
+    if conn.dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(f"errata|{platform}|{workspace}|{question_id}".encode(), digest_size=8).digest()
+    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int.from_bytes(digest, "big", signed=True)})
 
 
 # -- reports ---------------------------------------------------------------------------------------

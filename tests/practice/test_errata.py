@@ -303,3 +303,16 @@ async def test_a_retired_question_leaves_reviews(core: Core, clock: FixedClock) 
     assert retired.title == "Decision recorded"
     after = await core.handle_line(ADA, "/review")
     assert qid not in (after.footer or "") and after.title != ERROR
+
+
+async def test_reports_at_once_suspend_once(database_url: str, clock: FixedClock, catalog: Catalog) -> None:
+    qid = "saa-c03-004"
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
+        members = [person(f"m{i}") for i in range(6)]
+        replies = await asyncio.gather(
+            *(rt.core.handle_line(m, f"/report question:{qid} reason:wrong-key") for m in members)
+        )
+        assert all(r.title == "Report sent" for r in replies), replies
+        assert sum("so it is paused here" in r.text and "3 members" in r.text for r in replies) == 1
+        audit = await rt.core.handle_line(MOD, "/studyadmin audit limit:20")
+    assert audit.text.count("report.filed") == 6 and audit.text.count("question.suspended") == 1
