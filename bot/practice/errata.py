@@ -51,6 +51,13 @@ KINDS = ("dismiss", "fix", "key", "retire", "reverse")
 MAX_NOTE = 500
 MAX_LINK = 300
 MAX_TEXT = 1000
+SHOWN_ANSWERS = 5  # regraded answers a member's notice lists one by one
+SOURCE_WORDS = {
+    "practice": "your practice answer",
+    "review": "your review",
+    "mock": "your mock answer",
+    "group": "your answer to the channel's prompt",
+}
 
 
 @lru_cache(maxsize=4096)
@@ -436,13 +443,13 @@ async def rescore(
     notice. Returns (answers whose verdict changed, members affected)."""
     answers = await practice_store.answers_to(conn, place.platform, place.workspace, new.id)
     flips: dict[bool, list[int]] = {True: [], False: []}
-    changed: dict[int, list[bool]] = {}
+    changed: dict[int, list[tuple[bool, str, dt.datetime]]] = {}
     by_member: dict[int, list[tuple[bool, dt.datetime]]] = {}
-    for answer_id, member_id, chosen, correct, at in answers:
+    for answer_id, member_id, chosen, correct, at, source in answers:
         ok = grade(new, chosen)
         if ok != bool(correct):
             flips[ok].append(answer_id)
-            changed.setdefault(member_id, []).append(ok)
+            changed.setdefault(member_id, []).append((ok, source, at))
         by_member.setdefault(member_id, []).append((ok, at))
     for value, ids in flips.items():
         await practice_store.set_correct(conn, ids, value)
@@ -459,9 +466,14 @@ async def rescore(
     why = f" ({esc(note)})" if note else ""
     rows: list[dict[str, Any]] = []
     for member_id, flipped in changed.items():
-        right = sum(flipped)
+        right = sum(ok for ok, _s, _at in flipped)
         wrong = len(flipped) - right
         parts = ([f"{right} now correct"] if right else []) + ([f"{wrong} now wrong"] if wrong else [])
+        which = "; ".join(
+            f"{SOURCE_WORDS.get(source, source)} on {at:%d %b}: now {'correct' if ok else 'wrong'}"
+            for ok, source, at in flipped[:SHOWN_ANSWERS]
+        )
+        more = f"; and {len(flipped) - SHOWN_ANSWERS} more" if len(flipped) > SHOWN_ANSWERS else ""
         rows.append(
             {
                 "decision_id": decision_id,
@@ -470,7 +482,7 @@ async def rescore(
                 "workspace": place.workspace,
                 "channel": None,
                 "text": f"{code(new.id)}: a moderator changed its key to {bold(key)}{why}. "
-                f"{plural(len(flipped), 'answer')} of yours graded again: {', '.join(parts)}.",
+                f"{plural(len(flipped), 'answer')} of yours graded again, {', '.join(parts)} ({which}{more}).",
                 "created_at": now,
             }
         )

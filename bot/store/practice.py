@@ -652,9 +652,9 @@ async def chosen_counts(conn: AsyncConnection, platform: str, workspace: str, qu
 
 async def answers_to(
     conn: AsyncConnection, platform: str, workspace: str, question_id: str
-) -> list[tuple[int, int, str, bool, dt.datetime]]:
-    """(answer id, member id, chosen, correct, answered at) of every answer to a question in a workspace,
-    in the order they were answered (the order a review card replays them in)."""
+) -> list[tuple[int, int, str, bool, dt.datetime, str]]:
+    """(answer id, member id, chosen, correct, answered at, source) of every answer to a question in a
+    workspace, in the order they were answered (the order a review card replays them in)."""
     stmt = (
         select(
             practice_answers.c.id,
@@ -662,11 +662,12 @@ async def answers_to(
             practice_answers.c.chosen,
             practice_answers.c.correct,
             practice_answers.c.answered_at,
+            practice_answers.c.source,
         )
         .where((practice_answers.c.question_id == question_id) & _in_workspace(platform, workspace))
         .order_by(practice_answers.c.answered_at, practice_answers.c.id)
     )
-    return [(int(i), int(m), c, bool(ok), at) for i, m, c, ok, at in (await conn.execute(stmt)).all()]
+    return [(int(i), int(m), c, bool(ok), at, src) for i, m, c, ok, at, src in (await conn.execute(stmt)).all()]
 
 
 async def set_correct(conn: AsyncConnection, answer_ids: Sequence[int], correct: bool) -> None:

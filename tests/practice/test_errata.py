@@ -159,6 +159,7 @@ async def test_three_reports_suspend_then_a_key_change_regrades_everything(datab
         assert "100% correct" in _field(bob_stats, "Answered")
         note = _field(bob_stats, "Corrected since you last looked")
         assert qid in note and f"changed its key to {wrong}" in note.replace("*", "") and "1 now correct" in note
+        assert "your answer to the channel's prompt on 23 Nov: now correct" in note, note
         assert _field(await core.handle_line(BOB, "/stats"), "Corrected since you last looked") == ""  # once
         ada_stats = await core.handle_line(ADA, "/stats")
         assert "0% correct" in _field(ada_stats, "Answered") and "1 now wrong" in _field(
