@@ -470,6 +470,42 @@ def content_import(file: Path, workspace: str, platform: str, replace: bool) -> 
     click.echo(result.summary())
 
 
+@content.group("errata")
+def content_errata() -> None:
+    """A workspace's fixes to shipped questions (its errata overlay)."""
+
+
+@content_errata.command("export")
+@click.option("--workspace", required=True, help="The Discord guild id, Slack team id or console workspace.")
+@click.option("--platform", type=click.Choice(["console", "discord", "slack"]), default="console", show_default=True)
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def content_errata_export(workspace: str, platform: str, file: Path) -> None:
+    """Write the workspace's fixes to shipped questions to FILE as a YAML patch for upstream: for each
+    question its bank file, every changed field (from, to), retirement, and the decisions behind it."""
+    import yaml
+
+    from bot.catalog.questions import QuestionIndex
+    from bot.clock import SystemClock
+    from bot.practice.errata import export_patch
+    from bot.store import create_engine, upgrade
+
+    settings = load_settings()
+    catalog = load_catalog(settings.content_dir)
+
+    async def go() -> dict[str, Any]:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+            return await export_patch(engine, QuestionIndex(catalog), platform, workspace, SystemClock().now())
+        finally:
+            await engine.dispose()
+
+    patch = _run(go)
+    file.write_text(yaml.safe_dump(patch, sort_keys=False, allow_unicode=True, width=100), encoding="utf-8")
+    count = len(patch["questions"])
+    click.echo(f"wrote the errata of {platform} workspace {workspace} to {file} ({plural(count, 'question')})")
+
+
 def _extra_loaders() -> tuple[Any, ...]:
     from bot.features import EXTRA_LOADERS
 

@@ -59,6 +59,17 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class FormRequest:
+    """Ask the member to fill in a command's options in a form (a modal on Discord and Slack): the
+    command at `command`, with `fixed` options already given (a question id). Submitting it is that
+    command, as if typed. Adapters without forms show the reply's text instead, which says what to type."""
+
+    command: tuple[str, ...]
+    fixed: tuple[tuple[str, str], ...] = ()
+    title: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message. `text` and field values are markup (see `bot.markup`).
 
@@ -80,6 +91,8 @@ class Reply:
     duplicate: bool = False
     """The platform delivered this event before and it was handled then: adapters send nothing."""
     attachment: Attachment | None = None
+    form: FormRequest | None = None
+    """Open this form where the platform can (a button press on Discord or Slack) instead of the text."""
 
     @property
     def has_components(self) -> bool:

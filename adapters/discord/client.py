@@ -22,6 +22,7 @@ from discord import app_commands
 
 from adapters.discord.commands import command_payload, install
 from adapters.discord.components import ActionItem
+from adapters.discord.forms import form_modal
 from adapters.discord.poster import DiscordPoster
 from adapters.discord.respond import Sleep, answer_command, answer_component, apologise
 from adapters.discord.translate import AttachmentUnavailable, read_attachments, to_action, to_request
@@ -84,13 +85,40 @@ class InteractionBridge:
         with _context(interaction, kind):
             try:
                 await answer_component(
-                    interaction, self.core.handle(action), defer_after=self.defer_after, sleep=self.sleep
+                    interaction,
+                    self.core.handle(action),
+                    defer_after=self.defer_after,
+                    sleep=self.sleep,
+                    open_form=lambda reply: self._open_form(interaction, reply),
                 )
             except (discord.HTTPException, discord.InteractionResponded) as exc:
                 # The one catch at this edge: discord.py would otherwise log and drop it silently.
                 ref = new_reference()
                 log.exception("answering a press failed (ref %s)", ref)
                 await _try_apologise(interaction, exc, ref)
+
+    async def _open_form(self, interaction: discord.Interaction, reply: Reply) -> bool:
+        """Answer a press with the modal its reply asks for (see `forms`); False when there is none."""
+        assert reply.form is not None
+        modal = form_modal(self.core.registry, reply.form, str(interaction.id), self._submit_form)
+        if modal is None:
+            return False
+        await interaction.response.send_modal(modal)
+        return True
+
+    async def _submit_form(
+        self, interaction: discord.Interaction, spec: CommandSpec, options: dict[str, object]
+    ) -> None:
+        """A submitted form is its command, as if typed; answered like a slash command."""
+        with _context(interaction, spec.name):
+            await answer_command(
+                interaction,
+                self.core.handle(to_request(interaction, spec, options)),
+                slow=spec.slow,
+                defer_after=self.defer_after,
+                sleep=self.sleep,
+            )
+            log.info("answered the /%s form", spec.name)
 
     async def complete(self, interaction: discord.Interaction, source: str, current: str) -> list[tuple[str, str]]:
         return [(choice.name, choice.value) for choice in self.core.complete(source, current)]

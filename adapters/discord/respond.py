@@ -197,12 +197,17 @@ async def answer_component(
     *,
     defer_after: float,
     sleep: Sleep = asyncio.sleep,
+    open_form: Callable[[Reply], Awaitable[bool]] | None = None,
 ) -> bool:
-    """Answer a button press or select choice; returns whether it had to defer."""
+    """Answer a button press or select choice; returns whether it had to defer. A reply asking for a
+    form is answered with its modal by `open_form` when it came in time (a modal must be the first
+    answer); once deferred, its text, which says what to type, is sent instead."""
     task: asyncio.Future[Reply] = asyncio.ensure_future(work)
     try:
         if await _wait(task, defer_after, sleep):
             reply = task.result()
+            if reply.form is not None and open_form is not None and await open_form(reply):
+                return False
             if reply.replace:
                 messages = await _first(
                     reply, lambda m, f: interaction.response.edit_message(**_with_file(edit_kwargs(m[0]), f, edit=True))

@@ -47,6 +47,7 @@ from adapters.slack.forms import (
     FORM_CALLBACK,
     FormTooBig,
     UploadUnavailable,
+    asked_form,
     form_channel,
     form_command,
     form_errors,
@@ -361,6 +362,12 @@ class SlackAdapter:
             reply = await self.core.handle(to_action(body, action, identity))
             if reply.duplicate:
                 return  # a retry of a press already answered
+            if (
+                reply.form is not None
+                and body.get("trigger_id")
+                and await self._open_asked(reply, body, identity, client)
+            ):
+                return
             await self._send(reply, body, respond, client, interactive=True)
             log.debug("slack: action answered in %.1f ms", (time.perf_counter() - started) * 1000)
 
@@ -409,6 +416,21 @@ class SlackAdapter:
                 "I could not open the form.", "Type the command again: Slack opens a form only within 3 seconds."
             )
             await self._send(failed, body, respond, client, interactive=False)
+        return True
+
+    async def _open_asked(self, reply: Reply, body: dict[str, Any], identity: Identity, client: AsyncWebClient) -> bool:
+        """Open the form a pressed button's reply asks for (Report); False to send the reply instead,
+        whose text says what to type."""
+        assert reply.form is not None
+        form = asked_form(self.core.registry, reply.form)
+        if form is None:
+            return False
+        try:
+            view = dict(form_view(form, identity.channel))
+            await client.views_open(trigger_id=str(body["trigger_id"]), view=view)
+        except (FormTooBig, SlackApiError) as exc:
+            log.warning("slack: could not open the form for /%s: %s", form.spec.name, exc)
+            return False
         return True
 
     async def _on_form(

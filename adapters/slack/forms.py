@@ -27,6 +27,7 @@ from bot.commands.parse import parse_line
 from bot.commands.registry import Registry
 from bot.commands.spec import CommandSpec, OptionType
 from bot.errors import UserError
+from bot.replies import FormRequest
 from bot.requests import Identity, Request, Upload
 
 FORM_CALLBACK = "studybot-form"
@@ -38,6 +39,8 @@ UPLOAD_BLOCK = "upload:"
 SLACK_FILES_HOST = "files.slack.com"
 FILE_TYPES = ["yaml", "yml", "csv", "txt"]  # what Slack's picker offers; the core still checks the content
 CHOICE_BLOCK = "choice:"
+TEXT_BLOCK = "text:"
+MULTILINE_FROM = 200  # a text option that may hold more than this gets a multi-line field
 FORM_FILE_NAME = "the form"
 
 
@@ -76,10 +79,17 @@ def _plain(text: str, limit: int) -> PlainText:
     return {"type": "plain_text", "text": text if len(text) <= limit else text[: limit - 1] + "…"}
 
 
+def asked_form(registry: Registry, asked: FormRequest) -> Form | None:
+    """The form a reply asks for (a Report button's), with its fixed options as if typed."""
+    spec = registry.commands.get(asked.command)
+    return None if spec is None else Form(spec, dict(asked.fixed))
+
+
 def form_view(form: Form, channel: str) -> ModalView:
     """The modal `views.open` shows for `form`, to be answered in `channel`."""
     spec = form.spec
     blocks: list[InputBlock | PlainSection] = [{"type": "section", "text": _plain(spec.description, 3000)}]
+    has_files = any(o.type is OptionType.FILE for o in spec.options)
     for option in spec.options:
         if option.type is OptionType.FILE:
             blocks.append(
@@ -104,6 +114,26 @@ def form_view(form: Form, channel: str) -> ModalView:
                     },
                     "hint": _plain(f"Up to {MAX_INPUT:,} characters fit here; a bigger file goes in the picker.", 2000),
                     "optional": True,
+                }
+            )
+        elif (
+            option.type is OptionType.STRING and not option.choices and not has_files and option.name not in form.typed
+        ):
+            # Options with free text (a report's note and link): a field each. A file command's text
+            # option is left out, since its paste box is that option.
+            limit = min(option.max_length or MAX_INPUT, MAX_INPUT)
+            blocks.append(
+                {
+                    "type": "input",
+                    "block_id": TEXT_BLOCK + option.name,
+                    "label": _plain(option.description, 2000),
+                    "element": {
+                        "type": "plain_text_input",
+                        "action_id": "value",
+                        "multiline": limit > MULTILINE_FROM,
+                        "max_length": limit,
+                    },
+                    "optional": not option.required,
                 }
             )
         elif option.choices and option.name not in form.typed:
@@ -242,6 +272,10 @@ def form_request(
             text = element.get("value") or ""
             if text.strip() and name not in options:
                 options[name] = Upload(FORM_FILE_NAME, text.encode("utf-8"))
+        elif block_id.startswith(TEXT_BLOCK):
+            typed = str(element.get("value") or "").strip()
+            if typed:
+                options[block_id.removeprefix(TEXT_BLOCK)] = typed
         elif block_id.startswith(CHOICE_BLOCK):
             chosen = element.get("selected_option")
             if isinstance(chosen, Mapping) and chosen.get("value"):

@@ -6,20 +6,28 @@ ask the `QuestionIndex` that the runtime builds once.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.catalog.loader import Catalog
 from bot.catalog.models import Exam, Question
 from bot.practice.mocks import allocate
+from bot.store import errata as errata_store
+from bot.store.db import reading
 from bot.store.schema import workspace_questions
 
 W = workspace_questions.c
+OVERLAY_TTL_S = 5.0
+"""How long a process trusts its copy of a workspace's errata overlay on the press path. A decision made
+in this process is seen at once; one made in another process (replicas) within this many seconds."""
+MAX_CACHED_PLACES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,56 @@ class QuestionIndex:
     def held_out_ids(self, exam: str | None = None) -> frozenset[str]:
         """The final-mock slice of one exam, or of every exam."""
         return self.finals.get(exam, frozenset()) if exam is not None else self.held
+        self._fixed: dict[Place, tuple[float, dict[str, Question]]] = {}
+        self._loading: dict[Place, asyncio.Future[dict[str, Question]]] = {}
+
+    async def pressed(self, engine: AsyncEngine, place: Place, question_id: str) -> Question | None:
+        """The question a press names, as `place` asks it, without a database read per press for a
+        shipped question: the workspace's overlay is read at most once per `OVERLAY_TTL_S` by one
+        press, the others wait for that read (a burst of presses would otherwise each take a
+        connection). A workspace's own question is read from the store as before."""
+        shipped = self.get(question_id)
+        if shipped is None:
+            async with reading(engine) as conn:
+                return await self.find(conn, place, question_id)
+        return (self.fixed_now(place) or await self._overlay(engine, place)).get(question_id, shipped)
+
+    def fixed_now(self, place: Place) -> dict[str, Question] | None:
+        """The workspace's fixed questions from this process's copy while it is fresh, else None; no
+        await, so a press on a shipped question in the common case costs no coroutine at all."""
+        cached = self._fixed.get(place)
+        if cached is not None and time.monotonic() - cached[0] < OVERLAY_TTL_S:
+            return cached[1]
+        return None
+
+    def forget(self, place: Place) -> None:
+        """This process changed the workspace's overlay: the next press reads it again."""
+        self._fixed.pop(place, None)
+
+    async def _overlay(self, engine: AsyncEngine, place: Place) -> dict[str, Question]:
+        cached = self.fixed_now(place)
+        if cached is not None:
+            return cached
+        loading = self._loading.get(place)
+        if loading is not None:
+            return await asyncio.shield(loading)
+        future: asyncio.Future[dict[str, Question]] = asyncio.get_running_loop().create_future()
+        self._loading[place] = future
+        try:
+            async with reading(engine) as conn:
+                rows = await errata_store.overlays(conn, place.platform, place.workspace)
+            fixed = {o.question_id: Question.model_validate(json.loads(o.body)) for o in rows}
+            if len(self._fixed) >= MAX_CACHED_PLACES:
+                self._fixed.clear()
+            self._fixed[place] = (time.monotonic(), fixed)
+            future.set_result(fixed)
+            return fixed
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved here, so a failed read with no other waiter is not logged twice
+            raise
+        finally:
+            del self._loading[place]
 
     def get(self, question_id: str) -> Question | None:
         found = self.by_id.get(question_id)
@@ -94,7 +152,13 @@ class QuestionIndex:
         return found[0] if found else None
 
     async def find(self, conn: AsyncConnection | None, place: Place, question_id: str) -> Question | None:
-        """A shipped question from memory, else the workspace's own from the store."""
+        """The question as `place` asks it: its errata overlay when a moderator fixed it there (retired
+        ones too, so old answers still read), else a shipped question from memory, else the
+        workspace's own from the store."""
+        if conn is not None:
+            fixed = await errata_store.overlay(conn, place.platform, place.workspace, question_id)
+            if fixed is not None:
+                return Question.model_validate(json.loads(fixed.body))
         found = self.get(question_id)
         if found is not None or conn is None:
             return found
@@ -107,15 +171,39 @@ class QuestionIndex:
         ).scalar_one_or_none()
         return Question.model_validate(json.loads(body)) if body is not None else None
 
+    async def servable(self, conn: AsyncConnection, place: Place, question_id: str) -> Question | None:
+        """`find`, but None for a question this workspace retired or has suspended for its reports: what
+        `/review` may still ask (a card's question is otherwise served as `pool` would serve it)."""
+        fixed = await errata_store.overlay(conn, place.platform, place.workspace, question_id)
+        if fixed is not None and fixed.retired:
+            return None
+        exam = fixed.exam if fixed is not None else self.exam_of(question_id)
+        if question_id in await errata_store.suspended(conn, place.platform, place.workspace, exam):
+            return None
+        return await self.find(conn, place, question_id)
+
     async def pool(self, conn: AsyncConnection, place: Place, exam: str) -> list[Question]:
         """Every question a member in `place` can be asked for `exam` in practice, review, a mock or a
         group prompt: the shipped bank without its final-mock slice, and the workspace's own questions
-        (a group's own bank is theirs to use as they like, so none of it is held out)."""
-        held = self.finals.get(exam, frozenset())
-        shipped = [q for q in self.catalog.questions.get(exam, ()) if q.id not in held]
-        return [*shipped, *await workspace_bank(conn, place, exam)]
+        (a group's own bank is theirs to use as they like, so none of it is held out), as the
+        workspace's errata overlay has them, without retired ones and without those suspended by
+        enough reports."""
+        final = self.finals.get(exam, frozenset())
+        shipped = [q for q in self.catalog.questions.get(exam, ()) if q.id not in final]
+        questions = [*shipped, *await workspace_bank(conn, place, exam)]
+        fixed = {o.question_id: o for o in await errata_store.overlays(conn, place.platform, place.workspace, exam)}
+        held = await errata_store.suspended(conn, place.platform, place.workspace, exam)
+        if not fixed and not held:
+            return questions
+        served = []
+        for question in questions:
+            overlay = fixed.get(question.id)
+            if question.id in held or (overlay is not None and overlay.retired):
+                continue
+            served.append(question if overlay is None else Question.model_validate(json.loads(overlay.body)))
+        return served
 
     def final_pool(self, exam: str) -> list[Question]:
         """The questions a final mock of `exam` draws from: its held-out slice, in bank order."""
-        held = self.finals.get(exam, frozenset())
-        return [q for q in self.catalog.questions.get(exam, ()) if q.id in held]
+        final = self.finals.get(exam, frozenset())
+        return [q for q in self.catalog.questions.get(exam, ()) if q.id in final]

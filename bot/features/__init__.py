@@ -12,6 +12,7 @@ from bot.features import (
     certs,
     choices,
     digests,
+    errata,
     group_prompts,
     help,
     mycerts,
@@ -39,6 +40,7 @@ FEATURES = (
     digests,
     group_prompts,
     seasons,
+    errata,
 )
 # Feature content beyond exams, FAQ and questions (study paths, …), checked by `content check`.
 EXTRA_LOADERS: tuple[ExtraLoader, ...] = (paths_content.LOADER,)

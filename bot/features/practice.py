@@ -29,6 +29,7 @@ from bot.practice.engine import (
     settled,
     verdict_text,
 )
+from bot.practice.errata import report_button
 from bot.practice.mocks import MAX_QUESTIONS
 from bot.practice.texts import until
 from bot.practice.writer import FINAL
@@ -110,7 +111,7 @@ async def answer_pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
     return Reply(
         title="Correct" if correct else "Not quite",
         text=verdict_text(question, press.order, chosen, correct, again=outcome.status == "duplicate", due_note=note),
-        buttons=(button,),
+        buttons=(button, report_button(question.id)),
         ephemeral=True,
         replace=True,
         footer=question.id,

@@ -22,7 +22,8 @@ from bot.store import practice as store
 from bot.store import reviews as plan_store
 from bot.words import plural
 
-# Cards whose question has gone (a workspace bank replaced) are skipped; look a little further.
+# Cards whose question has gone (a workspace bank replaced), was retired or is suspended for its reports
+# are skipped; look a little further.
 LOOKAHEAD = 20
 
 
@@ -59,7 +60,7 @@ async def next_review(svc: Services, identity: Identity, now: dt.datetime, exam:
         due = await store.due_card_questions(conn, member.id, now, code, limit=LOOKAHEAD, skip=held)
         index = svc.questions
         for question_id, exam_code, due_at in due:
-            question = await index.find(conn, place_of(identity), question_id)
+            question = await index.servable(conn, place_of(identity), question_id)
             card_exam = svc.catalog.exam(exam_code)
             if question is None or card_exam is None:
                 continue

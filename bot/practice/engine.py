@@ -35,7 +35,6 @@ from bot.requests import Action, Identity
 from bot.services import Services
 from bot.store import members as member_store
 from bot.store import practice as store
-from bot.store.db import reading
 
 ANSWER = "pa"
 ANSWER_SELECT = "pas"
@@ -234,12 +233,15 @@ def record(svc: Services, job: AnswerJob) -> Awaitable[Outcome]:
 
 
 async def pressed_question(svc: Services, identity: Identity, question_id: str) -> Question:
-    """The question a press names: shipped ones from memory, a workspace's own from the store."""
+    """The question a press names, as the member's workspace asks it (its errata overlay, so a changed
+    key grades new presses too)."""
     index = svc.questions
-    question = index.get(question_id)
-    if question is None:
-        async with reading(svc.engine) as conn:
-            question = await index.find(conn, place_of(identity), question_id)
+    place = place_of(identity)
+    shipped = index.get(question_id)
+    fixed = index.fixed_now(place) if shipped is not None else None
+    question = (
+        fixed.get(question_id, shipped) if fixed is not None else await index.pressed(svc.engine, place, question_id)
+    )
     if question is None:
         raise StaleAction("That question no longer exists.", "Run `/practice` for a fresh one.")
     return question

@@ -36,6 +36,7 @@ from bot.practice.engine import (
     sequence_step_reply,
     verdict_text,
 )
+from bot.practice.errata import report_button
 from bot.practice.mocks import DEFAULT_QUESTIONS, default_minutes, draw
 from bot.practice.questions import LETTERS, grade, shuffled_order
 from bot.practice.scoring import domain_scores, passing_mark, scaled_estimate
@@ -602,10 +603,16 @@ async def report(
     if page < last:
         nav.append(Button("Next", ActionId(MOCK_PAGE, (str(mock.id), str(page + 1))).encode(), "primary"))
     if page > 0:
+        shown = answer_pages[page - 1]
+        reports = tuple(
+            report_button(i.attempt.question_id, f"Report question {i.attempt.position}")
+            for i in items
+            if f"Question {i.attempt.position}:" in shown
+        )
         return Reply(
             title=f"{_name(mock)} {mock.exam} report · answers {page} of {last}",
-            text=esc(intro) + answer_pages[page - 1],
-            buttons=tuple(nav),
+            text=esc(intro) + shown,
+            buttons=(*nav, *reports[: 25 - len(nav)]),
             ephemeral=True,
             replace=True,
         )

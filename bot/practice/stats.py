@@ -16,6 +16,7 @@ from bot.practice.scoring import Readiness, domain_scores, readiness, streak, wi
 from bot.replies import Field, Reply
 from bot.requests import Identity
 from bot.services import Services
+from bot.store import errata as errata_store
 from bot.store import members as member_store
 from bot.store import practice as store
 from bot.store import seasons as season_store
@@ -51,6 +52,8 @@ async def stats(
             by_exam.setdefault(e, {})[d] = (n, c)
         drawn = stats_picture.pick_exam(by_exam, code_ or member.target_exam) if picture else None
         weeks = await stats_picture.read_weeks(conn, member.id, drawn, now) if drawn else ()
+    async with svc.engine.begin() as conn:
+        corrections = await errata_store.take_member_notices(conn, member.id, now)  # said once, here
     answered = sum(n for _e, _d, n, _c in rows)
     correct = sum(c for _e, _d, _n, c in rows)
     s = streak(times, zone, now)
@@ -93,6 +96,8 @@ async def stats(
         )
     if ready_lines:
         fields.append(Field("Readiness (estimate)", bullets(ready_lines)))
+    if corrections:
+        fields.append(Field("Corrected since you last looked", bullets(corrections)))
     footer = f"Days are counted in {zone}." + ("" if member.timezone else " Set yours with `/profile timezone:`.")
     shown = svc.catalog.exam(drawn) if drawn else None
     attached = await stats_picture.attachment(identity.user_name, shown, by_exam[shown.code], weeks) if shown else None

@@ -18,6 +18,7 @@ from bot.catalog.models import Question
 from bot.catalog.questions import Place
 from bot.errors import StaleAction
 from bot.practice.engine import record
+from bot.practice.errata import report_button
 from bot.practice.questions import grade
 from bot.practice.writer import AnswerJob
 from bot.replies import Reply
@@ -26,6 +27,7 @@ from bot.schedule import texts
 from bot.schedule.sending import Sender
 from bot.services import Services
 from bot.store import deliveries as outbox
+from bot.store import errata as errata_store
 from bot.store import members as member_store
 from bot.store import practice as practice_store
 from bot.store import schedules as schedule_store
@@ -104,16 +106,26 @@ async def build_reveal(svc: Services, reveal_id: int) -> tuple[Reply, list[Group
         assert reveal.prompt_id is not None
         answers = await outbox.answers(conn, reveal.prompt_id)
         prompt = await outbox.get(conn, reveal.prompt_id)
+        corrections = await errata_store.channel_notices(conn, reveal.platform, reveal.workspace, reveal.channel)
     note = prompt.focus_note if prompt is not None else None
-    return texts.reveal_reply(reveal.exam, question, [(a.user_name, a.chosen) for a in answers], note), answers
+    reply = texts.reveal_reply(reveal.exam, question, [(a.user_name, a.chosen) for a in answers], note)
+    if corrections:
+        # Said once: `close_prompt`, which runs only once the reveal is posted, marks them shown.
+        reply = dataclasses.replace(reply, text=reply.text + "\n\n" + "\n".join(text for _id, text in corrections))
+    return dataclasses.replace(reply, buttons=(*reply.buttons, report_button(question.id))), answers
 
 
 async def close_prompt(svc: Services, sender: Sender, reveal_id: int) -> None:
-    """After the reveal, the prompt loses its buttons and shows its final count."""
-    async with reading(svc.engine) as conn:
+    """After the reveal, the prompt loses its buttons and shows its final count; the corrections the
+    reveal carried (errata notices older than its claim) have now been said in the channel."""
+    async with svc.engine.begin() as conn:
         reveal = await delivery(conn, reveal_id)
         assert reveal.prompt_id is not None
         prompt = await delivery(conn, reveal.prompt_id)
+        said = await errata_store.channel_notices(
+            conn, reveal.platform, reveal.workspace, reveal.channel, made_by=reveal.claimed_at
+        )
+        await errata_store.mark_shown(conn, [i for i, _t in said], reveal.claimed_at)
     message_id = prompt.message_id
     if not message_id:
         return

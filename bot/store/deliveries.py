@@ -160,6 +160,23 @@ async def questions_posted_in(conn: AsyncConnection, platform: str, workspace: s
     return set(rows.scalars().all())
 
 
+async def channels_asked(conn: AsyncConnection, platform: str, workspace: str, question_id: str) -> list[str]:
+    """The channels of a workspace that were posted a prompt of this question (errata notices go there)."""
+    rows = await conn.execute(
+        select(T.channel)
+        .where(
+            (T.kind == "prompt")
+            & (T.platform == platform)
+            & (T.workspace == workspace)
+            & (T.question_id == question_id)
+            & (T.state == "posted")
+        )
+        .distinct()
+        .order_by(T.channel)
+    )
+    return list(rows.scalars().all())
+
+
 def _unrevealed() -> Any:
     reveal = schedule_deliveries.alias("reveal")
     return reveal, (T.kind == "prompt") & (T.state == "posted") & reveal.c.id.is_(None)

@@ -988,3 +988,59 @@ async def question_tallies(
         .limit(top)
     )
     return [QuestionTally(q, e, int(n), int(w)) for q, e, n, w in (await conn.execute(stmt)).all()]
+
+
+# -- errata: re-grading the answers to one question (issue 17) --------------------------------------
+
+
+def _in_workspace(platform: str, workspace: str) -> Any:
+    return practice_answers.c.member_id.in_(
+        select(members.c.id).where((members.c.platform == platform) & (members.c.workspace == workspace))
+    )
+
+
+async def chosen_counts(conn: AsyncConnection, platform: str, workspace: str, question_id: str) -> dict[str, int]:
+    """How members of a workspace answered a question: stored answer ("02") → how many times."""
+    stmt = (
+        select(practice_answers.c.chosen, func.count())
+        .where((practice_answers.c.question_id == question_id) & _in_workspace(platform, workspace))
+        .group_by(practice_answers.c.chosen)
+    )
+    return {chosen: int(n) for chosen, n in (await conn.execute(stmt)).all()}
+
+
+async def answers_to(
+    conn: AsyncConnection, platform: str, workspace: str, question_id: str
+) -> list[tuple[int, int, str, bool, dt.datetime, str]]:
+    """(answer id, member id, chosen, correct, answered at, source) of every answer to a question in a
+    workspace, in the order they were answered (the order a review card replays them in)."""
+    stmt = (
+        select(
+            practice_answers.c.id,
+            practice_answers.c.member_id,
+            practice_answers.c.chosen,
+            practice_answers.c.correct,
+            practice_answers.c.answered_at,
+            practice_answers.c.source,
+        )
+        .where((practice_answers.c.question_id == question_id) & _in_workspace(platform, workspace))
+        .order_by(practice_answers.c.answered_at, practice_answers.c.id)
+    )
+    return [(int(i), int(m), c, bool(ok), at, src) for i, m, c, ok, at, src in (await conn.execute(stmt)).all()]
+
+
+async def set_correct(conn: AsyncConnection, answer_ids: Sequence[int], correct: bool) -> None:
+    """Answers graded again: their verdict is now `correct` (the aggregates are rebuilt by `recount`)."""
+    if answer_ids:
+        await conn.execute(
+            update(practice_answers).where(practice_answers.c.id.in_(list(answer_ids))).values(correct=correct)
+        )
+
+
+async def put_card(conn: AsyncConnection, member_id: int, question_id: str, exam: str, state: dict[str, Any]) -> None:
+    """A member's review card for a question replaced by `state` (the columns of `review_cards`)."""
+    make: Any = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = make(review_cards).values(member_id=member_id, question_id=question_id, exam=exam, **state)
+    await conn.execute(
+        stmt.on_conflict_do_update(index_elements=[review_cards.c.member_id, review_cards.c.question_id], set_=state)
+    )

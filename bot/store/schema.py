@@ -474,3 +474,89 @@ review_plans = Table(
     Column("break_to", Date, nullable=True),
     Column("updated_at", UTCDateTime(), nullable=False),
 )
+
+
+# -- errata (issue 17) -----------------------------------------------------------------------------
+# A member's report on a question, a moderator's decision on it, and the workspace's overlay of the
+# questions it fixed: the shipped YAML stays as released, the overlay is what this workspace is asked.
+# Reports are keyed by user id like group-prompt answers: they are the workspace's record of a
+# question, kept when a profile is deleted. A decision stores the state before it, so its reversal
+# (itself a decision) restores exactly that.
+
+question_reports = Table(
+    "question_reports",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("user_id", String(64), nullable=False),
+    Column("user_name", String(200), nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("note", Text, nullable=True),
+    Column("link", Text, nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("decision_id", Integer, nullable=True),  # the decision that closed it; NULL while open
+    UniqueConstraint("platform", "workspace", "question_id", "user_id", name="uq_question_reports_member"),
+    Index("ix_question_reports_open", "platform", "workspace", "decision_id"),
+)
+
+question_decisions = Table(
+    "question_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("exam", String(16), nullable=False),
+    Column("kind", String(16), nullable=False),  # dismiss | fix | key | retire | reverse
+    Column("before", Text, nullable=True),  # the overlay row before, as JSON; NULL when there was none
+    Column("after", Text, nullable=True),  # the overlay row after, as JSON
+    Column("note", Text, nullable=True),
+    Column("reverses", Integer, nullable=True),  # for a reversal: the decision it undid
+    Column("reversed_by", Integer, nullable=True),
+    Column("decided_by", String(64), nullable=False),
+    Column("decided_by_name", String(200), nullable=False),
+    Column("decided_at", UTCDateTime(), nullable=False),
+    Index("ix_question_decisions_question", "platform", "workspace", "question_id"),
+)
+
+question_overlays = Table(
+    "question_overlays",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("workspace", String(64), primary_key=True),
+    Column("question_id", String(100), primary_key=True),
+    Column("exam", String(16), nullable=False),
+    Column("body", Text, nullable=False),  # the question as this workspace asks it, as JSON
+    Column("retired", Boolean, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+# What a decision changed for someone, said once: a member's next `/stats` (answers regraded), a
+# channel's next reveal (a question it saw was corrected). `shown_at` is set when it has been said.
+errata_notices = Table(
+    "errata_notices",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", Integer, ForeignKey("question_decisions.id", ondelete="CASCADE"), nullable=False),
+    Column("member_id", Integer, ForeignKey("members.id", ondelete="CASCADE"), nullable=True),
+    Column("platform", String(16), nullable=False),
+    Column("workspace", String(64), nullable=False),
+    Column("channel", String(64), nullable=True),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("shown_at", UTCDateTime(), nullable=True),
+    Index("ix_errata_notices_member", "member_id", "shown_at"),
+    Index("ix_errata_notices_channel", "platform", "workspace", "channel", "shown_at"),
+)
+
+errata_settings = Table(
+    "errata_settings",
+    metadata,
+    Column("platform", String(16), primary_key=True),
+    Column("workspace", String(64), primary_key=True),
+    Column("threshold", Integer, nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)

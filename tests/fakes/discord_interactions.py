@@ -51,6 +51,31 @@ class InteractionState:
     original_id: int | None = None
     loading: bool = False  # deferred with "thinking" and not yet edited
     component_message_id: int | None = None
+    modal: dict[str, Any] | None = None  # the modal this interaction was answered with (callback type 9)
+
+
+def modal_problems(modal: Mapping[str, Any]) -> list[str]:
+    """Where a modal breaks Discord's rules (the ones the API enforces), in words."""
+    problems: list[str] = []
+    if not 1 <= len(str(modal.get("custom_id") or "")) <= 100:
+        problems.append("a modal's custom_id is 1 to 100 characters")
+    if not 1 <= len(str(modal.get("title") or "")) <= 45:
+        problems.append("a modal's title is 1 to 45 characters")
+    components = modal.get("components") or []
+    if not 1 <= len(components) <= 5:
+        problems.append("a modal holds 1 to 5 components")
+    for label in components:
+        field = label.get("component") or {}
+        if label.get("type") != 18 or field.get("type") not in (3, 4):
+            problems.append("each modal component here is a label holding a text input or a string select")
+            continue
+        if not 1 <= len(str(label.get("label") or "")) <= 45:
+            problems.append("a label's text is 1 to 45 characters")
+        if field.get("type") == 4 and field.get("label"):
+            problems.append("a text input inside a label has no label of its own")
+        if field.get("type") == 3 and not 1 <= len(field.get("options") or []) <= 25:
+            problems.append("a select holds 1 to 25 options")
+    return problems
 
 
 class DiscordInteractions(DiscordGateway):
@@ -150,6 +175,15 @@ class DiscordInteractions(DiscordGateway):
                 response_message_loading=kind == 5,
                 response_message_ephemeral=bool(flags & EPHEMERAL),
             )
+        elif kind == 9:
+            problems = modal_problems(data)
+            if state.payload["type"] == 5:
+                problems.append("a modal submission cannot be answered with another modal")
+            if problems:
+                state.callback = None
+                errors = {"data": {"_errors": [{"code": "MODAL_INVALID", "message": p} for p in problems]}}
+                return _json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
+            state.modal = data
         elif kind in (6, 7):
             message_id = state.component_message_id
             if message_id is None:
@@ -412,6 +446,36 @@ class DiscordInteractions(DiscordGateway):
         payload = self._envelope(3, data, user, int(message["channel_id"]))
         payload["message"] = message
         return await self._deliver(payload, component_message=int(message_id))
+
+    async def submit_modal(
+        self, interaction: Mapping[str, Any], values: Mapping[str, str], *, user: str = "ada"
+    ) -> dict[str, Any]:
+        """Submit the modal `interaction` was answered with, having filled `values` (custom id → text, or
+        a select's value). Discord's client refuses what a member could not submit: a required field
+        left empty, a value no menu offers, more text than a field takes; so does this."""
+        state = self.interactions[int(interaction["id"])]
+        if state.modal is None:
+            raise AssertionError("that interaction was not answered with a modal")
+        unknown = set(values) - {label["component"]["custom_id"] for label in state.modal["components"]}
+        if unknown:
+            raise AssertionError(f"the modal has no field {sorted(unknown)}")
+        submitted: list[dict[str, Any]] = []
+        for n, label in enumerate(state.modal["components"], start=1):
+            field = label["component"]
+            given = values.get(field["custom_id"])
+            if not given and field.get("required", True):
+                raise AssertionError(f"Discord would not submit the modal with {field['custom_id']} empty")
+            if field["type"] == 4:
+                if given and len(given) > field.get("max_length", 4000):
+                    raise AssertionError(f"{field['custom_id']} takes at most {field['max_length']} characters")
+                inner: dict[str, Any] = {"type": 4, "id": n * 2, "custom_id": field["custom_id"], "value": given or ""}
+            else:
+                if given and given not in {o["value"] for o in field["options"]}:
+                    raise AssertionError(f"{field['custom_id']} has no option {given!r}")
+                inner = {"type": 3, "id": n * 2, "custom_id": field["custom_id"], "values": [given] if given else []}
+            submitted.append({"type": 18, "id": n * 2 - 1, "component": inner})
+        data = {"custom_id": state.modal["custom_id"], "components": submitted}
+        return await self._deliver(self._envelope(5, data, user, int(state.payload["channel_id"])))
 
     def message_of(self, recorded: Recorded) -> dict[str, Any]:
         """The stored message a callback or webhook request produced or changed."""

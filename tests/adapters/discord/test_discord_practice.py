@@ -82,7 +82,7 @@ async def test_a_press_replaces_the_question_with_its_verdict(
     for option in question.options:  # every option explained, not only the right one
         assert option.explanation.split(" ", 1)[-1][:40] in shown, option.text
     assert "](https://docs.aws.amazon.com/" in verdict["embeds"][0]["description"]
-    assert screen.labels(verdict) == ["Next question"]
+    assert screen.labels(verdict) == ["Next question", "Report"]
     assert await answers(runtime) == 1
 
     kind, following = await press(fake, verdict, screen.button(verdict, "Next question")["custom_id"])
@@ -227,7 +227,7 @@ async def test_ordering_and_matching_are_answered_step_by_step_and_graded_all_or
         kind, step = await press(fake, step, screen.button(step, letter)["custom_id"])
         assert kind == UPDATE_MESSAGE
     assert screen.title(step) == "Correct" and "The right order" in screen.text(step)
-    assert screen.labels(step) == ["Next question"] and await answers(runtime) == 1
+    assert screen.labels(step) == ["Next question", "Report"] and await answers(runtime) == 1
 
     # Matching: every item matched but the last two swapped is wrong as a whole.
     message = await served_of_type(fake, catalog, "AIF-C01", "matching")

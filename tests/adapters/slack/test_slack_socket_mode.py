@@ -168,5 +168,5 @@ async def test_socket_mode_ordering_question_is_answered_step_by_step(
             if n < len(right) - 1:
                 assert letter not in shown and "Start again" in shown
         assert body["blocks"][0]["text"]["text"] == "Correct"
-        assert "The right order" in str(body["blocks"]) and list(shown) == ["Next question"]
+        assert "The right order" in str(body["blocks"]) and list(shown) == ["Next question", "Report"]
     assert fake_slack.calls("unknown") == []
