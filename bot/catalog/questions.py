@@ -84,6 +84,8 @@ class QuestionIndex:
         self.by_id = {q.id: (exam, q) for exam, bank in catalog.questions.items() for q in bank}
         self.finals = {code: held_out(catalog.exam(code), bank) for code, bank in catalog.questions.items()}
         self.held = frozenset().union(*self.finals.values())
+        self._fixed: dict[Place, tuple[float, dict[str, Question]]] = {}
+        self._loading: dict[Place, asyncio.Future[dict[str, Question]]] = {}
 
     def is_held_out(self, question_id: str) -> bool:
         """True for a question of a final-mock slice, which only a final mock may serve."""
@@ -92,8 +94,6 @@ class QuestionIndex:
     def held_out_ids(self, exam: str | None = None) -> frozenset[str]:
         """The final-mock slice of one exam, or of every exam."""
         return self.finals.get(exam, frozenset()) if exam is not None else self.held
-        self._fixed: dict[Place, tuple[float, dict[str, Question]]] = {}
-        self._loading: dict[Place, asyncio.Future[dict[str, Question]]] = {}
 
     async def pressed(self, engine: AsyncEngine, place: Place, question_id: str) -> Question | None:
         """The question a press names, as `place` asks it, without a database read per press for a
