@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.schema import (
     audit_log,
+    errata_settings,
     group_targets,
     held_certifications,
     members,
@@ -23,8 +24,11 @@ from bot.store.schema import (
     moderators,
     practice_answers,
     practice_attempts,
+    question_overlays,
     review_cards,
     schedules,
+    season_baselines,
+    seasons,
     workspace_questions,
     workspace_settings,
 )
@@ -36,6 +40,9 @@ WORKSPACE_TABLES: tuple[Table, ...] = (
     schedules,
     group_targets,
     workspace_questions,
+    question_overlays,  # the errata overlay: the questions as this workspace fixed them
+    errata_settings,
+    seasons,
     audit_log,
 )
 HISTORY_TABLES: tuple[Table, ...] = (
@@ -45,9 +52,15 @@ HISTORY_TABLES: tuple[Table, ...] = (
     practice_attempts,
     practice_answers,
     review_cards,
+    season_baselines,
 )
 # Foreign keys inside the file: column -> the table whose file ids it holds.
-REFERENCES: dict[str, Table] = {"member_id": members, "mock_id": mock_exams, "attempt_id": practice_attempts}
+REFERENCES: dict[str, Table] = {
+    "member_id": members,
+    "mock_id": mock_exams,
+    "attempt_id": practice_attempts,
+    "season_id": seasons,
+}
 
 
 async def rows_of(conn: AsyncConnection, platform: str, workspace: str, *, history: bool) -> dict[str, list[dict]]:
@@ -60,7 +73,7 @@ async def rows_of(conn: AsyncConnection, platform: str, workspace: str, *, histo
         ids = select(members.c.id).where(members.c.platform == platform, members.c.workspace == workspace)
         for table in HISTORY_TABLES:
             where = table.c.id.in_(ids) if table is members else table.c.member_id.in_(ids)
-            query = select(table).where(where).order_by(table.c.id)
+            query = select(table).where(where).order_by(*table.primary_key)
             found[table.name] = [dict(r) for r in (await conn.execute(query)).mappings()]
     return found
 

@@ -56,6 +56,13 @@ async def populate(url: str, clock: FixedClock, catalog: Catalog) -> None:
             button = next(b for b in question.buttons if b.label == right)
             await core.handle(Action(ada, button.action_id))
         await core.handle_line(ada, "/mock exam:CLF-C02 questions:5 minutes:10")
+        for line in (
+            '/studyadmin season start name:"Spring 2027"',  # after the answers: each member's baseline
+            "/studyadmin report threshold reports:4",
+            '/studyadmin report decide question:saa-c03-005 decision:fix part:stem text:"A stem this workspace fixed."',
+        ):
+            reply = await core.handle_line(mo, line)
+            assert reply.title not in ("That didn't work", "Something went wrong"), (line, reply.text)
         other = person("eve", moderator=True, workspace="w2")
         await core.handle_line(other, "/studyadmin settings timezone:UTC reveal_after:1h")
         await core.handle_line(other, "/profile timezone:UTC")
@@ -100,6 +107,8 @@ def round_trip(source: str, target: str, tmp_path: Path) -> None:
     every = {t.name for t in (*WORKSPACE_TABLES, *HISTORY_TABLES)}
     assert set(document["tables"]) == every
     assert all(document["tables"][name] for name in every), {n: len(r) for n, r in document["tables"].items()}
+    for name in ("question_overlays", "errata_settings", "seasons", "season_baselines"):  # the errata overlay
+        assert document["tables"].get(name), name
     done = cli("import", str(file), url=target)
     assert done.exit_code == 0, done.output
     before, after = asyncio.run(stored(source)), asyncio.run(stored(target))
