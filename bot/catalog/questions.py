@@ -185,12 +185,24 @@ class QuestionIndex:
     async def pool(self, conn: AsyncConnection, place: Place, exam: str) -> list[Question]:
         """Every question a member in `place` can be asked for `exam` in practice, review, a mock or a
         group prompt: the shipped bank without its final-mock slice, and the workspace's own questions
-        (a group's own bank is theirs to use as they like, so none of it is held out), as the
-        workspace's errata overlay has them, without retired ones and without those suspended by
-        enough reports."""
+        (a group's own bank is theirs to use as they like, so none of it is held out), as asked here."""
         final = self.finals.get(exam, frozenset())
         shipped = [q for q in self.catalog.questions.get(exam, ()) if q.id not in final]
-        questions = [*shipped, *await workspace_bank(conn, place, exam)]
+        return await self._as_asked(conn, place, exam, [*shipped, *await workspace_bank(conn, place, exam)])
+
+    async def final_pool(self, conn: AsyncConnection, place: Place, exam: str) -> list[Question]:
+        """The questions a final mock of `exam` draws from in `place`: its held-out slice, in bank order,
+        as asked here."""
+        final = self.finals.get(exam, frozenset())
+        return await self._as_asked(
+            conn, place, exam, [q for q in self.catalog.questions.get(exam, ()) if q.id in final]
+        )
+
+    async def _as_asked(
+        self, conn: AsyncConnection, place: Place, exam: str, questions: list[Question]
+    ) -> list[Question]:
+        """`questions` as the workspace's errata overlay has them, without retired ones and without those
+        suspended by enough reports: one rule for every pool."""
         fixed = {o.question_id: o for o in await errata_store.overlays(conn, place.platform, place.workspace, exam)}
         held = await errata_store.suspended(conn, place.platform, place.workspace, exam)
         if not fixed and not held:
@@ -202,8 +214,3 @@ class QuestionIndex:
                 continue
             served.append(question if overlay is None else Question.model_validate(json.loads(overlay.body)))
         return served
-
-    def final_pool(self, exam: str) -> list[Question]:
-        """The questions a final mock of `exam` draws from: its held-out slice, in bank order."""
-        final = self.finals.get(exam, frozenset())
-        return [q for q in self.catalog.questions.get(exam, ()) if q.id in final]

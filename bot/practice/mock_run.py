@@ -149,7 +149,7 @@ async def _final_draw(
 ) -> tuple[list[Question], str]:
     """A final mock's questions: the exam's held-out slice without anything the member met, drawn to the
     guide's weights at full length where the slice allows; and a sentence when it is shorter."""
-    slice_ = svc.questions.final_pool(exam.code)
+    slice_ = await svc.questions.final_pool(conn, Place(identity.platform, identity.workspace), exam.code)
     if not slice_:
         raise NotFound(f"{exam.code} has no held-out questions for a final mock yet.", "Take a `/mock` instead.")
     met = await met_elsewhere(conn, svc, identity, member_id)

@@ -293,6 +293,25 @@ async def test_errata_export_writes_the_overlay_as_a_patch(
     assert catalog.question(qid) == shipped  # the shipped question stays as released
 
 
+async def test_a_retired_or_suspended_question_leaves_the_final_mock(core: Core) -> None:
+    """A final mock is a mock: what a workspace retired or suspended is not drawn there either."""
+    place = Place("console", "w1")
+    async with core.services.engine.connect() as conn:
+        held = [q.id for q in await core.services.questions.final_pool(conn, place, "SAA-C03")]
+    retired, suspended = held[0], held[1]
+    decided = await core.handle_line(MOD, f"/studyadmin report decide question:{retired} decision:retire")
+    assert decided.title == "Decision recorded", decided.text
+    assert (await core.handle_line(MOD, "/studyadmin report threshold reports:2")).title != "That didn't work"
+    for who in ("ada", "bob"):
+        reported = await core.handle_line(person(who), f"/report question:{suspended} reason:wrong-key")
+        assert reported.title != "That didn't work", reported.text
+    async with core.services.engine.connect() as conn:
+        here = {q.id for q in await core.services.questions.final_pool(conn, place, "SAA-C03")}
+        elsewhere = {q.id for q in await core.services.questions.final_pool(conn, Place("console", "w2"), "SAA-C03")}
+    assert retired not in here and suspended not in here and len(here) == len(held) - 2
+    assert {retired, suspended} <= elsewhere  # another workspace decided nothing
+
+
 async def test_a_retired_question_leaves_reviews(core: Core, clock: FixedClock) -> None:
     reply = await practice_single(core, ADA)
     qid = reply.buttons[0].action_id.split(":")[3]
