@@ -190,13 +190,14 @@ class QuestionIndex:
         shipped = [q for q in self.catalog.questions.get(exam, ()) if q.id not in final]
         return await self._as_asked(conn, place, exam, [*shipped, *await workspace_bank(conn, place, exam)])
 
-    async def final_pool(self, conn: AsyncConnection, place: Place, exam: str) -> list[Question]:
-        """The questions a final mock of `exam` draws from in `place`: its held-out slice, in bank order,
-        as asked here."""
+    def final_slice(self, exam: str) -> list[Question]:
+        """The held-out slice of `exam` as shipped, in bank order (the same in every workspace)."""
         final = self.finals.get(exam, frozenset())
-        return await self._as_asked(
-            conn, place, exam, [q for q in self.catalog.questions.get(exam, ()) if q.id in final]
-        )
+        return [q for q in self.catalog.questions.get(exam, ()) if q.id in final]
+
+    async def final_pool(self, conn: AsyncConnection, place: Place, exam: str) -> list[Question]:
+        """The questions a final mock of `exam` draws from in `place`: its slice as asked here."""
+        return await self._as_asked(conn, place, exam, self.final_slice(exam))
 
     async def _as_asked(
         self, conn: AsyncConnection, place: Place, exam: str, questions: list[Question]

@@ -78,7 +78,7 @@ def test_the_held_out_slice_is_stable_full_length_and_spread_by_the_guides_weigh
         in_practice = {q.id for q in bank} - held
         assert len(in_practice) >= len(held)  # practice keeps at least half the bank
     saa = catalog.exams["SAA-C03"]
-    final = one.final_pool("SAA-C03")
+    final = one.final_slice("SAA-C03")
     assert len(final) == 65
     by_domain = {d.name: sum(q.domain == d.name for q in final) for d in saa.domains}
     assert all(abs(by_domain[d.name] - 65 * d.weight / 100) < 1 for d in saa.domains), by_domain
@@ -115,7 +115,7 @@ async def test_a_final_mock_never_repeats_a_question_the_member_met_elsewhere(
     ada = person()
     async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
         core, svc = rt.core, rt.services
-        slice_ = [q.id for q in svc.questions.final_pool("SAA-C03")]
+        slice_ = [q.id for q in svc.questions.final_slice("SAA-C03")]
         question = await practice_single(core, ada)
         await press(core, ada, question, correct_letter(core, question))
         # Met before this slice existed: a group prompt put one of its questions in a channel ada uses, and
