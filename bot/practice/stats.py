@@ -190,8 +190,8 @@ def period_of(now: dt.datetime, period: str) -> tuple[str, dt.date] | None:
     None for all time. Calendar periods, because the answer writer keeps one row per member and period:
     a rolling window had to add up a row per member and day (and, before that, read its first day's
     answers one by one), which grew with the answers in it."""
-    if period == "all":
-        return None
+    if period not in store.PERIODS:
+        return None  # all time, or a season (counted from its own start)
     return period, store.period_start(period, now.astimezone(dt.UTC).date())
 
 
@@ -202,7 +202,7 @@ NO_SEASON = (
 
 
 async def board(svc: Services, identity: Identity, now: dt.datetime, period: str, exam: Exam | None) -> Reply:
-    counted = period_of(now, period) if period != "season" else None
+    counted = period_of(now, period)
     async with reading(svc.engine) as conn:
         season = await season_store.current(conn, identity.platform, identity.workspace) if period == "season" else None
         if period == "season" and season is None:

@@ -72,10 +72,13 @@ class Counts:
     reminders: int = 0
     digests: int = 0
     skipped: int = 0
-    failed: int = 0
     posted: list[tuple[str, str]] = field(default_factory=list)  # (kind, channel) in order
     skips: list[Skip] = field(default_factory=list)
     failures: list[tuple[str, str, str]] = field(default_factory=list)  # (kind, channel, why) not posted
+
+    @property
+    def failed(self) -> int:
+        return len(self.failures)
 
     def as_json(self) -> dict[str, int]:
         return {
@@ -401,7 +404,6 @@ class Deliverer:
             except Exception:
                 log.exception("building %s %s failed", job.kind, job.key)
                 await self._finish(job, PostResult(PostOutcome.FAILED, detail="could not build the message"), now)
-                counts.failed += 1
                 counts.failures.append((job.kind, job.channel, "could not build the message (see the log)"))
                 return PostResult(PostOutcome.FAILED)
             poster = self.sender.poster(job.platform)
@@ -425,7 +427,6 @@ class Deliverer:
                     counts.reveals += 1
                     await close_prompt(self.svc, self.sender, job.id)
             else:
-                counts.failed += 1
                 counts.failures.append((job.kind, job.channel, result.detail or result.outcome.value))
         return result
 

@@ -955,11 +955,10 @@ async def window_tallies(
     conn: AsyncConnection, platform: str, workspace: str, start: dt.datetime, end: dt.datetime
 ) -> list[WindowTally]:
     """Per member, exam and domain: answers and correct answers of a workspace's members in [start, end)."""
-    correct = func.sum(case((practice_answers.c.correct, 1), else_=0))
     stmt = (
         select(
             members.c.id, members.c.user_id, members.c.display_name, members.c.timezone,
-            practice_answers.c.exam, practice_answers.c.domain, func.count(), correct,
+            practice_answers.c.exam, practice_answers.c.domain, func.count(), _CORRECT,
         )
         .select_from(members.join(practice_answers, practice_answers.c.member_id == members.c.id))
         .where(_window(platform, workspace, start, end))

@@ -243,23 +243,31 @@ def sqlite_claims(url: str, kind: str) -> Callable[[], Awaitable[int]]:
 # -- the world before and the verdict after -------------------------------------------------------------
 
 
-async def add_schedules(url: str, platform: str, workspace: str, channels: list[str]) -> None:
-    """A weekday 9:00 UTC schedule per channel, active since the day before."""
+async def add_schedules(
+    url: str,
+    platform: str,
+    workspace: str,
+    channels: list[str],
+    *,
+    since: dt.timedelta = dt.timedelta(days=1),
+    **kind: Any,
+) -> None:
+    """A weekday 9:00 UTC schedule per channel, active `since` before that Monday; `kind` overrides its
+    fields (a digest: `kind="digest"`, its cron, no exam)."""
+    fields: dict[str, Any] = {"exam": "SAA-C03", "cron": "0 9 * * 1-5", "reveal_minutes": REVEAL_MINUTES} | kind
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
             for channel in channels:
                 await schedule_store.create(
                     conn,
-                    MONDAY_9 - dt.timedelta(days=1),
+                    MONDAY_9 - since,
                     platform=platform,
                     workspace=workspace,
                     channel=channel,
-                    exam="SAA-C03",
-                    cron="0 9 * * 1-5",
                     timezone="UTC",
-                    reveal_minutes=REVEAL_MINUTES,
                     created_by="mo",
+                    **fields,
                 )
     finally:
         await engine.dispose()

@@ -17,9 +17,18 @@ from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 
 from bot.schedule.deliveries import LEASE
-from bot.store import create_engine
-from bot.store import schedules as schedule_store
-from tests.schedule.crashlab import MODES, MONDAY_9, Killer, Pass, Plan, Run, outbox_rows, sqlite_claims, verdict
+from tests.schedule.crashlab import (
+    MODES,
+    MONDAY_9,
+    Killer,
+    Pass,
+    Plan,
+    Run,
+    add_schedules,
+    outbox_rows,
+    sqlite_claims,
+    verdict,
+)
 from tests.schedule.test_crash_platforms import CHANNELS, World, discord_world, slack_world
 
 LATER = LEASE + dt.timedelta(seconds=30)
@@ -28,25 +37,10 @@ PLANS = [Plan("digest", mode, nth, delay) for mode in MODES for nth, delay in ((
 
 async def add_digests(url: str, platform: str, workspace: str, channels: list[str]) -> None:
     """A Monday 9:00 UTC digest per channel, added the week before."""
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as conn:
-            for channel in channels:
-                await schedule_store.create(
-                    conn,
-                    MONDAY_9 - dt.timedelta(days=7),
-                    platform=platform,
-                    workspace=workspace,
-                    channel=channel,
-                    exam="",
-                    cron="0 9 * * mon",
-                    timezone="UTC",
-                    reveal_minutes=0,
-                    created_by="mo",
-                    kind="digest",
-                )
-    finally:
-        await engine.dispose()
+    await add_schedules(
+        url, platform, workspace, channels, since=dt.timedelta(days=7),
+        exam="", cron="0 9 * * mon", reveal_minutes=0, kind="digest",
+    )  # fmt: skip
 
 
 async def trial(
