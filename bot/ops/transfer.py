@@ -115,19 +115,29 @@ async def import_workspace(engine: AsyncEngine, document: Any) -> dict[str, int]
         for table in (*WORKSPACE_TABLES, *HISTORY_TABLES):
             rows: Sequence[Mapping[str, Any]] = tables.get(table.name, [])
             mapping = new_ids.setdefault(table.name, {})
+            later: list[tuple[int, str, Any]] = []  # (new id, column, file id of a later row of this table)
             for row in rows:
                 values = _typed(table, row)
                 if values.get("platform", platform) != platform or values.get("workspace", workspace) != workspace:
                     raise TransferRefused(f"a row of {table.name} belongs to another workspace; the file was edited")
+                ahead: list[tuple[str, Any]] = []
                 for column, target in REFERENCES.items():
                     if column in values and values[column] is not None:
-                        if values[column] not in new_ids.get(target.name, {}):
+                        if target is table and values[column] not in mapping:  # a row further down this table
+                            ahead.append((column, values.pop(column)))
+                        elif values[column] not in new_ids.get(target.name, {}):
                             raise TransferRefused(f"a row of {table.name} points at a missing {target.name} row")
-                        values[column] = new_ids[target.name][values[column]]
+                        else:
+                            values[column] = new_ids[target.name][values[column]]
                 old_id = values.pop("id", None) if transfer_store.has_surrogate_id(table) else None
                 new_id = await transfer_store.insert_row(conn, table, values)
                 if old_id is not None and new_id is not None:
                     mapping[int(old_id)] = new_id
+                    later.extend((new_id, column, ref) for column, ref in ahead)
+            for row_id, column, ref in later:
+                if ref not in mapping:
+                    raise TransferRefused(f"a row of {table.name} points at a missing {table.name} row")
+                await transfer_store.set_reference(conn, table, row_id, column, mapping[ref])
             counts[table.name] = len(rows)
         # The aggregates are not in the file: they are counted from the imported rows, in this transaction.
         await practice_store.recount(conn, list(new_ids.get("members", {}).values()))

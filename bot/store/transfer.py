@@ -11,21 +11,27 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import ColumnElement, Table, and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.schema import (
     audit_log,
+    errata_notices,
     errata_settings,
     group_targets,
     held_certifications,
     members,
     mock_exams,
     moderators,
+    notify_settings,
+    notify_skips,
     practice_answers,
     practice_attempts,
+    question_decisions,
     question_overlays,
+    question_reports,
     review_cards,
+    review_plans,
     schedules,
     season_baselines,
     seasons,
@@ -42,6 +48,8 @@ WORKSPACE_TABLES: tuple[Table, ...] = (
     workspace_questions,
     question_overlays,  # the errata overlay: the questions as this workspace fixed them
     errata_settings,
+    question_decisions,  # every decision and its reversal: the overlay's history
+    question_reports,  # members' reports, open or closed by a decision
     seasons,
     audit_log,
 )
@@ -53,13 +61,22 @@ HISTORY_TABLES: tuple[Table, ...] = (
     practice_answers,
     review_cards,
     season_baselines,
+    review_plans,
+    notify_settings,
+    notify_skips,
+    errata_notices,  # what a decision changed for a member or a channel, and whether it was said yet
 )
-# Foreign keys inside the file: column -> the table whose file ids it holds.
+# Foreign keys inside the file: column -> the table whose file ids it holds. A decision points at the
+# decision it reversed and at the one that reversed it: the latter is a later row of the same table,
+# so an import fills it in once the whole table is in (`set_reference`).
 REFERENCES: dict[str, Table] = {
     "member_id": members,
     "mock_id": mock_exams,
     "attempt_id": practice_attempts,
     "season_id": seasons,
+    "decision_id": question_decisions,
+    "reverses": question_decisions,
+    "reversed_by": question_decisions,
 }
 
 
@@ -72,7 +89,11 @@ async def rows_of(conn: AsyncConnection, platform: str, workspace: str, *, histo
     if history:
         ids = select(members.c.id).where(members.c.platform == platform, members.c.workspace == workspace)
         for table in HISTORY_TABLES:
-            where = table.c.id.in_(ids) if table is members else table.c.member_id.in_(ids)
+            where: ColumnElement[bool]
+            if "workspace" in table.c:  # members, and notices, some of which are a channel's (no member)
+                where = and_(table.c.platform == platform, table.c.workspace == workspace)
+            else:
+                where = table.c.member_id.in_(ids)
             query = select(table).where(where).order_by(*table.primary_key)
             found[table.name] = [dict(r) for r in (await conn.execute(query)).mappings()]
     return found
@@ -100,6 +121,11 @@ async def occupied(conn: AsyncConnection, platform: str, workspace: str) -> Tabl
 def has_surrogate_id(table: Table) -> bool:
     """Whether the database numbers this table's rows itself (so an imported row gets a new id)."""
     return "id" in table.c and bool(table.c.id.autoincrement)
+
+
+async def set_reference(conn: AsyncConnection, table: Table, row_id: int, column: str, value: int) -> None:
+    """Fill in a reference to a row inserted after this one (a decision's `reversed_by`)."""
+    await conn.execute(update(table).where(table.c.id == row_id).values({column: value}))
 
 
 async def insert_row(conn: AsyncConnection, table: Table, values: Mapping[str, Any]) -> int | None:

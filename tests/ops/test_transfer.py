@@ -19,6 +19,7 @@ from bot.features import build_registry
 from bot.requests import Action
 from bot.runtime import Runtime
 from bot.store import create_engine, upgrade
+from bot.store import notify as notify_store
 from bot.store.schema import members, schedules
 from bot.store.transfer import HISTORY_TABLES, REFERENCES, WORKSPACE_TABLES, rows_of
 from tests.conftest import make_settings, person
@@ -50,11 +51,29 @@ async def populate(url: str, clock: FixedClock, catalog: Catalog) -> None:
             assert reply.title not in ("That didn't work", "Something went wrong"), (line, reply.text)
         for line in ("/profile timezone:Asia/Tokyo", "/mycerts add exam:SAA-C03 passed:2025-06-01"):
             assert (await core.handle_line(ada, line)).title != "That didn't work", line
+        answered = []
         for _ in range(3):
             question = await practice_single(core, ada)
             right = correct_letter(core, question)
             button = next(b for b in question.buttons if b.label == right)
             await core.handle(Action(ada, button.action_id))
+            answered.append(((question.footer or "").split(" · ")[-1], right))
+        asked, right = answered[0]
+        other_key = "A" if right != "A" else "B"
+        for member, line in (
+            (ada, f'/report question:{asked} reason:wrong-key note:"The key looks wrong to me"'),
+            (ada, "/notify snooze:7d"),
+            (ada, "/review settings cap:30 dm:on quiet:22-7"),
+            (mo, f"/studyadmin report decide question:{asked} decision:key key:{other_key}"),  # ada's answer regraded
+            (mo, f"/studyadmin report decide question:{asked} decision:reverse"),  # and restored
+        ):
+            reply = await core.handle_line(member, line)
+            assert reply.title not in ("That didn't work", "Something went wrong"), (line, reply.text)
+        async with rt.services.engine.begin() as conn:  # a reminder a snooze held back (none is due this early)
+            member_id = (await conn.execute(select(members.c.id).where(members.c.user_id == "ada"))).scalar_one()
+            await notify_store.record_skip(
+                conn, member_id, "expiry_reminders", "SAA-C03:2028-06-01", "snoozed", clock.now()
+            )
         await core.handle_line(ada, "/mock exam:CLF-C02 questions:5 minutes:10")
         for line in (
             '/studyadmin season start name:"Spring 2027"',  # after the answers: each member's baseline
@@ -107,7 +126,10 @@ def round_trip(source: str, target: str, tmp_path: Path) -> None:
     every = {t.name for t in (*WORKSPACE_TABLES, *HISTORY_TABLES)}
     assert set(document["tables"]) == every
     assert all(document["tables"][name] for name in every), {n: len(r) for n, r in document["tables"].items()}
-    for name in ("question_overlays", "errata_settings", "seasons", "season_baselines"):  # the errata overlay
+    for name in (  # the errata overlay and its history, seasons, a member's notification and review settings
+        "question_overlays", "errata_settings", "question_decisions", "question_reports", "errata_notices",
+        "seasons", "season_baselines", "notify_settings", "notify_skips", "review_plans",
+    ):  # fmt: skip
         assert document["tables"].get(name), name
     done = cli("import", str(file), url=target)
     assert done.exit_code == 0, done.output
