@@ -10,7 +10,7 @@ import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from dotenv import dotenv_values
 from platformdirs import user_data_dir
@@ -56,6 +56,26 @@ def async_database_url(url: str) -> str:
     if url.startswith(_SYNC_SQLITE_PREFIX):
         return ASYNC_SQLITE_PREFIX + url[len(_SYNC_SQLITE_PREFIX) :]
     return url
+
+
+def _say(error: Mapping[str, Any]) -> str:
+    """One validation error in an operator's words, not pydantic's; never with the value, which may be a
+    secret."""
+    kind = str(error["type"])
+    ctx = error.get("ctx") or {}
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected', 'the documented values')}"
+    if kind.startswith("int_"):
+        return "must be a whole number"
+    if kind.startswith("float_"):
+        return "must be a number"
+    if kind.startswith("bool_"):
+        return "must be true or false"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = {"greater_than_equal": "at least", "greater_than": "more than", "less_than_equal": "at most"}
+        limit = ctx.get({"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le"}.get(kind, "lt"))
+        return f"must be {bound.get(kind, 'less than')} {limit}"
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 class Settings(BaseSettings):
@@ -250,7 +270,8 @@ class Settings(BaseSettings):
             problems = []
             for error in exc.errors():
                 # A check across variables (the shards) names them in its own message.
-                problems.append(f"{error['loc'][0]}: {error['msg']}" if error["loc"] else error["msg"])
+                said = _say(error)
+                problems.append(f"{error['loc'][0]}: {said}" if error["loc"] else said)
             raise ConfigurationError(problems) from None
 
     def database_problem(self, *, folder: bool = True) -> str | None:

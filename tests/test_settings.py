@@ -69,12 +69,11 @@ def test_env_example_documents_every_variable() -> None:
         ),
         (
             {"DISCORD_SHARD_COUNT": "0"},
-            "DISCORD_SHARD_COUNT: Value error, a bot has at least 1 shard; "
-            "give the total, such as 2 (or leave it unset)",
+            "DISCORD_SHARD_COUNT: a bot has at least 1 shard; give the total, such as 2 (or leave it unset)",
         ),
         (
             {"DISCORD_SHARD_COUNT": "2", "DISCORD_SHARD_IDS": "0,-1"},
-            "DISCORD_SHARD_IDS: Value error, '-1' is not an id (a whole number, 0 or more); "
+            "DISCORD_SHARD_IDS: '-1' is not an id (a whole number, 0 or more); "
             "give ids separated by commas, such as 0,1",
         ),
         (
@@ -87,6 +86,17 @@ def test_shard_settings_are_checked_at_start(environ: dict[str, str], problem: s
     with pytest.raises(ConfigurationError) as caught:
         Settings.from_env(environ, env_file=None)
     assert caught.value.problems == [problem]
+
+
+def test_every_bad_variable_is_said_in_plain_words_without_its_value() -> None:
+    environ = {"STUDYBOT_HEALTH_PORT": "abc", "STUDYBOT_LOG_LEVEL": "LOUD", "STUDYBOT_GRACE_MINUTES": "-5"}
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(environ, env_file=None)
+    problems = caught.value.problems
+    assert "STUDYBOT_HEALTH_PORT: must be a whole number" in problems
+    assert "STUDYBOT_LOG_LEVEL: must be one of 'DEBUG', 'INFO', 'WARNING' or 'ERROR'" in problems
+    assert any(p.startswith("STUDYBOT_GRACE_MINUTES: must be at least") for p in problems), problems
+    assert not any("Input should" in p or "Value error" in p or "LOUD" in p or "abc" in p for p in problems)
 
 
 def test_the_shards_a_process_runs() -> None:
