@@ -175,10 +175,11 @@ def _confirm_keys(identity: Identity, asked: ActionId) -> tuple[str, str]:
 async def _answer_confirmation(registry: Registry, action: Action, aid: ActionId, svc: Services, choice: str) -> Reply:
     """Delete or keep; a confirmation deletes at most once.
 
-    Keeping is not final (a member may still press "Delete everything" on the same question), but a
-    deletion is: a later press of either button says when it happened and deletes nothing more. A
-    question asked before the member's data was deleted by another one deletes nothing either, since
-    what they stored since is newer than the question they answered.
+    Either answer is final: the first press is stored as the question's claim, and a later press of
+    either button (an old console line, a message a client still shows) says what was chosen and when,
+    and changes nothing, so a stray press on a question answered "keep" can never delete. A question
+    asked before the member's data was deleted by another one deletes nothing either, since what they
+    stored since is newer than the question they answered.
     """
     _owner_check(action, aid)
     asked = _asked_at(aid)
@@ -189,23 +190,33 @@ async def _answer_confirmation(registry: Registry, action: Action, aid: ActionId
         if member is not None and member.timezone:
             zone = member.timezone
         done = await claims.claimed(conn, key)
-        if done is not None:
-            return _already_deleted(done[0], zone)
+        if done is not None and done[1] == "delete":
+            return _already_answered(*done, zone)
         deleted_since = await claims.last_claimed(conn, prefix, "delete")
-        if deleted_since is not None and deleted_since > asked:
+        if deleted_since is not None and deleted_since > asked:  # by another question, after this one
             return _out_of_date(deleted_since, zone)
+        if done is not None:
+            return _already_answered(*done, zone)
+        if not await claims.claim(conn, key, action.at, choice):
+            won = await claims.claimed(conn, key)  # two presses of this question at once: the first one won
+            return _already_answered(*(won or (action.at, choice)), zone)
         if choice == "keep":
             return Reply(text=f"{bold('Nothing was deleted.')} Your data is as it was.", ephemeral=True, replace=True)
-        if not await claims.claim(conn, key, action.at, "delete"):
-            won = await claims.claimed(conn, key)  # the same button, pressed twice at once
-            return _already_deleted(won[0] if won else action.at, zone)
         removed = [await step.run(conn, action.identity) for step in registry.deletion_steps]
         deleted = await member_store.delete_member(conn, action.identity) or any(removed)
     text = "Everything studybot stored about you is deleted." if deleted else "There was nothing stored about you."
     return Reply(title="Deleted", text=text, ephemeral=True, replace=True)
 
 
-def _already_deleted(when: dt.datetime, zone: str) -> Reply:
+def _already_answered(when: dt.datetime, choice: str | None, zone: str) -> Reply:
+    if choice == "keep":
+        return Reply(
+            title="Already answered",
+            text=f"You chose to keep your data on {esc(local_time(when, zone))}; this press changed nothing. "
+            "To delete it, run `/profile delete` again.",
+            ephemeral=True,
+            replace=True,
+        )
     return Reply(
         title="Already deleted",
         text=f"This was already confirmed on {esc(local_time(when, zone))}: everything stored about you then "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.actions import ActionId
+from bot.clock import FixedClock
 from bot.commands.dispatch import Core
 from bot.commands.spec import CommandSpec, Permission
 from bot.features import admin_group
@@ -82,7 +84,7 @@ async def test_profile_timezone_is_saved_and_bad_zones_change_nothing(core: Core
     assert (await profile_of(core)).timezone == "Europe/Berlin"  # type: ignore[union-attr]
 
 
-async def test_profile_delete_asks_first_and_only_the_owner_can_confirm(core: Core) -> None:
+async def test_profile_delete_asks_first_and_only_the_owner_can_confirm(core: Core, clock: FixedClock) -> None:
     await core.handle_line(person(), "/profile timezone:Asia/Tokyo")
     ask = await core.handle_line(person(), "/profile delete")
     delete_id, keep_id = (b.action_id for b in ask.buttons)
@@ -94,6 +96,8 @@ async def test_profile_delete_asks_first_and_only_the_owner_can_confirm(core: Co
     assert "Nothing was deleted" in kept.text
     assert (await profile_of(core)) is not None
 
+    clock.advance(dt.timedelta(minutes=1))
+    delete_id = (await core.handle_line(person(), "/profile delete")).buttons[0].action_id  # keeping was final
     done = await core.handle(Action(person(), delete_id))
     assert "deleted" in done.text and done.replace
     assert await profile_of(core) is None

@@ -65,20 +65,40 @@ async def test_delete_pressed_twice_says_when_it_was_done_and_keeps_what_came_af
     assert await timezone_of(core) == "Europe/Berlin"
 
 
-async def test_keep_can_still_become_delete_but_after_a_deletion_keep_does_not_claim_nothing_happened(
+async def test_keep_is_final_a_later_delete_press_on_the_same_question_deletes_nothing(
     core: Core, clock: FixedClock
 ) -> None:
+    """Found by an outside tester: after "Keep my data", pressing "Delete everything" on the same
+    question (an old console line, a client that still shows the buttons) deleted everything."""
     await core.handle_line(person(), "/profile timezone:Asia/Tokyo")
     delete_id, keep_id = await confirmation(core)
     kept = await press(core, keep_id)
     assert "Nothing was deleted" in kept.text and kept.replace
-    assert await timezone_of(core) == "Asia/Tokyo"
     clock.advance(MINUTE)
-    assert (await press(core, delete_id)).title == "Deleted"  # the member changed their mind
-    late = await press(core, keep_id)
-    text = to_plain(late.text)
-    assert late.title == "Already deleted" and "Nothing was deleted" not in text, text
-    assert "already confirmed on Mon 23 Nov 08:01 (UTC)" in text, text  # no profile left: the default zone
+    for again in (delete_id, keep_id):
+        late = await press(core, again)
+        text = to_plain(late.text)
+        assert late.title == "Already answered" and late.replace, text
+        assert "You chose to keep your data on Mon 23 Nov 17:00 (Asia/Tokyo)" in text, text
+        assert "changed nothing" in text and "/profile delete" in text, text
+    assert await timezone_of(core) == "Asia/Tokyo"
+    fresh_delete, _ = await confirmation(core)  # a new question can still delete
+    assert (await press(core, fresh_delete)).title == "Deleted"
+    late = to_plain((await press(core, keep_id)).text)
+    assert "Nothing was deleted" not in late and "already deleted" in late, late  # the old question is out of date
+
+
+async def test_keep_and_delete_pressed_at_once_one_wins(core: Core) -> None:
+    await core.handle_line(person(), "/profile timezone:Asia/Tokyo")
+    delete_id, keep_id = await confirmation(core)
+    replies = await asyncio.gather(press(core, keep_id), press(core, delete_id))
+    kept, deleted = replies
+    if deleted.title == "Deleted":  # delete claimed the question first: keep says so
+        assert kept.title == "Already deleted", kept
+        assert await timezone_of(core) is None
+    else:  # keep claimed it first: delete changed nothing
+        assert "Nothing was deleted" in kept.text and deleted.title == "Already answered", replies
+        assert await timezone_of(core) == "Asia/Tokyo"
 
 
 async def test_a_question_asked_before_another_deletion_deletes_nothing_stored_since(
