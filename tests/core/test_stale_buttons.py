@@ -84,8 +84,8 @@ async def test_keep_is_final_a_later_delete_press_on_the_same_question_deletes_n
     assert await timezone_of(core) == "Asia/Tokyo"
     fresh_delete, _ = await confirmation(core)  # a new question can still delete
     assert (await press(core, fresh_delete)).title == "Deleted"
-    late = to_plain((await press(core, keep_id)).text)
-    assert "Nothing was deleted" not in late and "already deleted" in late, late  # the old question is out of date
+    after = to_plain((await press(core, keep_id)).text)
+    assert "Nothing was deleted" not in after and "already deleted" in after, after  # the old question is out of date
 
 
 async def test_keep_and_delete_pressed_at_once_one_wins(core: Core) -> None:
