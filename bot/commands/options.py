@@ -19,6 +19,10 @@ MAX_SNOWFLAKE = 2**64 - 1  # the largest numeric id any platform issues (a Disco
 MAX_INTEGER = 2**31 - 1  # an INTEGER column on PostgreSQL holds 32 bits; SQLite holds more
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
+# Control characters other than line breaks and tabs (an escape sequence clears a moderator's terminal
+# when a stored note is shown there), and the bidirectional overrides that make text read in another
+# order than it is stored. Joiners and variation selectors stay: emoji are built from them.
+_HIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _MENTION = re.compile(r"^<[@#][!&]?([A-Za-z0-9]+)(?:\|[^>]*)?>$")
 
 
@@ -57,6 +61,12 @@ def coerce_value(spec: CommandSpec, option: OptionSpec, value: object) -> Any:
             limit = option.max_length or MAX_STRING
             if len(text) > limit:
                 raise InvalidOption(f"{where} is {len(text):,} characters; at most {limit:,} fit.", None)
+            hidden = _HIDDEN.search(text)
+            if hidden is not None:
+                raise InvalidOption(
+                    f"{where} holds a control or invisible character at position {hidden.start() + 1:,}.",
+                    "Type it again with letters, digits, spaces, punctuation and emoji only; nothing was changed.",
+                )
             if option.choices:
                 return _choice(where, option, text)
             return text
