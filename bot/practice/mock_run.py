@@ -77,8 +77,15 @@ async def start_or_resume(
         running = await store.open_mock(conn, member.id)
         if running is not None and now < running.ends_at:
             note = "You have a mock running; here is where you left off."
+            kind = "final mock" if running.final else "mock"
             if running.exam != exam.code:
-                note = f"Your {running.exam} mock is still running; finish or end it before starting {exam.code}."
+                note = f"Your {running.exam} {kind} is still running; finish or end it before starting {exam.code}."
+            elif running.final != final:
+                asked = "a final mock" if final else "an ordinary mock"
+                note = (
+                    f"Your {exam.code} {kind} is still running, so {asked} was not started: finish or end this "
+                    "one first. Here is where you left off."
+                )
             return await _next_view(conn, svc, identity, running, now, note)
     if running is not None:
         return await _finish(svc, identity, running.id, now, "timeout", intro="Your last mock ran out of time. ")

@@ -254,3 +254,15 @@ async def test_a_mock_ended_on_time_by_the_scheduler_hook_records_its_held_answe
     later = await press(core, ada, second, "Review answers")
     plain = to_plain(later.text)
     assert "already ended" in plain and "1 of 3 correct" in plain and "Time ran out." in plain
+
+
+async def test_asking_for_the_other_kind_of_mock_while_one_runs_says_it_was_not_started(core: Core) -> None:
+    """Found by an outside tester: `/mock final:true` during an ordinary mock resumed it without saying
+    that the final had not started (another exam's mock did say so)."""
+    ada = person("ada")
+    started = await core.handle_line(ada, "/mock exam:SAA-C03 questions:10")
+    assert started.title != "That didn't work", started.text
+    final = to_plain((await core.handle_line(ada, "/mock exam:SAA-C03 final:true")).text)
+    assert "Your SAA-C03 mock is still running, so a final mock was not started" in final, final
+    same = to_plain((await core.handle_line(ada, "/mock exam:SAA-C03")).text)
+    assert "here is where you left off" in same and "not started" not in same, same
