@@ -11,6 +11,8 @@ import datetime as dt
 import re
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from bot.catalog.exams import domain_or_error, find_exam
 from bot.catalog.models import Exam
 from bot.catalog.questions import Place
@@ -128,6 +130,28 @@ async def validate(svc: Services, req: Request, values: dict[str, Any]) -> None:
     await check_channel(svc, req, values["channel"])
 
 
+async def refuse_a_copy(conn: AsyncConnection, req: Request, values: dict[str, Any]) -> None:
+    """Refuse a schedule that would post what another one already posts: the same exam, domain and
+    difficulty in the same channel at the same instants (compared by their next runs, so `0 9 * * 1-5`
+    and `0 9 * * MON-FRI`, or `UTC` and `Etc/UTC`, are the same), which would double every prompt."""
+    runs = crons.next_runs(crons.make_trigger(values["cron"], values["timezone"]), req.at, count=10)
+    for other in await store.in_workspace(conn, req.identity.platform, req.identity.workspace):
+        same_posts = (other.channel, other.exam, other.domain or None, other.difficulty or None) == (
+            values["channel"],
+            values["exam"],
+            values.get("domain") or None,
+            values.get("difficulty") or None,
+        )
+        if same_posts and crons.next_runs(crons.make_trigger(other.cron, other.timezone), req.at, count=10) == runs:
+            paused = " (paused: resume it instead)" if other.paused else ""
+            raise InvalidOption(
+                f"Schedule #{other.id}{paused} already posts {values['exam']} prompts in "
+                f"{channel_ref(values['channel'])} at these times; a second one would double every prompt.",
+                "Pick another time or channel, or change that schedule with `/studyadmin schedule edit`; "
+                "nothing was added.",
+            )
+
+
 async def default_zone(svc: Services, req: Request) -> str:
     async with reading(svc.engine) as conn:
         settings = await workspace_store.get_settings(conn, req.identity.platform, req.identity.workspace)
@@ -222,6 +246,7 @@ async def add(req: Request, opts: Options, svc: Services) -> Reply:
         values.update(aim(exam, opts))
     await validate(svc, req, values)
     async with svc.engine.begin() as conn:
+        await refuse_a_copy(conn, req, values)
         schedule = await store.create(
             conn,
             req.at,

@@ -164,3 +164,31 @@ async def test_a_group_target_set_from_another_channel_goes_to_the_group_or_asks
         assert to_plain(here.text).startswith("Channel #night:")
         named = await core.handle_line(person("mo", moderator=True, channel="mods"), target + " channel:#study")
         assert to_plain(named.text).startswith("Channel #study:")
+
+
+async def test_a_schedule_that_would_double_another_is_refused(runtime: Runtime) -> None:
+    """Found by an outside tester: the same schedule added three times (`UTC`, `utc`, `#study` and
+    `study`) was accepted each time, so the channel would have had every prompt three times."""
+    core = runtime.core
+    first = "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:UTC"
+    assert (await core.handle_line(MOD, first)).title == "Schedule added"
+    for copy in (
+        first,
+        "/studyadmin schedule add channel:study exam:SAA-C03 preset:weekdays-9am timezone:utc",
+        '/studyadmin schedule add channel:#study exam:SAA-C03 cron:"0 9 * * MON-FRI" timezone:Etc/UTC',
+    ):
+        reply = await core.handle_line(MOD, copy)
+        text = to_plain(reply.text)
+        assert reply.title == ERROR and "Schedule #1 already posts SAA-C03 prompts in" in text, (copy, text)
+        assert "nothing was added" in text, text
+    assert await _count(runtime, schedules) == 1
+    await core.handle_line(MOD, "/studyadmin schedule pause id:1")
+    paused = to_plain((await core.handle_line(MOD, first)).text)
+    assert "Schedule #1 (paused: resume it instead)" in paused, paused
+    for other in (  # another time, channel, exam or domain is not a copy
+        "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:Europe/Berlin",
+        "/studyadmin schedule add channel:#other exam:SAA-C03 preset:weekdays-9am timezone:UTC",
+        "/studyadmin schedule add channel:#study exam:CLF-C02 preset:weekdays-9am timezone:UTC",
+    ):
+        assert (await core.handle_line(MOD, other)).title == "Schedule added", other
+    assert await _count(runtime, schedules) == 4
