@@ -19,6 +19,7 @@ from bot.practice.imports import parse_bank, store_bank
 from bot.replies import Reply
 from bot.requests import Request
 from bot.services import Services
+from bot.words import plural
 
 MODES = (Choice("append", "append"), Choice("replace", "replace"))
 MAX_TEXT = 6000  # Discord's longest string option
@@ -55,11 +56,15 @@ async def import_command(req: Request, opts: Options, svc: Services) -> Reply:
             conn, Place(req.identity.platform, req.identity.workspace), bank, mode, req.identity.user_name, req.at
         )
         summary = {"mode": result.mode, "added": result.added, "updated": result.updated,
-                   "removed": result.removed, "total": result.total}  # fmt: skip
+                   "unchanged": result.unchanged, "removed": result.removed, "total": result.total}  # fmt: skip
         await audit(conn, req, "bank import", result.exam, None, summary)
+        served = len(await svc.questions.pool(conn, Place(req.identity.platform, req.identity.workspace), result.exam))
+    shipped = served - result.total
     return Reply(
         title="Question bank imported",
-        text=esc(result.summary()) + "\nMembers here get them in `/practice`, `/review` and `/mock`.",
+        text=esc(result.summary())
+        + f"\nMembers here draw from them and {plural(shipped, 'shipped question')} ({served:,} in all) in "
+        "`/practice`, `/review` and `/mock`.",
         ephemeral=True,
     )
 

@@ -68,18 +68,19 @@ class ImportResult:
     added: int
     updated: int
     removed: int
-    total: int
+    total: int  # the workspace's own questions for the exam, after the import
+    unchanged: int = 0  # rows of the file identical to what was stored: nothing written for them
 
     def summary(self) -> str:
+        """What changed, in the group's own questions (the shipped bank is never touched by an import)."""
+        own = f"the group now has {plural(self.total, 'question')} of its own for {self.exam}."
         if self.mode == "replace":
             return (
                 f"Replaced this workspace's {self.exam} bank: removed {self.removed}, "
-                f"imported {self.added + self.updated}; it now holds {plural(self.total, 'question')}."
+                f"imported {self.added + self.updated}; {own}"
             )
-        return (
-            f"Appended to this workspace's {self.exam} bank: {self.added} new, {self.updated} updated; "
-            f"it now holds {plural(self.total, 'question')}."
-        )
+        same = f" ({self.unchanged} unchanged)" if self.unchanged else ""
+        return f"Appended to this workspace's {self.exam} bank: {self.added} new, {self.updated} updated{same}; {own}"
 
 
 def parse_bank(text: str, catalog: Catalog, *, today: dt.date) -> QuestionBank:
@@ -471,17 +472,19 @@ async def store_bank(
     removed = 0
     if mode == "replace":
         removed = (await conn.execute(delete(workspace_questions).where(scope))).rowcount or 0
-    existing = set(
-        (
-            await conn.execute(
-                select(workspace_questions.c.question_id).where(
-                    (workspace_questions.c.platform == place.platform)
-                    & (workspace_questions.c.workspace == place.workspace)
-                )
-            )
-        ).scalars()
+    stored = await conn.execute(
+        select(
+            workspace_questions.c.question_id,
+            workspace_questions.c.exam,
+            workspace_questions.c.domain,
+            workspace_questions.c.difficulty,
+            workspace_questions.c.body,
+        ).where(
+            (workspace_questions.c.platform == place.platform) & (workspace_questions.c.workspace == place.workspace)
+        )
     )
-    added = updated = 0
+    existing = {row.question_id: (row.exam, row.domain, row.difficulty, row.body) for row in stored}
+    added = updated = unchanged = 0
     for q in bank.questions:
         values = {
             "exam": bank.exam,
@@ -491,7 +494,9 @@ async def store_bank(
             "imported_at": now,
             "imported_by": by[:200],
         }
-        if q.id in existing:
+        if existing.get(q.id) == (values["exam"], values["domain"], values["difficulty"], values["body"]):
+            unchanged += 1  # the same question again: its import time and author stay as they were
+        elif q.id in existing:
             await conn.execute(
                 update(workspace_questions)
                 .where(
@@ -510,7 +515,7 @@ async def store_bank(
             )
             added += 1
     total = (await conn.execute(select(func.count()).select_from(workspace_questions).where(scope))).scalar_one()
-    return ImportResult(bank.exam, mode, added, updated, removed, int(total))
+    return ImportResult(bank.exam, mode, added, updated, removed, int(total), unchanged)
 
 
 async def import_text(settings: Settings, text: str, platform: str, workspace: str, mode: Mode) -> ImportResult:

@@ -18,8 +18,10 @@ from sqlalchemy import func, select
 
 from adapters.console import ConsoleSession
 from bot.catalog import Catalog
+from bot.catalog.questions import Place
 from bot.commands.dispatch import Core
 from bot.features.banks import EXAMPLE
+from bot.markup import to_plain
 from bot.practice.imports import SHOWN_PROBLEMS, ImportRejected, parse_bank
 from bot.requests import Request, Upload
 from bot.store.schema import workspace_questions
@@ -305,3 +307,18 @@ def test_studybot_shell_reads_a_path_relative_to_where_it_was_started(tmp_path: 
     assert done.returncode == 0, done.stderr
     assert "> /studyadmin bank import file:bank.yaml\n" in done.stdout
     assert "Question bank imported" in done.stdout and "2 new, 0 updated" in done.stdout
+
+
+async def test_the_reply_says_the_group_s_questions_join_the_shipped_ones_and_what_did_not_change(
+    core: Core,
+) -> None:
+    """Found by an outside tester: "replace ... it now holds 2 questions" read as if members would get
+    only those two, while practice kept serving the shipped bank beside them; and importing the same
+    file again said "2 updated" though nothing had changed."""
+    first = to_plain(await give(core, BANK_YAML.encode(), mode="replace"))
+    async with core.services.engine.connect() as conn:
+        served = len(await core.services.questions.pool(conn, Place("console", MODERATOR.workspace), "SAA-C03"))
+    assert "the group now has 2 questions of its own for SAA-C03" in first, first
+    assert f"draw from them and {served - 2} shipped questions ({served:,} in all)" in first, first
+    again = to_plain(await give(core, BANK_YAML.encode()))
+    assert "0 new, 0 updated (2 unchanged)" in again, again

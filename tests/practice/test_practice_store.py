@@ -134,7 +134,7 @@ async def test_bank_import_is_all_or_nothing_and_says_append_or_replace(database
         assert (result.added, result.total) == (1, 1) and "Appended" in result.summary()
         async with engine.begin() as conn:
             result = await store_bank(conn, place, bank, "append", "Ada", START)
-        assert (result.added, result.updated, result.total) == (0, 1, 1)
+        assert (result.added, result.updated, result.unchanged, result.total) == (0, 0, 1, 1)  # the same bank again
         second = parse_bank(YAML_BANK.replace("team-q-1", "team-q-2"), catalog, today=START.date())
         async with engine.begin() as conn:
             result = await store_bank(conn, place, second, "replace", "Ada", START)
