@@ -10,8 +10,7 @@ import contextvars
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from types import MappingProxyType
 
 _CONTEXT: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
@@ -26,14 +25,27 @@ def redact(text: str) -> str:
     return _SECRET.sub("***", text)
 
 
-@contextmanager
-def log_context(**fields: str | None) -> Iterator[None]:
-    merged = {**_CONTEXT.get(), **{k: v for k, v in fields.items() if v is not None}}
-    token = _CONTEXT.set(merged)
-    try:
-        yield
-    finally:
-        _CONTEXT.reset(token)
+class log_context:  # named as the function it replaced: `with log_context(user=...):`
+    """Adds `fields` (those not None) to the log context inside the `with` block.
+
+    A slotted class rather than a `@contextmanager` generator: the dispatcher enters one for every
+    press of a burst, and a generator, its wrapper object and the keyword comprehension cost about
+    as much as the rest of the dispatch around them (issue 13)."""
+
+    __slots__ = ("_fields", "_token")
+
+    def __init__(self, **fields: str | None) -> None:
+        self._fields = fields
+
+    def __enter__(self) -> None:
+        merged = dict(_CONTEXT.get())
+        for key, value in self._fields.items():
+            if value is not None:
+                merged[key] = value
+        self._token = _CONTEXT.set(merged)
+
+    def __exit__(self, *exc: object) -> None:
+        _CONTEXT.reset(self._token)
 
 
 class _ContextFilter(logging.Filter):
