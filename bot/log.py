@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import cast
 
 _CONTEXT: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
     "studybot_log_context", default=MappingProxyType({})
@@ -38,11 +39,18 @@ class log_context:  # named as the function it replaced: `with log_context(user=
         self._fields = fields
 
     def __enter__(self) -> None:
-        merged = dict(_CONTEXT.get())
-        for key, value in self._fields.items():
-            if value is not None:
-                merged[key] = value
-        self._token = _CONTEXT.set(merged)
+        fields = self._fields
+        current = _CONTEXT.get()
+        if current or None in fields.values():
+            merged = dict(current)
+            for key, value in fields.items():
+                if value is not None:
+                    merged[key] = value
+            self._token = _CONTEXT.set(merged)
+        else:
+            # Outside any other context (every request the dispatcher handles) the keywords are the
+            # context: that dict is this call's own, and nothing changes a context once it is set.
+            self._token = _CONTEXT.set(cast("dict[str, str]", fields))
 
     def __exit__(self, *exc: object) -> None:
         _CONTEXT.reset(self._token)

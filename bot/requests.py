@@ -72,7 +72,7 @@ class Identity:
         # Bounded here, where every adapter builds one. A display name is only shown, so it is mended;
         # a role no configured moderator can name (too long, unstorable) can never match, so it is dropped.
         object.__setattr__(self, "user_name", _display(self.user_name))
-        if any(len(role) > ROLE_MAX or unstorable(role) for role in self.roles):
+        if self.roles and any(len(role) > ROLE_MAX or unstorable(role) for role in self.roles):
             kept = tuple(role for role in self.roles if len(role) <= ROLE_MAX and not unstorable(role))
             object.__setattr__(self, "roles", kept)
 
