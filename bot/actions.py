@@ -43,7 +43,9 @@ class ActionId:
         parts = raw.split(":")
         if len(parts) < 2 or not _KIND.match(parts[0]) or not parts[1].isdigit():
             raise ActionIdError(f"not a studybot action id: {raw[:40]!r}")
-        return cls(parts[0], tuple(unquote(p) for p in parts[2:]), int(parts[1]))
+        # Most ids (every answer button) escape nothing: no `unquote` per field for them.
+        fields = tuple(unquote(p) for p in parts[2:]) if "%" in raw else tuple(parts[2:])
+        return cls(parts[0], fields, int(parts[1]))
 
     def field(self, index: int) -> str:
         try:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.catalog.loader import Catalog
 from bot.catalog.models import Exam, Question
 from bot.practice.mocks import allocate
+from bot.shared import Shared
 from bot.store import errata as errata_store
 from bot.store.db import reading
 from bot.store.schema import workspace_questions
@@ -85,7 +86,7 @@ class QuestionIndex:
         self.finals = {code: held_out(catalog.exam(code), bank) for code, bank in catalog.questions.items()}
         self.held = frozenset().union(*self.finals.values())
         self._fixed: dict[Place, tuple[float, dict[str, Question]]] = {}
-        self._loading: dict[Place, asyncio.Future[dict[str, Question]]] = {}
+        self._loading: dict[Place, Shared[dict[str, Question]]] = {}
 
     def is_held_out(self, question_id: str) -> bool:
         """True for a question of a final-mock slice, which only a final mock may serve."""
@@ -124,9 +125,9 @@ class QuestionIndex:
             return cached
         loading = self._loading.get(place)
         if loading is not None:
-            return await asyncio.shield(loading)
+            return await loading.wait()
         future: asyncio.Future[dict[str, Question]] = asyncio.get_running_loop().create_future()
-        self._loading[place] = future
+        self._loading[place] = Shared(future)
         try:
             async with reading(engine) as conn:
                 rows = await errata_store.overlays(conn, place.platform, place.workspace)

@@ -12,7 +12,6 @@ workspace, across restarts and processes: `DeliveryLedger` claims it in the stor
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import datetime as dt
 import hashlib
 import itertools
@@ -234,7 +233,7 @@ class Core:
         moderator = self.services.moderators.known(identity)
         if moderator is None:
             moderator = await self.is_moderator(identity)
-        message = dataclasses.replace(message, now=now, moderator=moderator)
+        message = message.stamped(now, moderator)
         name = message.command_name if isinstance(message, Request) else message.action_id.split(":", 1)[0]
         with log_context(
             platform=identity.platform,

@@ -45,11 +45,28 @@ def indexes_to_letters(order: str, indexes: Iterable[int]) -> str:
     return "".join(sorted(LETTERS[order.index(str(i))] for i in indexes))
 
 
+_KEYS: dict[int, tuple[Question, str]] = {}
+_KEYS_MAX = 8192  # more than every shipped question; workspace and errata copies come and go
+
+
 def key_of(question: Question) -> str:
-    """The right answer in the stored encoding."""
+    """The right answer in the stored encoding.
+
+    Worked out once per question object: every press of a burst is graded against it, and
+    `correct_indexes` builds its tuple anew on every call. Keyed by object identity (hashing a pydantic
+    model hashes every field), with the question kept in the entry so a recycled id is never mistaken
+    for another question (as `texts._rendered` does)."""
+    cached = _KEYS.get(id(question))
+    if cached is not None and cached[0] is question:
+        return cached[1]
     if question.type in ("ordering", "matching"):
-        return "".join(str(i) for i in range(len(question.options)))
-    return "".join(str(i) for i in question.correct_indexes)
+        key = "".join(str(i) for i in range(len(question.options)))
+    else:
+        key = "".join(str(i) for i in question.correct_indexes)
+    if len(_KEYS) >= _KEYS_MAX:
+        _KEYS.clear()
+    _KEYS[id(question)] = (question, key)
+    return key
 
 
 def grade(question: Question, chosen: str | tuple[int, ...]) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.requests import Identity
+from bot.shared import Shared
 from bot.store.db import reading
 from bot.store.schema import moderators
 
@@ -59,7 +60,7 @@ class ModeratorCache:
         self.engine = engine
         self.clock = clock
         self.ttl = ttl
-        self._subjects: dict[tuple[str, str], tuple[float, asyncio.Future[frozenset[str]]]] = {}
+        self._subjects: dict[tuple[str, str], tuple[float, Shared[frozenset[str]]]] = {}
         self._refreshing: dict[tuple[str, str], asyncio.Future[None]] = {}
 
     def known(self, identity: Identity) -> bool | None:
@@ -85,7 +86,8 @@ class ModeratorCache:
         cached = self._subjects.get(key)
         if cached is None:
             return None
-        read_at, task = cached
+        read_at, shared = cached
+        task = shared.future
         if not task.done():
             return None
         if task.exception() is not None:
@@ -100,7 +102,7 @@ class ModeratorCache:
         try:
             task = asyncio.ensure_future(self._load(platform, workspace))
             await task
-            self._subjects[key] = (self.clock(), task)
+            self._subjects[key] = (self.clock(), Shared(task))
         except Exception:  # keep the old list; the next command tries again
             pass
         finally:
@@ -115,8 +117,9 @@ class ModeratorCache:
         key = (platform, workspace)
         cached = self._subjects.get(key)
         if cached is None:
-            cached = self._subjects[key] = (self.clock(), asyncio.ensure_future(self._load(platform, workspace)))
-        return await asyncio.shield(cached[1])
+            loading = asyncio.ensure_future(self._load(platform, workspace))
+            cached = self._subjects[key] = (self.clock(), Shared(loading))
+        return await cached[1].wait()
 
     async def _load(self, platform: str, workspace: str) -> frozenset[str]:
         async with reading(self.engine) as conn:

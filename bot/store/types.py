@@ -57,4 +57,5 @@ def _sqlite_text(value: dt.datetime | None) -> str | None:
         if value.tzinfo is None or value.utcoffset() is None:
             raise ValueError(f"naive datetime {value.isoformat()} cannot be stored")
         value = value.astimezone(dt.UTC)
-    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+    # A UTC time's text ends in "+00:00"; cutting it off costs less than a naive copy of the datetime.
+    return value.isoformat(" ", "microseconds")[:-6]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 
@@ -119,3 +120,20 @@ async def test_identities_are_namespaced_by_platform_and_workspace(core: Core) -
         count = (await conn.execute(select(func.count()).select_from(members))).scalar_one()
         assert count == 3
         assert (await member_store.find(conn, person())).timezone == "Europe/Paris"  # type: ignore[union-attr]
+
+
+def test_a_stamped_message_is_the_message_with_its_time_and_moderator_flag_only() -> None:
+    """`stamped` spells out `dataclasses.replace` for speed; every other field must come through, and a
+    field added later must be added there too (the field lists below fail until it is)."""
+    at = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+    action = Action(person(), "ans:1:1:q:0123:", values=("A",), message_id="m1", delivery_id="slack:1")
+    request = Request(person(), ("profile",), {"timezone": "UTC"}, delivery_id="slack:2")
+    assert [f.name for f in dataclasses.fields(Action)] == [
+        "identity", "action_id", "values", "now", "message_id", "delivery_id", "moderator",
+    ]  # fmt: skip
+    assert [f.name for f in dataclasses.fields(Request)] == [
+        "identity", "command", "options", "now", "delivery_id", "moderator",
+    ]  # fmt: skip
+    for message in (action, request):
+        assert message.stamped(at, True) == dataclasses.replace(message, now=at, moderator=True)
+        assert message.stamped(at, False) == dataclasses.replace(message, now=at, moderator=False)

@@ -214,6 +214,10 @@ async def test_display_names_are_mended_not_refused(core: Core) -> None:
         (Action(person(), "practice:1:a", values=("1",) * 26), "carries 26 choices"),
         (Action(person(), "practice:1:a", message_id="m" * 101), "The message id is 101 characters long"),
         (Action(person(), "practice:1:a", delivery_id=f"d{SURROGATE}"), "The delivery id contains a broken"),
+        (Action(person(), "practice:1:a", message_id="m\x00"), "The message id contains a NUL character"),
+        (Action(person(), "practice:1:a", values=("1", f"2{SURROGATE}")), "The choice contains a broken"),
+        (Action(person(channel="c" * 65), "practice:1:a"), "This channel's id is 65 characters long"),
+        (Action(person(user=f"u{SURROGATE}"), "practice:1:a"), "This user's id contains a broken"),
         # Forged presses naming a row id no table holds: gp/gps/mk-end were internal errors (an int too big for SQLite).
         (Action(person(), "gp:1:" + "9" * 30), "carries a number larger than any I store"),
         (Action(person(), "gps:1:9223372036854775808:1"), "carries a number larger than any I store"),
