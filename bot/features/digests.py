@@ -206,7 +206,7 @@ async def edit(req: Request, opts: Options, svc: Services) -> Reply:
     if not any(name in opts for name in ("day", "time", "timezone")):
         raise InvalidOption(
             "Say what to change: `day:`, `time:` or `timezone:`.",
-            f"For example `/studyadmin digest edit channel:{channel_ref(current.channel)} time:18:00`.",
+            "For example `/studyadmin digest edit channel:#study time:18:00` or `day:friday`.",
         )
     day, hour, minute = timing(current)
     day = opts.get("day", day)  # one of DAYS: the option's choices are checked before the handler runs
