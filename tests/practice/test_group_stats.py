@@ -138,7 +138,9 @@ async def test_the_group_picture_is_a_png_whose_alt_text_holds_the_figures_shown
 ) -> None:
     """`/stats channel: picture:true` draws the group's domains against the guide and its 8 weeks with
     the member picture's code: the same figures as the text beside it, each week checked against the
-    stored answers; the console saves it as it saves the member's."""
+    stored answers; the console saves it as it saves the member's. No answers, no picture."""
+    quiet = await runtime.core.handle_line(MOD, "/stats channel:#study picture:true")
+    assert quiet.title == "No answers yet" and quiet.attachment is None
     await _practise(runtime, clock, 10)
     plain = await runtime.core.handle_line(MOD, "/stats channel:#study")
     assert plain.attachment is None  # only when asked
@@ -172,17 +174,11 @@ async def test_the_group_picture_is_a_png_whose_alt_text_holds_the_figures_shown
 
     again = await runtime.core.handle_line(MOD, "/stats channel:#study picture:true")
     assert again.attachment is not None and again.attachment.content == picture.content  # the same bytes
+    refused = await runtime.core.handle_line(person("bea", channel="study"), "/stats channel:#study picture:true")
+    assert refused.title == ERROR and "Only moderators" in refused.text and refused.attachment is None
 
     session = ConsoleSession(runtime.core, MOD, files=tmp_path / "files")
     said = await session.run_line("/stats channel:#study picture:true")
     saved = tmp_path / "files" / "group-stats-SAA-C03.png"
     assert said is not None and f"Saved to {saved} (" in said and "Group stats" in said
     assert saved.read_bytes() == picture.content
-
-
-async def test_no_group_picture_without_answers_or_for_members_not_allowed(runtime: Runtime, clock: FixedClock) -> None:
-    quiet = await runtime.core.handle_line(MOD, "/stats channel:#quiet picture:true")
-    assert quiet.title == "No answers yet" and quiet.attachment is None
-    await _practise(runtime, clock, 1)
-    refused = await runtime.core.handle_line(person("bea", channel="study"), "/stats channel:#study picture:true")
-    assert refused.title == ERROR and "Only moderators" in refused.text and refused.attachment is None
