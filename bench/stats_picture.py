@@ -2,7 +2,9 @@
 
 Run by hand: `python bench/stats_picture.py [--rounds 20]`. A member answers 60 questions over nine
 weeks; then, in the same run and on the same data, `/stats exam:SAA-C03` (the baseline) and
-`/stats exam:SAA-C03 picture:true` are timed alternately. The first picture is timed on its own: it
+`/stats exam:SAA-C03 picture:true` are timed alternately, and so are a moderator's `/stats channel:`
+(the group's baseline) and `/stats channel: picture:true` of the channel the member practised in
+(issue 18). The first picture is timed on its own: it
 pays for loading matplotlib, which no other command does. Also prints the PNG's size, and the time to
 import the bot's composition root with and without matplotlib loaded (fresh interpreters).
 """
@@ -44,6 +46,7 @@ def import_ms(code: str) -> float:
 
 async def main(rounds: int) -> None:
     who = Identity("console", "bench", "bench", "ada", "Ada")
+    mod = Identity("console", "bench", "bench", "mo", "Mo", is_moderator=True)
     clock = FixedClock(START)
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings.from_env({"STUDYBOT_DATABASE_URL": f"sqlite+aiosqlite:///{folder}/b.sqlite3"}, None)
@@ -58,14 +61,22 @@ async def main(rounds: int) -> None:
             print(f"first /stats picture:true (loads matplotlib): {1000 * (time.perf_counter() - t0):.0f} ms")
             assert first.attachment is not None
             print(f"PNG: {len(first.attachment.content):,} bytes; alt text {len(first.attachment.alt_text)} characters")
-            plain: list[float] = []
-            pictured: list[float] = []
+            group = await rt.core.handle_line(mod, "/stats channel:#bench picture:true")
+            assert group.attachment is not None
+            print(f"group PNG: {len(group.attachment.content):,} bytes; alt text {len(group.attachment.alt_text)}")
+            timed: dict[str, list[float]] = {}
+            lines = (
+                ("/stats (baseline)", who, "/stats exam:SAA-C03"),
+                ("/stats picture:true", who, "/stats exam:SAA-C03 picture:true"),
+                ("/stats channel: (group baseline)", mod, "/stats channel:#bench"),
+                ("/stats channel: picture:true", mod, "/stats channel:#bench picture:true"),
+            )
             for _ in range(rounds):
-                for line, times in (("/stats exam:SAA-C03", plain), ("/stats exam:SAA-C03 picture:true", pictured)):
+                for name, identity, line in lines:
                     t0 = time.perf_counter()
-                    await rt.core.handle_line(who, line)
-                    times.append(1000 * (time.perf_counter() - t0))
-    for name, times in (("/stats (baseline)", plain), ("/stats picture:true", pictured)):
+                    await rt.core.handle_line(identity, line)
+                    timed.setdefault(name, []).append(1000 * (time.perf_counter() - t0))
+    for name, times in timed.items():
         print(f"{name}: {len(times)} calls, median {statistics.median(times):.1f} ms, max {max(times):.1f} ms")
     bare = import_ms("import bot.runtime, adapters.console")
     loaded = import_ms("import bot.runtime, adapters.console, matplotlib.figure, matplotlib.backends.backend_agg")

@@ -299,12 +299,7 @@ async def edit(req: Request, opts: Options, svc: Services) -> Reply:
     if "focus" in changes:
         values.update(aim(resolve_exam(svc, values["exam"]), changes))
     await validate(svc, req, values)
-    if (values["cron"], values["timezone"]) != (current.cron, current.timezone):
-        values["active_from"] = req.at  # runs of the old timing that were missed are not owed
-    async with svc.engine.begin() as conn:
-        schedule = await store.change(conn, current.id, req.at, **values)
-        await audit(conn, req, "schedule.edit", f"schedule #{current.id}", current.public(), schedule.public())
-    await _changed(svc)
+    schedule = await save_edit(svc, req, current, values)
     return shown("Schedule changed", "Saved.", schedule, req.at)
 
 
@@ -312,10 +307,7 @@ async def pause(req: Request, opts: Options, svc: Services) -> Reply:
     current = await owned(svc, req, opts["id"])
     if current.paused:
         return shown("Already paused", "Nothing changed.", current, req.at)
-    async with svc.engine.begin() as conn:
-        schedule = await store.change(conn, current.id, req.at, paused=True, pause_reason=None)
-        await audit(conn, req, "schedule.pause", f"schedule #{current.id}", current.public(), schedule.public())
-    await _changed(svc)
+    schedule = await set_paused(svc, req, current)
     return shown("Schedule paused", "No prompts until you resume it.", schedule, req.at)
 
 
@@ -323,15 +315,46 @@ async def resume(req: Request, opts: Options, svc: Services) -> Reply:
     current = await owned(svc, req, opts["id"])
     if not current.paused:
         return shown("Not paused", "Nothing changed.", current, req.at)
-    await check_channel(svc, req, current.channel)
-    async with svc.engine.begin() as conn:
-        # Runs that fell in the pause are not owed, so they are neither posted nor reported as skipped.
-        schedule = await store.change(
-            conn, current.id, req.at, paused=False, pause_reason=None, failures=0, active_from=req.at
-        )
-        await audit(conn, req, "schedule.resume", f"schedule #{current.id}", current.public(), schedule.public())
-    await _changed(svc)
+    schedule = await set_resumed(svc, req, current)
     return shown("Schedule resumed", "Prompts continue at the next run.", schedule, req.at)
+
+
+# -- changes of either kind (a prompt schedule here, a weekly digest in `bot.features.digests`) ----
+
+
+def audit_name(schedule: Schedule) -> str:
+    """What the audit log calls a schedule: `schedule.edit` on `schedule #3`, `digest.pause` on `digest #4`."""
+    return "digest" if schedule.kind == "digest" else "schedule"
+
+
+async def _write(svc: Services, req: Request, current: Schedule, verb: str, **values: Any) -> Schedule:
+    """One change of a schedule and its audit entry in one transaction; the scheduler is told after."""
+    name = audit_name(current)
+    async with svc.engine.begin() as conn:
+        schedule = await store.change(conn, current.id, req.at, **values)
+        await audit(conn, req, f"{name}.{verb}", f"{name} #{current.id}", current.public(), schedule.public())
+    await _changed(svc)
+    return schedule
+
+
+async def save_edit(svc: Services, req: Request, current: Schedule, values: dict[str, Any]) -> Schedule:
+    """Write an edit that has been validated. A new time or zone counts from now: runs of the old timing
+    that were missed are not owed, and a run of the new one that already passed is not made up."""
+    if (values.get("cron", current.cron), values.get("timezone", current.timezone)) != (current.cron, current.timezone):
+        values = {**values, "active_from": req.at}
+    return await _write(svc, req, current, "edit", **values)
+
+
+async def set_paused(svc: Services, req: Request, current: Schedule) -> Schedule:
+    """Pause a schedule (the caller has checked it is not paused already)."""
+    return await _write(svc, req, current, "pause", paused=True, pause_reason=None)
+
+
+async def set_resumed(svc: Services, req: Request, current: Schedule) -> Schedule:
+    """Resume a paused schedule, once the bot can post in its channel. Runs that fell in the pause are
+    not owed, so they are neither posted nor reported as skipped: only the next run posts."""
+    await check_channel(svc, req, current.channel)
+    return await _write(svc, req, current, "resume", paused=False, pause_reason=None, failures=0, active_from=req.at)
 
 
 async def remove(req: Request, opts: Options, svc: Services) -> Reply:

@@ -188,14 +188,15 @@ async def mock_page_pressed(action: Action, aid: ActionId, svc: Services) -> Rep
 
 async def stats_command(req: Request, opts: Options, svc: Services) -> Reply:
     exam = resolve_exam(svc, opts["exam"]) if "exam" in opts else None
+    picture = bool(opts.get("picture", False))
     if "channel" in opts:
         if not req.moderator:
             async with reading(svc.engine) as conn:
                 settings = await workspace_store.get_settings(conn, req.identity.platform, req.identity.workspace)
             if not settings.group_stats_members:
                 raise NotAModerator("stats channel:")  # unless a moderator set `group_stats:members`
-        return await group_stats.group_stats(svc, req.identity, req.at, opts["channel"], exam)
-    return await stats.stats(svc, req.identity, req.at, exam, picture=bool(opts.get("picture", False)))
+        return await group_stats.group_stats(svc, req.identity, req.at, opts["channel"], exam, picture=picture)
+    return await stats.stats(svc, req.identity, req.at, exam, picture=picture)
 
 
 async def leaderboard_command(req: Request, opts: Options, svc: Services) -> Reply:
@@ -290,7 +291,13 @@ def register(registry: Registry) -> None:
                 OptionSpec("channel", OptionType.CHANNEL, "A study group's channel (moderators; members if allowed)"),
                 OptionSpec("picture", OptionType.BOOLEAN, "Attach a picture of one exam's domains and the last weeks"),
             ),
-            examples=("/stats", "/stats exam:SAA-C03", "/stats exam:SAA-C03 picture:true", "/stats channel:#study"),
+            examples=(
+                "/stats",
+                "/stats exam:SAA-C03",
+                "/stats exam:SAA-C03 picture:true",
+                "/stats channel:#study",
+                "/stats channel:#study picture:true",
+            ),
         )
     )
     registry.command(

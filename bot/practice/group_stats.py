@@ -3,17 +3,19 @@
 The group is the channel: its revealed group prompts and the practice run there. Every number comes from
 indexed reads of that channel's answers in the window (`bot.store.practice.channel_*`), a few queries per
 call whatever the history holds. Weeks are UTC weeks from Monday, like the leaderboard's UTC days.
+With `picture`, the same figures are drawn by the member's stats picture code (`stats_picture`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
+from bot import charts
 from bot.catalog.models import Exam
 from bot.catalog.questions import Place
 from bot.markup import bold, bullets, code, esc
 from bot.markup import channel as channel_ref
-from bot.practice import texts
+from bot.practice import stats_picture, texts
 from bot.practice.scoring import domain_scores, group_readiness, passing_mark, scaled_estimate
 from bot.replies import Field, Reply
 from bot.requests import Identity
@@ -34,9 +36,12 @@ def week_start(now: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(day - dt.timedelta(days=day.weekday()), dt.time(), dt.UTC)
 
 
-async def group_stats(svc: Services, identity: Identity, now: dt.datetime, channel: str, exam: Exam | None) -> Reply:
+async def group_stats(
+    svc: Services, identity: Identity, now: dt.datetime, channel: str, exam: Exam | None, *, picture: bool = False
+) -> Reply:
     """The group's accuracy per domain against the guide, its weeks, its most-missed questions and a
-    readiness range for its target exam (or `exam`, or the exam it answered most), with the counts."""
+    readiness range for its target exam (or `exam`, or the exam it answered most), with the counts;
+    with `picture`, a PNG of the domains and the weeks shown, from the very same figures."""
     place = Place(identity.platform, identity.workspace)
     where = (identity.platform, identity.workspace, channel)
     first = week_start(now) - dt.timedelta(weeks=WEEKS - 1)
@@ -112,12 +117,17 @@ async def group_stats(svc: Services, identity: Identity, now: dt.datetime, chann
             )
         )
     footer = f"The last {WEEKS} UTC weeks, from {first:%a %d %b}: group prompts once revealed, and practice here."
+    attached = None
+    if picture:
+        bars = tuple(charts.WeekBar(start.date(), span.answered, span.correct) for start, span in weeks)
+        attached = await stats_picture.attachment("Study group stats", exam, tallies, bars, name="group-stats")
     return Reply(
         title="Group stats",
         text=f"The study group in {channel_ref(channel)}, {code(exam.code)}.",
         fields=tuple(fields),
         footer=footer,
         ephemeral=True,
+        attachment=attached,
     )
 
 

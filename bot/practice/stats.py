@@ -100,7 +100,11 @@ async def stats(
         fields.append(Field("Corrected since you last looked", bullets(corrections)))
     footer = f"Days are counted in {zone}." + ("" if member.timezone else " Set yours with `/profile timezone:`.")
     shown = svc.catalog.exam(drawn) if drawn else None
-    attached = await stats_picture.attachment(identity.user_name, shown, by_exam[shown.code], weeks) if shown else None
+    attached = (
+        await stats_picture.attachment(f"Stats of {identity.user_name}", shown, by_exam[shown.code], weeks)
+        if shown
+        else None
+    )
     if drawn and shown is None:
         footer += f" No picture: {drawn} is not in the catalog."
     return Reply(

@@ -1,7 +1,8 @@
 """The picture `/stats picture:true` attaches: one exam's domains against its guide, and the last weeks.
 
-The numbers come from the same aggregates as the stats text (all-time totals per domain, daily counts
-per UTC day), so picture and text never disagree; `bot/charts.py` draws them and says them in words.
+The numbers come from the same aggregates as the stats text (a member's all-time totals per domain and
+daily counts per UTC day; a group's window of its channel, `bot.practice.group_stats`), so picture and
+text never disagree; `bot/charts.py` draws them and says them in words.
 """
 
 from __future__ import annotations
@@ -38,11 +39,18 @@ async def read_weeks(conn: AsyncConnection, member_id: int, exam: str, now: dt.d
 
 
 async def attachment(
-    who: str, exam: Exam, domains: Mapping[str, tuple[int, int]], weeks: tuple[charts.WeekBar, ...]
+    title: str,
+    exam: Exam,
+    domains: Mapping[str, tuple[int, int]],
+    weeks: tuple[charts.WeekBar, ...],
+    *,
+    name: str = "stats",
 ) -> Attachment:
-    """The PNG with its alt text; drawn in a worker thread so the event loop keeps answering others."""
+    """The PNG of `domains` (domain → answered, correct) against the guide and of `weeks`, with its alt
+    text, as `name-<exam>.png`: a member's `/stats` and a group's `/stats channel:` both draw with it.
+    Drawn in a worker thread so the event loop keeps answering others."""
     bars = tuple(charts.DomainBar(s.name, s.weight, s.answered, s.correct) for s in domain_scores(exam, domains))
-    picture = charts.StatsPicture(f"Stats of {who}", exam.code, bars, weeks, target=MEETS_SHARE)
+    picture = charts.StatsPicture(title, exam.code, bars, weeks, target=MEETS_SHARE)
     png = await asyncio.to_thread(charts.draw, picture)
-    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in exam.code)
-    return Attachment(f"stats-{name}.png", png, MIME, charts.describe(picture))
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in exam.code)
+    return Attachment(f"{name}-{safe}.png", png, MIME, charts.describe(picture))

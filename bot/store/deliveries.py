@@ -92,6 +92,15 @@ async def by_message(conn: AsyncConnection, platform: str, message_id: str) -> D
     return Delivery.of(row) if row is not None else None
 
 
+async def by_keys(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, Delivery]:
+    """The deliveries claimed under any of `keys` (claimed, posted, failed or skipped), by key: a
+    key taken is a run that will not be claimed again."""
+    if not keys:
+        return {}
+    rows = await conn.execute(select(schedule_deliveries).where(T.key.in_(list(keys))))
+    return {row["key"]: Delivery.of(row) for row in rows.mappings()}
+
+
 async def last_prompt_dues(
     conn: AsyncConnection, schedule_ids: Sequence[int], until: dt.datetime
 ) -> dict[int, dt.datetime]:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import Counter
+from pathlib import Path
 
 from sqlalchemy import event, select
 
+from adapters.console.shell import ConsoleSession
+from bot import charts
 from bot.catalog import Catalog
 from bot.clock import FixedClock
 from bot.markup import to_plain
@@ -17,6 +20,7 @@ from bot.replies import Reply
 from bot.runtime import Runtime
 from bot.store.schema import practice_answers
 from tests.conftest import make_settings, person
+from tests.core.test_stats_picture import png_size
 from tests.practice.test_flows import correct_letter, practice_single, press
 
 MOD = person("mo", moderator=True, channel="study")
@@ -127,3 +131,54 @@ async def test_the_channel_reads_use_the_channel_index(runtime: Runtime, clock: 
             plan = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)).all()  # type: ignore[arg-type]
             details = " | ".join(str(r[-1]) for r in plan)
             assert "ix_practice_answers_channel" in details and "SCAN practice_answers" not in details, details
+
+
+async def test_the_group_picture_is_a_png_whose_alt_text_holds_the_figures_shown(
+    runtime: Runtime, clock: FixedClock, tmp_path: Path
+) -> None:
+    """`/stats channel: picture:true` draws the group's domains against the guide and its 8 weeks with
+    the member picture's code: the same figures as the text beside it, each week checked against the
+    stored answers; the console saves it as it saves the member's. No answers, no picture."""
+    quiet = await runtime.core.handle_line(MOD, "/stats channel:#study picture:true")
+    assert quiet.title == "No answers yet" and quiet.attachment is None
+    await _practise(runtime, clock, 10)
+    plain = await runtime.core.handle_line(MOD, "/stats channel:#study")
+    assert plain.attachment is None  # only when asked
+    reply = await runtime.core.handle_line(MOD, "/stats channel:#study picture:true")
+    assert reply.title == "Group stats" and reply.fields == plain.fields  # the picture changes no figure
+    picture = reply.attachment
+    assert picture is not None and picture.mime == "image/png" and picture.filename == "group-stats-SAA-C03.png"
+    assert png_size(picture.content) == (800, 600) and 5_000 < len(picture.content) < 40_000
+    alt = picture.alt_text
+    assert alt.startswith("Accuracy per domain of SAA-C03, against the exam guide's weights: ")
+    assert len(alt) <= charts.ALT_TEXT_LIMIT and not alt.endswith("…")
+
+    domains = field(reply, "By domain (SAA-C03 guide)").splitlines()
+    assert len(domains) == 4  # SAA-C03's domains, each with its weight
+    for line in domains:
+        assert line.removeprefix("• ") in alt, (line, alt)  # "Design … (30% of the exam): 63% of 16"
+    async with runtime.services.engine.connect() as conn:
+        rows = (await conn.execute(select(practice_answers).where(practice_answers.c.channel == "study"))).all()
+    first = week_start(clock.now()) - dt.timedelta(weeks=7)
+    weeks = []
+    for k in range(8):
+        start = first + dt.timedelta(weeks=k)
+        mine = [r for r in rows if start <= r.answered_at.replace(tzinfo=dt.UTC) < start + dt.timedelta(weeks=1)]
+        right = sum(r.correct for r in mine)
+        label = f"{start.day} {start:%b}"
+        weeks.append(
+            f"{label}: {len(mine)} answered, {round(100 * right / len(mine))}% correct" if mine else f"{label}: none"
+        )
+    assert sum(w.endswith(": none") for w in weeks) == 6  # ten days of answers: two weeks
+    assert "Answers in the last 8 weeks (UTC days, week starting): " + "; ".join(weeks) + "." in alt, alt
+
+    again = await runtime.core.handle_line(MOD, "/stats channel:#study picture:true")
+    assert again.attachment is not None and again.attachment.content == picture.content  # the same bytes
+    refused = await runtime.core.handle_line(person("bea", channel="study"), "/stats channel:#study picture:true")
+    assert refused.title == ERROR and "Only moderators" in refused.text and refused.attachment is None
+
+    session = ConsoleSession(runtime.core, MOD, files=tmp_path / "files")
+    said = await session.run_line("/stats channel:#study picture:true")
+    saved = tmp_path / "files" / "group-stats-SAA-C03.png"
+    assert said is not None and f"Saved to {saved} (" in said and "Group stats" in said
+    assert saved.read_bytes() == picture.content

@@ -1,6 +1,7 @@
 """Files on Discord through real discord.py and the fake Discord: `/profile export` as a JSON attachment
-(issue 18) and `/stats picture:true` as a PNG with its alt text as the description (issue 17), sent as
-multipart interaction responses, answered directly and after a deferral."""
+(issue 18) and `/stats picture:true` as a PNG with its alt text as the description (issue 17; a group's
+with `channel:`, issue 18), sent as multipart interaction responses, answered directly and after a
+deferral."""
 
 from __future__ import annotations
 
@@ -92,6 +93,30 @@ async def test_stats_picture_is_a_png_described_by_its_alt_text(
     message = fake.message_of(await fake.wait_for_callback(interaction))
     assert message["flags"] & EPHEMERAL and screen.title(message).startswith("Stats of")
     assert "By domain" in screen.text(message)  # the stats stay beside the picture
+    [attached] = message["attachments"]
+    assert attached["content_type"] == "image/png" and (attached["width"], attached["height"]) == (800, 600)
+    assert attached["description"] == reply.attachment.alt_text
+
+
+async def test_the_group_stats_picture_is_a_png_described_by_its_alt_text(
+    fake: FakeDiscord, adapter: DiscordAdapter, spy: ObservedCore, catalog: Catalog
+) -> None:
+    """`/stats channel: picture:true` (issue 18): the group's picture arrives as the member's does, for the
+    moderator who asked alone."""
+    for right in (True, True, False):  # ada practises in the study channel
+        await answer(fake, catalog, await served(fake, multiple=False), right=right)
+    interaction = await fake.slash("stats", {"channel": "study", "picture": True}, user="mod")
+    request = await answered(fake, interaction)
+    sent = only_file(request)
+    reply = spy.replies[-1]
+    assert reply.title == "Group stats" and reply.attachment is not None and sent.data == reply.attachment.content
+    assert sent.filename == "group-stats-SAA-C03.png" and png_size(sent.data) == (800, 600)
+    [entry] = message_attachments(request.json)
+    assert entry["description"] == reply.attachment.alt_text and "3 answered, 67% correct" in entry["description"]
+
+    message = fake.message_of(await fake.wait_for_callback(interaction))
+    assert message["flags"] & EPHEMERAL and screen.title(message) == "Group stats"
+    assert "3 answers by 1 member, 67% correct" in screen.text(message)  # the figures stay beside the picture
     [attached] = message["attachments"]
     assert attached["content_type"] == "image/png" and (attached["width"], attached["height"]) == (800, 600)
     assert attached["description"] == reply.attachment.alt_text

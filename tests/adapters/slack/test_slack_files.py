@@ -1,6 +1,7 @@
 """Files on Slack through the real Bolt app, slack_sdk's `files_upload_v2` and the fake Slack: Slack's
 external upload flow for `/profile export` (issue 18) and the `/stats` picture (issue 17), into the
-member's direct messages since Slack cannot attach a file to a private reply; without `files:write`
+member's direct messages since Slack cannot attach a file to a private reply (a group's `/stats channel:`
+picture too, issue 18); without `files:write`
 the reply comes as text, as before."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import aiohttp
 
 from bot.requests import Action, Identity
 from bot.runtime import Runtime
-from tests.adapters.slack.conftest import BOT_TOKEN, MEMBER, Chat, shown, title
+from tests.adapters.slack.conftest import ADMIN, BOT_TOKEN, CHANNEL, MEMBER, Chat, shown, title
 from tests.core.test_stats_picture import png_size
 from tests.fakes.observed import ObservedCore
 from tests.fakes.slack_server import TEAM_ID, FakeSlack, Record
@@ -84,6 +85,31 @@ async def test_stats_picture_is_uploaded_with_its_alt_text(
     [upload] = uploads(fake_slack, before)
     assert upload.data == reply.attachment.content and png_size(upload.data) == (800, 600)
     [info] = fake_slack.messages[DM][-1]["files"]
+    assert info["mimetype"] == "image/png" and info["alt_txt"] == reply.attachment.alt_text
+
+
+async def test_the_group_stats_picture_is_uploaded_with_its_alt_text(
+    chat: Chat, fake_slack: FakeSlack, slack_runtime: Runtime, recording: ObservedCore
+) -> None:
+    """`/study stats channel: picture:true` (issue 18): the group's picture goes to the moderator's direct
+    messages with its alt text, as the member's does."""
+    ada = Identity("slack", TEAM_ID, "C0STUDY", MEMBER, "Ada")
+    for _ in range(2):  # answers given through the core in the study channel
+        question = await practice_single(slack_runtime.core, ada)
+        await slack_runtime.core.handle(Action(ada, question.buttons[0].action_id))
+    before = len(fake_slack.records)
+    said = await chat.command(f"stats channel:<#{CHANNEL}|study> picture:true", user=ADMIN)
+    assert title(said) == "Group stats" and "2 answers by 1 member" in shown(said)  # the figures stay
+    assert "`group-stats-SAA-C03.png` to our direct messages" in shown(said)
+    reply = recording.replies[-1]
+    assert reply.attachment is not None and reply.attachment.filename == "group-stats-SAA-C03.png"
+    [opened] = api(fake_slack, "conversations.open", before)
+    assert opened.body["users"] == ADMIN  # the moderator who asked, not the member who answered
+    [asked] = api(fake_slack, "files.getUploadURLExternal", before)
+    assert asked.body["alt_txt"] == reply.attachment.alt_text and "2 answered" in asked.body["alt_txt"]
+    [upload] = uploads(fake_slack, before)
+    assert upload.data == reply.attachment.content and png_size(upload.data) == (800, 600)
+    [info] = fake_slack.messages[f"D{ADMIN}"][-1]["files"]
     assert info["mimetype"] == "image/png" and info["alt_txt"] == reply.attachment.alt_text
 
 
