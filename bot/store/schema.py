@@ -202,6 +202,7 @@ member_days = Table(
 
 # Per member, calendar period (the UTC week from Monday, or the UTC month, named by its first day) and
 # exam: what `/leaderboard period:week|month` reads, one row per active member, however many answers.
+# The board finds them by period (migration 0018): through the key alone PostgreSQL read every period kept.
 member_periods = Table(
     "member_periods",
     metadata,
@@ -211,6 +212,9 @@ member_periods = Table(
     Column("exam", String(16), primary_key=True),
     Column("answered", Integer, nullable=False),
     Column("correct", Integer, nullable=False),
+    Index(
+        "ix_member_periods_period", "period", "starts", "exam", "member_id", postgresql_include=["answered", "correct"]
+    ),
     sqlite_with_rowid=False,
 )
 
