@@ -240,6 +240,36 @@ def _upgrade(connection: Connection) -> None:
     command.upgrade(config, "head")
 
 
+def _upgrade_sqlite(connection: Connection) -> None:
+    """Migrate a SQLite database with its foreign keys off, as SQLite asks of schema changes.
+
+    A migration that changes a table's columns on SQLite rebuilds it (alembic's batch mode: copy, drop,
+    rename), and dropping a table deletes its rows first, which with foreign keys on cascades into
+    every table that points at it: migration 0009 rebuilding `practice_attempts` deleted every stored
+    answer. The pragma cannot change inside a transaction, so it is set on the connection before the
+    migration's transaction begins, and set back before the connection returns to the pool. Rows that
+    point at nothing afterwards are logged, not deleted.
+    """
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    cursor.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with connection.begin():
+            _upgrade(connection)
+            orphans = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if orphans:
+                log.warning(
+                    "database: %d rows point at rows that do not exist (first: %s); they were there before "
+                    "this upgrade and are kept",
+                    len(orphans),
+                    tuple(orphans[0]),
+                )
+    finally:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
 def _refuse_unknown_revision(connection: Connection, config: Config) -> None:
     script = ScriptDirectory.from_config(config)
     known = {rev.revision for rev in script.walk_revisions()}
@@ -273,8 +303,12 @@ async def upgrade(engine: AsyncEngine) -> None:
     try:
         for attempt in range(1, MIGRATION_ATTEMPTS + 1):
             try:
-                async with engine.begin() as conn:
-                    await conn.run_sync(_upgrade)
+                if engine.dialect.name == "sqlite":
+                    async with engine.connect() as conn:
+                        await conn.run_sync(_upgrade_sqlite)
+                else:
+                    async with engine.begin() as conn:
+                        await conn.run_sync(_upgrade)
                 break
             except OperationalError as exc:
                 # Another process is migrating this SQLite file and took longer than the busy
