@@ -253,7 +253,7 @@ async def old_stats(conn: AsyncConnection, member_id: int) -> tuple[Any, ...]:
 
 async def new_stats(conn: AsyncConnection, member_id: int) -> tuple[Any, ...]:
     rows = await store.accuracy_by_domain(conn, member_id)
-    marks = await stats_feature._day_marks(conn, member_id, ZoneInfo("Europe/Berlin"))
+    marks = await stats_feature.day_marks(conn, member_id, ZoneInfo("Europe/Berlin"))
     cards = await store.card_counts(conn, member_id, NOW)
     return tuple(rows), streak(marks, "Europe/Berlin", NOW), cards
 
