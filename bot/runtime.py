@@ -29,6 +29,7 @@ from bot.schedule.scheduler import ScheduleService
 from bot.services import Ownership, Services
 from bot.settings import Settings
 from bot.store import create_engine, upgrade
+from bot.store import held_out as held_out_store
 from bot.store.moderators import ModeratorCache
 
 log = logging.getLogger(__name__)
@@ -107,6 +108,8 @@ class Runtime:
             await writer.start()
             stack.push_async_callback(writer.stop)  # queued answers are recorded before the engine closes
             registry = build_registry()
+            questions = QuestionIndex(catalog)
+            await held_out_store.sync(engine, questions.finals)  # what review reads leave out, in SQL
             posters = Posters()
             for poster in self._posters:
                 posters.add(poster)
@@ -115,7 +118,7 @@ class Runtime:
                 engine=engine,
                 catalog=catalog,
                 clock=self.clock,
-                questions=QuestionIndex(catalog),
+                questions=questions,
                 ask=_ask_engine(catalog),
                 paths=PathContext(catalog),
                 writer=writer,

@@ -283,12 +283,13 @@ def select(spec: Select) -> SelectElement:
 def actions_blocks(reply: Reply) -> list[ActionsBlock]:
     """The select first (as on the console: choose, then press), then buttons, 25 elements a block."""
     elements: list[ButtonElement | SelectElement] = []
+    seen: dict[str, int] = {}
     if reply.select is not None:
         try:
             elements.append(select(reply.select))
+            seen[reply.select.action_id] = 1  # a choose-N question's Submit button shares the menu's id
         except RenderError as exc:
             log.warning("dropping a select: %s", exc)
-    seen: dict[str, int] = {}
     for spec in reply.buttons:
         # Slack rejects two equal action ids in one block; a repeat gets a suffix and keeps its value.
         count = seen.get(spec.action_id, 0)

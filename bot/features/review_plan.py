@@ -18,7 +18,6 @@ from bot.replies import Field, Reply
 from bot.requests import Request
 from bot.services import Services
 from bot.store import members as member_store
-from bot.store import practice as practice_store
 from bot.store import reviews as plan_store
 from bot.store.reviews import ReviewPlan
 from bot.words import plural
@@ -107,8 +106,7 @@ async def take_break(req: Request, opts: Options, svc: Services) -> Reply:
             raise InvalidOption(
                 f"That break is {(end - start).days + 1} days long.", f"Take at most {plans.MAX_BREAK_DAYS} days."
             )
-        held = await practice_store.cards_among(conn, member.id, svc.questions.held_out_ids())
-        plan, waiting = await plans.take_break(conn, member.id, max(start, today), end, req.at, zone, held)
+        plan, waiting = await plans.take_break(conn, member.id, max(start, today), end, req.at, zone)
     back = end + dt.timedelta(days=1)
     days = plans.spread_days(plan)
     return Reply(
@@ -128,8 +126,7 @@ async def resume(req: Request, opts: Options, svc: Services) -> Reply:
         if not plan.on_break(today) and (plan.break_from is None or plan.break_from <= today):
             return Reply(title="No break", text="You are not on a break: `/review` serves what is due.", ephemeral=True)
         if plan.on_break(today):
-            held = await practice_store.cards_among(conn, member.id, svc.questions.held_out_ids())
-            await plans.settle(conn, member.id, plan, today, req.at, member_zone(member, svc), held, early=True)
+            await plans.settle(conn, member.id, plan, today, req.at, member_zone(member, svc), early=True)
         else:
             await plan_store.save(conn, member.id, req.at, break_from=None, break_to=None)
     if not plan.on_break(today):

@@ -31,15 +31,12 @@ async def next_review(svc: Services, identity: Identity, now: dt.datetime, exam:
     code = exam.code if exam else None
     async with svc.engine.begin() as conn:
         member = await member_store.ensure(conn, identity, now)
-        # The member's cards of final-mock questions (answered before they were held out): few or none,
-        # found once, so the reads below compare each card with a short list.
-        held = await store.cards_among(conn, member.id, svc.questions.held_out_ids())
         zone = member_zone(member, svc)
         today = plans.local_day(now, zone)
-        plan = await plans.settle(conn, member.id, await plan_store.get(conn, member.id), today, now, zone, held)
+        plan = await plans.settle(conn, member.id, await plan_store.get(conn, member.id), today, now, zone)
         if plan.on_break(today):
             assert plan.break_to is not None
-            _total, due_now, _next = await store.card_counts(conn, member.id, now, code, skip=held)
+            _total, due_now, _next = await store.card_counts(conn, member.id, now, code)
             return Reply(
                 title="On a break",
                 text=f"Your reviews are paused until {bold(f'{plan.break_to:%a %d %b}')} (the last day of your "
@@ -49,7 +46,7 @@ async def next_review(svc: Services, identity: Identity, now: dt.datetime, exam:
             )
         done = await plans.reviewed_today(conn, member.id, now, zone)
         if done >= plan.cap:
-            _total, due_now, _next = await store.card_counts(conn, member.id, now, code, skip=held)
+            _total, due_now, _next = await store.card_counts(conn, member.id, now, code)
             return Reply(
                 title="Done for today",
                 text=f"{bold('You answered ' + plural(done, 'review') + ' today')}, your daily cap. "
@@ -57,7 +54,7 @@ async def next_review(svc: Services, identity: Identity, now: dt.datetime, exam:
                 "Change the cap with `/review settings cap:80`.",
                 ephemeral=True,
             )
-        due = await store.due_card_questions(conn, member.id, now, code, limit=LOOKAHEAD, skip=held)
+        due = await store.due_card_questions(conn, member.id, now, code, limit=LOOKAHEAD)
         index = svc.questions
         for question_id, exam_code, due_at in due:
             question = await index.servable(conn, place_of(identity), question_id)
@@ -66,7 +63,7 @@ async def next_review(svc: Services, identity: Identity, now: dt.datetime, exam:
                 continue
             salt = f"|review|{await store.served_count(conn, member.id)}"
             served = await serve(conn, svc, identity, member.id, card_exam, question, "review", now, salt=salt)
-            total, due_now, _next = await store.card_counts(conn, member.id, now, code, skip=held)
+            total, due_now, _next = await store.card_counts(conn, member.id, now, code)
             footer = f"{due_now} due now of {total} cards · {question.id}"
             overdue = (
                 "due now" if due_at >= now - dt.timedelta(minutes=1) else f"due since {texts.until(now, due_at)[3:]}"
@@ -74,7 +71,7 @@ async def next_review(svc: Services, identity: Identity, now: dt.datetime, exam:
             return question_reply(
                 served, heading=f"Review · {card_exam.code} · {question.domain}", footer=f"{footer} · {overdue}"
             )
-        total, due_now, upcoming = await store.card_counts(conn, member.id, now, code, skip=held)
+        total, due_now, upcoming = await store.card_counts(conn, member.id, now, code)
     scope = f" for {code}" if code else ""
     if total == 0:
         return Reply(

@@ -10,7 +10,6 @@ given a new due time on the days after it, in due order, so the member comes bac
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -60,12 +59,11 @@ async def take_break(
     end: dt.date,
     now: dt.datetime,
     zone: str,
-    held_out: Collection[str],
 ) -> tuple[plan_store.ReviewPlan, int]:
     """Store the break; returns the plan and how many cards fall due before it ends (as things stand)."""
     plan = await plan_store.save(conn, member_id, now, break_from=start, break_to=end)
     resume, _ = day_bounds(end + dt.timedelta(days=1), zone)
-    return plan, len(await plan_store.cards_due_before(conn, member_id, None, resume, held_out))
+    return plan, len(await plan_store.cards_due_before(conn, member_id, None, resume))
 
 
 def spread_days(plan: plan_store.ReviewPlan) -> int:
@@ -80,7 +78,6 @@ async def settle(
     today: dt.date,
     now: dt.datetime,
     zone: str,
-    held_out: Collection[str],
     *,
     early: bool = False,
 ) -> plan_store.ReviewPlan:
@@ -93,7 +90,7 @@ async def settle(
     if not await plan_store.clear_break(conn, member_id, plan.break_from, plan.break_to, now):
         return await plan_store.get(conn, member_id)
     _start, tomorrow = day_bounds(today, zone)
-    cards = await plan_store.cards_due_before(conn, member_id, None, tomorrow, held_out)
+    cards = await plan_store.cards_due_before(conn, member_id, None, tomorrow)
     if cards:
         await plan_store.move_cards(conn, spread(cards, today, spread_days(plan), zone))
     return await plan_store.get(conn, member_id)

@@ -53,7 +53,6 @@ async def deliver_review_dms(svc: Services, posters: Posters, now: dt.datetime) 
     async with reading(svc.engine) as conn:
         candidates = await plan_store.with_due_dm(conn)
         wishes = await notify_store.for_members(conn, [m.id for m, _plan in candidates])
-    every = svc.questions.held_out_ids()
     sent = 0
     for member, plan in candidates:
         poster = posters.get(member.platform)
@@ -65,16 +64,14 @@ async def deliver_review_dms(svc: Services, posters: Posters, now: dt.datetime) 
             continue
         if wishes.get(member.id, NotifySettings()).blocks("review_dms", now) is not None:
             continue
-        async with reading(svc.engine) as conn:
-            held = await practice_store.cards_among(conn, member.id, every)
         if plan.break_to is not None and plan.break_to < local.date():
             async with svc.engine.begin() as conn:  # back from a break: its backlog spread first
-                plan = await plans.settle(conn, member.id, plan, local.date(), now, zone, held)
+                plan = await plans.settle(conn, member.id, plan, local.date(), now, zone)
         key = dm_key(member.id, local.date())
         async with reading(svc.engine) as conn:
             if await is_claimed(conn, key):
                 continue
-            _total, due, _next = await practice_store.card_counts(conn, member.id, now, skip=held)
+            _total, due, _next = await practice_store.card_counts(conn, member.id, now)
             done = await plans.reviewed_today(conn, member.id, now, zone)
         if due == 0 or done >= plan.cap:
             continue

@@ -41,8 +41,7 @@ async def stats(
             return _empty(code_)
         zone = member_zone(member, svc)
         times = await day_marks(conn, member.id, ZoneInfo(zone))
-        held = await store.cards_among(conn, member.id, svc.questions.held_out_ids(code_))
-        cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_, skip=held)
+        cards, due_now, upcoming = await store.card_counts(conn, member.id, now, code_)
         finals: dict[str, store.FinalResult] = {}
         for result in await store.final_results(conn, member.id):
             finals.setdefault(result.exam, result)  # newest first: the latest final of each exam

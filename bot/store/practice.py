@@ -6,31 +6,17 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Column,
-    Insert,
-    Select,
-    String,
-    any_,
-    bindparam,
-    case,
-    delete,
-    func,
-    insert,
-    select,
-    union_all,
-    update,
-)
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Column, Insert, Select, case, delete, func, insert, select, union_all, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.compiled import SQLITE, CompiledSqlite
+from bot.store.held_out import not_held_out
 from bot.store.schema import (
     member_days,
     member_periods,
@@ -155,50 +141,31 @@ async def due_card_questions(
     now: dt.datetime,
     exam: str | None = None,
     limit: int = 1,
-    *,
-    skip: Collection[str] = (),
 ) -> list[tuple[str, str, dt.datetime]]:
-    """(question id, exam, due) of the cards due now, most overdue first; cards of `skip` left out (keep it
-    short: `cards_among` finds which of a long list the member has)."""
+    """(question id, exam, due) of the cards due now, most overdue first; cards of final-mock questions
+    (answered before they were held out) left out, as every review read does."""
     stmt = (
         select(review_cards.c.question_id, review_cards.c.exam, review_cards.c.due)
-        .where(_cards_of(conn, member_id, exam, skip) & (review_cards.c.due <= now))
+        .where(_cards_of(member_id, exam) & (review_cards.c.due <= now))
         .order_by(review_cards.c.due, review_cards.c.id)
         .limit(limit)
     )
     return [(q, e, d) for q, e, d in (await conn.execute(stmt)).all()]
 
 
-def _cards_of(conn: AsyncConnection, member_id: int, exam: str | None, skip: Collection[str]) -> Any:
-    cond = review_cards.c.member_id == member_id
+def _cards_of(member_id: int, exam: str | None) -> Any:
+    """The member's cards that review may serve: not those of the final-mock slice (`bot.store.held_out`)."""
+    cond = (review_cards.c.member_id == member_id) & not_held_out(review_cards.c.question_id)
     if exam is not None:
         cond = cond & (review_cards.c.exam == exam)
-    if skip:
-        cond = cond & review_cards.c.question_id.not_in(sorted(skip))
     return cond
 
 
-async def cards_among(conn: AsyncConnection, member_id: int, question_ids: Collection[str]) -> set[str]:
-    """Which of `question_ids` the member has a card for: index lookups on (member, question), so a long
-    list (a final-mock slice per exam, 800 ids) costs little, and the answer is nearly always short.
-    Comparing every card of a member with the whole list instead made `/review` several times slower
-    on PostgreSQL. On PostgreSQL the list is one array parameter."""
-    if not question_ids:
-        return set()
-    ids = sorted(question_ids)
-    if conn.dialect.name == "postgresql":
-        among = review_cards.c.question_id == any_(bindparam("ids", ids, type_=postgresql.ARRAY(String)))
-    else:
-        among = review_cards.c.question_id.in_(ids)
-    rows = await conn.execute(select(review_cards.c.question_id).where((review_cards.c.member_id == member_id) & among))
-    return set(rows.scalars())
-
-
 async def card_counts(
-    conn: AsyncConnection, member_id: int, now: dt.datetime, exam: str | None = None, *, skip: Collection[str] = ()
+    conn: AsyncConnection, member_id: int, now: dt.datetime, exam: str | None = None
 ) -> tuple[int, int, dt.datetime | None]:
-    """(cards, due now, next due time after now) for one member; cards of `skip` not counted."""
-    cond = _cards_of(conn, member_id, exam, skip)
+    """(cards, due now, next due time after now) for one member; cards of final-mock questions not counted."""
+    cond = _cards_of(member_id, exam)
     total, due = (
         await conn.execute(
             select(func.count(), func.coalesce(func.sum(case((review_cards.c.due <= now, 1), else_=0)), 0)).where(cond)

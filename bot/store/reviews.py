@@ -14,6 +14,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.store.held_out import not_held_out
 from bot.store.members import Member
 from bot.store.schema import members, review_cards, review_plans
 
@@ -128,14 +129,17 @@ async def with_due_dm(conn: AsyncConnection) -> list[tuple[Member, ReviewPlan]]:
 
 
 async def cards_due_before(
-    conn: AsyncConnection, member_id: int, since: dt.datetime | None, until: dt.datetime, skip: Collection[str]
+    conn: AsyncConnection, member_id: int, since: dt.datetime | None, until: dt.datetime
 ) -> list[tuple[int, dt.datetime]]:
-    """(card id, due) of the member's cards falling due in [since, until), oldest first."""
-    cond = (review_cards.c.member_id == member_id) & (review_cards.c.due < until)
+    """(card id, due) of the member's cards falling due in [since, until), oldest first; cards of
+    final-mock questions left out (review never serves them, so a break does not move them)."""
+    cond = (
+        (review_cards.c.member_id == member_id)
+        & (review_cards.c.due < until)
+        & not_held_out(review_cards.c.question_id)
+    )
     if since is not None:
         cond = cond & (review_cards.c.due >= since)
-    if skip:
-        cond = cond & review_cards.c.question_id.not_in(sorted(skip))
     rows = await conn.execute(
         select(review_cards.c.id, review_cards.c.due).where(cond).order_by(review_cards.c.due, review_cards.c.id)
     )

@@ -165,6 +165,17 @@ review_cards = Table(
     Index("ix_review_cards_due", "member_id", "due"),
 )
 
+# The final-mock slice of every shipped bank (issue 17), as the running catalog holds it: written at start
+# by `bot.store.held_out.sync` from `QuestionIndex`, which stays the one answer to which questions are held
+# out. Review reads leave those cards out by an anti-join on this key instead of binding the 810 ids as
+# parameters in every statement (PostgreSQL's generic plan rebuilt that list for every card it compared).
+held_out_questions = Table(
+    "held_out_questions",
+    metadata,
+    Column("question_id", String(100), primary_key=True),
+    Column("exam", String(16), nullable=False),
+)
+
 # -- aggregates (issue 14) -------------------------------------------------------------------------
 # Kept by the answer writer in the same transaction as the answers they count (bot/practice/writer.py),
 # so `/leaderboard`, `/stats` and `/practice` read a few rows per member instead of every answer ever

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from bot.actions import ActionId
 from bot.catalog import Catalog
@@ -20,7 +20,7 @@ from bot.replies import Reply
 from bot.requests import Identity
 from bot.runtime import Runtime
 from bot.store import practice as practice_store
-from bot.store.schema import members, practice_attempts, review_cards, schedule_deliveries
+from bot.store.schema import held_out_questions, members, practice_attempts, review_cards, schedule_deliveries
 from tests.conftest import START, make_settings, person
 from tests.fakes.posters import FakePoster
 from tests.practice.test_flows import correct_letter, practice_single, press
@@ -313,3 +313,47 @@ async def test_stats_shows_the_range_the_evidence_and_the_thin_domains(core: Cor
     ready = to_plain(next(f.value for f in stats.fields if f.name == "Readiness (estimate)"))
     assert "SAA-C03: likely" in ready and "% to " in ready and "from 6 answers covering" in ready, ready
     assert "last answer 2 days ago" in ready and "too few answers to say in" in ready
+
+
+async def test_cards_of_held_out_questions_are_never_reviewed_counted_or_moved_even_after_a_restart(
+    database_url: str, clock: FixedClock, catalog: Catalog
+) -> None:
+    """A member who met final-mock questions before the slice was held out has cards of them: `/review` never
+    serves them, its counts and a break's backlog leave them out, and so does a restart that finds the
+    stored copy of the slice gone (the runtime writes it again from the catalog)."""
+    ada = person()
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
+        core = rt.core
+        slice_ = sorted(rt.services.questions.held_out_ids("SAA-C03"))[:3]
+        await review_cards_due(core, ada, clock, 1)  # one card review may serve
+        async with rt.services.engine.begin() as conn:
+            ada_id = (await conn.execute(select(members.c.id))).scalar_one()
+            await conn.execute(
+                insert(review_cards),
+                [
+                    {
+                        "member_id": ada_id, "question_id": qid, "exam": "SAA-C03", "state": 2, "step": None,
+                        "stability": 3.0, "difficulty": 5.0, "due": START - dt.timedelta(days=30 + n),
+                        "last_review": START - dt.timedelta(days=40), "reviews": 2, "lapses": 0,
+                    }
+                    for n, qid in enumerate(slice_)
+                ],
+            )  # fmt: skip
+        review = await core.handle_line(ada, "/review")
+        assert review.title and review.title.startswith("Review"), review.text
+        assert question_id(review) not in slice_ and "1 due now of 1 cards" in (review.footer or ""), review.footer
+        taken = await core.handle_line(ada, "/review break from:2026-11-23 to:2026-11-24")
+        assert "(1 card as things stand)" in to_plain(taken.text), taken.text
+        assert (await core.handle_line(ada, "/review resume")).title == "Break ended"
+        async with rt.services.engine.begin() as conn:
+            dues = dict((await conn.execute(select(review_cards.c.question_id, review_cards.c.due))).all())
+            await conn.execute(delete(held_out_questions))  # as if the stored slice were lost
+        assert all(dues[qid] == START - dt.timedelta(days=30 + n) for n, qid in enumerate(slice_))  # not moved
+
+    async with Runtime(make_settings(database_url), clock=clock, catalog=catalog) as rt:
+        review = await rt.core.handle_line(ada, "/review")
+        assert review.title and review.title.startswith("Review"), review.text
+        assert question_id(review) not in slice_ and "1 due now of 1 cards" in (review.footer or ""), review.footer
+        async with rt.services.engine.connect() as conn:
+            stored = set((await conn.execute(select(held_out_questions.c.question_id))).scalars())
+        assert stored == rt.services.questions.held_out_ids()

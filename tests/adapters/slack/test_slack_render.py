@@ -194,6 +194,15 @@ def test_repeated_action_ids_get_a_suffix_and_keep_their_value() -> None:
     assert [e["value"] for e in found] == ["k:1", "k:1"]
 
 
+def test_a_submit_button_sharing_its_menus_action_id_gets_a_suffix() -> None:
+    """A choose-N question's menu and its Submit button carry one studybot id; Slack refuses a block with
+    two equal action ids (`invalid_blocks`), so the button's gets a suffix and its value keeps the id."""
+    menu = Select("mka:1:7:q:0123:", (SelectOption("A", "A"), SelectOption("B", "B")), max_values=2)
+    found = actions(check(render(Reply(select=menu, buttons=(Button("Submit", "mka:1:7:q:0123:"),)))))[0]["elements"]
+    assert [e["action_id"] for e in found] == ["mka:1:7:q:0123:", "mka:1:7:q:0123:~2"]
+    assert found[1]["value"] == "mka:1:7:q:0123:"
+
+
 def test_button_styles_map_to_what_slack_has() -> None:
     styles = [
         Button("a", "k:1", "primary"),

@@ -8,7 +8,7 @@ table, every week and month ever kept, to find this week's (120,000 rows for one
 On PostgreSQL the totals ride along in the index (`INCLUDE`), so the rows need not be fetched.
 
 Revision ID: 0018_period_rank
-Revises: 0015_errata
+Revises: 0017_review_index
 Create Date: 2026-12-03
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0018_period_rank"
-down_revision = "0015_errata"
+down_revision = "0017_review_index"
 branch_labels = None
 depends_on = None
 
