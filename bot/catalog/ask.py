@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.catalog.facts import LEVEL_NAMES, brief, caveats, fact, heading, source_line
+from bot.catalog.facts import LEVEL_NAMES, brief, caveats, fact, heading, source_line, status_line
 from bot.catalog.loader import Catalog
 from bot.catalog.models import AskIntent, Exam, FaqEntry
 from bot.catalog.reading import QuestionReader, Reading, Screen
@@ -40,6 +40,11 @@ _SUPERLATIVE = re.compile(r"\b(cheapest|least expensive|shortest|longest|easiest
 # Words that appear in many domain names and so say nothing about which domain is meant.
 _GENERIC_DOMAIN_WORDS = frozenset(
     {"design", "designs", "solutions", "architectures", "cloud", "management", "implementation"}
+)
+# An exam code of a known family ("saa-c04"), and the words that ask whether such a version exists yet.
+_VERSION_CODE = re.compile(r"([a-z]{3})-c\d{2}")
+_EXISTENCE = re.compile(
+    r"\b(yet|is there|are there|exists?|announced|released|came out|come out|out now|new version)\b"
 )
 NO_PREREQUISITES = (
     "No AWS exam has prerequisites: you can book any of them without holding another certification. "
@@ -107,7 +112,7 @@ class AskEngine:
         if reading.screen is not None:
             return self._out_of_scope(reading.screen)
         if reading.unknown:
-            return self._unknown_exam(reading.unknown[0], reading.exams)
+            return self._newer_version(reading, question) or self._unknown_exam(reading.unknown[0], reading.exams)
         if reading.intents:
             composed = self._compose(reading, question)
             if composed is not None:
@@ -175,8 +180,9 @@ class AskEngine:
         exams = list(reading.exams)[:3]
         shapes = {i.shape for i in intents if i.shape}
         facts = [i for i in intents if i.fact]
-        if len(exams) >= 2 and any(i.fact == "renewal" for i in facts) and "compare" not in shapes:
-            return self._renewed_by(exams, question)
+        if any(i.fact == "renewal" for i in facts) and "compare" not in shapes:
+            if len(exams) >= 2 or self._higher_level_asked(exams, reading.asked_levels):
+                return self._renewed_by(exams, reading)
         if len(exams) >= 2 or (not exams and len(reading.levels) >= 2 and (facts or shapes)):
             if not any(i.planner or (i.faq and not i.fact) for i in intents) or shapes & {"compare", "difficulty"}:
                 return self._side_by_side(reading, exams, facts)
@@ -270,15 +276,30 @@ class AskEngine:
             return Answer(answer.title, f"{answer.text}\n\n{glance}", answer.sources, faq=answer.faq, exam=exam)
         return answer
 
-    def _renewed_by(self, exams: list[Exam], question: str) -> Answer:
-        """ "Does passing DOP renew my DVA?": the lower exam's renewal rules, with the FAQ on renewing upwards."""
+    def _higher_level_asked(self, exams: list[Exam], levels: tuple[str, ...]) -> bool:
+        """ "Will an associate renew my CCP", "can a pro renew an associate": renewal by a higher level."""
         rules = self.paths.rules
-        lower = min(exams, key=lambda e: rules.level_rank(e.level))
-        answer = self._fact_answer(lower, ["renewal"])
+        ranks = [rules.level_rank(level) for level in levels]
+        if exams:
+            return any(rank > rules.level_rank(exams[0].level) for rank in ranks)
+        return len(set(ranks)) >= 2
+
+    def _renewed_by(self, exams: list[Exam], reading: Reading) -> Answer:
+        """ "Does passing DOP renew my DVA?": the lower exam's renewal rules, with the FAQ on renewing upwards.
+
+        With levels only ("can a pro renew an associate") the FAQ leads, as it is the whole answer."""
+        rules = self.paths.rules
         entry = self._faq_by_id.get("higher-exam-renews-lower")
-        if entry is None:
-            return answer
-        return self._join([answer, self.faq_answer(entry)])
+        upwards = [self.faq_answer(entry)] if entry is not None else []
+        asked: list[str] = [i.fact for i in reading.intents if i.fact in ("validity", "renewal")]
+        if not exams:
+            general = [
+                self.faq_answer(self._faq_by_id[i.faq]) for i in reading.intents if i.fact == "validity" and i.faq
+            ]
+            return self._join(upwards + general) if upwards else self._join(general)
+        lower = min(exams, key=lambda e: rules.level_rank(e.level))
+        answer = self._fact_answer(lower, asked or ["renewal"])
+        return self._join([answer, *upwards])
 
     def _side_by_side(self, reading: Reading, exams: list[Exam], facts: list[AskIntent]) -> Answer:
         """Two or more exams (or levels) with the facts asked for, or the usual ones, one block each."""
@@ -311,7 +332,20 @@ class AskEngine:
         text += self._role_order(reading, exams)
         names = " vs ".join(e.code for e in exams)
         sources = tuple(dict.fromkeys(source_line(e) for e in exams))
-        return Answer(f"{names}", text, sources=sources, exam=exams[0], intents=tuple(fields))
+        pair = self._pair_entry(exams, " ".join(reading.words))
+        if pair is not None:
+            # What changed between two versions, or how two exams relate, is prose only the FAQ holds.
+            text += f"\n\n{bold(pair.question)}\n{pair.answer}"
+            sources += tuple(s for s in self.faq_answer(pair).sources if s not in sources)
+        return Answer(f"{names}", text, sources=sources, exam=exams[0], intents=tuple(fields), faq=pair)
+
+    def _pair_entry(self, exams: list[Exam], question: str) -> FaqEntry | None:
+        """The FAQ entry written about exactly these exams ("SOA-C02 vs SOA-C03"), when it fits the question."""
+        codes = {e.code for e in exams}
+        for hit in self.retriever.rank(question, limit=12):
+            if hit.faq is not None and set(hit.faq.exams) == codes and hit.score >= MIN_SCORE:
+                return hit.faq
+        return None
 
     def _role_order(self, reading: Reading, exams: list[Exam]) -> str:
         """ "SAA or DVA for a backend dev": the order the role's /path puts the compared exams in."""
@@ -402,8 +436,20 @@ class AskEngine:
                 higher = [e for e in self.catalog.current_exams if rules.level_rank(e.level) == rank + 1]
                 steps = [(e.code, rules.exams[e.code].why) for e in higher if e.code in rules.exams]
                 basis = f"the level above {code(held)}"
-        if reading.levels:
-            steps = [s for s in steps if self.catalog.exams[s[0]].level in reading.levels] or steps
+        wanted = reading.asked_levels
+        if wanted:
+            # "got SAP, which specialty next": the level asked for, from the plan when it has one there,
+            # else every current exam of that level (the planner's reasons for each).
+            at_level = [s for s in steps if self.catalog.exams[s[0]].level in wanted]
+            if not at_level:
+                at_level = [
+                    (e.code, rules.exams[e.code].why)
+                    for e in self.catalog.current_exams
+                    if e.level in wanted and e.code in rules.exams and e.code != held
+                ]
+                if at_level:
+                    basis = f"the current {' and '.join(LEVEL_NAMES[lv] for lv in wanted)} exams"
+            steps = at_level or steps
         lines = [f"{code(c)} {esc(self.catalog.exams[c].short_name)}: {esc(why)}" for c, why in steps[:4] if c != held]
         text = (
             f"Next, from {basis}:\n{bullets(lines)}\n"
@@ -477,6 +523,34 @@ class AskEngine:
     def faq_answer(self, entry: FaqEntry) -> Answer:
         sources = tuple(link(s.title, s.url) if s.url else esc(s.title) for s in entry.sources)
         return Answer(entry.question, entry.answer, sources=sources, faq=entry)
+
+    def _newer_version(self, reading: Reading, question: str) -> Answer | None:
+        """ "Is there an SAA-C04 yet?": whether a version exists is answered (no, and which one is current);
+        any fact about the version that does not exist ("SAA-C04 passing score") is still declined."""
+        match = _VERSION_CODE.fullmatch(reading.unknown[0].casefold())
+        if match is None or any(i.fact not in (None, "status", "history") for i in reading.intents):
+            return None
+        text = " ".join(reading.words)
+        asks_existence = reading.has("status") or reading.has("history") or _EXISTENCE.search(text)
+        if not asks_existence or re.search(r"\bwhen\b", text):
+            return None
+        current = [e for e in self.resolver.code_family_exists(match.group(1)) if e.status == "current"]
+        if not current:
+            return None
+        exam = current[0]
+        about = self._faq_about(exam, question)
+        if about is not None:
+            return about
+        shown = reading.unknown[0].upper()
+        return Answer(
+            heading(exam),
+            f"Not as far as studybot knows: there is no {code(shown)} in its catalog (facts reviewed "
+            f"{exam.reviewed.isoformat()}). {status_line(exam, self.catalog)} AWS announces a new version's "
+            "code and dates in advance on its certification site.",
+            sources=(source_line(exam),),
+            exam=exam,
+            intents=("status",),
+        )
 
     def _unknown_exam(self, name: str, known: tuple[Exam, ...]) -> Answer:
         shown = name.upper() if re.fullmatch(r"[a-z]{3}-c\d{2}", name.casefold()) else name

@@ -51,6 +51,8 @@ class Reading:
     why: tuple[str, ...] = ()
     words: tuple[str, ...] = ()
     """The normalised words of the question, for checks that need them after reading."""
+    asked_levels: tuple[str, ...] = ()
+    """Levels named outside the exams' own names, even beside an exam: "got SAP, which specialty next"."""
 
     def has(self, intent_id: str) -> bool:
         return any(i.id == intent_id for i in self.intents)
@@ -90,10 +92,19 @@ class QuestionReader:
         padded = f" {norm} "
         mentions = find_mentions(self.resolver, question, self.known_words)
         exams = mentions.exams
-        levels = () if exams else self._levels(norm)
+        asked_levels = self._levels(self._without_names(padded, exams))
+        levels = () if exams else asked_levels
         intents, why = self._intents(norm)
         screen = self._screen(question, norm, padded, bool(exams or levels), intents)
-        return Reading(intents, exams, mentions.unknown, levels, self._roles(norm), screen, why, tuple(norm.split()))
+        words = tuple(norm.split())
+        return Reading(intents, exams, mentions.unknown, levels, self._roles(norm), screen, why, words, asked_levels)
+
+    def _without_names(self, padded: str, exams: tuple[Exam, ...]) -> str:
+        """The question with the named exams' names taken out, so "architect associate" is no level asked."""
+        codes = {e.code for e in exams}
+        for key in sorted((k for k, c in self.resolver.names.items() if c in codes), key=len, reverse=True):
+            padded = padded.replace(f" {key} ", " ")
+        return padded.strip()
 
     def _intents(self, norm: str) -> tuple[tuple[AskIntent, ...], tuple[str, ...]]:
         text = f" {norm} "

@@ -54,6 +54,8 @@ _NOT_NAME = _STOP | _FILLER | {
 
 _JOINING = frozenset({"vs", "versus", "or", "and", "than", "to", "with"})
 """Words that join two names in a comparison; a fuzzy name match never starts or ends on one."""
+_ARTICLES = frozenset({"a", "an", "the", "my", "your", "any", "every", "each"})
+"""Nor on an article: "can a pro renew an associate" names a level, not a misspelt "sa associate"."""
 
 
 def normalize(text: str) -> str:
@@ -179,7 +181,8 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
                 # A typo is mended inside a name, never across a joining word: "vs professional" is
                 # two words of a comparison, not a misspelt "sa professional".
                 edges = (words[start], words[start + size - 1])
-                if fuzzy and named is None and size >= 2 and len(phrase) >= 10 and not set(edges) & _JOINING:
+                loose = set(edges) & _JOINING or edges[0] in _ARTICLES
+                if fuzzy and named is None and size >= 2 and len(phrase) >= 10 and not loose:
                     best = process.extractOne(phrase, resolver._keys, scorer=fuzz.ratio, score_cutoff=90)
                     named = resolver.names[best[0]] if best else None
                 if named is not None:
