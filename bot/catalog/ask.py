@@ -219,9 +219,9 @@ class AskEngine:
         if intent.planner == "hours":
             return self._study_hours(exam)
         if intent.planner == "role":
-            return self._role_path(reading) or self._advice(question, exam, intent)
+            return self._role_path(reading) or self._advice(question, exam, intent, reading.levels)
         if intent.shape == "advice":
-            return self._advice(question, exam, intent)
+            return self._advice(question, exam, intent, reading.levels)
         if intent.shape == "difficulty" and exam is not None:
             return self._side_by_side(reading, exams, [])
         return None
@@ -250,7 +250,9 @@ class AskEngine:
                 return self.faq_answer(hit.faq)
         return None
 
-    def _advice(self, question: str, exam: Exam | None, intent: AskIntent) -> Answer | None:
+    def _advice(
+        self, question: str, exam: Exam | None, intent: AskIntent, levels: tuple[str, ...] = ()
+    ) -> Answer | None:
         """The FAQ entry that best fits, preferring the intent's pool and entries about the exam named."""
         best: tuple[float, FaqEntry] | None = None
         for hit in self.retriever.rank(question, limit=12):
@@ -267,14 +269,38 @@ class AskEngine:
         if best is None or best[0] < MIN_SCORE:
             return None
         answer = self.faq_answer(best[1])
+        # Whether something is worth it depends on what it costs and asks of you: the facts at a glance.
         if exam is not None and exam.recommended_experience:
             level = LEVEL_NAMES[exam.level]
+            price = f", costs {exam.price_usd} USD" if exam.price_usd else ""
             glance = (
-                f"{code(exam.code)} ({esc(exam.short_name)}) is a {level} exam; AWS recommends "
+                f"{code(exam.code)} ({esc(exam.short_name)}) is a {level} exam{price}; AWS recommends "
                 f"{esc(exam.recommended_experience[0].lower() + exam.recommended_experience[1:])}"
             )
             return Answer(answer.title, f"{answer.text}\n\n{glance}", answer.sources, faq=answer.faq, exam=exam)
+        if exam is None and levels:
+            glance = self._level_glance(levels)
+            return Answer(answer.title, f"{answer.text}\n\n{glance}", answer.sources, faq=answer.faq)
         return answer
+
+    def _level_glance(self, levels: tuple[str, ...]) -> str:
+        """ "Worth doing all the associates?": how many current exams each level named has, and their prices."""
+        lines = []
+        for level in levels:
+            exams = [e for e in self.catalog.current_exams if e.level == level]
+            if not exams:
+                continue
+            prices = sorted({e.price_usd for e in exams if e.price_usd})
+            cost = (
+                f" ({prices[0]} USD each)"
+                if len(prices) == 1
+                else f" ({prices[0]} to {prices[-1]} USD)"
+                if prices
+                else ""
+            )
+            names = ", ".join(code(e.code) for e in exams)
+            lines.append(f"{len(exams)} current {LEVEL_NAMES[level]} exams{cost}: {names}")
+        return "\n".join(lines)
 
     def _higher_level_asked(self, exams: list[Exam], levels: tuple[str, ...]) -> bool:
         """ "Will an associate renew my CCP", "can a pro renew an associate": renewal by a higher level."""
