@@ -193,7 +193,17 @@ class AskEngine:
             if part is not None and all(part.title != p.title or part.text != p.text for p in parts):
                 parts.append(part)
         if used_facts and exams:
-            parts.insert(0, self._fact_answer(exams[0], used_facts))
+            # A fact this exam's sheet lacks ("what languages is AIF-C01 in") is answered by the intent's
+            # general FAQ entry when it has one, rather than abstaining on the whole question.
+            missing = [f for f in used_facts if not self._known(exams[0], f)]
+            general = [i.faq for i in intents if i.fact in missing and i.faq and exams[0].status == "current"]
+            for faq_id in general:
+                entry = self.faq_answer(self._faq_by_id[faq_id])
+                if all(entry.title != p.title for p in parts):
+                    parts.append(entry)
+            kept = [f for f in used_facts if f not in missing or not general]
+            if kept:
+                parts.insert(0, self._fact_answer(exams[0], kept))
         if not parts:
             return None
         return self._join(parts)
@@ -212,10 +222,16 @@ class AskEngine:
             if reading.levels or _SUPERLATIVE.search(normalize(question)):
                 return self._level_summary(reading.levels, intent.fact)
             return self.faq_answer(self._faq_by_id[intent.faq]) if intent.faq else None
-        if intent.faq is not None:
+        if intent.faq is not None and intent.planner is None:
             return self.faq_answer(self._faq_by_id[intent.faq])
         if intent.planner == "next":
-            return self._next_after(exam, reading) if exam is not None else None
+            if exam is not None:
+                return self._next_after(exam, reading)
+            # "Got certified, what next?" with no exam held named: the role's path, else the usual order
+            # (only when nothing else was asked: "after the exam" is no question about what comes next).
+            alone = len(reading.intents) == 1
+            general = self.faq_answer(self._faq_by_id[intent.faq]) if intent.faq and alone else None
+            return self._role_path(reading) or general
         if intent.planner == "hours":
             return self._study_hours(exam)
         if intent.planner == "role":
@@ -521,8 +537,12 @@ class AskEngine:
         )
         return Answer(f"Certifications for a {role.label.lower()}", text, sources=("Source: studybot's study paths",))
 
+    def _known(self, exam: Exam, intent: str) -> bool:
+        """Whether the exam's fact sheet holds this fact (status and code always are)."""
+        return intent in ("status", "history", "code") or bool(brief(exam, intent, self.catalog))
+
     def _fact_answer(self, exam: Exam, intents: list[str]) -> Answer:
-        known = [i for i in intents if i in ("status", "history", "code") or brief(exam, i, self.catalog)]
+        known = [i for i in intents if self._known(exam, i)]
         if not known and exam.status == "retired":
             intents = ["status"]  # a retired exam's missing facts matter less than that it is gone
         elif not known:

@@ -214,6 +214,20 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
             # "data analytics professional" is a name that does not exist; words of a question that
             # are no exam's name ("cost same as specialty") only mention a level.
             unknown.append(phrase)
+    # "AWS Certified Blockchain Developer": a title after "certified" that is no exam's name, mixing a word
+    # of exam names ("developer") with one that is neither a name's nor a question's, names an exam that
+    # does not exist ("got aws certified yesterday" names none).
+    for index, word in enumerate(words):
+        if word != "certified" or any(used[index + 1 : index + 4]):
+            continue
+        title: list[str] = []
+        for after in words[index + 1 : index + 4]:
+            if after in _NOT_NAME or (after in known_words and after not in resolver.vocabulary):
+                break
+            title.append(after)
+        strangers = [w for w in title if w not in resolver.vocabulary and w not in known_words]
+        if strangers and len(strangers) < len(title):
+            unknown.append(" ".join(title))
     return Mentions(tuple(found.values()), tuple(unknown))
 
 
