@@ -38,6 +38,7 @@ TUNE_FILE = HERE / "blind_tune.yaml"
 HELDOUT_FILE = HERE / "blind_heldout.yaml"
 TUNE2_FILE = HERE / "blind_tune2.yaml"  # blind set 2: another writer, after set 1 had been tuned on
 HELDOUT2_FILE = HERE / "blind_heldout2.yaml"
+TUNE3_FILE = HERE / "blind_tune3.yaml"  # blind set 3: a third writer; its held-out part is not in the repo
 
 
 @dataclass
@@ -164,6 +165,11 @@ def load_heldout2() -> list[dict[str, object]]:
     return _load(HELDOUT2_FILE)
 
 
+def load_tune3() -> list[dict[str, object]]:
+    """Blind set 3's tuning part (a third writer, after sets 1 and 2 had been tuned on)."""
+    return _load(TUNE3_FILE)
+
+
 def category_table(reports: dict[str, Report]) -> str:
     """A Markdown table of per-category figures, one column group per blind set."""
     names = sorted({c for r in reports.values() for c in r.categories})
@@ -187,19 +193,26 @@ def main(argv: list[str]) -> None:
     old = evaluate(engine, load_items())
     tune = evaluate(engine, load_tune())
     tune2 = evaluate(engine, load_tune2())
-    named: list[tuple[str, Report]] = [("original set", old), ("blind tune", tune), ("blind 2 tune", tune2)]
-    columns = {"tune": tune, "tune 2": tune2}
+    tune3 = evaluate(engine, load_tune3())
+    dev: list[tuple[str, Report]] = [
+        ("original set", old),
+        ("blind tune", tune),
+        ("blind 2 tune", tune2),
+        ("blind 3 tune", tune3),
+    ]
+    named = list(dev)
+    columns = {"tune": tune, "tune 2": tune2, "tune 3": tune3}
     if not dev_only:
         heldout = evaluate(engine, load_heldout(), keep_failures=False)
         heldout2 = evaluate(engine, load_heldout2(), keep_failures=False)
-        named = [named[0], named[1], ("blind held-out", heldout), named[2], ("blind 2 held-out", heldout2)]
-        columns = {"tune": tune, "held-out": heldout, "tune 2": tune2, "held-out 2": heldout2}
+        named = [dev[0], dev[1], ("blind held-out", heldout), dev[2], ("blind 2 held-out", heldout2), dev[3]]
+        columns = {"tune": tune, "held-out": heldout, "tune 2": tune2, "held-out 2": heldout2, "tune 3": tune3}
     for name, report in named:
         print(f"{name}: {report.summary()}")
     print()
     print(category_table(columns))
     if verbose:
-        for name, report in (("original set", old), ("blind tune", tune), ("blind 2 tune", tune2)):
+        for name, report in dev:
             print(f"\n{name} failures:")
             for failure in report.failures:
                 print("  " + failure)
