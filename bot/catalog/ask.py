@@ -41,6 +41,15 @@ _SUPERLATIVE = re.compile(r"\b(cheapest|least expensive|shortest|longest|easiest
 _GENERIC_DOMAIN_WORDS = frozenset(
     {"design", "designs", "solutions", "architectures", "cloud", "management", "implementation"}
 )
+# Words of a question about an exam's scope that say nothing about which topic is meant.
+_SCOPE_WORDS = frozenset(
+    "exam exams test tests tested testing cover covers covered include included includes topic topics domain "
+    "domains scope content question questions about stuff things really actually still anymore does will much "
+    "many what which there have need know guide just only also now new more less the and how any are was"
+    " this that with from for not you your its".split()
+)
+# Verbs before the exam that does the renewing: "will passing SAP-C02 renew my ANS".
+_TAKING = r"(pass|passing|passed|take|taking|sit|sitting|do|doing|get|getting|clear|clearing)"
 # An exam code of a known family ("saa-c04"), and the words that ask whether such a version exists yet.
 _VERSION_CODE = re.compile(r"([a-z]{3})-c\d{2}")
 _EXISTENCE = re.compile(
@@ -184,7 +193,11 @@ class AskEngine:
             if len(exams) >= 2 or self._higher_level_asked(exams, reading.asked_levels):
                 return self._renewed_by(exams, reading)
         if len(exams) >= 2 or (not exams and len(reading.levels) >= 2 and (facts or shapes)):
-            if not any(i.planner or (i.faq and not i.fact) for i in intents) or shapes & {"compare", "difficulty"}:
+            # Advice, a planner or a policy about several exams named ("did SAA, DVA and SOA, was it a
+            # waste") is answered as such; only a comparison sets the exams side by side.
+            asks_more = any(i.planner or i.shape == "advice" or (i.faq and not i.fact) for i in intents)
+            weighed = {i.shape for i in intents if i.shape and not (i.id == "compare-loose" and asks_more)}
+            if not asks_more or weighed & {"compare", "difficulty"}:
                 return self._side_by_side(reading, exams, facts)
         parts: list[Answer] = []
         used_facts: list[str] = []
@@ -204,6 +217,10 @@ class AskEngine:
             kept = [f for f in used_facts if f not in missing or not general]
             if kept:
                 parts.insert(0, self._fact_answer(exams[0], kept))
+            if "domains" in kept:
+                scope = self._scope_note(exams[0], reading)
+                if scope is not None:
+                    parts.insert(1, scope)
         if not parts:
             return None
         return self._join(parts)
@@ -318,6 +335,21 @@ class AskEngine:
             lines.append(f"{len(exams)} current {LEVEL_NAMES[level]} exams{cost}: {names}")
         return "\n".join(lines)
 
+    def _renewed_exams(self, exams: list[Exam], reading: Reading) -> list[Exam]:
+        """Of the exams named, those to be renewed: not the one being passed ("will passing SAP-C02 renew
+        my ANS"), else the lowest level (a higher exam renews a lower one, never the reverse)."""
+        text = f" {' '.join(reading.words)} "
+        rules = self.paths.rules
+        taken: set[str] = set()
+        for exam in exams:
+            keys = [k for k, c in self.resolver.names.items() if c == exam.code]
+            if any(re.search(rf" {_TAKING} (the |an? )?{re.escape(k)} ", text) for k in keys):
+                taken.add(exam.code)
+        held = [e for e in exams if e.code not in taken]
+        if held and taken:
+            return held
+        return [min(exams, key=lambda e: rules.level_rank(e.level))]
+
     def _higher_level_asked(self, exams: list[Exam], levels: tuple[str, ...]) -> bool:
         """ "Will an associate renew my CCP", "can a pro renew an associate": renewal by a higher level."""
         rules = self.paths.rules
@@ -330,7 +362,6 @@ class AskEngine:
         """ "Does passing DOP renew my DVA?": the lower exam's renewal rules, with the FAQ on renewing upwards.
 
         With levels only ("can a pro renew an associate") the FAQ leads, as it is the whole answer."""
-        rules = self.paths.rules
         entry = self._faq_by_id.get("higher-exam-renews-lower")
         upwards = [self.faq_answer(entry)] if entry is not None else []
         asked: list[str] = [i.fact for i in reading.intents if i.fact in ("validity", "renewal")]
@@ -339,9 +370,9 @@ class AskEngine:
                 self.faq_answer(self._faq_by_id[i.faq]) for i in reading.intents if i.fact == "validity" and i.faq
             ]
             return self._join(upwards + general) if upwards else self._join(general)
-        lower = min(exams, key=lambda e: rules.level_rank(e.level))
-        answer = self._fact_answer(lower, asked or ["renewal"])
-        return self._join([answer, *upwards])
+        renewed = self._renewed_exams(exams, reading)
+        answers = [self._fact_answer(exam, asked or ["renewal"]) for exam in renewed]
+        return self._join([*answers, *upwards])
 
     def _side_by_side(self, reading: Reading, exams: list[Exam], facts: list[AskIntent]) -> Answer:
         """Two or more exams (or levels) with the facts asked for, or the usual ones, one block each."""
@@ -536,6 +567,18 @@ class AskEngine:
             "Run `/path` to fit it to your experience and goal."
         )
         return Answer(f"Certifications for a {role.label.lower()}", text, sources=("Source: studybot's study paths",))
+
+    def _scope_note(self, exam: Exam, reading: Reading) -> Answer | None:
+        """ "Is Terraform on the CloudOps exam": a topic the domain names do not show but the exam's notes
+        mention (what came into scope, what is unscored) is answered from those notes."""
+        if not exam.notes:
+            return None
+        named = self.resolver.vocabulary
+        asked = {w for w in reading.words if len(w) >= 3 and w not in _SCOPE_WORDS and w not in named}
+        noted = set(normalize(exam.notes).split())
+        if not asked & noted:
+            return None
+        return Answer("What the exam covers", esc(exam.notes), sources=(source_line(exam),), exam=exam)
 
     def _known(self, exam: Exam, intent: str) -> bool:
         """Whether the exam's fact sheet holds this fact (status and code always are)."""

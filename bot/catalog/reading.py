@@ -38,6 +38,9 @@ _LEVELS = {
 }
 
 
+_ANY_LANGUAGE = frozenset({"aws", "amazon", "exam", "exams", "cert", "certs", "usd", "ok", "pls"})
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What a question asks (intents in the order asked) and what it is about."""
@@ -95,9 +98,10 @@ class QuestionReader:
         asked_levels = self._levels(self._without_names(padded, exams))
         levels = () if exams else asked_levels
         intents, why = self._intents(norm)
-        screen = self._screen(question, norm, padded, bool(exams or levels), intents)
+        roles = self._roles(norm)
+        screen = self._screen(question, norm, padded, bool(exams or levels), intents, bool(roles))
         words = tuple(norm.split())
-        return Reading(intents, exams, mentions.unknown, levels, self._roles(norm), screen, why, words, asked_levels)
+        return Reading(intents, exams, mentions.unknown, levels, roles, screen, why, words, asked_levels)
 
     def _without_names(self, padded: str, exams: tuple[Exam, ...]) -> str:
         """The question with the named exams' names taken out, so "architect associate" is no level asked."""
@@ -150,7 +154,7 @@ class QuestionReader:
         return tuple(found)
 
     def _screen(
-        self, question: str, norm: str, padded: str, named: bool, intents: tuple[AskIntent, ...]
+        self, question: str, norm: str, padded: str, named: bool, intents: tuple[AskIntent, ...], role: bool = False
     ) -> Screen | None:
         if self._foreign(question, norm):
             return "foreign-language"
@@ -171,6 +175,10 @@ class QuestionReader:
         if any(o.search(padded) for o in self.off_topic):
             return "off-topic"
         if any(i.certain for i in intents):
+            return None
+        # "Backend dev, Lambda at work, which one first": a role and a choice of path is a career question,
+        # whatever services it mentions.
+        if role and any(i.planner or i.shape == "advice" or i.id == "start" for i in intents):
             return None
         if any(t.search(padded) for t in self.technical):
             return "technical"
@@ -202,4 +210,7 @@ class QuestionReader:
         words = norm.split()
         hits = sum(1 for w in words if w in self.foreign)
         accented = any(ord(c) > 127 for c in letters)
-        return hits >= 2 and (hits >= 0.3 * len(words) or accented)
+        # Exam names, "aws" and numbers are typed in English whatever the language of the question
+        # ("magkano ang bayad sa aws cloud practitioner exam"), so they do not count as English words.
+        own = [w for w in words if w in self.foreign or not (w in self.resolver.vocabulary or w in _ANY_LANGUAGE)]
+        return hits >= 2 and (hits >= 0.3 * len(own) or accented)

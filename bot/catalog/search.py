@@ -54,6 +54,19 @@ _NOT_NAME = _STOP | _FILLER | {
 
 _JOINING = frozenset({"vs", "versus", "or", "and", "than", "to", "with"})
 """Words that join two names in a comparison; a fuzzy name match never starts or ends on one."""
+# Shortened words inside exam names ("data eng associate", "dev associate"), tried when a phrase as typed
+# names no exam.
+_SHORT = {
+    "eng": "engineer", "engr": "engineer", "dev": "developer", "admin": "administrator", "arch": "architect",
+    "archi": "architect", "assoc": "associate", "spec": "specialty", "prof": "professional", "sec": "security",
+    "networks": "networking", "network": "networking", "practioner": "practitioner",
+}  # fmt: skip
+
+
+def _unshorten(phrase: str) -> str:
+    return " ".join(_SHORT.get(w, w) for w in phrase.split())
+
+
 _ARTICLES = frozenset({"a", "an", "the", "my", "your", "any", "every", "each"})
 """Nor on an article: "can a pro renew an associate" names a level, not a misspelt "sa associate"."""
 
@@ -177,7 +190,7 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
                 if any(used[start : start + size]):
                     continue
                 phrase = " ".join(words[start : start + size])
-                named = resolver.names.get(phrase)
+                named = resolver.names.get(phrase) or resolver.names.get(_unshorten(phrase))
                 # A typo is mended inside a name, never across a joining word: "vs professional" is
                 # two words of a comparison, not a misspelt "sa professional".
                 edges = (words[start], words[start + size - 1])
@@ -204,10 +217,10 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
             continue
         phrase = " ".join([*run, word])
         # A word the bot knows from questions ("renew") is not part of a name; "java" or "kubernetes" is.
-        strangers = [w for w in run if w not in resolver.vocabulary and w not in known_words]
+        strangers = [w for w in run if _SHORT.get(w, w) not in resolver.vocabulary and w not in known_words]
         if used[index] and not strangers:
             continue
-        leveled = resolver.resolve(phrase).exam
+        leveled = resolver.resolve(_unshorten(phrase)).exam
         if leveled is not None and leveled.level == level and not strangers:
             found.setdefault(leveled.code, leveled)
         elif strangers or any(w in resolver.vocabulary for w in run):
