@@ -38,6 +38,12 @@ _LEVELS = {
 }
 
 
+def _unaccented(word: str) -> str:
+    """ "kaç" → "kac", "sınavı" → "sinavi": letters without their marks (the dotless i as i)."""
+    decomposed = unicodedata.normalize("NFKD", word.replace("ı", "i"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 _ANY_LANGUAGE = frozenset({"aws", "amazon", "exam", "exams", "cert", "certs", "usd", "ok", "pls"})
 
 
@@ -86,7 +92,9 @@ class QuestionReader:
         self.vendors = [re.compile(p) for p in screens.other_vendors] if screens else []
         self.unknowable = [re.compile(p) for p in screens.unknowable] if screens else []
         self.vendors += [re.compile(p) for p in ask.foreign_codes]
-        self.foreign = frozenset(w.casefold() for w in screens.foreign_words) if screens else frozenset()
+        # Compared without accents too: people type "kac" for "kaç" and "sinavi" for "sınavı".
+        foreign = {w.casefold() for w in screens.foreign_words} if screens else set()
+        self.foreign = frozenset(foreign | {_unaccented(w) for w in foreign})
         # Role aliases of one or two letters ("ai", "sa") or everyday words name a role only in context.
         self.role_names = {k: v for k, v in role_names.items() if len(k) >= 3 and k not in {"none", "other", "lead"}}
 
@@ -208,7 +216,7 @@ class QuestionReader:
         if letters and other_script >= max(2, len(letters) // 4):
             return True
         words = norm.split()
-        hits = sum(1 for w in words if w in self.foreign)
+        hits = sum(1 for w in words if w in self.foreign or _unaccented(w) in self.foreign)
         accented = any(ord(c) > 127 for c in letters)
         # Exam names, "aws" and numbers are typed in English whatever the language of the question
         # ("magkano ang bayad sa aws cloud practitioner exam"), so they do not count as English words.
