@@ -198,7 +198,11 @@ class AskEngine:
             asks_more = any(i.planner or i.shape == "advice" or (i.faq and not i.fact) for i in intents)
             weighed = {i.shape for i in intents if i.shape and not (i.id == "compare-loose" and asks_more)}
             if not asks_more or weighed & {"compare", "difficulty"}:
-                return self._side_by_side(reading, exams, facts)
+                sides = self._side_by_side(reading, exams, facts)
+                # "Which is more respected by recruiters, SAA or SAP": the facts side by side, then the advice.
+                advice = next((i for i in intents if i.shape == "advice"), None)
+                counsel = self._advice(question, None, advice) if advice is not None else None
+                return self._join([sides, counsel]) if counsel is not None else sides
         parts: list[Answer] = []
         used_facts: list[str] = []
         for intent in intents:
