@@ -513,6 +513,14 @@ class AskEngine:
                 higher = [e for e in self.catalog.current_exams if rules.level_rank(e.level) == rank + 1]
                 steps = [(e.code, rules.exams[e.code].why) for e in higher if e.code in rules.exams]
                 basis = f"the level above {code(held)}"
+            if not steps:
+                # Nothing above (a Professional held): the other exams at the top rung, rather than nothing.
+                same = [e for e in self.catalog.current_exams if rules.level_rank(e.level) == rank and e.code != held]
+                steps = [(e.code, rules.exams[e.code].why) for e in same if e.code in rules.exams]
+                basis = f"the other exams at the level of {code(held)}"
+        # After a Professional, an Associate is no step forward: the plan's lower-level steps are dropped.
+        rank = rules.level_rank(exam.level)
+        steps = [s for s in steps if rules.level_rank(self.catalog.exams[s[0]].level) >= rank] or steps
         wanted = reading.asked_levels
         if wanted:
             # "got SAP, which specialty next": the level asked for, from the plan when it has one there,
