@@ -181,6 +181,8 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
             unknown.append(code)
     words = norm.split()
     used = [False] * len(words)
+    full = [_SHORT.get(w, w) for w in words]  # "data eng associate" → "data engineer associate"
+    shortened = full != words
     named_families = {m.group(1) for m in _CODE.finditer(norm) if m.group(1) in families}
     if len(named_families) == 1:
         # "clf c01 vs c02": a bare version after one exam family names that family's other version.
@@ -196,7 +198,9 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
                 if any(used[start : start + size]):
                     continue
                 phrase = " ".join(words[start : start + size])
-                named = resolver.names.get(phrase) or resolver.names.get(_unshorten(phrase))
+                named = resolver.names.get(phrase)
+                if named is None and shortened:
+                    named = resolver.names.get(" ".join(full[start : start + size]))
                 # A typo is mended inside a name, never across a joining word: "vs professional" is
                 # two words of a comparison, not a misspelt "sa professional".
                 edges = (words[start], words[start + size - 1])
