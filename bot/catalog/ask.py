@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.catalog.facts import LEVEL_NAMES, brief, caveats, fact, heading, source_line
+from bot.catalog.facts import LEVEL_NAMES, brief, caveats, fact, heading, source_line, status_line
 from bot.catalog.loader import Catalog
 from bot.catalog.models import AskIntent, Exam, FaqEntry
 from bot.catalog.reading import QuestionReader, Reading, Screen
@@ -40,6 +40,20 @@ _SUPERLATIVE = re.compile(r"\b(cheapest|least expensive|shortest|longest|easiest
 # Words that appear in many domain names and so say nothing about which domain is meant.
 _GENERIC_DOMAIN_WORDS = frozenset(
     {"design", "designs", "solutions", "architectures", "cloud", "management", "implementation"}
+)
+# Words of a question about an exam's scope that say nothing about which topic is meant.
+_SCOPE_WORDS = frozenset(
+    "exam exams test tests tested testing cover covers covered include included includes topic topics domain "
+    "domains scope content question questions about stuff things really actually still anymore does will much "
+    "many what which there have need know guide just only also now new more less the and how any are was"
+    " this that with from for not you your its".split()
+)
+# Verbs before the exam that does the renewing: "will passing SAP-C02 renew my ANS".
+_TAKING = r"(pass|passing|passed|take|taking|sit|sitting|do|doing|get|getting|clear|clearing)"
+# An exam code of a known family ("saa-c04"), and the words that ask whether such a version exists yet.
+_VERSION_CODE = re.compile(r"([a-z]{3})-c\d{2}")
+_EXISTENCE = re.compile(
+    r"\b(yet|is there|are there|exists?|announced|released|came out|come out|out now|new version)\b"
 )
 NO_PREREQUISITES = (
     "No AWS exam has prerequisites: you can book any of them without holding another certification. "
@@ -107,7 +121,7 @@ class AskEngine:
         if reading.screen is not None:
             return self._out_of_scope(reading.screen)
         if reading.unknown:
-            return self._unknown_exam(reading.unknown[0], reading.exams)
+            return self._newer_version(reading, question) or self._unknown_exam(reading.unknown[0], reading.exams)
         if reading.intents:
             composed = self._compose(reading, question)
             if composed is not None:
@@ -175,11 +189,20 @@ class AskEngine:
         exams = list(reading.exams)[:3]
         shapes = {i.shape for i in intents if i.shape}
         facts = [i for i in intents if i.fact]
-        if len(exams) >= 2 and any(i.fact == "renewal" for i in facts) and "compare" not in shapes:
-            return self._renewed_by(exams, question)
+        if any(i.fact == "renewal" for i in facts) and "compare" not in shapes:
+            if len(exams) >= 2 or self._higher_level_asked(exams, reading.asked_levels):
+                return self._renewed_by(exams, reading)
         if len(exams) >= 2 or (not exams and len(reading.levels) >= 2 and (facts or shapes)):
-            if not any(i.planner or (i.faq and not i.fact) for i in intents) or shapes & {"compare", "difficulty"}:
-                return self._side_by_side(reading, exams, facts)
+            # Advice, a planner or a policy about several exams named ("did SAA, DVA and SOA, was it a
+            # waste") is answered as such; only a comparison sets the exams side by side.
+            asks_more = any(i.planner or i.shape == "advice" or (i.faq and not i.fact) for i in intents)
+            weighed = {i.shape for i in intents if i.shape and not (i.id == "compare-loose" and asks_more)}
+            if not asks_more or weighed & {"compare", "difficulty"}:
+                sides = self._side_by_side(reading, exams, facts)
+                # "Which is more respected by recruiters, SAA or SAP": the facts side by side, then the advice.
+                advice = next((i for i in intents if i.shape == "advice"), None)
+                counsel = self._advice(question, None, advice) if advice is not None else None
+                return self._join([sides, counsel]) if counsel is not None else sides
         parts: list[Answer] = []
         used_facts: list[str] = []
         for intent in intents:
@@ -187,7 +210,21 @@ class AskEngine:
             if part is not None and all(part.title != p.title or part.text != p.text for p in parts):
                 parts.append(part)
         if used_facts and exams:
-            parts.insert(0, self._fact_answer(exams[0], used_facts))
+            # A fact this exam's sheet lacks ("what languages is AIF-C01 in") is answered by the intent's
+            # general FAQ entry when it has one, rather than abstaining on the whole question.
+            missing = [f for f in used_facts if not self._known(exams[0], f)]
+            general = [i.faq for i in intents if i.fact in missing and i.faq and exams[0].status == "current"]
+            for faq_id in general:
+                entry = self.faq_answer(self._faq_by_id[faq_id])
+                if all(entry.title != p.title for p in parts):
+                    parts.append(entry)
+            kept = [f for f in used_facts if f not in missing or not general]
+            if kept:
+                parts.insert(0, self._fact_answer(exams[0], kept))
+            if "domains" in kept:
+                scope = self._scope_note(exams[0], reading)
+                if scope is not None:
+                    parts.insert(1, scope)
         if not parts:
             return None
         return self._join(parts)
@@ -206,16 +243,22 @@ class AskEngine:
             if reading.levels or _SUPERLATIVE.search(normalize(question)):
                 return self._level_summary(reading.levels, intent.fact)
             return self.faq_answer(self._faq_by_id[intent.faq]) if intent.faq else None
-        if intent.faq is not None:
+        if intent.faq is not None and intent.planner is None:
             return self.faq_answer(self._faq_by_id[intent.faq])
         if intent.planner == "next":
-            return self._next_after(exam, reading) if exam is not None else None
+            if exam is not None:
+                return self._next_after(exam, reading)
+            # "Got certified, what next?" with no exam held named: the role's path, else the usual order
+            # (only when nothing else was asked: "after the exam" is no question about what comes next).
+            alone = len(reading.intents) == 1
+            general = self.faq_answer(self._faq_by_id[intent.faq]) if intent.faq and alone else None
+            return self._role_path(reading) or general
         if intent.planner == "hours":
             return self._study_hours(exam)
         if intent.planner == "role":
-            return self._role_path(reading) or self._advice(question, exam, intent)
+            return self._role_path(reading) or self._advice(question, exam, intent, reading.levels)
         if intent.shape == "advice":
-            return self._advice(question, exam, intent)
+            return self._advice(question, exam, intent, reading.levels)
         if intent.shape == "difficulty" and exam is not None:
             return self._side_by_side(reading, exams, [])
         return None
@@ -244,7 +287,9 @@ class AskEngine:
                 return self.faq_answer(hit.faq)
         return None
 
-    def _advice(self, question: str, exam: Exam | None, intent: AskIntent) -> Answer | None:
+    def _advice(
+        self, question: str, exam: Exam | None, intent: AskIntent, levels: tuple[str, ...] = ()
+    ) -> Answer | None:
         """The FAQ entry that best fits, preferring the intent's pool and entries about the exam named."""
         best: tuple[float, FaqEntry] | None = None
         for hit in self.retriever.rank(question, limit=12):
@@ -261,24 +306,77 @@ class AskEngine:
         if best is None or best[0] < MIN_SCORE:
             return None
         answer = self.faq_answer(best[1])
+        # Whether something is worth it depends on what it costs and asks of you: the facts at a glance.
         if exam is not None and exam.recommended_experience:
             level = LEVEL_NAMES[exam.level]
+            price = f", costs {exam.price_usd} USD" if exam.price_usd else ""
             glance = (
-                f"{code(exam.code)} ({esc(exam.short_name)}) is a {level} exam; AWS recommends "
+                f"{code(exam.code)} ({esc(exam.short_name)}) is a {level} exam{price}; AWS recommends "
                 f"{esc(exam.recommended_experience[0].lower() + exam.recommended_experience[1:])}"
             )
             return Answer(answer.title, f"{answer.text}\n\n{glance}", answer.sources, faq=answer.faq, exam=exam)
+        if exam is None and levels:
+            glance = self._level_glance(levels)
+            return Answer(answer.title, f"{answer.text}\n\n{glance}", answer.sources, faq=answer.faq)
         return answer
 
-    def _renewed_by(self, exams: list[Exam], question: str) -> Answer:
-        """ "Does passing DOP renew my DVA?": the lower exam's renewal rules, with the FAQ on renewing upwards."""
+    def _level_glance(self, levels: tuple[str, ...]) -> str:
+        """ "Worth doing all the associates?": how many current exams each level named has, and their prices."""
+        lines = []
+        for level in levels:
+            exams = [e for e in self.catalog.current_exams if e.level == level]
+            if not exams:
+                continue
+            prices = sorted({e.price_usd for e in exams if e.price_usd})
+            cost = (
+                f" ({prices[0]} USD each)"
+                if len(prices) == 1
+                else f" ({prices[0]} to {prices[-1]} USD)"
+                if prices
+                else ""
+            )
+            names = ", ".join(code(e.code) for e in exams)
+            lines.append(f"{len(exams)} current {LEVEL_NAMES[level]} exams{cost}: {names}")
+        return "\n".join(lines)
+
+    def _renewed_exams(self, exams: list[Exam], reading: Reading) -> list[Exam]:
+        """Of the exams named, those to be renewed: not the one being passed ("will passing SAP-C02 renew
+        my ANS"), else the lowest level (a higher exam renews a lower one, never the reverse)."""
+        text = f" {' '.join(reading.words)} "
         rules = self.paths.rules
-        lower = min(exams, key=lambda e: rules.level_rank(e.level))
-        answer = self._fact_answer(lower, ["renewal"])
+        taken: set[str] = set()
+        for exam in exams:
+            keys = [k for k, c in self.resolver.names.items() if c == exam.code]
+            if any(re.search(rf" {_TAKING} (the |an? )?{re.escape(k)} ", text) for k in keys):
+                taken.add(exam.code)
+        held = [e for e in exams if e.code not in taken]
+        if held and taken:
+            return held
+        return [min(exams, key=lambda e: rules.level_rank(e.level))]
+
+    def _higher_level_asked(self, exams: list[Exam], levels: tuple[str, ...]) -> bool:
+        """ "Will an associate renew my CCP", "can a pro renew an associate": renewal by a higher level."""
+        rules = self.paths.rules
+        ranks = [rules.level_rank(level) for level in levels]
+        if exams:
+            return any(rank > rules.level_rank(exams[0].level) for rank in ranks)
+        return len(set(ranks)) >= 2
+
+    def _renewed_by(self, exams: list[Exam], reading: Reading) -> Answer:
+        """ "Does passing DOP renew my DVA?": the lower exam's renewal rules, with the FAQ on renewing upwards.
+
+        With levels only ("can a pro renew an associate") the FAQ leads, as it is the whole answer."""
         entry = self._faq_by_id.get("higher-exam-renews-lower")
-        if entry is None:
-            return answer
-        return self._join([answer, self.faq_answer(entry)])
+        upwards = [self.faq_answer(entry)] if entry is not None else []
+        asked: list[str] = [i.fact for i in reading.intents if i.fact in ("validity", "renewal")]
+        if not exams:
+            general = [
+                self.faq_answer(self._faq_by_id[i.faq]) for i in reading.intents if i.fact == "validity" and i.faq
+            ]
+            return self._join(upwards + general) if upwards else self._join(general)
+        renewed = self._renewed_exams(exams, reading)
+        answers = [self._fact_answer(exam, asked or ["renewal"]) for exam in renewed]
+        return self._join([*answers, *upwards])
 
     def _side_by_side(self, reading: Reading, exams: list[Exam], facts: list[AskIntent]) -> Answer:
         """Two or more exams (or levels) with the facts asked for, or the usual ones, one block each."""
@@ -311,7 +409,20 @@ class AskEngine:
         text += self._role_order(reading, exams)
         names = " vs ".join(e.code for e in exams)
         sources = tuple(dict.fromkeys(source_line(e) for e in exams))
-        return Answer(f"{names}", text, sources=sources, exam=exams[0], intents=tuple(fields))
+        pair = self._pair_entry(exams, " ".join(reading.words))
+        if pair is not None:
+            # What changed between two versions, or how two exams relate, is prose only the FAQ holds.
+            text += f"\n\n{bold(pair.question)}\n{pair.answer}"
+            sources += tuple(s for s in self.faq_answer(pair).sources if s not in sources)
+        return Answer(f"{names}", text, sources=sources, exam=exams[0], intents=tuple(fields), faq=pair)
+
+    def _pair_entry(self, exams: list[Exam], question: str) -> FaqEntry | None:
+        """The FAQ entry written about exactly these exams ("SOA-C02 vs SOA-C03"), when it fits the question."""
+        codes = {e.code for e in exams}
+        for hit in self.retriever.rank(question, limit=12):
+            if hit.faq is not None and set(hit.faq.exams) == codes and hit.score >= MIN_SCORE:
+                return hit.faq
+        return None
 
     def _role_order(self, reading: Reading, exams: list[Exam]) -> str:
         """ "SAA or DVA for a backend dev": the order the role's /path puts the compared exams in."""
@@ -402,8 +513,28 @@ class AskEngine:
                 higher = [e for e in self.catalog.current_exams if rules.level_rank(e.level) == rank + 1]
                 steps = [(e.code, rules.exams[e.code].why) for e in higher if e.code in rules.exams]
                 basis = f"the level above {code(held)}"
-        if reading.levels:
-            steps = [s for s in steps if self.catalog.exams[s[0]].level in reading.levels] or steps
+            if not steps:
+                # Nothing above (a Professional held): the other exams at the top rung, rather than nothing.
+                same = [e for e in self.catalog.current_exams if rules.level_rank(e.level) == rank and e.code != held]
+                steps = [(e.code, rules.exams[e.code].why) for e in same if e.code in rules.exams]
+                basis = f"the other exams at the level of {code(held)}"
+        # After a Professional, an Associate is no step forward: the plan's lower-level steps are dropped.
+        rank = rules.level_rank(exam.level)
+        steps = [s for s in steps if rules.level_rank(self.catalog.exams[s[0]].level) >= rank] or steps
+        wanted = reading.asked_levels
+        if wanted:
+            # "got SAP, which specialty next": the level asked for, from the plan when it has one there,
+            # else every current exam of that level (the planner's reasons for each).
+            at_level = [s for s in steps if self.catalog.exams[s[0]].level in wanted]
+            if not at_level:
+                at_level = [
+                    (e.code, rules.exams[e.code].why)
+                    for e in self.catalog.current_exams
+                    if e.level in wanted and e.code in rules.exams and e.code != held
+                ]
+                if at_level:
+                    basis = f"the current {' and '.join(LEVEL_NAMES[lv] for lv in wanted)} exams"
+            steps = at_level or steps
         lines = [f"{code(c)} {esc(self.catalog.exams[c].short_name)}: {esc(why)}" for c, why in steps[:4] if c != held]
         text = (
             f"Next, from {basis}:\n{bullets(lines)}\n"
@@ -449,8 +580,24 @@ class AskEngine:
         )
         return Answer(f"Certifications for a {role.label.lower()}", text, sources=("Source: studybot's study paths",))
 
+    def _scope_note(self, exam: Exam, reading: Reading) -> Answer | None:
+        """ "Is Terraform on the CloudOps exam": a topic the domain names do not show but the exam's notes
+        mention (what came into scope, what is unscored) is answered from those notes."""
+        if not exam.notes:
+            return None
+        named = self.resolver.vocabulary
+        asked = {w for w in reading.words if len(w) >= 3 and w not in _SCOPE_WORDS and w not in named}
+        noted = set(normalize(exam.notes).split())
+        if not asked & noted:
+            return None
+        return Answer("What the exam covers", esc(exam.notes), sources=(source_line(exam),), exam=exam)
+
+    def _known(self, exam: Exam, intent: str) -> bool:
+        """Whether the exam's fact sheet holds this fact (status and code always are)."""
+        return intent in ("status", "history", "code") or bool(brief(exam, intent, self.catalog))
+
     def _fact_answer(self, exam: Exam, intents: list[str]) -> Answer:
-        known = [i for i in intents if i in ("status", "history", "code") or brief(exam, i, self.catalog)]
+        known = [i for i in intents if self._known(exam, i)]
         if not known and exam.status == "retired":
             intents = ["status"]  # a retired exam's missing facts matter less than that it is gone
         elif not known:
@@ -477,6 +624,34 @@ class AskEngine:
     def faq_answer(self, entry: FaqEntry) -> Answer:
         sources = tuple(link(s.title, s.url) if s.url else esc(s.title) for s in entry.sources)
         return Answer(entry.question, entry.answer, sources=sources, faq=entry)
+
+    def _newer_version(self, reading: Reading, question: str) -> Answer | None:
+        """ "Is there an SAA-C04 yet?": whether a version exists is answered (no, and which one is current);
+        any fact about the version that does not exist ("SAA-C04 passing score") is still declined."""
+        match = _VERSION_CODE.fullmatch(reading.unknown[0].casefold())
+        if match is None or any(i.fact not in (None, "status", "history") for i in reading.intents):
+            return None
+        text = " ".join(reading.words)
+        asks_existence = reading.has("status") or reading.has("history") or _EXISTENCE.search(text)
+        if not asks_existence or re.search(r"\bwhen\b", text):
+            return None
+        current = [e for e in self.resolver.code_family_exists(match.group(1)) if e.status == "current"]
+        if not current:
+            return None
+        exam = current[0]
+        about = self._faq_about(exam, question)
+        if about is not None:
+            return about
+        shown = reading.unknown[0].upper()
+        return Answer(
+            heading(exam),
+            f"Not as far as studybot knows: there is no {code(shown)} in its catalog (facts reviewed "
+            f"{exam.reviewed.isoformat()}). {status_line(exam, self.catalog)} AWS announces a new version's "
+            "code and dates in advance on its certification site.",
+            sources=(source_line(exam),),
+            exam=exam,
+            intents=("status",),
+        )
 
     def _unknown_exam(self, name: str, known: tuple[Exam, ...]) -> Answer:
         shown = name.upper() if re.fullmatch(r"[a-z]{3}-c\d{2}", name.casefold()) else name

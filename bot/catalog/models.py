@@ -316,8 +316,8 @@ class AskIntent(Strict):
 
     @model_validator(mode="after")
     def _one_source(self) -> AskIntent:
-        # A fact intent may also name an FAQ entry: the answer when no exam or level is named.
-        faq = self.faq if self.fact is None else None
+        # A fact or planner intent may also name an FAQ entry: the answer when no exam or level is named.
+        faq = self.faq if self.fact is None and self.planner is None else None
         sources = [s for s in (self.fact, faq, self.planner, self.shape) if s is not None]
         if len(sources) != 1:
             raise ValueError(f"intent {self.id} needs exactly one of fact, faq, planner or shape")

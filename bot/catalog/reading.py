@@ -38,6 +38,15 @@ _LEVELS = {
 }
 
 
+def _unaccented(word: str) -> str:
+    """ "kaç" → "kac", "sınavı" → "sinavi": letters without their marks (the dotless i as i)."""
+    decomposed = unicodedata.normalize("NFKD", word.replace("ı", "i"))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+_ANY_LANGUAGE = frozenset({"aws", "amazon", "exam", "exams", "cert", "certs", "usd", "ok", "pls"})
+
+
 @dataclass(frozen=True, slots=True)
 class Reading:
     """What a question asks (intents in the order asked) and what it is about."""
@@ -51,6 +60,8 @@ class Reading:
     why: tuple[str, ...] = ()
     words: tuple[str, ...] = ()
     """The normalised words of the question, for checks that need them after reading."""
+    asked_levels: tuple[str, ...] = ()
+    """Levels named outside the exams' own names, even beside an exam: "got SAP, which specialty next"."""
 
     def has(self, intent_id: str) -> bool:
         return any(i.id == intent_id for i in self.intents)
@@ -81,7 +92,9 @@ class QuestionReader:
         self.vendors = [re.compile(p) for p in screens.other_vendors] if screens else []
         self.unknowable = [re.compile(p) for p in screens.unknowable] if screens else []
         self.vendors += [re.compile(p) for p in ask.foreign_codes]
-        self.foreign = frozenset(w.casefold() for w in screens.foreign_words) if screens else frozenset()
+        # Compared without accents too: people type "kac" for "kaç" and "sinavi" for "sınavı".
+        foreign = {w.casefold() for w in screens.foreign_words} if screens else set()
+        self.foreign = frozenset(foreign | {_unaccented(w) for w in foreign})
         # Role aliases of one or two letters ("ai", "sa") or everyday words name a role only in context.
         self.role_names = {k: v for k, v in role_names.items() if len(k) >= 3 and k not in {"none", "other", "lead"}}
 
@@ -90,10 +103,20 @@ class QuestionReader:
         padded = f" {norm} "
         mentions = find_mentions(self.resolver, question, self.known_words)
         exams = mentions.exams
-        levels = () if exams else self._levels(norm)
+        asked_levels = self._levels(self._without_names(padded, exams))
+        levels = () if exams else asked_levels
         intents, why = self._intents(norm)
-        screen = self._screen(question, norm, padded, bool(exams or levels), intents)
-        return Reading(intents, exams, mentions.unknown, levels, self._roles(norm), screen, why, tuple(norm.split()))
+        roles = self._roles(norm)
+        screen = self._screen(question, norm, padded, bool(exams or levels), intents, bool(roles))
+        words = tuple(norm.split())
+        return Reading(intents, exams, mentions.unknown, levels, roles, screen, why, words, asked_levels)
+
+    def _without_names(self, padded: str, exams: tuple[Exam, ...]) -> str:
+        """The question with the named exams' names taken out, so "architect associate" is no level asked."""
+        codes = {e.code for e in exams}
+        for key in sorted((k for k, c in self.resolver.names.items() if c in codes), key=len, reverse=True):
+            padded = padded.replace(f" {key} ", " ")
+        return padded.strip()
 
     def _intents(self, norm: str) -> tuple[tuple[AskIntent, ...], tuple[str, ...]]:
         text = f" {norm} "
@@ -139,7 +162,7 @@ class QuestionReader:
         return tuple(found)
 
     def _screen(
-        self, question: str, norm: str, padded: str, named: bool, intents: tuple[AskIntent, ...]
+        self, question: str, norm: str, padded: str, named: bool, intents: tuple[AskIntent, ...], role: bool = False
     ) -> Screen | None:
         if self._foreign(question, norm):
             return "foreign-language"
@@ -160,6 +183,10 @@ class QuestionReader:
         if any(o.search(padded) for o in self.off_topic):
             return "off-topic"
         if any(i.certain for i in intents):
+            return None
+        # "Backend dev, Lambda at work, which one first": a role and a choice of path is a career question,
+        # whatever services it mentions.
+        if role and any(i.planner or i.shape == "advice" or i.id == "start" for i in intents):
             return None
         if any(t.search(padded) for t in self.technical):
             return "technical"
@@ -189,6 +216,9 @@ class QuestionReader:
         if letters and other_script >= max(2, len(letters) // 4):
             return True
         words = norm.split()
-        hits = sum(1 for w in words if w in self.foreign)
+        hits = sum(1 for w in words if w in self.foreign or _unaccented(w) in self.foreign)
         accented = any(ord(c) > 127 for c in letters)
-        return hits >= 2 and (hits >= 0.3 * len(words) or accented)
+        # Exam names, "aws" and numbers are typed in English whatever the language of the question
+        # ("magkano ang bayad sa aws cloud practitioner exam"), so they do not count as English words.
+        own = [w for w in words if w in self.foreign or not (w in self.resolver.vocabulary or w in _ANY_LANGUAGE)]
+        return hits >= 2 and (hits >= 0.3 * len(own) or accented)

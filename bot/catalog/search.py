@@ -54,6 +54,22 @@ _NOT_NAME = _STOP | _FILLER | {
 
 _JOINING = frozenset({"vs", "versus", "or", "and", "than", "to", "with"})
 """Words that join two names in a comparison; a fuzzy name match never starts or ends on one."""
+# Shortened words inside exam names ("data eng associate", "dev associate"), tried when a phrase as typed
+# names no exam.
+_SHORT = {
+    "eng": "engineer", "engr": "engineer", "dev": "developer", "admin": "administrator", "arch": "architect",
+    "archi": "architect", "assoc": "associate", "spec": "specialty", "prof": "professional", "sec": "security",
+    "networks": "networking", "network": "networking", "practioner": "practitioner",
+}  # fmt: skip
+
+
+def _unshorten(phrase: str) -> str:
+    return " ".join(_SHORT.get(w, w) for w in phrase.split())
+
+
+_TITLE_ENDS = frozenset({"cert", "certs", "certification", "certificate", "exam", "specialty", "associate"})
+_ARTICLES = frozenset({"a", "an", "the", "my", "your", "any", "every", "each"})
+"""Nor on an article: "can a pro renew an associate" names a level, not a misspelt "sa associate"."""
 
 
 def normalize(text: str) -> str:
@@ -107,6 +123,7 @@ class ExamResolver:
                 if holder is None or (holder.status == "retired" and exam.status == "current"):
                     self.names[norm] = exam.code
         self.vocabulary = {word for key in self.names for word in key.split()}
+        self._vocabulary_list = sorted(self.vocabulary)
         self._keys = list(self.names)
 
     def resolve(self, text: str) -> Resolution:
@@ -131,6 +148,10 @@ class ExamResolver:
         if len(close) == 1:
             return Resolution(close[0])
         return Resolution(None, close)
+
+    def near_name_word(self, word: str) -> bool:
+        """A typo of a word of some exam's name ("engneer" for "engineer")."""
+        return process.extractOne(word, self._vocabulary_list, scorer=fuzz.ratio, score_cutoff=85) is not None
 
     def code_family_exists(self, family: str) -> list[Exam]:
         return [e for e in self.exams.values() if e.code.lower().startswith(family + "-")]
@@ -160,6 +181,8 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
             unknown.append(code)
     words = norm.split()
     used = [False] * len(words)
+    full = [_SHORT.get(w, w) for w in words]  # "data eng associate" → "data engineer associate"
+    shortened = full != words
     named_families = {m.group(1) for m in _CODE.finditer(norm) if m.group(1) in families}
     if len(named_families) == 1:
         # "clf c01 vs c02": a bare version after one exam family names that family's other version.
@@ -176,12 +199,21 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
                     continue
                 phrase = " ".join(words[start : start + size])
                 named = resolver.names.get(phrase)
+                if named is None and shortened:
+                    named = resolver.names.get(" ".join(full[start : start + size]))
                 # A typo is mended inside a name, never across a joining word: "vs professional" is
                 # two words of a comparison, not a misspelt "sa professional".
                 edges = (words[start], words[start + size - 1])
-                if fuzzy and named is None and size >= 2 and len(phrase) >= 10 and not set(edges) & _JOINING:
-                    best = process.extractOne(phrase, resolver._keys, scorer=fuzz.ratio, score_cutoff=90)
-                    named = resolver.names[best[0]] if best else None
+                loose = set(edges) & _JOINING or edges[0] in _ARTICLES
+                if fuzzy and named is None and size >= 2 and len(phrase) >= 10 and not loose:
+                    close = process.extract(phrase, resolver._keys, scorer=fuzz.ratio, score_cutoff=84, limit=6)
+                    if close and close[0][1] >= 90:
+                        # "solutions architect" is as near "solutions architect pro" as "… assoc": a
+                        # name that fits several exams about equally is about all of them, not the first.
+                        near = dict.fromkeys(resolver.names[k] for k, score, _ in close if score >= close[0][1] - 5)
+                        for other in list(near)[1:]:
+                            found.setdefault(other, resolver.exams[other])
+                        named = next(iter(near))
                 if named is not None:
                     found.setdefault(named, resolver.exams[named])
                     used[start : start + size] = [True] * size
@@ -201,16 +233,45 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
             continue
         phrase = " ".join([*run, word])
         # A word the bot knows from questions ("renew") is not part of a name; "java" or "kubernetes" is.
-        strangers = [w for w in run if w not in resolver.vocabulary and w not in known_words]
+        # A typo already mended inside a name ("data engneer associate") is no stranger; a word that is
+        # far from every name word ("devsecops") still is, however the phrase as a whole matched.
+        start = index - len(run)
+        strangers = [
+            w
+            for offset, w in enumerate(run)
+            if _SHORT.get(w, w) not in resolver.vocabulary
+            and w not in known_words
+            and not (used[start + offset] and resolver.near_name_word(w))
+        ]
         if used[index] and not strangers:
             continue
-        leveled = resolver.resolve(phrase).exam
+        leveled = resolver.resolve(_unshorten(phrase)).exam
         if leveled is not None and leveled.level == level and not strangers:
             found.setdefault(leveled.code, leveled)
         elif strangers or any(w in resolver.vocabulary for w in run):
             # "data analytics professional" is a name that does not exist; words of a question that
             # are no exam's name ("cost same as specialty") only mention a level.
             unknown.append(phrase)
+    # "AWS Certified Blockchain Developer": a title after "certified" that is no exam's name, mixing a word
+    # of exam names ("developer") with one that is neither a name's nor a question's, names an exam that
+    # does not exist ("got aws certified yesterday" names none).
+    for index, word in enumerate(words):
+        if word not in ("certified", "aws") or any(used[index + 1 : index + 4]):
+            continue
+        framed = word == "aws"  # "aws <title> cert|exam": every word between is part of the title
+        title: list[str] = []
+        for after in words[index + 1 : index + 4]:
+            if after in _NOT_NAME or after in _TITLE_ENDS:
+                break
+            if not framed and after in known_words and after not in resolver.vocabulary:
+                break
+            title.append(after)
+        following = words[index + 1 + len(title) : index + 2 + len(title)]
+        if framed and not set(following) & _TITLE_ENDS:
+            continue
+        strangers = [w for w in title if w not in resolver.vocabulary and (framed or w not in known_words)]
+        if strangers and len(strangers) < len(title):
+            unknown.append(" ".join(title))
     return Mentions(tuple(found.values()), tuple(unknown))
 
 

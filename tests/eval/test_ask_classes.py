@@ -1,0 +1,88 @@
+"""The general rules behind issue 15's class fixes, each checked on questions of its own.
+
+None of these questions is in an evaluation set: each stands for a class of failure found on the dev
+sets (a reading that crossed clauses, a name that fits two exams, a verb read as a noun, ...), so these
+tests hold the rule, not a phrasing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.catalog import Catalog
+from bot.catalog.ask import AskEngine
+from tests.eval.evaluate import answer_text, contains_fact, words
+
+
+@pytest.fixture(scope="module")
+def engine(catalog: Catalog) -> AskEngine:
+    return AskEngine(catalog)
+
+
+def _says(engine: AskEngine, question: str, *facts: str) -> None:
+    answer = engine.answer(question)
+    assert not answer.declined, (question, answer.title, answer.text)
+    found = words(answer_text(answer))
+    missing = [f for f in facts if not contains_fact(found, f)]
+    assert not missing, (question, missing, answer.title, answer.text)
+
+
+ANSWERED = [
+    # Whether a newer version exists is answered (no, and which one is current).
+    ("is dva-c03 out yet", ["DVA-C02", "current"]),
+    # A name that fits two exams about equally is about both.
+    ("aws solutions architect exam length", ["130 minutes", "180 minutes"]),
+    # One clause per reading: "how long is it" is the duration, not study time.
+    ("boss wants the dva soon. how long is it, how many questions and what do i need to pass", ["130", "65", "720"]),
+    # A bare "how much" in a multi-part question is the price.
+    ("how long is the dop exam and how much", ["180 minutes", "300"]),
+    # The exam being passed renews the other one, whatever their levels.
+    ("my security specialty runs out soon, would passing sap-c02 renew it?", ["SCS-C03"]),
+    # Renewal by a higher level, asked by levels alone.
+    ("does passing a professional renew an associate", ["yes"]),
+    # "What next" honours the level asked, and never steps down after a Professional.
+    ("done with sap-c02, which specialty should i do next", ["Specialty"]),
+    # "book" the verb is booking; "book" the noun is study material.
+    ("how far ahead should i book", ["Certification Account"]),
+    ("which book do you recommend for the cloud practitioner", ["Skill Builder"]),
+    # A percentage next to "voucher" is the discount, not a domain weight.
+    ("is the 50% voucher valid for any exam", ["50%"]),
+    # A fact the exam's sheet lacks is answered from the general FAQ entry.
+    ("is dva offered in japanese", ["Japanese"]),
+    # Shortened words inside a name.
+    ("ml eng associate passing score", ["720"]),
+    # A role and a choice of path is a career question, whatever services it names.
+    ("frontend dev using s3 and cloudfront daily, which one first", ["Associate"]),
+]
+
+
+@pytest.mark.parametrize(("question", "facts"), ANSWERED)
+def test_class_rule_answers(engine: AskEngine, question: str, facts: list[str]) -> None:
+    _says(engine, question, *facts)
+
+
+DECLINED = [
+    # Facts of a version that does not exist stay declined.
+    "dva-c03 number of questions",
+    # "aws <title> cert" mixing a name word with a word of no name.
+    "aws certified robotics developer price",
+    "when is the aws game developer cert out",
+    # Another language typed without accents, or naming the exam in English.
+    "saa sinavi kac dakika",
+    "magkano ang bayad sa aws developer associate exam",
+    # Asking for exam answers is refused like dumps.
+    "what is the answer to question 7 on the dva exam",
+]
+
+
+@pytest.mark.parametrize("question", DECLINED)
+def test_class_rule_declines(engine: AskEngine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.declined, (question, answer.title, answer.text)
+
+
+def test_advice_about_several_exams_is_advice(engine: AskEngine) -> None:
+    """ "Passed SAA and DVA, both interviews went badly": advice, not a side-by-side of facts."""
+    answer = engine.answer("passed saa and dva, both interviews went badly, was it a waste")
+    assert not answer.declined and answer.faq is not None
+    assert " vs " not in answer.title
