@@ -38,7 +38,8 @@ TUNE_FILE = HERE / "blind_tune.yaml"
 HELDOUT_FILE = HERE / "blind_heldout.yaml"
 TUNE2_FILE = HERE / "blind_tune2.yaml"  # blind set 2: another writer, after set 1 had been tuned on
 HELDOUT2_FILE = HERE / "blind_heldout2.yaml"
-TUNE3_FILE = HERE / "blind_tune3.yaml"  # blind set 3: a third writer; its held-out part is not in the repo
+TUNE3_FILE = HERE / "blind_tune3.yaml"  # blind set 3: a third writer, after sets 1 and 2 had been tuned on
+HELDOUT3_FILE = HERE / "blind_heldout3.yaml"  # added after tuning ended: scored, never tuned on
 
 
 @dataclass
@@ -165,6 +166,11 @@ def load_heldout2() -> list[dict[str, object]]:
     return _load(HELDOUT2_FILE)
 
 
+def load_heldout3() -> list[dict[str, object]]:
+    """Blind set 3's held-out part (aggregate scoring only)."""
+    return _load(HELDOUT3_FILE)
+
+
 def load_tune3() -> list[dict[str, object]]:
     """Blind set 3's tuning part (a third writer, after sets 1 and 2 had been tuned on)."""
     return _load(TUNE3_FILE)
@@ -205,8 +211,15 @@ def main(argv: list[str]) -> None:
     if not dev_only:
         heldout = evaluate(engine, load_heldout(), keep_failures=False)
         heldout2 = evaluate(engine, load_heldout2(), keep_failures=False)
-        named = [dev[0], dev[1], ("blind held-out", heldout), dev[2], ("blind 2 held-out", heldout2), dev[3]]
-        columns = {"tune": tune, "held-out": heldout, "tune 2": tune2, "held-out 2": heldout2, "tune 3": tune3}
+        heldout3 = evaluate(engine, load_heldout3(), keep_failures=False)
+        named = [
+            *dev[:2], ("blind held-out", heldout), dev[2], ("blind 2 held-out", heldout2), dev[3],
+            ("blind 3 held-out", heldout3),
+        ]  # fmt: skip
+        columns = {
+            "tune": tune, "held-out": heldout, "tune 2": tune2, "held-out 2": heldout2, "tune 3": tune3,
+            "held-out 3": heldout3,
+        }  # fmt: skip
     for name, report in named:
         print(f"{name}: {report.summary()}")
     print()
