@@ -433,11 +433,7 @@ class AskEngine:
         order = [s.exam for s in role.path if s.exam in {e.code for e in exams}]
         if not order:
             return ""
-        return (
-            f"\n\nFor a {esc(role.label.lower())}, `/path` takes "
-            + ", then ".join(code(c) for c in order)
-            + " (in that order)."
-        )
+        return f"\n\nFor {esc(role.who)}, `/path` takes " + ", then ".join(code(c) for c in order) + " (in that order)."
 
     def _names_a_domain(self, reading: Reading, exams: list[Exam]) -> bool:
         """ "How much security is on each": a distinctive word of a domain name asks about the domains."""
@@ -575,10 +571,10 @@ class AskEngine:
         steps = steps or list(role.path)
         lines = [f"{code(s.exam)} {esc(self.catalog.exams[s.exam].short_name)}: {esc(s.why)}" for s in steps]
         text = (
-            f"For a {esc(role.label.lower())}, `/path` suggests, in order:\n{bullets(lines)}\n"
+            f"For {esc(role.who)}, `/path` suggests, in order:\n{bullets(lines)}\n"
             "Run `/path` to fit it to your experience and goal."
         )
-        return Answer(f"Certifications for a {role.label.lower()}", text, sources=("Source: studybot's study paths",))
+        return Answer(f"Certifications for {role.who}", text, sources=("Source: studybot's study paths",))
 
     def _scope_note(self, exam: Exam, reading: Reading) -> Answer | None:
         """ "Is Terraform on the CloudOps exam": a topic the domain names do not show but the exam's notes

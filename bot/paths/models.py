@@ -46,6 +46,9 @@ class RoleStep(Strict):
 class Role(Strict):
     id: str
     label: str = Field(min_length=2, max_length=40)
+    # How a sentence names the people in the role ("For someone new to IT or changing careers, ..."):
+    # a label such as "New to IT / career changer" reads as a button, not as words in a sentence.
+    who: str = Field(min_length=3, max_length=60)
     aliases: tuple[str, ...] = ()
     technical: bool
     summary: str = Field(min_length=10, max_length=200)
