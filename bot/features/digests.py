@@ -196,7 +196,7 @@ def register(registry: Registry) -> None:
                     OptionType.STRING,
                     "Day of the week",
                     required=True,
-                    choices=tuple(Choice(d, d) for d in DAYS),
+                    choices=tuple(Choice(d, d, aliases=(d[:3],)) for d in DAYS),
                 ),
                 OptionSpec(
                     "time", OptionType.STRING, "Time of day, HH:MM on a 24-hour clock", required=True, max_length=5

@@ -37,6 +37,7 @@ from bot.store import schedules as schedule_store
 from bot.store.db import pool_capacity, reading
 from bot.store.deliveries import Delivery
 from bot.store.schedules import Schedule
+from bot.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,18 @@ class Counts:
     @property
     def failed(self) -> int:
         return len(self.failures)
+
+    def summary(self) -> str:
+        """What one run delivered, in words: "1 prompt, 0 reveals, 0 reminders, 0 digests, 0 skipped"."""
+        return ", ".join(
+            [
+                plural(self.prompts, "prompt"),
+                plural(self.reveals, "reveal"),
+                plural(self.reminders, "reminder"),
+                plural(self.digests, "digest"),
+                f"{self.skipped:,} skipped",
+            ]
+        )
 
     def as_json(self) -> dict[str, int]:
         return {
@@ -271,6 +284,8 @@ class Deliverer:
                             f"missed by more than {window} grace window"
                             if fire == fires[-1]
                             else "missed, and a later run was due as well (only the latest is posted)"
+                            if now - fires[-1] <= grace
+                            else "missed, and so was every later run, the latest too (nothing was posted)"
                         )
                         planned.append(_Planned(schedule, key, fire, None, why))
         return planned
