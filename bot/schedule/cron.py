@@ -115,8 +115,12 @@ def make_trigger(cron: str, timezone: str) -> CronTrigger:
 
 
 # crontab(5) fields APScheduler checks itself, with their bounds; the weekday field is checked above.
-_FIELDS = (("minute", "minute", 0, 59), ("hour", "hour", 0, 23), ("day", "day of the month", 1, 31))
-_FIELDS += (("month", "month", 1, 12),)
+_FIELDS: tuple[tuple[str, str, int, int], ...] = (
+    ("minute", "minute", 0, 59),
+    ("hour", "hour", 0, 23),
+    ("day", "day of the month", 1, 31),
+    ("month", "month", 1, 12),
+)
 
 
 def _field_problem(minute: str, hour: str, day: str, month: str) -> str:

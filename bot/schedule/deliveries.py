@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.errors import Conflict, NotFound
 from bot.schedule import texts
 from bot.schedule.cron import make_trigger, occurrences, wall_key
 from bot.schedule.digest import build_digest, digest_key
@@ -205,12 +206,16 @@ class Deliverer:
         With `post=False` the caller shows the prompt itself (as a command reply) and it is only
         recorded as posted, without a message id to edit.
         """
+        counts = Counts()
         async with self.svc.engine.begin() as conn:
-            job = await self._claim_prompt(
-                conn, schedule, f"preview:{schedule.id}:{now.isoformat()}", now, now, Counts()
+            job = await self._claim_prompt(conn, schedule, f"preview:{schedule.id}:{now.isoformat()}", now, now, counts)
+        if job is None and counts.skips:
+            raise NotFound(
+                f"Schedule #{schedule.id} has nothing to preview: {counts.skips[0].reason}.",
+                "Widen its domain or difficulty with `/studyadmin schedule edit`.",
             )
-        if job is None:
-            raise LookupError("no question matches this schedule")
+        if job is None:  # the claim of this very instant is taken: a preview pressed twice at once
+            raise Conflict(f"Schedule #{schedule.id} was previewed this very moment.", "Try again in a moment.")
         if not post:
             async with self.svc.engine.begin() as conn:
                 await self._mark_posted(conn, job.id, "prompt", "", now, schedule.id)
