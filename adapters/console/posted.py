@@ -6,6 +6,7 @@ command, so the press names the message id and the button number instead.
 
 from __future__ import annotations
 
+from adapters.console.render import which_button
 from bot.commands.dispatch import Core
 from bot.errors import NotFound
 from bot.replies import Reply, error_reply
@@ -29,7 +30,7 @@ async def press_posted(core: Core, user: str, message_id: str, number: int, choo
     else:
         prompt = await build_prompt(svc, row.id, svc.clock.now())
     if not 1 <= number <= len(prompt.buttons):
-        return error_reply(f"Press a button by its number, from 1 to {len(prompt.buttons)}.", None)
+        return error_reply(which_button(len(prompt.buttons)), None)
     values: tuple[str, ...] = ()
     if prompt.select is not None:
         values = tuple(prompt.select.options[i - 1].value for i in choose if 1 <= i <= len(prompt.select.options))

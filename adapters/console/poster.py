@@ -37,8 +37,8 @@ class ConsolePoster:
     async def post(self, workspace: str, channel: str, reply: Reply, *, nonce: str | None = None) -> PostResult:
         message_id = self.planned_id(nonce or uuid.uuid4().hex)
         self.posted.append((channel, message_id, reply))
-        lines = [f"--- posted in #{channel} ({workspace}), message {message_id} ---", render(reply)]
-        if reply.has_components:
+        lines = [f"--- posted in #{channel} ({workspace}), message {message_id} ---", render(reply, posted=message_id)]
+        if reply.buttons and reply.select is None:  # a menu's line already says how to answer it
             lines.append(f"Members answer with: studybot schedule press {message_id} N --user NAME --member")
         self._write("\n".join(lines) + "\n")
         return PostResult(PostOutcome.OK, message_id=message_id)

@@ -62,14 +62,13 @@ def deliver_due(now_text: str | None, as_json: bool) -> None:
     now = parse_now(now_text)
     clock = FixedClock(now) if now is not None else SystemClock()
 
-    async def go() -> tuple[dict[str, int], list[str], list[str]]:
+    async def go() -> tuple[dict[str, int], str, list[str], list[str]]:
         async with rest_posters(settings) as posters, Runtime(settings, clock=clock, posters=posters) as rt:
             result = await rt.schedule.deliver_due()
             failed = [f"not posted: {kind} in #{channel}: {why}" for kind, channel, why in result.failures]
-            return result.as_json(), [skip_line(s) for s in result.skips], failed
+            return result.as_json(), result.summary(), [skip_line(s) for s in result.skips], failed
 
-    counts, skips, failed = _run(go)
-    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
+    counts, summary, skips, failed = _run(go)
     click.echo(f"delivered: {summary}")
     for line in [*skips, *failed]:
         click.echo(line)

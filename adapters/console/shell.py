@@ -19,7 +19,7 @@ from typing import TextIO
 
 from platformdirs import user_data_dir
 
-from adapters.console.render import render
+from adapters.console.render import render, which_button
 from bot.commands.dispatch import Core
 from bot.commands.options import file_limit
 from bot.commands.parse import parse_line
@@ -29,6 +29,7 @@ from bot.files import not_regular
 from bot.markup import code, esc
 from bot.replies import Reply, Select, as_delivered, error_reply
 from bot.requests import Action, Identity, Request, Upload
+from bot.words import listed
 
 WELCOME = "studybot console. Type /help for commands, /press N to press a button, /quit to leave."
 
@@ -101,9 +102,7 @@ class ConsoleSession:
         if not self.buttons:
             return error_reply("There is no button to press yet.", "Buttons appear under replies as [1], [2], …")
         if len(parts) != 2 or not parts[1].isdigit() or not 1 <= int(parts[1]) <= len(self.buttons):
-            return error_reply(
-                f"Press a button by its number, from 1 to {len(self.buttons)}.", "For example `/press 1`."
-            )
+            return error_reply(which_button(len(self.buttons)), "For example `/press 1`.")
         action_id = self.buttons[int(parts[1]) - 1]
         values = self.chosen
         reply = await self.core.handle(
@@ -136,8 +135,8 @@ class ConsoleSession:
         values = tuple(select.options[int(p) - 1].value for p in picks)
         if self.buttons:
             self.chosen = values
-            labels = ", ".join(select.options[int(p) - 1].label for p in picks)
-            return Reply(text=f"Chosen: {labels}. Now press the button to submit.", ephemeral=True)
+            labels = listed(select.options[int(p) - 1].label for p in picks)
+            return Reply(text=f"Chosen: {labels}. Now press Submit with `/press 1`.", ephemeral=True)
         reply = await self.core.handle(
             Action(self.identity, select.action_id, values=values, message_id=f"console-{self._message}")
         )

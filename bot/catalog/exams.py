@@ -34,7 +34,8 @@ def find_exam(resolver: ExamResolver, text: str, *, retired: bool = False, purpo
     Args:
         retired: accept retired exams (people still hold SOA-C02); otherwise a retired exam is refused
             with its successor named.
-        purpose: what the exam is wanted for ("practice", "prompts"), said when a retired one is refused.
+        purpose: why a retired exam will not do here, as the end of a sentence ("so there is no practice
+            for it"), said when a retired one is refused.
 
     Raises:
         UnknownExam: no exam, several close ones, or a retired one where it is not allowed.
@@ -68,7 +69,7 @@ def find_exam(resolver: ExamResolver, text: str, *, retired: bool = False, purpo
             "Use a code like `SAA-C03` or a name like `cloud practitioner`; `/cert` lists them.",
         )
     if exam.status != "current" and not retired:
-        what = f", so there is no {purpose} for it" if purpose else ""
+        what = f", {purpose}" if purpose else ""
         raise UnknownExam(
             f"{exam.code} is retired{what}.",
             f"Use {code(exam.replaced_by)} instead." if exam.replaced_by else "Pick a current exam.",

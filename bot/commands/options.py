@@ -104,7 +104,16 @@ def file_limit(option: OptionSpec) -> int:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
+    """A size as people read it: "1.1 MB", "1 MB" (not "1.0 MB"), "250 kB"."""
+    if size < 100_000:
+        return f"{size / 1000:.0f} kB"
+    return f"{size / 1_000_000:.1f}".removesuffix(".0") + " MB"
+
+
+def _too_big(size: int, limit: int) -> str:
+    """A file's size beside the limit it is over; in bytes when rounding would show the limit itself."""
+    shown = _megabytes(size)
+    return f"{size:,} bytes" if shown == _megabytes(limit) else shown
 
 
 def _file_text(where: str, option: OptionSpec, value: object) -> str:
@@ -119,7 +128,8 @@ def _file_text(where: str, option: OptionSpec, value: object) -> str:
     limit = file_limit(option)
     if size > limit or len(value.data) > limit:
         raise InvalidOption(
-            f"{name} is {_megabytes(max(size, len(value.data)))}; {where} takes at most {_megabytes(limit)}.",
+            f"{name} is {_too_big(max(size, len(value.data)), limit)}, over the {_megabytes(limit)} that "
+            f"{where} can take.",
             "Split it into smaller files and give them one after another.",
         )
     try:
@@ -160,7 +170,7 @@ def _bounded_id(where: str, option: OptionSpec, text: str) -> str:
 def _choice(where: str, option: OptionSpec, text: str) -> str:
     folded = text.casefold()
     for choice in option.choices:
-        if folded in (choice.value.casefold(), choice.name.casefold()):
+        if folded in (choice.value.casefold(), choice.name.casefold(), *(a.casefold() for a in choice.aliases)):
             return choice.value
     shown = ", ".join(code(c.value) for c in option.choices)
     hint = suggest(text, [c.value for c in option.choices])

@@ -68,11 +68,17 @@ def _next_token(line: str, pos: int) -> tuple[Token | None, int]:
     return Token("".join(out), start, quoted), pos
 
 
+SUGGEST_CUTOFF = 75
+"""How alike (rapidfuzz's WRatio, 0-100) a known name must be to what was typed to be offered: a typo
+(`Europe/Berln` 80, `/profil` 92) is; a word that merely shares letters (`Nowhere` → `Eire` 60,
+`boring` → `two-right` 60, `nope/nope` → `Europe/Copenhagen` 70) is noise and offers nothing."""
+
+
 def suggest(word: str, candidates: list[str]) -> str | None:
-    """The closest known name, for "did you mean" hints."""
+    """The closest known name, for "did you mean" hints; None when nothing is close."""
     if not candidates or not word:
         return None
-    best = process.extractOne(word.casefold(), candidates, score_cutoff=60)
+    best = process.extractOne(word.casefold(), candidates, score_cutoff=SUGGEST_CUTOFF)
     return best[0] if best else None
 
 
@@ -186,9 +192,18 @@ def _parse_options(spec: CommandSpec, text: str, pos: int) -> dict[str, str]:
         values[pending.name] = token.text
 
 
+SHOWN_CHOICES = 6  # an option with more choices shows its type in a usage line
+
+
 def usage_line(spec: CommandSpec) -> str:
+    """`/review [next|settings|break|resume] [exam:<string>] …`: an option with a few choices shows them,
+    and the first option, when it has choices, is a sub-action typed bare (`/review settings`), so its
+    name, which no member types, is left out."""
     parts = ["/" + spec.name]
-    for option in spec.options:
-        piece = f"{option.name}:<{option.type.value}>"
+    for position, option in enumerate(spec.options):
+        value = f"<{option.type.value}>"
+        if option.choices and len(option.choices) <= SHOWN_CHOICES:
+            value = "|".join(c.value for c in option.choices)
+        piece = value if position == 0 and option.choices else f"{option.name}:{value}"
         parts.append(piece if option.required else f"[{piece}]")
     return code(" ".join(parts))

@@ -39,8 +39,12 @@ class Permission(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Choice:
+    """One allowed value; `aliases` are other spellings a typed line may use (`mon` for `monday`),
+    accepted as the value but never listed, so menus and help show each choice once."""
+
     name: str
     value: str
+    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -91,9 +91,9 @@ def duration_text(minutes: int) -> str:
     return "".join(parts) or "0m"
 
 
-def resolve_exam(svc: Services, text: str) -> Exam:
-    """A current exam for prompts (see `bot.catalog.exams.find_exam`)."""
-    return find_exam(svc.ask.resolver, text, purpose="prompts")
+def resolve_exam(svc: Services, text: str, purpose: str = "so no prompts can be scheduled for it") -> Exam:
+    """A current exam for prompts, or for what else `purpose` says (see `bot.catalog.exams.find_exam`)."""
+    return find_exam(svc.ask.resolver, text, purpose=purpose)
 
 
 async def check_channel(svc: Services, req: Request, channel: str) -> None:
@@ -299,6 +299,8 @@ async def edit(req: Request, opts: Options, svc: Services) -> Reply:
     if "focus" in changes:
         values.update(aim(resolve_exam(svc, values["exam"]), changes))
     await validate(svc, req, values)
+    if all(getattr(current, name) == value for name, value in values.items()):
+        return shown("Nothing to change", "The schedule already reads like that; nothing changed.", current, req.at)
     schedule = await save_edit(svc, req, current, values)
     return shown("Schedule changed", "Saved.", schedule, req.at)
 

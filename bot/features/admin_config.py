@@ -39,7 +39,7 @@ _CLEAR = {"none", "off", "clear", "-"}
 
 
 async def group_target(req: Request, opts: Options, svc: Services) -> Reply:
-    exam = resolve_exam(svc, opts["exam"])
+    exam = resolve_exam(svc, opts["exam"], "so a group can no longer take it and it cannot be a target")
     try:
         day = dt.date.fromisoformat(opts["date"].strip())
     except ValueError:
@@ -129,14 +129,14 @@ async def moderators_list(req: Request, opts: Options, svc: Services) -> Reply:
     async with reading(svc.engine) as conn:
         subjects = await moderator_store.moderator_subjects(conn, req.identity.platform, req.identity.workspace)
     base = {
-        "discord": "Members with Manage Server",
-        "slack": "Workspace admins and owners",
-        "console": "The local user (unless started with --member)",
-    }.get(req.identity.platform, "Platform admins")
+        "discord": "Members with Manage Server are always moderators.",
+        "slack": "Workspace admins and owners are always moderators.",
+        "console": "The local user (unless started with --member) is always a moderator.",
+    }.get(req.identity.platform, "Platform admins are always moderators.")
     listed = bullets(code(s) for s in subjects) if subjects else "None configured yet."
     return Reply(
         title="Moderators",
-        text=f"{base} are always moderators.\n\nConfigured users, roles and user groups:\n{listed}",
+        text=f"{base}\n\nConfigured users, roles and user groups:\n{listed}",
         ephemeral=True,
     )
 

@@ -128,7 +128,7 @@ async def open_exam(action: Action, aid: ActionId, svc: Services) -> Reply:
 
 def answer_reply(answer: Answer) -> Reply:
     named = [src.removeprefix("Source: ") for src in answer.sources]
-    footer = "Sources: " + "; ".join(named) if named else None
+    footer = ("Source: " if len(named) == 1 else "Sources: ") + "; ".join(named) if named else None
     buttons = tuple(
         Button(entry.question[:80], ActionId(OPEN_FAQ, (entry.id,)).encode()) for entry in answer.suggestions
     )

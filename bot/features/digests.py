@@ -289,7 +289,11 @@ def _timing(*, required: bool) -> tuple[OptionSpec, ...]:
     """`day`, `time` and `timezone`: all but the zone required to add a digest, none to edit one."""
     return (
         OptionSpec(
-            "day", OptionType.STRING, "Day of the week", required=required, choices=tuple(Choice(d, d) for d in DAYS)
+            "day",
+            OptionType.STRING,
+            "Day of the week",
+            required=required,
+            choices=tuple(Choice(d, d, aliases=(d[:3],)) for d in DAYS),
         ),
         OptionSpec("time", OptionType.STRING, "Time of day, HH:MM on a 24-hour clock", required=required, max_length=5),
         OptionSpec("timezone", OptionType.STRING, "IANA timezone, like Europe/Berlin", max_length=64),

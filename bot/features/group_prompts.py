@@ -10,6 +10,7 @@ from bot.catalog.questions import Place
 from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, DeletionStep
 from bot.errors import InvalidOption, StaleAction
+from bot.practice import texts as practice_texts
 from bot.replies import Reply
 from bot.requests import Action, Identity
 from bot.schedule import texts
@@ -35,7 +36,7 @@ async def pressed(action: Action, aid: ActionId, svc: Services) -> Reply:
     if question is None:
         raise StaleAction("That question no longer exists.", None)
     if not letters:
-        raise InvalidOption(f"Choose {question.choose} options in the menu first, then press Submit.", None)
+        raise InvalidOption(practice_texts.choose_first(question, identity.platform, posted=True), None)
     positions = {texts.LETTERS.find(letter) for letter in letters.upper()}
     if any(p < 0 or p >= len(question.options) for p in positions):
         raise StaleAction("That answer button is out of date.", None)

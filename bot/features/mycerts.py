@@ -150,7 +150,7 @@ async def add_command(req: Request, opts: Options, svc: Services) -> Reply:
     row = next(r for r in after if r.exam == exam.code)
     fields = [cert_field(svc, row, new[exam.code], today)]
     renewed = [c for c in old if new[c].expires_on > old[c].expires_on]
-    text = f"Added {code(exam.code)}. `/path` now counts it as done."
+    text = "`/path` now counts it as done."  # the title says what was added
     if renewed:
         text += (
             " This pass also renews "

@@ -181,10 +181,12 @@ def plan_reply(
     goal = f" Goal: {esc(plan.goal.label)}." if plan.goal else ""
     if plan.target:
         goal = f" Goal: {code(plan.target)}."
-    text = (
-        f"{plural(len(plan.todo), 'exam')} to go, roughly {hours} study hours in all.{goal} "
-        f"Held exams come from {held_from}. Change your answers with `/path role:<role> years:<n>`."
+    ahead = (
+        f"{plural(len(plan.todo), 'exam')} to go, roughly {plural(hours, 'study hour')} in all."
+        if plan.todo
+        else "Your path is complete: you hold every exam on it."
     )
+    text = f"{ahead}{goal} Held exams come from {held_from}. Change your answers with `/path role:<role> years:<n>`."
     return Reply(
         title=f"Study path: {plan.role.label}, {plan.band.label[0].lower()}{plan.band.label[1:]}",
         text=text,

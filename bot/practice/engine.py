@@ -25,6 +25,7 @@ from bot.practice import texts
 from bot.practice.questions import (
     LETTERS,
     grade,
+    in_words,
     indexes_to_letters,
     letters_to_indexes,
     shuffled_order,
@@ -56,7 +57,7 @@ def member_zone(member: member_store.Member | None, svc: Services) -> str:
 
 def resolve_exam(svc: Services, text: str) -> Exam:
     """A current exam to practise for (see `bot.catalog.exams.find_exam`)."""
-    return find_exam(svc.ask.resolver, text, purpose="practice")
+    return find_exam(svc.ask.resolver, text, purpose="so there is no practice for it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,22 +178,25 @@ def question_reply(served: Served, *, heading: str, footer: str | None = None, t
 def verdict_text(
     question: Question, order: str, chosen: tuple[int, ...], correct: bool, *, again: bool, due_note: str | None
 ) -> str:
-    """The verdict with every option's explanation; built for every press of a burst, so kept lean."""
+    """The verdict with every option's explanation; built for every press of a burst, so kept lean.
+
+    It does not open with "Correct." or "Not quite.": a verdict's title says that, and a mock report's
+    heading says right, wrong or unanswered, so the text goes straight to the key."""
     if question.type in SEQUENCES:
-        head = "**Correct.**" if correct else "**Not quite.** Every step must be right to count."
-        if again:
-            head = f"You already answered this one. {head}"
+        head = "" if correct else "Every step must be right to count."
         body = texts.sequence_verdict(question, order, chosen)
-        text = f"{head}\n\n{body}\n\n**Read more**\n{texts.doc_links(question)}"
-        return f"{text}\n\n{_escaped_note(due_note)}" if due_note else text
-    if correct:
-        head = "**Correct.**"
     else:
         # Letters and these fixed words need no escaping.
-        head = f"**Not quite.** The answer is **{indexes_to_letters(order, texts.answer_indexes(question))}**."
+        head = (
+            ""
+            if correct
+            else f"The answer is **{in_words(indexes_to_letters(order, texts.answer_indexes(question)))}**."
+        )
+        body = texts.explanations(question, order, chosen)
     if again:
-        head = f"You already answered this one. {head}"
-    text = f"{head}\n\n{texts.explanations(question, order, chosen)}\n\n**Read more**\n{texts.doc_links(question)}"
+        head = f"You already answered this one. {head}".strip()
+    text = f"{head}\n\n{body}" if head else body
+    text = f"{text}\n\n**Read more**\n{texts.doc_links(question)}"
     return f"{text}\n\n{_escaped_note(due_note)}" if due_note else text
 
 
@@ -263,8 +267,7 @@ def answer_job(action: Action, press: Press, question: Question) -> tuple[Answer
             raise StaleAction("That answer button is out of date.", "Run `/practice` for a fresh question.")
         return _job(action, press, question, chosen_seq), chosen_seq
     if not press.letters:
-        what = f"{question.choose} options" if question.type == "multiple" else "an option"
-        raise InvalidOption(f"Choose {what} first, then press Submit.", "Pick them in the menu, then press Submit.")
+        raise InvalidOption(texts.choose_first(question, action.identity.platform), None)
     chosen = letters_to_indexes(press.order, press.letters)
     if chosen is None or len(press.order) != len(question.options):
         raise StaleAction("That answer button is out of date.", "Run `/practice` for a fresh question.")

@@ -26,7 +26,7 @@ from bot.catalog.models import Question
 from bot.catalog.questions import Place, QuestionIndex
 from bot.errors import Conflict, InvalidOption, NotFound
 from bot.markup import bold, code, esc
-from bot.practice.questions import LETTERS, grade
+from bot.practice.questions import LETTERS, grade, in_words
 from bot.practice.review import grade as review_grade
 from bot.practice.review import make_scheduler
 from bot.replies import Button, FormRequest
@@ -415,7 +415,7 @@ async def decide(
 
 def _summary(kind: str, old: Question, new: Question, part: str | None) -> str:
     if kind == "key":
-        return f"key changed from {_letters(old)} to {_letters(new)}"
+        return f"key changed from {in_words(_letters(old))} to {in_words(_letters(new))}"
     if kind == "fix":
         return f"wording fixed ({(part or '').strip()})"
     if kind == "retire":
@@ -423,7 +423,7 @@ def _summary(kind: str, old: Question, new: Question, part: str | None) -> str:
     if kind == "dismiss":
         return "reports dismissed"
     if old.correct_indexes != new.correct_indexes:
-        return f"reversed: key back from {_letters(old)} to {_letters(new)}"
+        return f"reversed: key back from {in_words(_letters(old))} to {in_words(_letters(new))}"
     return "reversed"
 
 
@@ -462,7 +462,7 @@ async def rescore(
             state = review_grade(scheduler, 0, state, ok, at)
         assert state is not None
         await practice_store.put_card(conn, member_id, new.id, exam, state.as_row())
-    key = _letters(new)
+    key = in_words(_letters(new))
     why = f" ({esc(note)})" if note else ""
     rows: list[dict[str, Any]] = []
     for member_id, flipped in changed.items():

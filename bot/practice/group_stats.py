@@ -132,7 +132,7 @@ async def group_stats(
 
 
 def _empty(channel: str, exam: str | None = None) -> Reply:
-    scope = f" to {exam} questions" if exam else ""
+    scope = f" {exam} questions" if exam else ""
     return Reply(
         title="No answers yet",
         text=f"Nobody has answered{scope} in {channel_ref(channel)} in the last {WEEKS} weeks. "

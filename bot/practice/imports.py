@@ -353,6 +353,26 @@ class NestingLimited(yaml.SafeLoader):
 NestingLimited.add_constructor("tag:yaml.org,2002:timestamp", NestingLimited.construct_yaml_timestamp)
 
 
+# PyYAML's reasons, as a moderator who edits a bank by hand reads them; the first that matches wins.
+_YAML_PROBLEMS = (
+    ("'\\t'", "a tab is used to indent; indent with spaces"),
+    ("<stream end>", "the file ends where a value was expected (a list or field left unfinished)"),
+    ("end of stream", "a quote is opened and never closed"),
+    ("mapping values are not allowed", "a colon is where a value should be; put text with a colon in quotes"),
+    ("could not find expected ':'", "a field has no colon after its name"),
+    ("expected <block end>", "this line is not indented like the lines above it"),
+    ("did not find expected", "this line is not indented like the lines above it"),
+    ("found duplicate anchor", "an anchor (&name) is used twice"),
+    ("undefined alias", "an alias (*name) names no anchor"),
+)
+
+
+def yaml_problem(reason: str) -> str:
+    """PyYAML's reason for refusing a file ("expected the node content, but found '<stream end>'") in
+    plain words ("the file ends where a value was expected"); its own words only when none fits."""
+    return next((plain for key, plain in _YAML_PROBLEMS if key in reason), f"it cannot be read ({reason})")
+
+
 def _from_yaml(text: str, catalog: Catalog) -> QuestionBank:
     try:
         # Parsed once: the node tree (for line numbers) and the data built from it, as the content
@@ -366,10 +386,12 @@ def _from_yaml(text: str, catalog: Catalog) -> QuestionBank:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise ImportRejected(
-            [f"line {mark.line + 1 if mark else 1}: not valid YAML: {getattr(exc, 'problem', exc)}"]
+            [f"line {mark.line + 1 if mark else 1}: not valid YAML: {yaml_problem(str(getattr(exc, 'problem', exc)))}"]
         ) from None
     if not isinstance(data, dict):
-        raise ImportRejected(["line 1: expected `exam:` and `questions:`, or a CSV with a header row"])
+        raise ImportRejected(
+            ["line 1: a question bank starts with exam: and questions:, or is a CSV with a header row"]
+        )
 
     def where(index: int | None, loc: tuple[Any, ...]) -> str:
         if index is None:

@@ -38,7 +38,7 @@ from bot.practice.engine import (
 )
 from bot.practice.errata import report_button
 from bot.practice.mocks import DEFAULT_QUESTIONS, default_minutes, draw
-from bot.practice.questions import LETTERS, grade, shuffled_order
+from bot.practice.questions import LETTERS, grade, in_words, shuffled_order
 from bot.practice.scoring import domain_scores, passing_mark, scaled_estimate
 from bot.practice.writer import FINAL, AnswerJob
 from bot.replies import Button, Field, Reply, Select
@@ -48,6 +48,7 @@ from bot.store import deliveries as outbox
 from bot.store import members as member_store
 from bot.store import practice as store
 from bot.store.db import reading
+from bot.words import plural
 
 END_MOCK = "mk-end"
 MOCK_ANSWER = "mka"  # fields as the practice answer button: attempt, question, order, letters
@@ -127,8 +128,9 @@ async def start_or_resume(
         mock = await store.mock(conn, mock_id)
         assert mock is not None
         kind = "final mock" if final else "mock"
+        size = f"{plural(len(drawn), 'question')} in {plural(length, 'minute')}"
         intro = (
-            f"{bold(f'{exam.code} {kind}: {len(drawn)} questions in {length} minutes.')} {intro}"
+            f"{bold(f'{exam.code} {kind}: {size}.')} {intro}"
             "Answers are revealed in the report at the end, as on the real exam. "
             "Flag a question to come back to it; the review screen shows what is left before you submit."
         )
@@ -257,6 +259,8 @@ async def _question_view(
     item: store.MockItem,
     now: dt.datetime,
     note: str = "",
+    *,
+    just_flagged: bool = False,
 ) -> Reply:
     question = await svc.questions.find(conn, place_of(identity), item.attempt.question_id)
     exam = svc.catalog.exam(mock.exam)
@@ -268,12 +272,12 @@ async def _question_view(
     status = []
     held = _held(item)
     if held is not None and question.type not in ("ordering", "matching"):
-        letters = bold(_letters(item, question))
+        letters = bold(in_words(_letters(item, question)))
         status.append(f"Your answer now: {letters}. Press another to change it while time remains.")
     elif held is not None:
         status.append("You answered this one; answer again to change it while time remains.")
-    if item.attempt.flagged:
-        status.append(bold("Flagged for review."))
+    if item.attempt.flagged:  # said as news only right after the press that flagged it
+        status.append(bold("Flagged for review.") if just_flagged else "You flagged this question for review.")
     before = "\n".join(p for p in (note, " ".join(status)) if p)
     left = texts.until(mock.ends_at, now).removeprefix("in ")
     zone = await _zone(conn, svc, identity)
@@ -313,7 +317,7 @@ async def _review_view(
     """The review screen: every question answered, unanswered or flagged, a jump to each, and Submit."""
     lines = []
     for item in items:
-        letters = _letters(item, await svc.questions.find(conn, place_of(identity), item.attempt.question_id))
+        letters = in_words(_letters(item, await svc.questions.find(conn, place_of(identity), item.attempt.question_id)))
         state = "unanswered" if _held(item) is None else f"answered {letters}".strip()
         flag = " · **flagged**" if item.attempt.flagged else ""
         lines.append(f"Question {item.attempt.position}: {esc(state)}{flag}")
@@ -424,7 +428,7 @@ async def flag(svc: Services, identity: Identity, attempt_id: int, now: dt.datet
             await store.flag_attempt(conn, attempt.id, not attempt.flagged)
             items = await store.mock_items(conn, mock.id)
             item = next(i for i in items if i.attempt.id == attempt.id)
-            return await _question_view(conn, svc, identity, mock, items, item, now)
+            return await _question_view(conn, svc, identity, mock, items, item, now, just_flagged=True)
     return await _finish(svc, identity, mock.id, now, "timeout", intro=TOO_LATE)
 
 
@@ -580,9 +584,7 @@ async def _explained(
             body = f"{esc(item.attempt.question_id)} no longer exists, so it cannot be shown."
         else:
             chosen = tuple(int(c) for c in held or "")
-            stem = esc(question.stem) + (
-                f" {bold(f'Choose {question.choose}.')}" if question.type == "multiple" else ""
-            )
+            stem = " ".join(part for part in (esc(question.stem), texts.choose_note(question)) if part)
             answer = "" if held is not None else "You gave no answer.\n"
             body = f"{stem}\n\n{answer}" + verdict_text(
                 question, item.attempt.option_order, chosen, right, again=False, due_note=None
@@ -656,10 +658,12 @@ async def report(
         fields.append(Field("Domains", bullets(lines)))
     wrong = sum(1 for i in items if not graded[i.attempt.id] and _held(i) is not None)
     flagged = sum(1 for i in items if i.attempt.flagged)
+    # Unanswered questions count as wrong in the score, but only answers given come back in /review.
+    again = " The ones you answered wrong come back in `/review`." if wrong else ""
     review = (
-        f"{wrong} wrong, {total - answered} unanswered, {flagged} flagged. Press {bold('Next')}: every question "
-        f"follows with your answer, the key and why each option is right or wrong, wrong and flagged first "
-        f"({last} page{'s' if last != 1 else ''}). The ones you got wrong come back in `/review`."
+        f"{wrong} answered wrong, {total - answered} unanswered, {flagged} flagged. Press {bold('Next')}: every "
+        f"question follows with your answer, the key and why each option is right or wrong, wrong and flagged "
+        f"first ({plural(last, 'page')}).{again}"
     )
     fields.append(Field("Questions to review", review))
     return Reply(

@@ -13,6 +13,7 @@ import random
 from collections.abc import Iterable
 
 from bot.catalog.models import Question
+from bot.words import listed
 
 LETTERS = "ABCDEF"
 
@@ -43,6 +44,12 @@ def letters_to_indexes(order: str, letters: str) -> tuple[int, ...] | None:
 def indexes_to_letters(order: str, indexes: Iterable[int]) -> str:
     """Original option indexes → the letters this member saw them under."""
     return "".join(sorted(LETTERS[order.index(str(i))] for i in indexes))
+
+
+def in_words(letters: str) -> str:
+    """An answer's letters as every verdict, reveal and notice says them: "C and D", "B, C and E"; the
+    one home for showing a key or a member's answer, so none reads "CD"."""
+    return listed(sorted(letters))
 
 
 _KEYS: dict[int, tuple[Question, str]] = {}

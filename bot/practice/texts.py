@@ -23,10 +23,32 @@ def options_text(question: Question, order: str) -> str:
     return "\n".join(f"{bold(LETTERS[pos] + '.')} {esc(question.options[int(i)].text)}" for pos, i in enumerate(order))
 
 
+def choose_note(question: Question) -> str:
+    """ "Choose 2." for a multiple-response question whose stem does not already say "(Choose two.)";
+    the menu, or the console's `/choose` line, says how."""
+    if question.type != "multiple" or "(choose" in question.stem.casefold():
+        return ""
+    return bold(f"Choose {question.choose}.")
+
+
+def choose_first(question: Question, platform: str, *, posted: bool = False) -> str:
+    """What to do when Submit is pressed before choosing, said once and in the platform's terms: the
+    console has no menu (`/choose` in a session, `--choose` for a posted prompt)."""
+    what = f"{question.choose} options" if question.type == "multiple" else "an option"
+    if platform != "console":
+        return f"Choose {what} in the menu first, then press Submit."
+    how = (
+        "with `--choose` (the options' numbers, like `--choose 1,3`)"
+        if posted
+        else "with `/choose` (letters or numbers)"
+    )
+    return f"Choose {what} first {how}, then press Submit."
+
+
 def question_text(question: Question, order: str) -> str:
     lines = [esc(question.stem), ""]
-    if question.type == "multiple":
-        lines += [bold(f"Choose {question.choose}."), ""]
+    if choose_note(question):
+        lines += [choose_note(question), ""]
     if question.type == "matching":
         # Items keep their written order and are numbered; their matches are shuffled and lettered.
         lines += [bold("Items"), *(f"{n}. {esc(o.text)}" for n, o in enumerate(question.options, start=1)), ""]

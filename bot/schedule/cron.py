@@ -17,6 +17,7 @@ from apscheduler.triggers.cron.fields import BaseField
 
 from bot.errors import UserError
 from bot.markup import code
+from bot.words import plural
 
 PRESETS: dict[str, str] = {
     "weekdays-9am": "0 9 * * 1-5",
@@ -91,7 +92,7 @@ def make_trigger(cron: str, timezone: str) -> CronTrigger:
     """An APScheduler trigger meaning what `cron` means in crontab(5), in `timezone`."""
     fields = cron.split()
     if len(fields) != 5:
-        raise InvalidCron(f"{code(cron[:60])} has {len(fields)} fields, not 5.", CRON_HINT)
+        raise InvalidCron(f"{code(cron[:60])} has {plural(len(fields), 'field')}, not 5.", CRON_HINT)
     minute, hour, day, month, weekday = fields
     if day != "*" and weekday != "*":
         # crontab(5) fires when either matches; APScheduler only when both do. Refuse the ambiguity.
@@ -108,8 +109,36 @@ def make_trigger(cron: str, timezone: str) -> CronTrigger:
             day_of_week=weekday_field(weekday),
             timezone=ZoneInfo(timezone),
         )
-    except ValueError as exc:
-        raise InvalidCron(f"{code(cron[:60])} is not a valid cron: {exc}.", CRON_HINT) from None
+    except ValueError:
+        problem = _field_problem(minute, hour, day, month)
+        raise InvalidCron(f"{code(cron[:60])} is not a valid cron: {problem}.", CRON_HINT) from None
+
+
+# crontab(5) fields APScheduler checks itself, with their bounds; the weekday field is checked above.
+_FIELDS: tuple[tuple[str, str, int, int], ...] = (
+    ("minute", "minute", 0, 59),
+    ("hour", "hour", 0, 23),
+    ("day", "day of the month", 1, 31),
+    ("month", "month", 1, 12),
+)
+
+
+def _field_problem(minute: str, hour: str, day: str, month: str) -> str:
+    """Which field APScheduler refused, in a moderator's words ("the minute must be 0 to 59") rather
+    than its own ("Error validating expression '61': the last value (61) is higher than ...")."""
+    for (name, words, low, high), value in zip(_FIELDS, (minute, hour, day, month), strict=True):
+        try:
+            CronTrigger(**{name: value})
+        except ValueError as exc:
+            reason = str(exc)
+            if "in a range" in reason:
+                return f"the {words} {code(value[:20])} is a range that ends before it starts"
+            if "maximum value" in reason or "minimum value" in reason:
+                return f"the {words} must be {low} to {high}, not {code(value[:20])}"
+            if "Increment" in reason or "step" in reason:
+                return f"the {words} {code(value[:20])} has a step of 0"
+            return f"the {words} {code(value[:20])} is not a number, a range like 1-5, a list like 1,15 or `*`"
+    return "APScheduler cannot read it"
 
 
 def occurrences(trigger: CronTrigger, after: dt.datetime, until: dt.datetime, limit: int = 500) -> list[dt.datetime]:

@@ -24,6 +24,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.errors import Conflict, NotFound
 from bot.schedule import texts
 from bot.schedule.cron import make_trigger, occurrences, wall_key
 from bot.schedule.digest import build_digest, digest_key
@@ -37,6 +38,7 @@ from bot.store import schedules as schedule_store
 from bot.store.db import pool_capacity, reading
 from bot.store.deliveries import Delivery
 from bot.store.schedules import Schedule
+from bot.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,18 @@ class Counts:
     @property
     def failed(self) -> int:
         return len(self.failures)
+
+    def summary(self) -> str:
+        """What one run delivered, in words: "1 prompt, 0 reveals, 0 reminders, 0 digests, 0 skipped"."""
+        return ", ".join(
+            [
+                plural(self.prompts, "prompt"),
+                plural(self.reveals, "reveal"),
+                plural(self.reminders, "reminder"),
+                plural(self.digests, "digest"),
+                f"{self.skipped:,} skipped",
+            ]
+        )
 
     def as_json(self) -> dict[str, int]:
         return {
@@ -192,12 +206,16 @@ class Deliverer:
         With `post=False` the caller shows the prompt itself (as a command reply) and it is only
         recorded as posted, without a message id to edit.
         """
+        counts = Counts()
         async with self.svc.engine.begin() as conn:
-            job = await self._claim_prompt(
-                conn, schedule, f"preview:{schedule.id}:{now.isoformat()}", now, now, Counts()
+            job = await self._claim_prompt(conn, schedule, f"preview:{schedule.id}:{now.isoformat()}", now, now, counts)
+        if job is None and counts.skips:
+            raise NotFound(
+                f"Schedule #{schedule.id} has nothing to preview: {counts.skips[0].reason}.",
+                "Widen its domain or difficulty with `/studyadmin schedule edit`.",
             )
-        if job is None:
-            raise LookupError("no question matches this schedule")
+        if job is None:  # the claim of this very instant is taken: a preview pressed twice at once
+            raise Conflict(f"Schedule #{schedule.id} was previewed this very moment.", "Try again in a moment.")
         if not post:
             async with self.svc.engine.begin() as conn:
                 await self._mark_posted(conn, job.id, "prompt", "", now, schedule.id)
@@ -271,6 +289,8 @@ class Deliverer:
                             f"missed by more than {window} grace window"
                             if fire == fires[-1]
                             else "missed, and a later run was due as well (only the latest is posted)"
+                            if now - fires[-1] <= grace
+                            else "missed, and so was every later run, the latest too (nothing was posted)"
                         )
                         planned.append(_Planned(schedule, key, fire, None, why))
         return planned

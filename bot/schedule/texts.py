@@ -12,7 +12,7 @@ from bot.catalog.models import Question
 from bot.markup import bold, code, esc
 from bot.markup import channel as channel_ref
 from bot.practice import texts as practice_texts
-from bot.practice.questions import LETTERS
+from bot.practice.questions import LETTERS, in_words
 from bot.replies import Button, Reply, Select, SelectOption
 from bot.words import plural
 
@@ -37,7 +37,8 @@ class PromptView:
 
 
 def letters(chosen: str) -> str:
-    return "".join(LETTERS[int(i)] for i in sorted(chosen))
+    """Stored indexes ("23") as the letters of the written order, in words ("C and D")."""
+    return in_words("".join(LETTERS[int(i)] for i in sorted(chosen)))
 
 
 def countdown(exam: str, exam_date: dt.date, today: dt.date) -> str:

@@ -113,8 +113,8 @@ async def test_a_file_is_imported_like_text(core: Core) -> None:
 async def test_a_file_too_big_not_text_or_empty_is_refused_and_changes_nothing(core: Core) -> None:
     too_big = await core.handle(Request(MODERATOR, IMPORT, {"file": Upload("huge.csv", b"x" * 10, size=3_200_000)}))
     assert too_big.title == "That didn't work"
-    assert "`huge.csv` is 3.2 MB" in too_big.text and "at most 1.0 MB" in too_big.text
-    assert "is 1.0 MB" in await give(core, b"x" * 1_000_001, "big.yaml")
+    assert "`huge.csv` is 3.2 MB" in too_big.text and "over the 1 MB that" in too_big.text
+    assert "is 1,000,001 bytes, over the 1 MB" in await give(core, b"x" * 1_000_001, "big.yaml")
     assert "`sheet.xlsx` is not UTF-8 text" in await give(core, b"PK\x03\x04\xff\xfe", "sheet.xlsx")
     assert "is not UTF-8 text" in await give(core, b"exam: SAA-C03\x00", "nul.yaml")
     assert "`blank.yaml` is empty" in await give(core, b" \n\n", "blank.yaml")

@@ -27,7 +27,8 @@ from tests.practice.test_flows import correct_letter, press
 
 PLURALS = (
     "answers|minutes|questions|days|hours|exams|members|options|weeks|years|changes|schedules|prompts|cards|"
-    "steps|items|times|points|months|rows|domains|certifications|moderators|entries|seconds|matches"
+    "steps|items|times|points|months|rows|domains|certifications|moderators|entries|seconds|matches|fields|reveals|"
+    "pages|digests|reminders"
 )
 PATTERNS = {
     "(s)": re.compile(r"\w\(s\)"),
@@ -39,6 +40,15 @@ PATTERNS = {
     "parentheses in parentheses": re.compile(r"\([^()\n]*\("),
     "a list said twice": re.compile(r"\b(\w+), (\w+),? (?:or|and) (\w+)\b[^\n]*\b\1, \2,? (?:or |and )?\3\b"),
     "a sentence without its full stop": re.compile(r"[a-z][a-z)] One of\b"),
+    "a key run together": re.compile(r"\b(?:answer is|Answer:|key to|Recorded|Changed to|still) [A-F]{2,}\b"),
+    "a plural after 'there is no'": re.compile(rf"\bthere is no ({PLURALS})\b"),
+    "'answered to'": re.compile(r"\banswered to\b"),
+    "nothing to go": re.compile(r"\b0 exams to go\b"),
+    "the library's words": re.compile(r"Error validating expression|maximum value \(|<stream end>|node content"),
+    "a whole size with .0": re.compile(r"\b\d+\.0 MB\b"),
+    "an internal option in a usage line": re.compile(r"\[action:<"),
+    "how many to choose said twice": re.compile(r"\(Choose \w+\.\)[\s\S]*\bChoose \d\b"),
+    "a count without its thousands separator": re.compile(r"\b\d{4,} (?:days|answers|questions|members)\b"),
 }
 
 
@@ -87,6 +97,8 @@ def problems(label: str, reply: Reply) -> list[str]:
         for f in reply.fields
         if len(f.name) > 3 and to_plain(f.value).casefold().startswith(f.name.casefold().rstrip(":") + ":")
     )
+    if reply.title and to_plain(reply.text).startswith(reply.title):
+        found.append(f"{label[:70]!r}: the text says its title again: {reply.title!r}")
     weakest = [f.value for f in reply.fields if f.name.startswith("Weakest")]
     found.extend(f"{label[:70]!r}: 100% listed as weakest: {w!r}" for w in weakest if "100%" in w)
     return found
@@ -137,6 +149,17 @@ def test_each_pattern_the_issue_names_is_caught() -> None:
         "100% weakest": Reply(fields=(Field("Weakest domains", "- `SAA-C03` Design Secure Architectures: 100% of 4"),)),
         "link repeats its address": Reply(text=esc(f"{VPC_GUIDE.removeprefix('https://')} ({VPC_GUIDE})")),
         "shortened link repeats its address": Reply(text=esc(f"docs.aws.amazon.com/vpc/latest/user… ({VPC_GUIDE})")),
+        # The stumbles of the first-hour test (issue 20, findings 4, 5, 9, 10 and 15).
+        "a key run together": Reply(title="Not quite", text="The answer is **CD**."),
+        "a verdict that says its title again": Reply(title="Not quite", text="**Not quite.** The answer is D."),
+        "there is no prompts": Reply(text="SAA-C02 is retired, so there is no prompts for it."),
+        "answered to": Reply(text="Nobody has answered to SAA-C03 questions in #study."),
+        "0 exams to go": Reply(text="0 exams to go, roughly 0 study hours in all."),
+        "the library's words": Reply(text="61 9 * * * is not a valid cron: Error validating expression '61'."),
+        "1.0 MB": Reply(text="big.yaml is 1.1 MB; it takes at most 1.0 MB."),
+        "[action:<string>]": Reply(text="Usage: `/review [action:<string>] [exam:<string>]`"),
+        "Choose said twice": Reply(text="Which two? (Choose two.)\n\n**Choose 2.**"),
+        "1096 days": Reply(text="SAA-C03 (1096 days left)"),
     }
     missed = [name for name, reply in stumbles.items() if not problems(name, reply)]
     assert missed == []

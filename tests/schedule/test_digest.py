@@ -274,7 +274,7 @@ async def test_bad_digest_options_are_refused_and_change_nothing(database_url: s
         core = rt.core
         base = "/studyadmin digest add channel:#study"
         for line, says in [
-            (f"{base} day:someday time:09:00", "can't be `someday`.\nDid you mean `monday`?"),
+            (f"{base} day:sunnday time:09:00", "can't be `sunnday`.\nDid you mean `sunday`?"),
             (f"{base} day:monday time:25:00", "`25:00` is not a time."),
             (f"{base} day:monday time:9", "Write it as HH:MM"),
             (f"{base} day:monday time:09:00 timezone:Mars/Olympus", "Mars/Olympus"),

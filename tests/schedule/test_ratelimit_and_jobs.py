@@ -117,7 +117,7 @@ def test_deliver_due_cli_prints_posts_and_ends_with_json(tmp_path: Path, monkeyp
     message = next(w for w in out.output.split() if w.startswith("console-"))
     # Which question comes up depends on the schedule's focus draw: a "choose 2" one is answered with its
     # menu and then its one button, a single-answer one with the second button.
-    choose, button, recorded = (["--choose", "2,4"], "1", "BD") if "Choose 2 options" in out.output else ([], "2", "B")
+    choose, button, recorded = (["--choose", "2,4"], "1", "B and D") if "Choose 2:" in out.output else ([], "2", "B")
     pressed = runner.invoke(
         main, ["schedule", "press", message, button, *choose, "--user", "ada", "--now", "2030-01-07T09:05+01:00"]
     )

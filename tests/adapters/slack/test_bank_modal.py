@@ -176,7 +176,7 @@ async def test_a_picked_file_too_big_unreadable_or_without_the_scope_is_a_friend
             deliveries, fake_slack, await open_form(deliveries, fake_slack, "bank import"), {"upload:file": huge}
         )
     )
-    assert "`huge.csv` is 4.0 MB" in said and "at most 1.0 MB" in said
+    assert "`huge.csv` is 4 MB" in said and "over the 1 MB that" in said
     assert fake_slack.calls("download") == []  # not downloaded at all
 
     sheet = fake_slack.upload("bank.csv", b"PK\x03\x04\xff\xfe")
