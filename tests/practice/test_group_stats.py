@@ -106,7 +106,7 @@ async def test_a_channel_without_answers_says_so(runtime: Runtime) -> None:
     reply = await runtime.core.handle_line(MOD, "/stats channel:#quiet")
     assert reply.title == "No answers yet" and "Nobody has answered in" in to_plain(reply.text)
     with_exam = await runtime.core.handle_line(MOD, "/stats channel:#quiet exam:CLF-C02")
-    assert "Nobody has answered to CLF-C02 questions" in to_plain(with_exam.text)
+    assert "Nobody has answered CLF-C02 questions" in to_plain(with_exam.text)
 
 
 async def test_the_channel_reads_use_the_channel_index(runtime: Runtime, clock: FixedClock) -> None:

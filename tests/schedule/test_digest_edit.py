@@ -104,7 +104,7 @@ async def test_bad_edits_pauses_and_resumes_are_refused_and_change_nothing(datab
         before = await stored(core)
         for line, says in [
             (EDIT, "Say what to change: `day:`, `time:` or `timezone:`."),
-            (f"{EDIT} day:someday", "can't be `someday`.\nDid you mean `monday`?"),
+            (f"{EDIT} day:sunnday", "can't be `sunnday`.\nDid you mean `sunday`?"),
             (f"{EDIT} time:25:00", "`25:00` is not a time."),
             (f"{EDIT} time:9", "Write it as HH:MM"),
             (f"{EDIT} day:friday time:7pm", "`7pm` is not a time."),  # one bad part: nothing of it is saved

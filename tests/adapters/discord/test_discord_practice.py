@@ -105,7 +105,7 @@ async def test_choose_n_with_the_menu(
     # Submit before choosing: told what to do, privately; the question stays as it was.
     kind, told = await press(fake, message, screen.button(message, "Submit")["custom_id"])
     assert kind == NEW_MESSAGE and told["flags"] & EPHEMERAL
-    assert f"Choose {menu['max_values']} options first" in screen.text(told)
+    assert f"Choose {menu['max_values']} options in the menu first" in screen.text(told)
     assert fake.messages[int(message["id"])]["components"] == message["components"]
     assert await answers(runtime) == 0
 

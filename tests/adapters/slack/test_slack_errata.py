@@ -5,6 +5,7 @@ moderator changes its key, and the member's `/study stats` follows."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from sqlalchemy import select
 
@@ -14,6 +15,21 @@ from bot.store.schema import practice_answers, question_reports
 from tests.adapters.slack.conftest import ADMIN, MEMBER, Chat, buttons, shown
 from tests.adapters.slack.test_bank_modal import posted_text, submit
 from tests.adapters.slack.test_slack_flow_practice import answer, served, single
+
+
+async def open_report(chat: Chat, verdict: dict[str, Any], question_id: str) -> dict[str, Any]:
+    """Press a verdict's Report button as the member: the `/report` modal it opens, with the question
+    already given and the reason, note and link to fill in."""
+    fake = chat.fake
+    before = len(fake.views)
+    sent, _key = await chat.deliveries.press(buttons(verdict)["Report"], user=MEMBER)
+    assert sent.status == 200
+    await fake.wait_for(lambda r: r.kind == "api" and r.name == "views.open" and len(fake.views) > before)
+    view: dict[str, Any] = list(fake.views.values())[-1]
+    inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+    assert inputs == ["choice:reason", "text:note", "text:link"]
+    assert json.loads(view["private_metadata"])["typed"] == {"question": question_id}
+    return view
 
 
 async def test_report_modal_suspension_and_key_change_through_slack(
@@ -26,14 +42,7 @@ async def test_report_modal_suspension_and_key_change_through_slack(
     assert "Report" in buttons(verdict)
     assert "0 correct of 1" in shown(await chat.command("leaderboard period:all", user=MEMBER))
 
-    before = len(fake.views)
-    sent, _key = await chat.deliveries.press(buttons(verdict)["Report"], user=MEMBER)
-    assert sent.status == 200
-    await fake.wait_for(lambda r: r.kind == "api" and r.name == "views.open" and len(fake.views) > before)
-    view = list(fake.views.values())[-1]
-    inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
-    assert inputs == ["choice:reason", "text:note", "text:link"]  # the question is already given
-    assert json.loads(view["private_metadata"])["typed"] == {"question": question.id}
+    view = await open_report(chat, verdict, question.id)
 
     # `submit` answers as the moderator's user id; the reporter here is that user.
     said = posted_text(

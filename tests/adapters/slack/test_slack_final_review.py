@@ -6,7 +6,6 @@ its end; and the Report modal opened from a review's verdict."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +17,9 @@ from bot.clock import FixedClock
 from bot.practice.mock_run import JUMP_BUTTONS
 from bot.runtime import Runtime
 from bot.store.schema import practice_attempts, question_reports
-from tests.adapters.slack.conftest import MEMBER, Chat, buttons, elements, shown, slack_settings, title
+from tests.adapters.slack.conftest import Chat, buttons, elements, shown, slack_settings, title
 from tests.adapters.slack.test_bank_modal import posted_text, submit
+from tests.adapters.slack.test_slack_errata import open_report
 from tests.adapters.slack.test_slack_flow_practice import answer, running, served, single
 from tests.adapters.slack.test_slack_mock_review import fits_one_message, tap
 from tests.fakes.slack_server import FakeSlack
@@ -182,14 +182,7 @@ async def test_the_report_modal_opens_from_a_reviews_verdict_on_slack(
     verdict = await answer(chat, catalog, review, right=False)
     assert title(verdict) == "Not quite" and "Report" in buttons(verdict), list(buttons(verdict))
 
-    before = len(fake.views)
-    sent, _key = await chat.deliveries.press(buttons(verdict)["Report"], user=MEMBER)
-    assert sent.status == 200
-    await fake.wait_for(lambda r: r.kind == "api" and r.name == "views.open" and len(fake.views) > before)
-    view = list(fake.views.values())[-1]
-    inputs = [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
-    assert inputs == ["choice:reason", "text:note", "text:link"]  # the question is already given
-    assert json.loads(view["private_metadata"])["typed"] == {"question": question.id}
+    view = await open_report(chat, verdict, question.id)
     said = posted_text(await submit(chat.deliveries, fake, view, {"choice:reason": "unclear", "text:note": "which?"}))
     assert "Thanks: your report on" in said and question.id in said, said
     async with slack_runtime.services.engine.connect() as conn:

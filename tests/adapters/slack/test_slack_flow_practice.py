@@ -130,7 +130,7 @@ async def test_choose_n_with_the_menu_then_submit(
     assert fake_slack.calls("response", key) == [] and len(recording.actions) == actions_before
 
     nothing = await chat.press(buttons(body)["Submit"])  # Submit with nothing chosen
-    assert f"Choose {question.choose} options first" in shown(nothing)
+    assert f"Choose {question.choose} options in the menu first" in shown(nothing)
     assert nothing["replace_original"] is False and nothing["response_type"] == "ephemeral"
 
     verdict = await answer(chat, catalog, body, right=True)
