@@ -166,6 +166,22 @@ async def test_the_retired_security_exam_says_each_fact_once(core: Core) -> None
     assert text.count("valid until") + text.count("three-year expiry") == 1, text
 
 
+async def test_every_retired_exam_says_its_last_day_successor_and_validity_once(core: Core, catalog: Catalog) -> None:
+    """The outside tester's SCS-C02 finding held for more retired exams: notes repeated the last test
+    day or that there is no successor, renewal texts repeated how long certifications stay valid."""
+    retired = [e for e in catalog.exams.values() if e.status != "current" and e.retired_on is not None]
+    assert len(retired) >= 8
+    for exam in retired:
+        assert exam.retired_on is not None
+        reply = await core.handle_line(person(), f"/cert {exam.code}")
+        text = to_plain("\n".join([reply.text, *(f.value for f in reply.fields)]))  # not the sources footer
+        day = f"{exam.retired_on.day} {exam.retired_on:%B %Y}"
+        assert text.count(day) <= 1, (exam.code, text)
+        assert sum(text.count(w) for w in ("no successor", "no direct successor", "no one-to-one")) <= 1, text
+        validity = ("valid until", "three-year expiry", "had expired by")
+        assert sum(text.count(w) for w in validity) <= 1, (exam.code, text)
+
+
 async def test_suggestions_only_when_close_and_a_short_weekday(core: Core) -> None:
     for line in (
         "/profile timezone:Nowhere",
