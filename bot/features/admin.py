@@ -299,7 +299,7 @@ async def edit(req: Request, opts: Options, svc: Services) -> Reply:
     if "focus" in changes:
         values.update(aim(resolve_exam(svc, values["exam"]), changes))
     await validate(svc, req, values)
-    if all(getattr(current, name) == value for name, value in values.items()):
+    if changes_nothing(current, values):
         return shown("Nothing to change", "The schedule already reads like that; nothing changed.", current, req.at)
     schedule = await save_edit(svc, req, current, values)
     return shown("Schedule changed", "Saved.", schedule, req.at)
@@ -337,6 +337,11 @@ async def _write(svc: Services, req: Request, current: Schedule, verb: str, **va
         await audit(conn, req, f"{name}.{verb}", f"{name} #{current.id}", current.public(), schedule.public())
     await _changed(svc)
     return schedule
+
+
+def changes_nothing(current: Schedule, values: dict[str, Any]) -> bool:
+    """Whether an edit's values are what the schedule (of either kind) holds already: nothing to write."""
+    return all(getattr(current, name) == value for name, value in values.items())
 
 
 async def save_edit(svc: Services, req: Request, current: Schedule, values: dict[str, Any]) -> Schedule:

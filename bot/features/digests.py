@@ -20,7 +20,7 @@ from bot.actions import ActionId
 from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, Choice, CommandSpec, GroupSpec, Options, OptionSpec, OptionType, Permission
 from bot.errors import InvalidOption, NotFound
-from bot.features.admin import check_channel, default_zone, save_edit, set_paused, set_resumed
+from bot.features.admin import changes_nothing, check_channel, default_zone, save_edit, set_paused, set_resumed
 from bot.features.admin_group import audit
 from bot.features.profile import resolve_timezone
 from bot.markup import bold, bullets, code, esc
@@ -214,7 +214,7 @@ async def edit(req: Request, opts: Options, svc: Services) -> Reply:
         hour, minute = parse_time(opts["time"])
     zone = resolve_timezone(opts["timezone"]) if "timezone" in opts else current.timezone
     values = {"cron": digest_cron(day, hour, minute), "timezone": zone}
-    if (values["cron"], values["timezone"]) == (current.cron, current.timezone):
+    if changes_nothing(current, values):
         return await shown(
             svc, "Nothing changed", "That is the digest's day, time and timezone already.", current, req.at
         )
