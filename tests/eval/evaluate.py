@@ -40,6 +40,8 @@ TUNE2_FILE = HERE / "blind_tune2.yaml"  # blind set 2: another writer, after set
 HELDOUT2_FILE = HERE / "blind_heldout2.yaml"
 TUNE3_FILE = HERE / "blind_tune3.yaml"  # blind set 3: a third writer, after sets 1 and 2 had been tuned on
 HELDOUT3_FILE = HERE / "blind_heldout3.yaml"  # added after tuning ended: scored, never tuned on
+TUNE4_FILE = HERE / "blind_tune4.yaml"  # blind set 4: a fourth writer, after sets 1-3 had been tuned on
+HELDOUT4_FILE = HERE / "blind_heldout4.yaml"
 
 
 @dataclass
@@ -176,6 +178,16 @@ def load_tune3() -> list[dict[str, object]]:
     return _load(TUNE3_FILE)
 
 
+def load_tune4() -> list[dict[str, object]]:
+    """Blind set 4's tuning part (a fourth writer, after sets 1-3 had been tuned on)."""
+    return _load(TUNE4_FILE)
+
+
+def load_heldout4() -> list[dict[str, object]]:
+    """Blind set 4's held-out part (aggregate scoring only)."""
+    return _load(HELDOUT4_FILE)
+
+
 def category_table(reports: dict[str, Report]) -> str:
     """A Markdown table of per-category figures, one column group per blind set."""
     names = sorted({c for r in reports.values() for c in r.categories})
@@ -200,25 +212,28 @@ def main(argv: list[str]) -> None:
     tune = evaluate(engine, load_tune())
     tune2 = evaluate(engine, load_tune2())
     tune3 = evaluate(engine, load_tune3())
+    tune4 = evaluate(engine, load_tune4())
     dev: list[tuple[str, Report]] = [
         ("original set", old),
         ("blind tune", tune),
         ("blind 2 tune", tune2),
         ("blind 3 tune", tune3),
+        ("blind 4 tune", tune4),
     ]
     named = list(dev)
-    columns = {"tune": tune, "tune 2": tune2, "tune 3": tune3}
+    columns = {"tune": tune, "tune 2": tune2, "tune 3": tune3, "tune 4": tune4}
     if not dev_only:
         heldout = evaluate(engine, load_heldout(), keep_failures=False)
         heldout2 = evaluate(engine, load_heldout2(), keep_failures=False)
         heldout3 = evaluate(engine, load_heldout3(), keep_failures=False)
+        heldout4 = evaluate(engine, load_heldout4(), keep_failures=False)
         named = [
             *dev[:2], ("blind held-out", heldout), dev[2], ("blind 2 held-out", heldout2), dev[3],
-            ("blind 3 held-out", heldout3),
+            ("blind 3 held-out", heldout3), dev[4], ("blind 4 held-out", heldout4),
         ]  # fmt: skip
         columns = {
             "tune": tune, "held-out": heldout, "tune 2": tune2, "held-out 2": heldout2, "tune 3": tune3,
-            "held-out 3": heldout3,
+            "held-out 3": heldout3, "tune 4": tune4, "held-out 4": heldout4,
         }  # fmt: skip
     for name, report in named:
         print(f"{name}: {report.summary()}")
