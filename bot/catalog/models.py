@@ -346,8 +346,17 @@ class Screens(Strict):
     foreign_words: tuple[str, ...] = ()
     suggestions: tuple[str, ...] = ()
     """FAQ ids offered as buttons when a question is declined as out of scope."""
+    how_to: tuple[str, ...] = ()
+    """Requests to build, fix or explain something: with a `technical` service named (the first pattern),
+    a general AWS question even when it names an exam ("studying for SAA, walk me through VPC peering")."""
+    plainly_technical: tuple[str, ...] = ()
+    """Technical senses of certification words ("renew an SSL certificate", "register domains")."""
+    plainly_off_topic: tuple[str, ...] = ()
+    """Everyday senses of certification words, or a question that says it is off topic."""
 
-    @field_validator("technical", "off_topic", "other_vendors", "unknowable")
+    @field_validator(
+        "technical", "off_topic", "other_vendors", "unknowable", "how_to", "plainly_technical", "plainly_off_topic"
+    )
     @classmethod
     def _regexes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _compiles(value, "screen")

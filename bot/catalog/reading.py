@@ -91,6 +91,9 @@ class QuestionReader:
         self.off_topic = [re.compile(p) for p in screens.off_topic] if screens else []
         self.vendors = [re.compile(p) for p in screens.other_vendors] if screens else []
         self.unknowable = [re.compile(p) for p in screens.unknowable] if screens else []
+        self.how_to = [re.compile(p) for p in screens.how_to] if screens else []
+        self.plainly_technical = [re.compile(p) for p in screens.plainly_technical] if screens else []
+        self.plainly_off_topic = [re.compile(p) for p in screens.plainly_off_topic] if screens else []
         self.vendors += [re.compile(p) for p in ask.foreign_codes]
         # Compared without accents too: people type "kac" for "kaç" and "sinavi" for "sınavı".
         foreign = {w.casefold() for w in screens.foreign_words} if screens else set()
@@ -178,6 +181,14 @@ class QuestionReader:
                 return "other-vendor"
         if any(u.search(padded) for u in self.unknowable):
             return "unknowable"
+        # Words that usually mean certifications can mean something else ("renew my passport", "an SSL
+        # certificate"), and a how-to about a service is a technical question whatever exam it is for.
+        if any(p.search(padded) for p in self.plainly_off_topic):
+            return "off-topic"
+        if any(p.search(padded) for p in self.plainly_technical):
+            return "technical"
+        if not any(i.certain for i in intents) and self._how_to_build(padded):
+            return "technical"
         if self._about_certs(norm, padded, named):
             return None
         if any(o.search(padded) for o in self.off_topic):
@@ -195,6 +206,11 @@ class QuestionReader:
         if set(stems(norm.split())) & self.study_stems:
             return None
         return "off-topic"
+
+    def _how_to_build(self, padded: str) -> bool:
+        """A request to build, fix or explain something, about an AWS service named."""
+        services = self.technical[:1]
+        return any(h.search(padded) for h in self.how_to) and any(s.search(padded) for s in services)
 
     def _about_certs(self, norm: str, padded: str, named: bool) -> bool:
         """An exam or level named, or a certification word, typos mended ("certifcation")."""
