@@ -80,6 +80,10 @@ class QuestionReader:
             (intent, [re.compile(p) for p in intent.patterns], [re.compile(p) for p in intent.unless])
             for intent in ask.intents
         ]
+        # The words the intents are written in, for mending typos before reading ("questons", "passsing").
+        pattern_words = {w for i in ask.intents for p in i.patterns for w in re.findall(r"[a-z]{5,}", p)}
+        self._intent_words = sorted(pattern_words)
+        self._plain_words = frozenset(pattern_words) | known_words | resolver.vocabulary
         screens = ask.screens
         words = [normalize(w) for w in screens.cert_words] if screens else []
         # Single words are compared by stem ("renewing" is "renew"), phrases as typed.
@@ -108,11 +112,22 @@ class QuestionReader:
         exams = mentions.exams
         asked_levels = self._levels(self._without_names(padded, exams))
         levels = () if exams else asked_levels
-        intents, why = self._intents(norm)
+        intents, why = self._intents(self._mended(norm))
         roles = self._roles(norm)
         screen = self._screen(question, norm, padded, bool(exams or levels), intents, bool(roles))
         words = tuple(norm.split())
         return Reading(intents, exams, mentions.unknown, levels, roles, screen, why, words, asked_levels)
+
+    def _mended(self, norm: str) -> str:
+        """Long words nobody's vocabulary knows, replaced by the intent word they are one slip from."""
+        out = []
+        for word in norm.split():
+            if len(word) >= 5 and word not in self._plain_words:
+                close = process.extractOne(word, self._intent_words, scorer=fuzz.ratio, score_cutoff=88)
+                if close is not None:
+                    word = close[0]
+            out.append(word)
+        return " ".join(out)
 
     def _without_names(self, padded: str, exams: tuple[Exam, ...]) -> str:
         """The question with the named exams' names taken out, so "architect associate" is no level asked."""

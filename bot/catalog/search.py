@@ -35,6 +35,7 @@ _LEVEL_WORDS = {
     "specialty": "specialty",
     "speciality": "specialty",
 }
+_LEVEL_NAMES = frozenset({*_LEVEL_WORDS, "pro", "pros", "foundational", "associates", "professionals"})
 # Words that may stand before a level word without naming an exam ("the aws certified … associate").
 _FILLER = {"aws", "certified", "certification", "the", "a", "an", "new", "old", "exam", "cert", "is", "for", "of"}
 _STOP = {
@@ -123,6 +124,13 @@ class ExamResolver:
                 if holder is None or (holder.status == "retired" and exam.status == "current"):
                     self.names[norm] = exam.code
         self.vocabulary = {word for key in self.names for word in key.split()}
+        # "the devops one": the first word of the names of exactly one current exam stands for that exam.
+        leading: dict[str, set[str]] = {}
+        for key, holder_code in self.names.items():
+            if " " in key and self.exams[holder_code].status == "current":
+                leading.setdefault(key.split()[0], set()).add(holder_code)
+        # A level ("the pro exam") is no exam's name, whatever alias begins with it.
+        self.leading = {w: next(iter(c)) for w, c in leading.items() if len(c) == 1 and w not in _LEVEL_NAMES}
         self._vocabulary_list = sorted(self.vocabulary)
         self._keys = list(self.names)
 
@@ -252,6 +260,12 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
             # "data analytics professional" is a name that does not exist; words of a question that
             # are no exam's name ("cost same as specialty") only mention a level.
             unknown.append(phrase)
+    for index in range(1, len(words) - 1):
+        led = resolver.leading.get(words[index])
+        framed = words[index - 1] in _THE_ONE and words[index + 1] in _ONE_EXAM
+        if led is not None and framed and not used[index] and not found:
+            found[led] = resolver.exams[led]
+            used[index] = True
     # "AWS Certified Blockchain Developer": a title after "certified" that is no exam's name, mixing a word
     # of exam names ("developer") with one that is neither a name's nor a question's, names an exam that
     # does not exist ("got aws certified yesterday" names none).
@@ -273,6 +287,10 @@ def find_mentions(resolver: ExamResolver, question: str, known_words: frozenset[
         if strangers and len(strangers) < len(title):
             unknown.append(" ".join(title))
     return Mentions(tuple(found.values()), tuple(unknown))
+
+
+_THE_ONE = frozenset({"the", "that", "this"})
+_ONE_EXAM = frozenset({"one", "exam", "cert", "certification", "test"})
 
 
 @dataclass(frozen=True, slots=True)

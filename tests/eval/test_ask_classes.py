@@ -53,6 +53,18 @@ ANSWERED = [
     ("ml eng associate passing score", ["720"]),
     # A role and a choice of path is a career question, whatever services it names.
     ("frontend dev using s3 and cloudfront daily, which one first", ["Associate"]),
+    # A long word one slip from an intent's word is read as that word.
+    ("how many questons does the sap have", ["75"]),
+    # "the <word> one" names the one current exam whose names begin with that word.
+    ("whats the passing score of the security one", ["SCS-C03", "750"]),
+    # Sitting a passed exam again, whatever the tense of "pass".
+    ("after passing dva can i sit it again next month", ["2 years"]),
+    # Notes the member wrote are not notes brought into the exam room.
+    ("how much is the dop, my notes say 300", ["DOP-C02", "300"]),
+    # "Matches" asks which certification fits, like "fits" and "suits".
+    ("which associate matches a data pipeline job", ["DEA-C01"]),
+    # Accreditations are weighed as what they are, not as certifications.
+    ("is a free accreditation worth as much as a cert", ["not certifications"]),
 ]
 
 
@@ -72,6 +84,13 @@ DECLINED = [
     "magkano ang bayad sa aws developer associate exam",
     # Asking for exam answers is refused like dumps.
     "what is the answer to question 7 on the dva exam",
+    # Certification words in their everyday or technical sense.
+    "how do i renew my driving licence",
+    "how do i set up an ssl certificate for my site",
+    # A how-to about a service is technical, whatever exam it is studied for.
+    "studying for dva, can you walk me through creating a lambda function step by step",
+    # A question that says it is off topic is taken at its word.
+    "off topic: did anyone watch the match yesterday, too tired from saa prep",
 ]
 
 
