@@ -17,10 +17,12 @@ from tests.eval.evaluate import (
     load_heldout,
     load_heldout2,
     load_heldout3,
+    load_heldout4,
     load_items,
     load_tune,
     load_tune2,
     load_tune3,
+    load_tune4,
 )
 
 
@@ -65,14 +67,26 @@ def test_blind_set_3_tuning_part(catalog: Catalog) -> None:
     assert report.wrong_rate <= 1.0, report.failures
 
 
+def test_blind_set_4_tuning_part(catalog: Catalog) -> None:
+    """A fourth writer's set, written after sets 1-3 had been tuned on: 93.5% correct / 6.5% confidently
+    wrong when it arrived, then tuned by class (screens for certification words in another sense, typo
+    mending, "the devops one") to 100.0% / 0.0%."""
+    report = evaluate(AskEngine(catalog), load_tune4())
+    assert report.total == 200
+    assert report.accuracy >= 99.5, report.failures
+    assert report.wrong_rate <= 0.5, report.failures
+
+
 # The held-out parts, scored in aggregate only, with a floor at what was measured (so they cannot get
 # worse unnoticed): set 1 at 92.7% correct / 6.5% confidently wrong (unchanged by tuning on sets 2 and
 # 3), set 2 at 92.0% / 7.0% (91.0% / 8.0% before tuning on sets 2 and 3), set 3 (added after that
-# tuning ended, never tuned on) at 90.0% / 9.0% (89.0% / 10.0% on the code before it).
+# tuning ended, never tuned on) at 90.0% / 9.0% (89.0% / 10.0% on the code before it), set 4 at 92.0% /
+# 8.0% both before and after tuning on its own tuning part.
 HELDOUT_FLOORS = [
     pytest.param(load_heldout, 123, 92.0, 7.0, id="set-1"),
     pytest.param(load_heldout2, 100, 92.0, 7.0, id="set-2"),
     pytest.param(load_heldout3, 100, 90.0, 9.0, id="set-3"),
+    pytest.param(load_heldout4, 100, 92.0, 8.0, id="set-4"),
 ]
 
 
@@ -88,10 +102,12 @@ def test_blind_heldout_does_not_get_worse(
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 15 is open: the held-out parts measure 6.5% (set 1), 7.0% (set 2) and 9.0% (set 3) "
+    reason="issue 15 is open: the held-out parts measure 6.5% (set 1), 7.0% (set 2), 9.0% (set 3) and 8.0% (set 4) "
     "confidently wrong against a 3% target; strict, so meeting the target fails the suite until this mark is removed",
 )
-@pytest.mark.parametrize("load", [load_heldout, load_heldout2, load_heldout3], ids=["set-1", "set-2", "set-3"])
+@pytest.mark.parametrize(
+    "load", [load_heldout, load_heldout2, load_heldout3, load_heldout4], ids=["set-1", "set-2", "set-3", "set-4"]
+)
 def test_blind_heldout_meets_the_wrong_answer_target(
     catalog: Catalog, load: Callable[[], list[dict[str, object]]]
 ) -> None:
