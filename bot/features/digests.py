@@ -253,8 +253,9 @@ async def resume(req: Request, opts: Options, svc: Services) -> Reply:
 
 
 async def preview(req: Request, opts: Options, svc: Services) -> Reply:
-    """The digest as it would read now (the week up to this moment), shown to the moderator alone;
-    nothing is posted or claimed, so the week's own digest still goes out at its time."""
+    """The digest as it would read now (from the last digest, or a week back, up to this moment), shown
+    to the moderator alone; nothing is posted or claimed, so the week's own digest still goes out at its
+    time."""
     current = await owned(svc, req, opts["channel"])
     async with reading(svc.engine) as conn:
         digest = await week_digest(

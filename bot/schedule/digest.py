@@ -5,8 +5,11 @@ retried after a crash and paused after failures by the prompts' deliverer (`bot.
 Its claim key names the channel and the ISO week of the run's local date (`digest_key`), so a channel
 gets one digest a week whichever schedule fires and however often a pass runs.
 
-The week is the local week before the run: from the same wall-clock time seven local days earlier, so a
-week across a DST change is 167 or 169 hours, never a week shifted by an hour. Every figure is read from
+The window runs from the channel's last posted digest to this run (`window_start`), so every answer is in
+exactly one digest even when a moderator moves the digest to another day; with no digest in the last two
+weeks (the first one, or after a long pause) it is the local week before the run: from the same
+wall-clock time seven local days earlier, so a week across a DST change is 167 or 169 hours, never a
+week shifted by an hour. Every figure is read from
 the stored answers of the workspace's members in that week, the same answers `/leaderboard` counts, and
 a digest posted late (a crash, an outage) still shows the week that ended at its run time.
 
@@ -44,6 +47,9 @@ from bot.words import plural
 
 TRY = "dg-try"  # a press on the digest's "Try it": (exam code, question id)
 TOP = 5  # members named among the week's best
+# A digest's window reaches back to the last one at most this far: two weeks (one skipped or paused week
+# is covered by the next digest), and a day more for a DST change and a late run.
+LONGEST = dt.timedelta(days=15)
 WEEK = dt.timedelta(days=7)
 
 
@@ -53,6 +59,15 @@ def digest_key(platform: str, workspace: str, channel: str, fire: dt.datetime, z
     year, week, _ = fire.astimezone(ZoneInfo(zone)).date().isocalendar()
     place = hashlib.sha256(f"{platform}\0{workspace}\0{channel}".encode()).hexdigest()[:20]
     return f"d:{place}:{year}-W{week:02d}"
+
+
+def window_start(end: dt.datetime, zone: str, last: dt.datetime | None) -> dt.datetime:
+    """Where a digest's window begins: at the channel's last digest when there was one in the last
+    `LONGEST` (so a digest moved to another day covers every day since the last once: Monday to Friday
+    gives an eleven-day window, Friday to Monday a three-day one), else a week before `end`."""
+    if last is not None and end - LONGEST <= last < end:
+        return last
+    return week_start(end, zone)
 
 
 def week_start(end: dt.datetime, zone: str) -> dt.datetime:
@@ -109,11 +124,19 @@ class Digest:
 
 
 async def week_digest(
-    conn: AsyncConnection, svc: Services, platform: str, workspace: str, channel: str, end: dt.datetime, zone: str
+    conn: AsyncConnection,
+    svc: Services,
+    platform: str,
+    workspace: str,
+    channel: str,
+    end: dt.datetime,
+    zone: str,
 ) -> Digest:
-    """The figures of the week that ended at `end` (local week in `zone`) for a channel's group."""
-    start = week_start(end, zone)
-    before = week_start(start, zone)
+    """The figures of a channel's group from its last digest (see `window_start`) to `end`, beside the
+    window of the same length before it."""
+    start = window_start(end, zone, await outbox.last_digest_due(conn, platform, workspace, channel, end))
+    weekly = start == week_start(end, zone)
+    before = week_start(start, zone) if weekly else start - (end - start)
     week = await practice_store.window_tallies(conn, platform, workspace, start, end)
     previous = await practice_store.window_tallies(conn, platform, workspace, before, start)
     target = await workspace_store.get_target(conn, platform, workspace, channel)
@@ -228,11 +251,13 @@ def try_button(exam: str, question_id: str) -> Button:
 def digest_reply(d: Digest) -> Reply:
     start, end = d.start.astimezone(ZoneInfo(d.zone)), d.end.astimezone(ZoneInfo(d.zone))
     span = f"{start:%a %d %b %H:%M} to {end:%a %d %b %H:%M} {end.tzname()}"
-    lines = [f"The week in {channel_ref(d.channel)}: {span}."]
+    weekly = d.start == week_start(d.end, d.zone)
+    opening = "The week in" if weekly else "Since the last digest in"
+    lines = [f"{opening} {channel_ref(d.channel)}: {span}."]
     if d.countdown:
         lines.append(d.countdown)
     if not d.answered:
-        lines.append("No answers this week. `/practice` to start the next one.")
+        lines.append(f"No answers {'this week' if weekly else 'since then'}. `/practice` to start the next one.")
         return Reply(title="Weekly digest", text="\n".join(lines))
     lines.append(
         f"{plural(d.members, 'member')} answered {plural(d.answered, 'question')}, "

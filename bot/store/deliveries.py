@@ -123,6 +123,25 @@ async def last_prompt_dues(
     return {int(schedule_id): due for schedule_id, due in rows.all() if due is not None}
 
 
+async def last_digest_due(
+    conn: AsyncConnection, platform: str, workspace: str, channel: str, before: dt.datetime
+) -> dt.datetime | None:
+    """When the channel's latest posted digest before `before` was due (previews excluded): where the
+    next digest's window begins. By the (platform, workspace, channel, due_at) index."""
+    found = await conn.execute(
+        select(func.max(T.due_at)).where(
+            (T.platform == platform)
+            & (T.workspace == workspace)
+            & (T.channel == channel)
+            & (T.due_at < before)
+            & (T.kind == "digest")
+            & (T.state == "posted")
+            & ~T.key.like("preview:%")
+        )
+    )
+    return found.scalar_one_or_none()
+
+
 async def recent_questions(conn: AsyncConnection, platform: str, workspace: str, channel: str, limit: int) -> list[str]:
     """Question ids of the channel's latest prompts, newest first."""
     rows = await conn.execute(

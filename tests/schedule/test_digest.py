@@ -362,3 +362,44 @@ async def test_a_milestone_on_a_local_day_that_began_before_the_week(database_ur
         assert (await rt.schedule.deliver_due()).digests == 1
         second = {f.name: f.value for f in poster.posts[-1][2].fields}
         assert second["Streak milestones"] == "- Kenji: 7-day streak"
+
+
+async def test_a_digest_moved_to_another_day_counts_every_answer_once(database_url: str, catalog: Catalog) -> None:
+    """Moved from Monday to Friday, the next digest covers the eleven days since the last one (the Friday
+    of the week already digested posts nothing); moved back to Monday, the next covers the three days
+    since that Friday. No answer is left out of every digest, and none is in two."""
+    monday = RUNS[0].astimezone(dt.UTC)
+    clock = FixedClock(monday - dt.timedelta(days=1))
+    poster = FakePoster()
+    ada = person("ada", channel="study")
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        assert (await rt.core.handle_line(MOD, ADD)).title == "Digest added"
+
+        async def answer_at(when: dt.datetime) -> None:
+            clock.set(when)
+            await _answer(rt.core, ada, True)
+
+        async def run_at(when: dt.datetime) -> int:
+            clock.set(when)
+            return (await rt.schedule.deliver_due()).digests
+
+        await answer_at(monday - dt.timedelta(days=1))  # Sunday: in the first digest
+        assert await run_at(monday) == 1
+        await answer_at(monday + dt.timedelta(days=2))  # Wednesday of the first week
+        moved = await rt.core.handle_line(MOD, "/studyadmin digest edit channel:#study day:friday")
+        assert moved.title == "Digest changed", moved
+        friday = monday + dt.timedelta(days=4)
+        assert await run_at(friday) == 0  # this week's digest went out on Monday
+        await answer_at(friday + dt.timedelta(days=6))  # Thursday of the next week
+        assert await run_at(friday + dt.timedelta(days=7)) == 1
+        await answer_at(friday + dt.timedelta(days=8))  # Saturday
+        back = await rt.core.handle_line(MOD, "/studyadmin digest edit channel:#study day:monday")
+        assert back.title == "Digest changed", back
+        assert await run_at(RUNS[2].astimezone(dt.UTC)) == 1  # 09:00 CET, after the end of summer time
+    first, moved_digest, moved_back = [reply for _c, _m, reply, _n in poster.posts]
+    assert first.text.startswith("The week in <#study>: Mon 05 Oct 09:00 to Mon 12 Oct 09:00 CEST.")
+    assert "1 member answered 1 question," in first.text
+    assert moved_digest.text.startswith("Since the last digest in <#study>: Mon 12 Oct 09:00 to Fri 23 Oct 09:00 CEST.")
+    assert "1 member answered 2 questions," in moved_digest.text  # Wednesday's and Thursday's
+    assert moved_back.text.startswith("Since the last digest in <#study>: Fri 23 Oct 09:00 to Mon 26 Oct 09:00 CET.")
+    assert "1 member answered 1 question," in moved_back.text  # Saturday's alone
