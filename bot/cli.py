@@ -184,7 +184,7 @@ def _shell(settings: Settings, identity: Identity, files: Path | None = None) ->
 @files_option
 @click.argument("line")
 def exec_(line: str, user: str | None, channel: str, workspace: str, member: bool, files: Path | None) -> None:
-    """Run one command, like `studybot exec "/help"`, and print its reply."""
+    """Run one command, like `studybot exec "/help"`, and print its reply (exit 1 when it was refused)."""
     from adapters.console import ConsoleSession
     from bot.runtime import Runtime
 
@@ -192,12 +192,15 @@ def exec_(line: str, user: str | None, channel: str, workspace: str, member: boo
     logs.configure(settings.log_level or "WARNING", settings.log_format)
     identity = _console_identity(user, channel, workspace, member)
 
-    async def go() -> str | None:
+    async def go() -> tuple[str | None, bool]:
         async with Runtime(settings) as rt:
-            return await ConsoleSession(rt.core, identity, files=files).run_line(line)
+            session = ConsoleSession(rt.core, identity, files=files)
+            return await session.run_line(line), session.failed
 
-    output = _run(go)
+    output, failed = _run(go)
     click.echo(output or "")
+    if failed:
+        raise SystemExit(1)  # a refused or failed command, so scripts and cron can tell
 
 
 @main.command()

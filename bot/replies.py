@@ -107,17 +107,26 @@ def as_delivered(reply: Reply) -> Reply:
     return replace(reply, text=reply.attachment.caption)
 
 
+ERROR_TITLE = "That didn't work"
+INTERNAL_ERROR_TITLE = "Something went wrong"
+
+
 def error_reply(message: str, hint: str | None = None) -> Reply:
     """How every user error looks, on every platform."""
     text = message if hint is None else f"{message}\n{hint}"
-    return Reply(text=text, title="That didn't work", ephemeral=True)
+    return Reply(text=text, title=ERROR_TITLE, ephemeral=True)
+
+
+def is_failure(reply: Reply) -> bool:
+    """A refusal or an internal error: what a script running one command (`studybot exec`) exits 1 for."""
+    return reply.title in (ERROR_TITLE, INTERNAL_ERROR_TITLE)
 
 
 def internal_error_reply(ref: str) -> Reply:
     """What a member sees when something broke on our side: never a traceback, always a reference
     they can quote to whoever runs the bot (the same reference is in the log)."""
     return Reply(
-        title="Something went wrong",
+        title=INTERNAL_ERROR_TITLE,
         text=f"Something went wrong on our side, sorry. Reference **{ref}**: "
         "please pass it on to whoever runs this bot.",
         ephemeral=True,

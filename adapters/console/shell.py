@@ -27,7 +27,7 @@ from bot.commands.spec import OptionType
 from bot.errors import ParseError, UserError
 from bot.files import not_regular
 from bot.markup import code, esc
-from bot.replies import Reply, Select, as_delivered, error_reply
+from bot.replies import Reply, Select, as_delivered, error_reply, is_failure
 from bot.requests import Action, Identity, Request, Upload
 from bot.words import listed
 
@@ -44,6 +44,7 @@ class ConsoleSession:
         self.buttons: list[str] = []
         self.select: Select | None = None
         self.chosen: tuple[str, ...] = ()
+        self.failed = False  # whether the last line's reply was a refusal or an error
         self._message = 0
 
     async def reply_for(self, line: str) -> Reply | None:
@@ -85,6 +86,7 @@ class ConsoleSession:
 
     async def run_line(self, line: str) -> str | None:
         reply = await self.reply_for(line)
+        self.failed = reply is not None and is_failure(reply)
         if reply is not None and reply.attachment is not None:
             reply = await asyncio.to_thread(save_attachment, reply, self.files)
         return None if reply is None else render(reply)

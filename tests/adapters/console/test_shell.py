@@ -141,3 +141,21 @@ async def test_the_welcome_line_names_the_database_in_use(runtime: Runtime, monk
     assert code == 0 and first.startswith("studybot console.")
     assert second == f"Data: {where} (set STUDYBOT_DATABASE_URL to use another)."
     assert where.startswith("SQLite file /") and where.endswith(".sqlite3")
+
+
+def test_exec_exits_1_when_the_command_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script or cron job running one command can tell a refusal from a success: the reply is printed
+    either way, and the exit status says which it was."""
+    from click.testing import CliRunner
+
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STUDYBOT_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite3'}")
+    runner = CliRunner()
+    refused = runner.invoke(main, ["exec", "/practice exam:NOPE-C99"])
+    assert refused.exit_code == 1 and "That didn't work" in refused.output, refused.output
+    member = runner.invoke(main, ["exec", "--member", "/studyadmin audit"])
+    assert member.exit_code == 1 and "Only moderators" in member.output, member.output
+    fine = runner.invoke(main, ["exec", "/practice exam:SAA-C03"])
+    assert fine.exit_code == 0, fine.output
