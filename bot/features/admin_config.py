@@ -180,13 +180,36 @@ async def settings_command(req: Request, opts: Options, svc: Services) -> Reply:
 # -- audit ---------------------------------------------------------------------------------------
 
 
-def _short(value: str | None) -> str:
-    if value is None:
-        return "nothing"
-    data = json.loads(value)
-    if isinstance(data, dict):
-        return ", ".join(f"{k}={v}" for k, v in data.items() if v is not None) or "empty"
-    return str(data)
+def _shown(value: object) -> str:
+    """A stored setting as a moderator reads it: yes/no for switches, "none" for nothing."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "none" if value is None or value == "" else str(value)
+
+
+def _pairs(data: dict[str, object]) -> str:
+    return ", ".join(f"{k.replace('_', ' ')}: {_shown(v)}" for k, v in data.items() if v is not None) or "nothing"
+
+
+def _change(before: str | None, after: str | None) -> str:
+    """What a change did, in words: the settings that changed (old → new) when both sides are settings,
+    what was added or removed when one side is empty, else both sides."""
+    old = json.loads(before) if before is not None else None
+    new = json.loads(after) if after is not None else None
+    if isinstance(old, dict) and isinstance(new, dict):
+        changed = [
+            f"{k.replace('_', ' ')}: {_shown(old.get(k))} → {_shown(new.get(k))}"
+            for k in dict.fromkeys([*old, *new])
+            if old.get(k) != new.get(k)
+        ]
+        return "; ".join(changed) or "no change"
+    if old is None and isinstance(new, dict):
+        return _pairs(new)
+    if new is None and isinstance(old, dict):
+        return f"was {_pairs(old)}"
+    return (
+        f"before {_shown(old) if old is not None else 'nothing'}; after {_shown(new) if new is not None else 'nothing'}"
+    )
 
 
 async def audit_command(req: Request, opts: Options, svc: Services) -> Reply:
@@ -197,7 +220,7 @@ async def audit_command(req: Request, opts: Options, svc: Services) -> Reply:
         return Reply(title="Audit log", text="No configuration changes yet.", ephemeral=True)
     lines = [
         f"{e.at:%Y-%m-%d %H:%M} UTC · {esc(e.actor_name)} · {code(e.action)} {esc(e.target)}: "
-        f"before {esc(_short(e.before))}; after {esc(_short(e.after))}"
+        f"{esc(_change(e.before, e.after))}"
         for e in entries
     ]
     return Reply(

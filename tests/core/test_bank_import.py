@@ -23,4 +23,4 @@ async def test_a_successful_import_is_in_the_audit_log(core: Core) -> None:
     assert imported.title == "Question bank imported"
     audit = await core.handle_line(MODERATOR, "/studyadmin audit")
     assert audit.text.startswith("The last change:\n")  # one entry: not "the last 1 change"
-    assert "`bank import` SAA-C03" in audit.text and "added=1" in audit.text and "mode=append" in audit.text
+    assert "`bank import` SAA-C03" in audit.text and "added: 1" in audit.text and "mode: append" in audit.text

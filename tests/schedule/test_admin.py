@@ -128,8 +128,9 @@ async def test_schedule_lifecycle_shows_next_runs_and_is_audited(runtime: Runtim
     text = audit.text.replace("\\", "")
     for action in ("schedule.add", "schedule.edit", "schedule.pause", "schedule.resume", "schedule.remove", "settings"):
         assert action in text
-    assert "cron=0 9 * * 1-5" in text and "cron=30 7 * * 0" in text  # before and after
-    assert "reveal_minutes=90" in text and "Mo" in text
+    assert "cron: 0 9 * * 1-5 → 30 7 * * 0" in text  # what the edit changed, old → new
+    assert "reveal minutes: none → 90" in text and "Mo" in text
+    assert "paused: no → yes" in text and "paused=False" not in text  # switches in words
 
 
 async def test_another_workspace_cannot_see_or_touch_a_schedule(runtime: Runtime) -> None:

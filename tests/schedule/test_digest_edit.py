@@ -90,7 +90,7 @@ async def test_edit_changes_only_what_is_given_and_shows_the_next_runs(database_
         assert '"timezone": "Europe/Berlin"' in before and '"timezone": "America/New_York"' in after
         audit = await core.handle_line(MOD, "/studyadmin audit")
         plain = to_plain(audit.text)
-        assert "digest.edit digest #1: before " in plain and "timezone=America/New_York" in plain, plain
+        assert "digest.edit digest #1: timezone: Europe/Berlin → America/New_York" in plain, plain
 
 
 async def test_bad_edits_pauses_and_resumes_are_refused_and_change_nothing(database_url: str, catalog: Catalog) -> None:
