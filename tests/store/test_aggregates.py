@@ -300,22 +300,47 @@ async def test_aggregates_equal_a_recount_of_the_answers(database_url: str, cata
         await engine.dispose()
 
 
+async def _answer_count(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(practice_answers))).scalar_one())
+
+
+async def _downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Down to `revision` the way `bot.store.upgrade` goes up: on SQLite with foreign keys off, or a
+    migration that rebuilds a table (alembic's batch mode) would cascade-delete the rows pointing at it."""
+
+    def down(connection: Any) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.attributes["connection"] = connection
+        raw = connection.connection.dbapi_connection
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            raw.cursor().execute("PRAGMA foreign_keys=OFF")  # outside any transaction, as SQLite requires
+        try:
+            with connection.begin():
+                command.downgrade(config, revision)
+        finally:
+            if sqlite:
+                raw.cursor().execute("PRAGMA foreign_keys=ON")
+
+    async with engine.connect() as conn:
+        await conn.run_sync(down)
+
+
 async def test_the_migration_fills_the_aggregates_from_stored_answers(database_url: str, catalog: Catalog) -> None:
     """Back to revision 0005 (the aggregates gone, the answers kept) and up again: the same rows."""
     engine = create_engine(database_url)
     try:
         await upgrade(engine)
         await _answer_randomly(engine, catalog, 3)
+        stored = await _answer_count(engine)
+        assert stored > 0
 
-        def down(connection: Any) -> None:
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS))
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0005_delivery_indexes")
-
-        async with engine.begin() as conn:
-            await conn.run_sync(down)
+        await _downgrade(engine, "0005_delivery_indexes")
+        assert await _answer_count(engine) == stored  # the round trip is about these answers: all kept
         await upgrade(engine)
+        assert await _answer_count(engine) == stored
         await _assert_tables_match_a_recount(engine)
         await _assert_reads_match_a_recount(engine)
     finally:
