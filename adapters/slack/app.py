@@ -58,6 +58,7 @@ from adapters.slack.forms import (
     read_upload,
 )
 from adapters.slack.installations import SlackInstallations, SlackOAuthStates, WorkspacePosters
+from adapters.slack.manifest import EVENTS_PATH, SCOPES
 from adapters.slack.members import MemberDirectory
 from adapters.slack.middleware import EventDeduplication, ReplayGuard, refuse_unreadable_timestamps
 from adapters.slack.payloads import BlockAction, Message, SlashCommandBody
@@ -84,7 +85,6 @@ from bot.store.installations import TokenCipher
 
 log = logging.getLogger(__name__)
 
-EVENTS_PATH = "/slack/events"
 # Menus in a message: Slack sends a `block_actions` for each change of choice; only presses go to the core.
 MENU_TYPES = frozenset({"static_select", "multi_static_select"})
 # What a member of a workspace without an installation (removed, or never added) is told.
@@ -143,8 +143,6 @@ class SlackAdapter:
         self.installations: SlackInstallations | None = None
         oauth_settings: AsyncOAuthSettings | None = None
         if self.oauth:
-            from adapters.slack.manifest import SCOPES  # the manifest names this module's events path
-
             assert settings.token_key is not None and settings.slack_client_secret is not None
             services = core.services
             self.installations = SlackInstallations(

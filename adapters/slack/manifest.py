@@ -11,12 +11,12 @@ from typing import Any
 
 import yaml
 
-from adapters.slack.app import EVENTS_PATH
 from adapters.slack.translate import ADMIN_GROUP
 from bot.commands.registry import Registry
 from bot.commands.spec import Permission
 from bot.settings import Settings
 
+EVENTS_PATH = "/slack/events"  # where Slack sends events, commands and presses: the manifest's request URLs
 APP_NAME = "studybot"
 APP_DESCRIPTION = "Study together for AWS certifications: practice questions, study schedules and answers."
 BACKGROUND = "#232f3e"
