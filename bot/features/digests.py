@@ -246,7 +246,8 @@ async def resume(req: Request, opts: Options, svc: Services) -> Reply:
     return await shown(
         svc,
         "Digest resumed",
-        "It posts again from its next run; the weeks it was paused are not posted afterwards.",
+        "It posts again from its next run, which covers every answer since the last digest (up to eight "
+        "weeks back), the paused weeks included; the runs it missed are not posted one by one.",
         schedule,
         req.at,
     )

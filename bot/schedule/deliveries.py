@@ -176,16 +176,27 @@ class Deliverer:
         and no transaction holds SQLite's write lock for more than one chunk's inserts."""
         async with self._lock:  # one pass at a time per process; other processes are kept out by claims
             counts = Counts()
+            async with reading(self.svc.engine) as conn:
+                active = [s for s in await schedule_store.active(conn) if self.svc.owns(s.platform, s.workspace)]
+            prompts = [s for s in active if s.kind != "digest"]
+            digests = [s for s in active if s.kind == "digest"]
             posting = _Posting(self, now, counts)
             try:
                 posting.start(await self._recover(now))
-                async for jobs in self._claim_prompts(now, counts):
+                async for jobs in self._claim_prompts(prompts, now, counts):
                     posting.start(jobs)
             finally:
                 await posting.finish()
             posting = _Posting(self, now, counts)
             try:
                 posting.start(await self._claim_reveals(now))
+            finally:
+                await posting.finish()
+            # Digests last: a reveal due now records its prompt's answers, which this week's digest counts.
+            posting = _Posting(self, now, counts)
+            try:
+                async for jobs in self._claim_prompts(digests, now, counts):
+                    posting.start(jobs)
             finally:
                 await posting.finish()
             for job in self.jobs:
@@ -224,8 +235,10 @@ class Deliverer:
 
     # -- prompts ---------------------------------------------------------------------------------
 
-    async def _claim_prompts(self, now: dt.datetime, counts: Counts) -> AsyncIterator[list[Job]]:
-        """The prompts due at `now`, claimed `CLAIM_CHUNK` schedules at a time.
+    async def _claim_prompts(
+        self, active: Sequence[Schedule], now: dt.datetime, counts: Counts
+    ) -> AsyncIterator[list[Job]]:
+        """The runs of `active` schedules due at `now`, claimed `CLAIM_CHUNK` schedules at a time.
 
         One read finds the schedules with runs due (each schedule's last run in lookups of
         `LOOKUP_CHUNK`, cron times worked out once per pass), so a pass with nothing due costs that
@@ -233,8 +246,9 @@ class Deliverer:
         (which takes no lock) and claims them in its own short write transaction; the caller posts a
         chunk's prompts while the next is read. A claim that another process won in between is simply
         not ours: the unique key decides."""
+        if not active:
+            return
         async with reading(self.svc.engine) as conn:
-            active = [s for s in await schedule_store.active(conn) if self.svc.owns(s.platform, s.workspace)]
             lasts: dict[int, dt.datetime] = {}
             for start in range(0, len(active), LOOKUP_CHUNK):
                 chunk = [s.id for s in active[start : start + LOOKUP_CHUNK]]

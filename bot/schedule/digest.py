@@ -6,12 +6,13 @@ Its claim key names the channel and the ISO week of the run's local date (`diges
 gets one digest a week whichever schedule fires and however often a pass runs.
 
 The window runs from the channel's last posted digest to this run (`window_start`), so every answer is in
-exactly one digest even when a moderator moves the digest to another day; with no digest in the last two
-weeks (the first one, or after a long pause) it is the local week before the run: from the same
-wall-clock time seven local days earlier, so a week across a DST change is 167 or 169 hours, never a
-week shifted by an hour. Every figure is read from
-the stored answers of the workspace's members in that week, the same answers `/leaderboard` counts, and
-a digest posted late (a crash, an outage) still shows the week that ended at its run time.
+exactly one digest even when a moderator moves the digest to another day or pauses it for a while;
+with no digest in the last eight weeks (the first one, or after a long pause) it is the local week
+before the run: from the same wall-clock time seven local days earlier, so a week across a DST change
+is 167 or 169 hours, never a week shifted by an hour. Every figure is read from the stored answers of
+the workspace's members in that window, the same answers `/leaderboard` counts (a group prompt's
+answers from its reveal, see `bot.schedule.prompts.feed_practice`), and a digest posted late (a crash,
+an outage) still shows the window that ended at its run time.
 
 Names are plain text, never mentions: a digest has no `Reply.mention`, and adapters send every other
 text with mentions disabled, so nobody is pinged, whatever their `/notify` settings.
@@ -47,9 +48,9 @@ from bot.words import plural
 
 TRY = "dg-try"  # a press on the digest's "Try it": (exam code, question id)
 TOP = 5  # members named among the week's best
-# A digest's window reaches back to the last one at most this far: two weeks (one skipped or paused week
-# is covered by the next digest), and a day more for a DST change and a late run.
-LONGEST = dt.timedelta(days=15)
+# A digest's window reaches back to the last one at most this far: eight weeks (weeks skipped or paused
+# are covered by the next digest), and a day more for a DST change and a late run.
+LONGEST = dt.timedelta(weeks=8, days=1)
 WEEK = dt.timedelta(days=7)
 
 
@@ -63,8 +64,9 @@ def digest_key(platform: str, workspace: str, channel: str, fire: dt.datetime, z
 
 def window_start(end: dt.datetime, zone: str, last: dt.datetime | None) -> dt.datetime:
     """Where a digest's window begins: at the channel's last digest when there was one in the last
-    `LONGEST` (so a digest moved to another day covers every day since the last once: Monday to Friday
-    gives an eleven-day window, Friday to Monday a three-day one), else a week before `end`."""
+    `LONGEST` (so a digest paused for three weeks covers those weeks when resumed, and one moved to
+    another day covers every day since the last once: Monday to Friday gives an eleven-day window,
+    Friday to Monday a three-day one), else a week before `end`."""
     if last is not None and end - LONGEST <= last < end:
         return last
     return week_start(end, zone)

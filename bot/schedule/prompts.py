@@ -157,6 +157,13 @@ async def feed_practice(svc: Services, reveal_id: int, answers: list[GroupAnswer
             return 0
         domain = domain_name(svc, reveal.exam, question)
         order = "".join(str(i) for i in range(len(question.options)))
+        # The answers count from the reveal's due time (when they were graded for the group; a pass runs
+        # due reveals before due digests), or, when a digest of the channel has gone out since, from that
+        # digest: each answer is in exactly one digest, even for a reveal posted late.
+        at = min(reveal.due_at, now)
+        digested = await outbox.last_digest_due(conn, reveal.platform, reveal.workspace, reveal.channel, now)
+        if digested is not None and digested > at:
+            at = digested
         jobs = []
         for answer in answers:
             identity = Identity(reveal.platform, reveal.workspace, reveal.channel, answer.user_id, answer.user_name)  # type: ignore[arg-type]
@@ -182,7 +189,7 @@ async def feed_practice(svc: Services, reveal_id: int, answers: list[GroupAnswer
                     option_order=order,
                     chosen=answer.chosen,
                     correct=grade(question, answer.chosen),
-                    at=now,
+                    at=at,
                 )
             )
     recorded = 0

@@ -403,3 +403,60 @@ async def test_a_digest_moved_to_another_day_counts_every_answer_once(database_u
     assert "1 member answered 2 questions," in moved_digest.text  # Wednesday's and Thursday's
     assert moved_back.text.startswith("Since the last digest in <#study>: Fri 23 Oct 09:00 to Mon 26 Oct 09:00 CET.")
     assert "1 member answered 1 question," in moved_back.text  # Saturday's alone
+
+
+async def test_a_reveal_due_before_the_digest_counts_in_it_even_when_one_pass_runs_both(
+    database_url: str, catalog: Catalog
+) -> None:
+    """A prompt at 06:00 revealed at 08:00 and a digest at 09:00, with no pass between (the bot was down,
+    or an external cron runs hourly): the pass at 09:00 reveals first, and the answers count from the
+    reveal's due time, so the digest shows them. A reveal posted after a digest went out counts in the
+    next digest instead, never in none."""
+    monday = dt.datetime(2026, 12, 14, 6, 0, tzinfo=dt.UTC)
+    clock = FixedClock(monday - dt.timedelta(hours=1))
+    poster = FakePoster()
+    mod = person("mo", moderator=True, channel="s")
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        core = rt.core
+        added = await core.handle_line(mod, "/studyadmin digest add channel:#s day:monday time:09:00 timezone:UTC")
+        assert added.title == "Digest added"
+        prompt_line = '/studyadmin schedule add channel:#s exam:CLF-C02 cron:"0 6 * * 1" timezone:UTC reveal_after:2h'
+        assert (await core.handle_line(mod, prompt_line)).title == "Schedule added"
+        clock.set(monday + dt.timedelta(seconds=10))
+        assert (await rt.schedule.deliver_due()).prompts == 1
+        prompt = poster.posts[0][2]
+        clock.set(monday + dt.timedelta(hours=1))
+        for name in ("amy", "ben"):
+            await core.handle(Action(person(name, channel="s"), prompt.buttons[0].action_id))
+        clock.set(monday + dt.timedelta(hours=3, seconds=10))  # 09:00:10, the first pass since 06:00
+        counts = await rt.schedule.deliver_due()
+        assert (counts.reveals, counts.digests) == (1, 1), counts
+    digest = next(reply for _c, _m, reply, _n in poster.posts if reply.title == "Weekly digest")
+    assert "2 members answered 2 questions" in digest.text, digest.text
+
+
+async def test_a_digest_resumed_after_three_weeks_covers_the_paused_weeks(database_url: str, catalog: Catalog) -> None:
+    """Paused for three weeks, the digest's next run counts every answer since the last digest, the
+    paused weeks' too, and the resume reply says so."""
+    monday = RUNS[0].astimezone(dt.UTC)
+    clock = FixedClock(monday - dt.timedelta(days=1))
+    poster = FakePoster()
+    ada = person("ada", channel="study")
+    async with open_runtime(database_url, clock, catalog, poster) as rt:
+        core = rt.core
+        assert (await core.handle_line(MOD, ADD)).title == "Digest added"
+        clock.set(monday)
+        assert (await rt.schedule.deliver_due()).digests == 1
+        assert (await core.handle_line(MOD, "/studyadmin digest pause channel:#study")).title == "Digest paused"
+        clock.set(monday + dt.timedelta(days=2))
+        await _answer(core, ada, True)  # in the first paused week
+        for week in (1, 2):
+            clock.set(RUNS[week].astimezone(dt.UTC))
+            assert (await rt.schedule.deliver_due()).digests == 0
+        resumed = await core.handle_line(MOD, "/studyadmin digest resume channel:#study")
+        assert "covers every answer since the last digest" in resumed.text, resumed.text
+        clock.set(RUNS[3].astimezone(dt.UTC))
+        assert (await rt.schedule.deliver_due()).digests == 1
+    digest = poster.posts[-1][2]
+    assert digest.text.startswith("Since the last digest in <#study>: Mon 12 Oct 09:00 to Mon 02 Nov 09:00 CET.")
+    assert "1 member answered 1 question," in digest.text, digest.text
