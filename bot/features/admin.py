@@ -130,11 +130,19 @@ async def validate(svc: Services, req: Request, values: dict[str, Any]) -> None:
     await check_channel(svc, req, values["channel"])
 
 
-async def refuse_a_copy(conn: AsyncConnection, req: Request, values: dict[str, Any]) -> None:
+OVERLAP_HORIZON = dt.timedelta(days=366)  # how far ahead two schedules' runs are compared
+OVERLAP_RUNS = 1000  # at most this many runs of each (an every-30-minutes cron covers three weeks)
+
+
+async def refuse_a_copy(
+    conn: AsyncConnection, req: Request, values: dict[str, Any], *, ignore: int | None = None, verb: str = "added"
+) -> None:
     """Refuse a schedule that would post what another one already posts: the same exam, domain and
-    difficulty in the same channel at the same instants (compared by their next runs, so `0 9 * * 1-5`
-    and `0 9 * * MON-FRI`, or `UTC` and `Etc/UTC`, are the same), which would double every prompt."""
-    runs = crons.next_runs(crons.make_trigger(values["cron"], values["timezone"]), req.at, count=10)
+    difficulty in the same channel at any same instant in the next year (`0 9 * * 0` beside
+    `0 9 * * 1-5,0` doubles Sunday's prompt; `UTC` and `Etc/UTC` are the same), since two prompts at
+    once double what the group is asked. `ignore` is the schedule being edited."""
+    until = req.at + OVERLAP_HORIZON
+    mine = crons.occurrences(crons.make_trigger(values["cron"], values["timezone"]), req.at, until, OVERLAP_RUNS)
     for other in await store.in_workspace(conn, req.identity.platform, req.identity.workspace):
         same_posts = (other.channel, other.exam, other.domain or None, other.difficulty or None) == (
             values["channel"],
@@ -142,14 +150,25 @@ async def refuse_a_copy(conn: AsyncConnection, req: Request, values: dict[str, A
             values.get("domain") or None,
             values.get("difficulty") or None,
         )
-        if same_posts and crons.next_runs(crons.make_trigger(other.cron, other.timezone), req.at, count=10) == runs:
-            paused = " (paused: resume it instead)" if other.paused else ""
-            raise InvalidOption(
-                f"Schedule #{other.id}{paused} already posts {values['exam']} prompts in "
-                f"{channel_ref(values['channel'])} at these times; a second one would double every prompt.",
-                "Pick another time or channel, or change that schedule with `/studyadmin schedule edit`; "
-                "nothing was added.",
-            )
+        if other.id == ignore or other.kind == "digest" or not same_posts:
+            continue
+        theirs = crons.occurrences(crons.make_trigger(other.cron, other.timezone), req.at, until, OVERLAP_RUNS)
+        shared = sorted(set(mine) & set(theirs))
+        if not shared:
+            continue
+        paused = " (paused: resume it instead)" if other.paused else ""
+        when = (
+            "at these times"
+            if shared == mine == theirs
+            else f"at {plural(len(shared), 'run')} of this one in the next year, the first "
+            f"{crons.format_local(shared[0], values['timezone'])}"
+        )
+        raise InvalidOption(
+            f"Schedule #{other.id}{paused} already posts {values['exam']} prompts in "
+            f"{channel_ref(values['channel'])} {when}; a second one would double those prompts.",
+            "Pick times that do not meet, another channel, or change that schedule with "
+            f"`/studyadmin schedule edit`; nothing was {verb}.",
+        )
 
 
 async def default_zone(svc: Services, req: Request) -> str:
@@ -301,6 +320,8 @@ async def edit(req: Request, opts: Options, svc: Services) -> Reply:
     await validate(svc, req, values)
     if changes_nothing(current, values):
         return shown("Nothing to change", "The schedule already reads like that; nothing changed.", current, req.at)
+    async with reading(svc.engine) as conn:
+        await refuse_a_copy(conn, req, values, ignore=current.id, verb="changed")
     schedule = await save_edit(svc, req, current, values)
     return shown("Schedule changed", "Saved.", schedule, req.at)
 

@@ -193,3 +193,14 @@ async def test_a_schedule_that_would_double_another_is_refused(runtime: Runtime)
     ):
         assert (await core.handle_line(MOD, other)).title == "Schedule added", other
     assert await _count(runtime, schedules) == 4
+    # Found by the second outside tester: runs that only partly meet double the prompts they share.
+    overlapping = '/studyadmin schedule add channel:#study exam:SAA-C03 cron:"0 9 * * 0,1" timezone:UTC'
+    partly = to_plain((await core.handle_line(MOD, overlapping)).text)
+    assert "Schedule #1 (paused: resume it instead) already posts SAA-C03 prompts in #study at " in partly, partly
+    assert "runs of this one in the next year, the first Mon " in partly and "nothing was added" in partly, partly
+    # An edit that makes one schedule meet another is refused the same way, and changes nothing.
+    moved = to_plain((await core.handle_line(MOD, "/studyadmin schedule edit id:2 timezone:UTC")).text)
+    assert "Schedule #1 (paused: resume it instead) already posts SAA-C03 prompts in #study at these times" in moved
+    assert "nothing was changed" in moved, moved
+    listed = to_plain(str((await core.handle_line(MOD, "/studyadmin schedule list")).fields))
+    assert "Europe/Berlin" in listed and await _count(runtime, schedules) == 4
