@@ -101,6 +101,7 @@ def press(message_id: str, button: int, user: str, choose: str, member: bool, no
     from adapters.console.render import render
     from bot.cli import _run, load_settings
     from bot.clock import FixedClock, SystemClock
+    from bot.replies import is_failure
     from bot.runtime import Runtime
 
     settings = load_settings()
@@ -109,8 +110,12 @@ def press(message_id: str, button: int, user: str, choose: str, member: bool, no
     clock = FixedClock(now) if now is not None else SystemClock()
     picks = tuple(int(p) for p in choose.replace(" ", ",").split(",") if p.strip().isdigit())
 
-    async def go() -> str:
+    async def go() -> tuple[str, bool]:
         async with Runtime(settings, clock=clock, posters=[ConsolePoster()]) as rt:
-            return render(await press_posted(rt.core, user, message_id, button, picks))
+            reply = await press_posted(rt.core, user, message_id, button, picks)
+            return render(reply), is_failure(reply)
 
-    click.echo(_run(go))
+    text, failed = _run(go)
+    click.echo(text)
+    if failed:
+        raise SystemExit(1)  # refused (answers closed, no such button): as `exec` does

@@ -55,18 +55,20 @@ def coerce_value(spec: CommandSpec, option: OptionSpec, value: object) -> Any:
     where = f"{code(option.name)} of {code('/' + spec.name)}"
     if isinstance(value, str):
         storable(where, value)
+        # In every kind of option, names and mentions too: a right-to-left override in a name shown in
+        # `/studyadmin moderators list` or the audit log would make it read as something else.
+        hidden = _HIDDEN.search(value.strip())
+        if hidden is not None:
+            raise InvalidOption(
+                f"{where} holds a control or invisible character at position {hidden.start() + 1:,}.",
+                "Type it again with letters, digits, spaces, punctuation and emoji only; nothing was changed.",
+            )
     match option.type:
         case OptionType.STRING:
             text = str(value).strip()
             limit = option.max_length or MAX_STRING
             if len(text) > limit:
                 raise InvalidOption(f"{where} is {len(text):,} characters; at most {limit:,} fit.", None)
-            hidden = _HIDDEN.search(text)
-            if hidden is not None:
-                raise InvalidOption(
-                    f"{where} holds a control or invisible character at position {hidden.start() + 1:,}.",
-                    "Type it again with letters, digits, spaces, punctuation and emoji only; nothing was changed.",
-                )
             if option.choices:
                 return _choice(where, option, text)
             return text

@@ -12,7 +12,7 @@ from bot.catalog.facts import LEVEL_NAMES, caveats, fact, heading, source_line, 
 from bot.catalog.models import Exam
 from bot.commands.registry import Registry
 from bot.commands.spec import ActionSpec, CommandSpec, Options, OptionSpec, OptionType
-from bot.errors import StaleAction
+from bot.errors import InvalidOption, StaleAction
 from bot.features.choices import EXAM_CODES
 from bot.markup import bullets, code, esc, italic
 from bot.replies import Button, Field, Reply
@@ -136,7 +136,10 @@ def answer_reply(answer: Answer) -> Reply:
 
 
 async def ask_command(req: Request, opts: Options, svc: Services) -> Reply:
-    return answer_reply(svc.ask.answer(opts["question"]))
+    question = opts["question"]
+    if not any(c.isalnum() for c in question):  # '/ask "   "' or '/ask ???': nothing to read
+        raise InvalidOption("There is no question to answer there.", "For example `/ask how much is SAA-C03`.")
+    return answer_reply(svc.ask.answer(question))
 
 
 async def open_faq(action: Action, aid: ActionId, svc: Services) -> Reply:

@@ -42,3 +42,20 @@ async def test_line_breaks_tabs_and_emoji_are_kept(core: Core) -> None:
 async def test_any_text_option_is_checked_not_only_notes(core: Core) -> None:
     reply = await core.handle_line(MOD, '/studyadmin season start name:"Spring\x1b[31m 2027"')
     assert reply.title == "That didn't work" and "control or invisible character" in to_plain(reply.text)
+
+
+async def test_a_name_or_mention_with_an_invisible_character_is_refused(core: Core) -> None:
+    """Found by the second outside tester: `moderators add who:@bob<U+202E>live` was saved, and the name
+    read backwards in `moderators list` and the audit log. Every kind of option is checked now."""
+    reply = await core.handle_line(MOD, "/studyadmin moderators add who:@bob\u202elive")
+    text = to_plain(reply.text)
+    assert reply.title == "That didn't work" and "control or invisible character at position 5" in text, text
+    listed = shown(await core.handle_line(MOD, "/studyadmin moderators list"))
+    assert "bob" not in listed, listed
+    assert "moderators" not in shown(await core.handle_line(MOD, "/studyadmin audit"))
+
+
+@pytest.mark.parametrize("question", ['"   "', "???", "…"])
+async def test_an_ask_with_no_words_is_refused(core: Core, question: str) -> None:
+    reply = await core.handle_line(person("ada"), f"/ask {question}")
+    assert reply.title == "That didn't work" and "There is no question to answer there." in reply.text, reply.text

@@ -121,11 +121,14 @@ def test_deliver_due_cli_prints_posts_and_ends_with_json(tmp_path: Path, monkeyp
     pressed = runner.invoke(
         main, ["schedule", "press", message, button, *choose, "--user", "ada", "--now", "2030-01-07T09:05+01:00"]
     )
-    assert f"Recorded {recorded}" in pressed.output, pressed.output
+    assert f"Recorded {recorded}" in pressed.output and pressed.exit_code == 0, pressed.output
     again = runner.invoke(main, ["schedule", "deliver-due", "--now", "2030-01-07T09:00+01:00", "--json"])
     assert json.loads(again.output.strip().splitlines()[-1])["prompts"] == 0
     reveal = runner.invoke(main, ["schedule", "deliver-due", "--now", "2030-01-07T21:00+01:00", "--json"])
     assert "Answer revealed" in reveal.output and json.loads(reveal.output.strip().splitlines()[-1])["reveals"] == 1
+    # Pressed after the reveal: refused, and the exit status says so, as `exec` does.
+    closed = runner.invoke(main, ["schedule", "press", message, "1", "--user", "bo", "--now", "2030-01-07T21:05+01:00"])
+    assert closed.exit_code == 1 and "That didn't work" in closed.output, closed.output
     # Tuesday's 9:00 run, two hours late: not posted, and the operator is told which and why.
     late = runner.invoke(main, ["schedule", "deliver-due", "--now", "2030-01-08T11:00+01:00", "--json"])
     assert "skipped: schedule #1 in #study, run of Tue 08 Jan 2030 09:00 CET: missed by more than the" in late.output
