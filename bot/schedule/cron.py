@@ -169,9 +169,10 @@ LEAP_CYCLE = dt.timedelta(days=4 * 366)
 
 
 def next_runs(
-    trigger: CronTrigger, after: dt.datetime, count: int = 3, horizon: dt.timedelta = dt.timedelta(days=400)
+    trigger: CronTrigger, after: dt.datetime, count: int = 3, horizon: dt.timedelta = LEAP_CYCLE
 ) -> list[dt.datetime]:
-    """The next `count` distinct wall-clock runs after `after` (a repeated hour counts once)."""
+    """The next `count` distinct wall-clock runs after `after` (a repeated hour counts once), looked for
+    over a leap cycle, so `0 9 29 2 *` still shows when it runs next."""
     seen: dict[str, dt.datetime] = {}
     zone = trigger.timezone
     until = after + horizon
@@ -212,7 +213,9 @@ def check_gap(trigger: CronTrigger, after: dt.datetime) -> None:
     steady = [day for day in sorted(fires) if day not in shifted]
     close = next(((a, b) for a, b in itertools.pairwise(times) if b - a < gap), None)
     if steady and close:
-        _close(_real(zone, steady[0], list(close)), zone)  # the same wall-clock gap on every day it fires
+        # The same wall-clock gap on every day it fires: shown on the first day it is still ahead.
+        ahead = next((d for d in steady if _real(zone, d, list(close))[0] > after), steady[0])
+        _close(_real(zone, ahead, list(close)), zone)
     cross = 24 * 60 - (times[-1] - times[0])
     one = dt.timedelta(days=1)
     if cross < gap:

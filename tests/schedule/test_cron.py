@@ -131,3 +131,18 @@ def test_crons_are_checked_over_a_whole_leap_cycle(cron: str, fragment: str) -> 
 
 def test_a_yearly_leap_day_cron_is_fine() -> None:
     check_gap(make_trigger("0 9 29 2 *", "Europe/Berlin"), dt.datetime(2026, 12, 2, tzinfo=UTC))
+
+
+def test_a_rare_cron_still_shows_when_it_runs_next() -> None:
+    """Found by the second outside tester: `0 9 29 2 *` showed an empty "Next runs"; they are looked for
+    over a whole leap cycle now."""
+    runs = next_runs(make_trigger("0 9 29 2 *", "UTC"), dt.datetime(2026, 12, 6, tzinfo=UTC))
+    assert runs == [dt.datetime(2028, 2, 29, 9, 0, tzinfo=UTC)]
+
+
+def test_a_too_frequent_cron_is_explained_with_runs_still_ahead() -> None:
+    """The example pair of a cron refused for posting every minute is never already past."""
+    after = dt.datetime(2026, 12, 6, 21, 30, tzinfo=UTC)
+    with pytest.raises(InvalidCron) as refused:
+        check_gap(make_trigger("* * * * *", "UTC"), after)
+    assert "(Mon 07 Dec 2026 00:00 UTC and Mon 07 Dec 2026 00:01 UTC)" in str(refused.value), refused.value
