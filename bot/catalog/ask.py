@@ -170,7 +170,7 @@ class AskEngine:
             "other-vendor": ("Not an AWS exam", "That sounds like another vendor's exam, and I only know AWS ones."),
             "unknowable": (
                 "Nobody publishes that",
-                "AWS does not publish pass rates, other candidates' results or its plans, so I cannot say.",
+                "AWS does not publish pass rates, other candidates' results, salaries or its plans, so I cannot say.",
             ),
             "technical": ("Not a certification question", "That is a general AWS technical question."),
             "off-topic": ("Not something I know", "That is outside what I can help with."),

@@ -137,11 +137,12 @@ class QuestionReader:
         return padded.strip()
 
     def _intents(self, norm: str) -> tuple[tuple[AskIntent, ...], tuple[str, ...]]:
-        text = f" {norm} "
+        whole = text = f" {norm} "
         found: list[tuple[int, AskIntent]] = []
         why: list[str] = []
         for intent, patterns, unless in self.intents:
-            if any(u.search(text) for u in unless):
+            # A veto reads the whole question: words an earlier intent explained still count against it.
+            if any(u.search(whole) for u in unless):
                 continue
             for pattern in patterns:
                 match = pattern.search(text)

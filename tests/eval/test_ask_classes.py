@@ -65,6 +65,12 @@ ANSWERED = [
     ("which associate matches a data pipeline job", ["DEA-C01"]),
     # Accreditations are weighed as what they are, not as certifications.
     ("is a free accreditation worth as much as a cert", ["not certifications"]),
+    # Found by the second outside tester: an exam taken "without any associate first" has no prerequisite;
+    # "how many right to pass" is the scaled passing score; a veto reads the whole question, so a beta
+    # exam's retakes are the beta entry's, not the failed-exam wait.
+    ("can i sit the security specialty without any associate before it", ["no prerequisite"]),
+    ("how many do i need to get right to pass the dva", ["720", "scaled"]),
+    ("how many times am i allowed to sit a beta exam", ["beta"]),
 ]
 
 
@@ -89,6 +95,8 @@ DECLINED = [
     "how do i set up an ssl certificate for my site",
     # A how-to about a service is technical, whatever exam it is studied for.
     "studying for dva, can you walk me through creating a lambda function step by step",
+    # What certified people earn is published nowhere studybot reads: declined, not a price list.
+    "how much do people with the saa earn",
     # A question that says it is off topic is taken at its word.
     "off topic: did anyone watch the match yesterday, too tired from saa prep",
 ]
