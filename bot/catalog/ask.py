@@ -15,6 +15,7 @@ The order of decisions matters and each step can decline:
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from bot.catalog.facts import LEVEL_NAMES, brief, caveats, fact, heading, source_line, status_line
@@ -89,6 +90,21 @@ class Answer:
     intents: tuple[str, ...] = ()
     faq: FaqEntry | None = None
     notes: tuple[str, ...] = field(default=())
+
+
+_LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
+
+
+def distinct_sources(lines: Iterable[str]) -> tuple[str, ...]:
+    """Each source once: a page cited by two parts under two labels keeps the first label only."""
+    kept: list[str] = []
+    linked: set[str] = set()
+    for line in lines:
+        urls = set(_LINK.findall(line))
+        if line not in kept and not (urls and urls <= linked):
+            kept.append(line)
+            linked |= urls
+    return tuple(kept)
 
 
 class AskEngine:
@@ -268,13 +284,11 @@ class AskEngine:
             return parts[0]
         first = parts[0]
         texts = [first.text] + [f"{bold(p.title)}\n{p.text}" for p in parts[1:]]
-        sources: list[str] = []
-        for part in parts:
-            sources.extend(s for s in part.sources if s not in sources)
+        sources = distinct_sources(line for part in parts for line in part.sources)
         return Answer(
             first.title,
             "\n\n".join(texts),
-            sources=tuple(sources),
+            sources=sources,
             exam=first.exam,
             intents=tuple(i for p in parts for i in p.intents),
             faq=first.faq,
@@ -413,8 +427,10 @@ class AskEngine:
         if pair is not None:
             # What changed between two versions, or how two exams relate, is prose only the FAQ holds.
             text += f"\n\n{bold(pair.question)}\n{pair.answer}"
-            sources += tuple(s for s in self.faq_answer(pair).sources if s not in sources)
-        return Answer(f"{names}", text, sources=sources, exam=exams[0], intents=tuple(fields), faq=pair)
+            sources += self.faq_answer(pair).sources
+        return Answer(
+            f"{names}", text, sources=distinct_sources(sources), exam=exams[0], intents=tuple(fields), faq=pair
+        )
 
     def _pair_entry(self, exams: list[Exam], question: str) -> FaqEntry | None:
         """The FAQ entry written about exactly these exams ("SOA-C02 vs SOA-C03"), when it fits the question."""
@@ -611,7 +627,8 @@ class AskEngine:
         notes = caveats(exam, intents)
         return Answer(
             heading(exam),
-            "\n\n".join([*parts, *notes]),
+            # Two facts can say the same of an exam (a retired one's status is its history): once each.
+            "\n\n".join(dict.fromkeys([*parts, *notes])),
             sources=(source_line(exam),),
             exam=exam,
             intents=tuple(intents),

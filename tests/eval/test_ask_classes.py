@@ -7,6 +7,8 @@ tests hold the rule, not a phrasing.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bot.catalog import Catalog
@@ -113,3 +115,16 @@ def test_advice_about_several_exams_is_advice(engine: AskEngine) -> None:
     answer = engine.answer("passed saa and dva, both interviews went badly, was it a waste")
     assert not answer.declined and answer.faq is not None
     assert " vs " not in answer.title
+
+
+@pytest.mark.parametrize(
+    "question", ["when did data analytics specialty retire", "soa c03 vs soa c02", "when did dbs-c01 retire"]
+)
+def test_an_answer_says_each_thing_once_and_cites_each_page_once(engine: AskEngine, question: str) -> None:
+    """Found by the second outside tester: a retired exam's status and history printed the same
+    paragraph twice, and one exam guide was listed three times under three labels."""
+    answer = engine.answer(question)
+    paragraphs = [p for p in answer.text.split("\n\n") if p.strip()]
+    assert len(paragraphs) == len(set(paragraphs)), answer.text
+    urls = [u for line in answer.sources for u in re.findall(r"\]\((https?://[^)\s]+)\)", line)]
+    assert urls and len(urls) == len(set(urls)), answer.sources
