@@ -12,6 +12,11 @@ def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
+def with_article(word: str) -> str:
+    """ "an Associate", "a Professional": the indefinite article by the sound of the first letter."""
+    return f"{'an' if word[:1].lower() in 'aeio' else 'a'} {word}"
+
+
 def listed(items: Iterable[str], last: str = "and") -> str:
     """Items as a sentence says them: "C", "C and D", "B, C and E" (`last` may be "or")."""
     shown = list(items)

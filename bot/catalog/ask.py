@@ -26,6 +26,7 @@ from bot.catalog.search import ExamResolver, Hit, Retriever, find_mentions, norm
 from bot.markup import bold, bullets, code, esc, link
 from bot.paths.context import PathContext
 from bot.paths.planner import Person, current_version, make_plan
+from bot.words import with_article
 
 # BM25 scores below this are noise: a shared common word, not a match. Tuned on the evaluation set
 # in tests/eval and checked there against off-topic questions.
@@ -325,7 +326,7 @@ class AskEngine:
             level = LEVEL_NAMES[exam.level]
             price = f", costs {exam.price_usd} USD" if exam.price_usd else ""
             glance = (
-                f"{code(exam.code)} ({esc(exam.short_name)}) is a {level} exam{price}; AWS recommends "
+                f"{code(exam.code)} ({esc(exam.short_name)}) is {with_article(level)} exam{price}; AWS recommends "
                 f"{esc(exam.recommended_experience[0].lower() + exam.recommended_experience[1:])}"
             )
             return Answer(answer.title, f"{answer.text}\n\n{glance}", answer.sources, faq=answer.faq, exam=exam)

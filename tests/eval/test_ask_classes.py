@@ -128,3 +128,9 @@ def test_an_answer_says_each_thing_once_and_cites_each_page_once(engine: AskEngi
     assert len(paragraphs) == len(set(paragraphs)), answer.text
     urls = [u for line in answer.sources for u in re.findall(r"\]\((https?://[^)\s]+)\)", line)]
     assert urls and len(urls) == len(set(urls)), answer.sources
+
+
+def test_the_glance_at_an_exam_reads_as_english(engine: AskEngine) -> None:
+    """ "is a Associate exam" (found by the second outside tester) reads "is an Associate exam"."""
+    text = engine.answer("is saa worth it for a higher salary").text
+    assert "is an Associate exam" in text and "is a Associate" not in text, text
