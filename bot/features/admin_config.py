@@ -180,15 +180,18 @@ async def settings_command(req: Request, opts: Options, svc: Services) -> Reply:
 # -- audit ---------------------------------------------------------------------------------------
 
 
-def _shown(value: object) -> str:
-    """A stored setting as a moderator reads it: yes/no for switches, "none" for nothing."""
+def _shown(value: object, key: str = "") -> str:
+    """A stored setting as a moderator reads it: yes/no for switches, "none" for nothing, #name for a
+    channel."""
+    if key == "channel" and isinstance(value, str) and value:
+        return f"#{value}"
     if isinstance(value, bool):
         return "yes" if value else "no"
     return "none" if value is None or value == "" else str(value)
 
 
 def _pairs(data: dict[str, object]) -> str:
-    return ", ".join(f"{k.replace('_', ' ')}: {_shown(v)}" for k, v in data.items() if v is not None) or "nothing"
+    return ", ".join(f"{k.replace('_', ' ')}: {_shown(v, k)}" for k, v in data.items() if v is not None) or "nothing"
 
 
 def _change(before: str | None, after: str | None) -> str:
@@ -198,7 +201,7 @@ def _change(before: str | None, after: str | None) -> str:
     new = json.loads(after) if after is not None else None
     if isinstance(old, dict) and isinstance(new, dict):
         changed = [
-            f"{k.replace('_', ' ')}: {_shown(old.get(k))} → {_shown(new.get(k))}"
+            f"{k.replace('_', ' ')}: {_shown(old.get(k), k)} → {_shown(new.get(k), k)}"
             for k in dict.fromkeys([*old, *new])
             if old.get(k) != new.get(k)
         ]

@@ -131,6 +131,7 @@ async def test_schedule_lifecycle_shows_next_runs_and_is_audited(runtime: Runtim
     assert "cron: 0 9 * * 1-5 → 30 7 * * 0" in text  # what the edit changed, old → new
     assert "reveal minutes: none → 90" in text and "Mo" in text
     assert "paused: no → yes" in text and "paused=False" not in text  # switches in words
+    assert "channel: #study" in text  # a channel as members write it
 
 
 async def test_another_workspace_cannot_see_or_touch_a_schedule(runtime: Runtime) -> None:
