@@ -395,6 +395,11 @@ def db_restore(file: Path, yes: bool) -> None:
         raise SystemExit(2) from None
     kept = f"; the database it replaced is kept at {done.kept}" if done.kept else ""
     click.echo(f"restored {file} into {live} ({done.pages} pages){kept}")
+    click.echo(
+        "anything recorded after that backup (answers, settings, posts) is not in it: a prompt or digest "
+        "posted since may post again if its run is still inside its grace window (minutes for a prompt, "
+        "a day for a digest), so start the bot once those windows have passed"
+    )
     if not done.current:
         click.echo(
             f"it is at schema revision {done.revision}: the next start upgrades it (or run `studybot db upgrade`)"

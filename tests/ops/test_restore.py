@@ -80,6 +80,7 @@ def test_a_backup_restores_and_the_replaced_database_is_kept(live: Path, backup:
     assert out.returncode == 0, out.stderr
     (kept,) = kept_copies(live)
     assert f"restored {backup} into {live}" in out.stdout and f"kept at {kept}" in out.stdout
+    assert "may post again if its run is still inside its grace window" in out.stdout  # said, not hidden
     assert timezone_of(live) == "Europe/Berlin" and timezone_of(kept) == "UTC"
     shown = studybot(["exec", "--user", "ada", "/profile"], live)
     assert "Europe/Berlin" in shown.stdout, shown.stdout + shown.stderr
