@@ -14,6 +14,7 @@ The order of decisions matters and each step can decline:
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -91,6 +92,50 @@ class Answer:
     intents: tuple[str, ...] = ()
     faq: FaqEntry | None = None
     notes: tuple[str, ...] = field(default=())
+
+
+_MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), start=1
+)} | {m[:3]: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), start=1
+)} | {"sept": 9}  # fmt: skip
+_ISO_DAY = re.compile(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
+_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)? ([a-z]+),? (20\d\d)\b")
+_MONTH_DAY = re.compile(r"\b([a-z]+) (\d{1,2})(?:st|nd|rd|th)?,? (20\d\d)\b")
+
+
+def pass_date(question: str) -> dt.date | None:
+    """A full date in the question ("2024-03-15", "15 March 2024", "march 15th, 2024"), for "when does
+    mine expire"; None without one, or for a day that does not exist."""
+    text = question.casefold()
+    found: tuple[int, int, int] | None = None
+    if (m := _ISO_DAY.search(text)) is not None:
+        found = (int(m[1]), int(m[2]), int(m[3]))
+    elif (m := _DAY_MONTH.search(text)) is not None and m[2] in _MONTHS:
+        found = (int(m[3]), _MONTHS[m[2]], int(m[1]))
+    elif (m := _MONTH_DAY.search(text)) is not None and m[1] in _MONTHS:
+        found = (int(m[3]), _MONTHS[m[1]], int(m[2]))
+    if found is None:
+        return None
+    try:
+        return dt.date(*found)
+    except ValueError:
+        return None
+
+
+def valid_until(exam: Exam, passed: dt.date) -> Answer:
+    """ "Passed on 15 March 2024: valid until 15 March 2027", from the exam's validity (29 February
+    passes run to 28 February)."""
+    years = exam.validity_years
+    try:
+        until = passed.replace(year=passed.year + years)
+    except ValueError:
+        until = passed.replace(year=passed.year + years, day=28)
+    text = (
+        f"Passed on {passed.day} {passed:%B %Y}, {code(exam.code)} stays valid until "
+        f"{bold(f'{until.day} {until:%B %Y}')} ({years} years), unless you renew it before then."
+    )
+    return Answer("Your dates", text, sources=(source_line(exam),), exam=exam)
 
 
 _LINK = re.compile(r"\]\((https?://[^)\s]+)\)")
@@ -242,6 +287,9 @@ class AskEngine:
                 scope = self._scope_note(exams[0], reading)
                 if scope is not None:
                     parts.insert(1, scope)
+            passed = pass_date(question) if "validity" in kept or "renewal" in kept else None
+            if passed is not None:
+                parts.insert(1, valid_until(exams[0], passed))
         if not parts:
             return None
         return self._join(parts)

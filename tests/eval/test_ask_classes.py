@@ -73,6 +73,12 @@ ANSWERED = [
     ("can i sit the security specialty without any associate before it", ["no prerequisite"]),
     ("how many do i need to get right to pass the dva", ["720", "scaled"]),
     ("how many times am i allowed to sit a beta exam", ["beta"]),
+    # A price in another currency is the local-currency entry, beside the list price.
+    ("how much is the cloud practitioner in yen", ["JPY"]),
+    # "When does mine expire" with the day of the pass: the day it runs out, from the exam's validity.
+    ("when does my saa expire if i passed it on 2024-03-15", ["15 March 2027"]),
+    ("passed dva on march 3rd, 2025, when do i need to renew", ["3 March 2028"]),
+    ("i passed the sap on 29 february 2024, how long is it valid", ["28 February 2027"]),
 ]
 
 
