@@ -370,12 +370,19 @@ def db_backup(target: Path, force: bool) -> None:
 @db.command("restore")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
-def db_restore(file: Path, yes: bool) -> None:
+@click.option(
+    "--now",
+    "now_text",
+    default=None,
+    help="Record the restore as made at this ISO time (default: now), as deliver-due's.",
+)
+def db_restore(file: Path, yes: bool, now_text: str | None) -> None:
     """Replace the SQLite database with a backup FILE; the bot must be stopped.
 
     FILE is checked first (a studybot database, not newer than this studybot), and the current
     database is kept beside it before it is replaced.
     """
+    from adapters.console.schedule_cli import parse_now
     from bot.clock import SystemClock
     from bot.ops.restore import RestoreRefused, check_restorable, restore
     from bot.store import sqlite_path
@@ -389,16 +396,16 @@ def db_restore(file: Path, yes: bool) -> None:
         check_restorable(live, file)
         if not yes:
             click.confirm(f"Replace the database {live} with {file}? A copy of it is kept first", abort=True)
-        done = restore(live, file, now=SystemClock().now())
+        done = restore(live, file, now=parse_now(now_text) or SystemClock().now())
     except RestoreRefused as exc:
         click.echo(f"db restore: {exc.message}", err=True)
         raise SystemExit(2) from None
     kept = f"; the database it replaced is kept at {done.kept}" if done.kept else ""
     click.echo(f"restored {file} into {live} ({done.pages} pages){kept}")
     click.echo(
-        "anything recorded after that backup (answers, settings, posts) is not in it: a prompt or digest "
-        "posted since may post again if its run is still inside its grace window (minutes for a prompt, "
-        "a day for a digest), so start the bot once those windows have passed"
+        "anything recorded after that backup (answers, settings, posts) is not in it; prompts and digests "
+        "due before now are not posted again (they may have gone out since the backup): each is listed as "
+        "skipped by the next pass"
     )
     if not done.current:
         click.echo(

@@ -20,6 +20,7 @@ from pathlib import Path
 from bot.errors import StudybotError
 from bot.files import not_regular
 from bot.store import BackupSourceError, backup_sqlite, head_revision, inspect_sqlite, restore_sqlite, sqlite_in_use
+from bot.store.claims import mark_restored
 
 STUDYBOT_TABLES = frozenset({"alembic_version", "members"})  # present at every revision since the first
 
@@ -100,6 +101,7 @@ def restore(live: Path, source: Path, *, now: dt.datetime) -> Restored:
             ) from None
     try:
         pages = restore_sqlite(source, live)
+        mark_restored(live, now, source.name)  # runs due before now may have gone out after the backup
     except (OSError, sqlite3.Error) as exc:
         where = f"a copy of it is at {kept}" if kept else "there was none before"
         raise RestoreRefused(f"cannot write {live} ({exc}); {where}.") from None

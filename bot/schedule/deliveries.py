@@ -35,6 +35,7 @@ from bot.schedule.sending import Sender
 from bot.services import Services
 from bot.store import deliveries as outbox
 from bot.store import schedules as schedule_store
+from bot.store.claims import restored_at
 from bot.store.db import pool_capacity, reading
 from bot.store.deliveries import Delivery
 from bot.store.schedules import Schedule
@@ -161,6 +162,7 @@ class Deliverer:
         self.pause_after = pause_after
         self._lock = asyncio.Lock()
         self._database = asyncio.Semaphore(self.database_slots)
+        self._restored: dt.datetime | None = None  # when the database was put back from a backup, per pass
 
     @property
     def grace(self) -> dt.timedelta:
@@ -178,6 +180,7 @@ class Deliverer:
             counts = Counts()
             async with reading(self.svc.engine) as conn:
                 active = [s for s in await schedule_store.active(conn) if self.svc.owns(s.platform, s.workspace)]
+                self._restored = await restored_at(conn)
             prompts = [s for s in active if s.kind != "digest"]
             digests = [s for s in active if s.kind == "digest"]
             posting = _Posting(self, now, counts)
@@ -288,7 +291,12 @@ class Deliverer:
                 window = "a day's" if digest else f"the {int(grace.total_seconds() // 60)}-minute"
                 for fire in fires:
                     key = run_key(schedule, fire)
-                    if fire == fires[-1] and now - fire <= grace and digest:
+                    if fire == fires[-1] and now - fire <= grace and self._before_restore(fire):
+                        # Its post may have gone out after the backup was taken: the restored database
+                        # cannot know, so it is reported rather than risk posting it twice.
+                        why = "due before the database was restored from a backup (it may have gone out already)"
+                        planned.append(_Planned(schedule, key, fire, None, why))
+                    elif fire == fires[-1] and now - fire <= grace and digest:
                         planned.append(_Planned(schedule, key, fire, "", None))  # a digest asks no question
                     elif fire == fires[-1] and now - fire <= grace:
                         picked = await pick_question(conn, self.svc, schedule, key, fire, pools)
@@ -308,6 +316,9 @@ class Deliverer:
                         )
                         planned.append(_Planned(schedule, key, fire, None, why))
         return planned
+
+    def _before_restore(self, fire: dt.datetime) -> bool:
+        return self._restored is not None and fire <= self._restored
 
     async def _claim(self, planned: Sequence[_Planned], now: dt.datetime, counts: Counts) -> list[Job]:
         """One write transaction for a chunk's claims and skips; the jobs this process won."""

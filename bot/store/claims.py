@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sqlite3
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.store.compiled import CompiledSqlite
 from bot.store.db import LoopSqlite
 from bot.store.schema import claims
+from bot.store.types import sqlite_text
 
 KEY_LENGTH = 200  # claims.key is String(200)
 
@@ -129,3 +131,28 @@ async def last_claimed(conn: AsyncConnection, prefix: str, result: str) -> dt.da
     latest = select(func.max(claims.c.claimed_at)).where(_under(prefix) & (claims.c.result == result))
     value: dt.datetime | None = (await conn.execute(latest)).scalar_one_or_none()
     return value
+
+
+RESTORED = "db:restored"
+"""The claim `studybot db restore` writes: when the database was last put back from a backup."""
+
+
+def mark_restored(path: Path, now: dt.datetime, source: str) -> None:
+    """Note in a just-restored SQLite file when it was restored, so the deliverer does not post again a
+    run that may have gone out after the backup was taken (`restored_at`). A backup older than the
+    claims table (none exists) has nothing to guard yet and is left as it is."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone() is None:
+            return
+        with db:
+            db.execute(
+                "INSERT INTO claims (key, claimed_at, result) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
+                "claimed_at = excluded.claimed_at, result = excluded.result",
+                (RESTORED, sqlite_text(now), source[:500]),
+            )
+
+
+async def restored_at(conn: AsyncConnection) -> dt.datetime | None:
+    """When the database was last restored from a backup (None: never)."""
+    found = await conn.execute(select(claims.c.claimed_at).where(claims.c.key == RESTORED))
+    return found.scalar_one_or_none()

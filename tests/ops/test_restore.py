@@ -80,7 +80,7 @@ def test_a_backup_restores_and_the_replaced_database_is_kept(live: Path, backup:
     assert out.returncode == 0, out.stderr
     (kept,) = kept_copies(live)
     assert f"restored {backup} into {live}" in out.stdout and f"kept at {kept}" in out.stdout
-    assert "may post again if its run is still inside its grace window" in out.stdout  # said, not hidden
+    assert "prompts and digests due before now are not posted again" in out.stdout  # said, not hidden
     assert timezone_of(live) == "Europe/Berlin" and timezone_of(kept) == "UTC"
     shown = studybot(["exec", "--user", "ada", "/profile"], live)
     assert "Europe/Berlin" in shown.stdout, shown.stdout + shown.stderr
@@ -253,3 +253,23 @@ def test_a_backup_into_a_folder_that_is_a_file_is_a_friendly_error(live: Path, t
     (tmp_path / "afile").write_text("not a folder")
     out = studybot(["db", "backup", str(tmp_path / "afile" / "copy.sqlite3")], live)
     refused(out, "cannot write the backup to")
+
+
+def test_a_run_posted_after_the_backup_is_not_posted_again_after_the_restore(tmp_path: Path) -> None:
+    """A prompt posted after the backup was taken is not in the restored database, and the restored
+    database cannot tell whether it went out: the pass after the restore reports the run as skipped, with
+    why, instead of posting it a second time (found by the second outside tester)."""
+    live, backup = tmp_path / "bot.sqlite3", tmp_path / "before.sqlite3"
+    add = "/studyadmin schedule add channel:#study exam:SAA-C03 preset:weekdays-9am timezone:UTC"
+    assert studybot(["exec", "--user", "mo", "--channel", "study", add], live).returncode == 0
+    assert studybot(["db", "backup", str(backup)], live).returncode == 0
+    first = studybot(["schedule", "deliver-due", "--now", "2030-01-07T09:00:10Z"], live)
+    assert first.returncode == 0 and "posted in #study" in first.stdout, first.stdout + first.stderr
+    restored = studybot(["db", "restore", str(backup), "--yes", "--now", "2030-01-07T09:00:30Z"], live)
+    assert restored.returncode == 0, restored.stderr
+    again = studybot(["schedule", "deliver-due", "--now", "2030-01-07T09:00:40Z"], live)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "posted in #study" not in again.stdout, again.stdout
+    assert "due before the database was restored from a backup" in again.stdout, again.stdout
+    later = studybot(["schedule", "deliver-due", "--now", "2030-01-08T09:00:10Z"], live)
+    assert "posted in #study" in later.stdout, later.stdout  # the next run posts as usual
