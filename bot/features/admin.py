@@ -130,15 +130,15 @@ async def validate(svc: Services, req: Request, values: dict[str, Any]) -> None:
     await check_channel(svc, req, values["channel"])
 
 
-OVERLAP_HORIZON = dt.timedelta(days=366)  # how far ahead two schedules' runs are compared
-OVERLAP_RUNS = 1000  # at most this many runs of each (an every-30-minutes cron covers three weeks)
+OVERLAP_HORIZON = crons.LEAP_CYCLE  # how far ahead two schedules' runs are compared: 29 February included
+OVERLAP_RUNS = 2000  # at most this many runs of each (weekdays at one time: 1,044 in four years)
 
 
 async def refuse_a_copy(
     conn: AsyncConnection, req: Request, values: dict[str, Any], *, ignore: int | None = None, verb: str = "added"
 ) -> None:
     """Refuse a schedule that would post what another one already posts: the same exam, domain and
-    difficulty in the same channel at any same instant in the next year (`0 9 * * 0` beside
+    difficulty in the same channel at any same instant in the next four years (`0 9 * * 0` beside
     `0 9 * * 1-5,0` doubles Sunday's prompt; `UTC` and `Etc/UTC` are the same), since two prompts at
     once double what the group is asked. `ignore` is the schedule being edited."""
     until = req.at + OVERLAP_HORIZON
@@ -160,7 +160,7 @@ async def refuse_a_copy(
         when = (
             "at these times"
             if shared == mine == theirs
-            else f"at {plural(len(shared), 'run')} of this one in the next year, the first "
+            else f"at {plural(len(shared), 'run')} of this one in the next four years, the first "
             f"{crons.format_local(shared[0], values['timezone'])}"
         )
         raise InvalidOption(

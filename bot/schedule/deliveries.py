@@ -291,7 +291,7 @@ class Deliverer:
                 window = "a day's" if digest else f"the {int(grace.total_seconds() // 60)}-minute"
                 for fire in fires:
                     key = run_key(schedule, fire)
-                    if fire == fires[-1] and now - fire <= grace and self._before_restore(fire):
+                    if fire == fires[-1] and self._before_restore(fire):
                         # Its post may have gone out after the backup was taken: the restored database
                         # cannot know, so it is reported rather than risk posting it twice.
                         why = "due before the database was restored from a backup (it may have gone out already)"
