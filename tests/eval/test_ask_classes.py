@@ -79,6 +79,9 @@ ANSWERED = [
     ("when does my saa expire if i passed it on 2024-03-15", ["15 March 2027"]),
     ("passed dva on march 3rd, 2025, when do i need to renew", ["3 March 2028"]),
     ("i passed the sap on 29 february 2024, how long is it valid", ["28 February 2027"]),
+    # Skill Builder's plans are the Skill Builder entry; the Alexa Skill Builder exam stays an exam.
+    ("what does a skill builder team subscription cost per seat", ["449"]),
+    ("price of the alexa skill builder specialty", ["AXS-C01", "retired"]),
 ]
 
 
