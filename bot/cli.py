@@ -7,6 +7,7 @@ imports discord.py or Bolt.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import getpass
 import json
 import sqlite3
@@ -120,6 +121,29 @@ def files_option(func: Callable[..., Any]) -> Callable[..., Any]:
         default=None,
         help="Folder for files replies carry (an export, a stats picture); default: exports/ in the data directory.",
     )(func)
+
+
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+
+
+def parse_now(text: str | None) -> dt.datetime | None:
+    """An ISO time; without an offset it is taken as UTC.
+
+    Future times are allowed (simulating weeks of a study group in the console); a run ahead of the
+    clock does not hide the real runs afterwards, because catching up starts from the last run before
+    the time of each pass. Times outside 2000-2099 are refused: near the calendar's ends the cron
+    arithmetic overflows, and such a date is a typo."""
+    if text is None:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{text!r} is not an ISO time like 2026-11-23T09:00+01:00") from None
+    value = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    if not EARLIEST <= value < LATEST:
+        raise click.BadParameter(f"{text!r} is outside the years 2000 to 2099; check the date.")
+    return value
 
 
 @click.group(invoke_without_command=True)
@@ -382,7 +406,6 @@ def db_restore(file: Path, yes: bool, now_text: str | None) -> None:
     FILE is checked first (a studybot database, not newer than this studybot), and the current
     database is kept beside it before it is replaced.
     """
-    from adapters.console.schedule_cli import parse_now
     from bot.clock import SystemClock
     from bot.ops.restore import RestoreRefused, check_restorable, restore
     from bot.store import sqlite_path

@@ -6,7 +6,6 @@ Registered in `bot.cli` as a lazy group, so the core never imports this module.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from zoneinfo import ZoneInfo
 
@@ -14,29 +13,8 @@ import click
 
 from adapters.console.poster import ConsolePoster
 from bot import log as logs
+from bot.cli import parse_now
 from bot.schedule.deliveries import Skip
-
-EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
-
-
-def parse_now(text: str | None) -> dt.datetime | None:
-    """An ISO time; without an offset it is taken as UTC.
-
-    Future times are allowed (simulating weeks of a study group in the console); a run ahead of the
-    clock does not hide the real runs afterwards, because catching up starts from the last run before
-    the time of each pass. Times outside 2000-2099 are refused: near the calendar's ends the cron
-    arithmetic overflows, and such a date is a typo."""
-    if text is None:
-        return None
-    try:
-        value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise click.BadParameter(f"{text!r} is not an ISO time like 2026-11-23T09:00+01:00") from None
-    value = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
-    if not EARLIEST <= value < LATEST:
-        raise click.BadParameter(f"{text!r} is outside the years 2000 to 2099; check the date.")
-    return value
 
 
 @click.group()

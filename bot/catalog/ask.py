@@ -14,6 +14,7 @@ The order of decisions matters and each step can decline:
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Iterable
@@ -94,11 +95,11 @@ class Answer:
     notes: tuple[str, ...] = field(default=())
 
 
-_MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), start=1
-)} | {m[:3]: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), start=1
-)} | {"sept": 9}  # fmt: skip
+_MONTHS = (
+    {name.casefold(): number for number, name in enumerate(calendar.month_name) if name}
+    | {name.casefold(): number for number, name in enumerate(calendar.month_abbr) if name}
+    | {"sept": 9}
+)
 _ISO_DAY = re.compile(r"\b(20\d\d)-(\d{1,2})-(\d{1,2})\b")
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)? ([a-z]+),? (20\d\d)\b")
 _MONTH_DAY = re.compile(r"\b([a-z]+) (\d{1,2})(?:st|nd|rd|th)?,? (20\d\d)\b")

@@ -142,7 +142,7 @@ async def refuse_a_copy(
     `0 9 * * 1-5,0` doubles Sunday's prompt; `UTC` and `Etc/UTC` are the same), since two prompts at
     once double what the group is asked. `ignore` is the schedule being edited."""
     until = req.at + OVERLAP_HORIZON
-    mine = crons.occurrences(crons.make_trigger(values["cron"], values["timezone"]), req.at, until, OVERLAP_RUNS)
+    mine: list[dt.datetime] | None = None  # worked out only when some schedule posts the same prompts
     for other in await store.in_workspace(conn, req.identity.platform, req.identity.workspace):
         same_posts = (other.channel, other.exam, other.domain or None, other.difficulty or None) == (
             values["channel"],
@@ -152,6 +152,10 @@ async def refuse_a_copy(
         )
         if other.id == ignore or other.kind == "digest" or not same_posts:
             continue
+        if mine is None:
+            mine = crons.occurrences(
+                crons.make_trigger(values["cron"], values["timezone"]), req.at, until, OVERLAP_RUNS
+            )
         theirs = crons.occurrences(crons.make_trigger(other.cron, other.timezone), req.at, until, OVERLAP_RUNS)
         shared = sorted(set(mine) & set(theirs))
         if not shared:

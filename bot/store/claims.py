@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.store.compiled import CompiledSqlite
 from bot.store.db import LoopSqlite
 from bot.store.schema import claims
-from bot.store.types import sqlite_text
 
 KEY_LENGTH = 200  # claims.key is String(200)
 
@@ -137,6 +136,15 @@ RESTORED = "db:restored"
 """The claim `studybot db restore` writes: when the database was last put back from a backup."""
 
 
+_upsert = sqlite.insert(claims)
+_SQLITE_RESTORED = CompiledSqlite(
+    _upsert.on_conflict_do_update(
+        index_elements=["key"], set_={"claimed_at": _upsert.excluded.claimed_at, "result": _upsert.excluded.result}
+    ),
+    columns=("key", "claimed_at", "result"),
+).expect(("key", "claimed_at", "result"))
+
+
 def mark_restored(path: Path, now: dt.datetime, source: str) -> None:
     """Note in a just-restored SQLite file when it was restored, so the deliverer does not post again a
     run that may have gone out after the backup was taken (`restored_at`). A backup older than the
@@ -145,11 +153,7 @@ def mark_restored(path: Path, now: dt.datetime, source: str) -> None:
         if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'claims'").fetchone() is None:
             return
         with db:
-            db.execute(
-                "INSERT INTO claims (key, claimed_at, result) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET "
-                "claimed_at = excluded.claimed_at, result = excluded.result",
-                (RESTORED, sqlite_text(now), source[:500]),
-            )
+            db.execute(_SQLITE_RESTORED.sql, _SQLITE_RESTORED.rows([(RESTORED, now, source[:500])])[0])
 
 
 async def restored_at(conn: AsyncConnection) -> dt.datetime | None:

@@ -59,7 +59,3 @@ def _sqlite_text(value: dt.datetime | None) -> str | None:
         value = value.astimezone(dt.UTC)
     # A UTC time's text ends in "+00:00"; cutting it off costs less than a naive copy of the datetime.
     return value.isoformat(" ", "microseconds")[:-6]
-
-
-sqlite_text = _sqlite_text
-"""The stored text of a timestamp, for the few writers that use the plain `sqlite3` driver."""
